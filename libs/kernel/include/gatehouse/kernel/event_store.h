@@ -1,0 +1,137 @@
+// The event store: one service's append-only log of events on RocksDB.
+//
+// Layout (column families): `events` maps a LogPosition (8-byte big-endian) to a checksummed
+// EventEnvelope; `streams` indexes each aggregate's events by version and keeps its head version;
+// `meta` holds command idempotency keys, inbox "processed" records and named positions (relay
+// position, number sequences). See docs/architecture.md.
+//
+// Every Commit is applied atomically: its events, their stream index entries, its idempotency key,
+// its inbox record and its metadata updates go into one rocksdb::WriteBatch. Commits are applied by
+// one committer thread that gathers all commits queued while the previous write was syncing and
+// writes them with one WAL fsync ("group commit").
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gatehouse/kernel/types.h"
+#include "gatehouse/kernel/v1/envelope.pb.h"
+
+namespace gatehouse::kernel {
+
+struct StoreOptions final {
+    // true: every commit is fsynced to the WAL before it is acknowledged (the default).
+    // false: commits reach the OS page cache only; a machine crash may lose the last ones
+    // (a process crash does not).
+    bool durable = true;
+    // Upper bound of commits written in one group.
+    std::size_t max_group_size = 512;
+};
+
+// The events of one aggregate to append, with the version the writer expects the stream to have.
+// The store fills in aggregate_type / aggregate_id / aggregate_version of each envelope.
+struct StreamAppend final {
+    StreamId stream;
+    ExpectedVersion expected = ExpectedVersion::any();
+    std::vector<v1::EventEnvelope> events;
+};
+
+// Everything that must become durable together.
+struct Commit final {
+    std::vector<StreamAppend> appends;
+    // A command's idempotency key (already namespaced by the caller). If the key was committed
+    // before, nothing is written and the outcome is `duplicate` with the first commit's answer.
+    std::string idempotency_key;
+    // The answer stored with the idempotency key (opaque to the store).
+    std::string idempotency_answer;
+    // Inbox record "this input event was processed". If present already, nothing is written and the
+    // outcome is `duplicate`.
+    std::string inbox_key;
+    // Named metadata values (relay positions, sequences) written with the commit.
+    std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+enum class CommitOutcome {
+    committed,  // durable
+    conflict,   // a stream's version was not the expected one; nothing written; retryable
+    duplicate,  // the idempotency key or inbox key was committed before; nothing written
+};
+
+struct CommitResult final {
+    CommitOutcome outcome = CommitOutcome::committed;
+    // Position of the commit's first and last event (both 0 when it had no events).
+    LogPosition first{};
+    LogPosition last{};
+    // New version of each appended stream, in the order of Commit::appends.
+    std::vector<StreamVersion> versions;
+    // For `duplicate` through an idempotency key: the answer stored by the first commit.
+    std::string idempotency_answer;
+    // For `conflict`: which stream, and its actual version.
+    std::string conflict_stream;
+    StreamVersion actual_version{};
+};
+
+// One event as read back from the log.
+struct RecordedEvent final {
+    LogPosition position{};
+    v1::EventEnvelope envelope;
+};
+
+class EventStore final {
+public:
+    // Opens (or creates) the store in `directory`. Throws StoreError if RocksDB cannot open it.
+    static std::unique_ptr<EventStore> open(const std::filesystem::path& directory, StoreOptions options = {});
+    ~EventStore();
+    EventStore(const EventStore&) = delete;
+    EventStore& operator=(const EventStore&) = delete;
+
+    // Applies `commit` atomically; blocks until it is durable (per StoreOptions::durable).
+    // Throws StoreError if RocksDB fails; the commit is then not applied.
+    [[nodiscard]] CommitResult commit(Commit commit);
+
+    // Events of one stream with version >= from, in version order.
+    [[nodiscard]] std::vector<RecordedEvent> read_stream(const StreamId& stream, StreamVersion from = {1}) const;
+    [[nodiscard]] StreamVersion stream_version(const StreamId& stream) const;
+
+    // Calls `visit` for each event with position >= from, in log order, until it returns false.
+    // The RecordedEvent passed in is reused between calls. Throws CorruptRecordError on a record
+    // whose checksum does not match or that does not decode, and on a gap in positions.
+    void scan(LogPosition from, const std::function<bool(const RecordedEvent&)>& visit) const;
+    // Like scan, but hands out the raw stored envelope bytes (checksum verified, not decoded).
+    void scan_raw(LogPosition from, const std::function<bool(LogPosition, std::string_view)>& visit) const;
+
+    // Position of the last committed event (0 if the log is empty).
+    [[nodiscard]] LogPosition head() const;
+    // Waits until head() > after or the timeout passes; returns head().
+    LogPosition wait_for_events_after(LogPosition after, std::chrono::milliseconds timeout) const;
+
+    [[nodiscard]] bool was_processed(const std::string& inbox_key) const;
+    [[nodiscard]] std::optional<std::string> read_metadata(const std::string& key) const;
+
+    // Writes metadata without waiting for an fsync (for positions that may safely fall behind,
+    // such as the relay's published position).
+    void write_metadata_lazily(const std::string& key, const std::string& value);
+
+    [[nodiscard]] const std::filesystem::path& directory() const;
+    // A random id given to this log when it was created. Positions are only comparable within one
+    // log: the relay writes the id next to each position it publishes.
+    [[nodiscard]] const std::string& log_id() const;
+
+private:
+    struct Impl;
+    explicit EventStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// The checksum stored with each record (CRC-32C, Castagnoli).
+std::uint32_t crc32c(std::string_view data);
+
+}  // namespace gatehouse::kernel

@@ -1,0 +1,96 @@
+// The inbox: how a service reacts to other services' events, effectively once.
+//
+// For each record of its input topics the consumer skips events it has already processed (an
+// inbox record keyed by consumer name + event id, in RocksDB), otherwise calls the handler. The
+// handler appends the events it causes with `InboundEvent::inbox_key` in its CommandContext, so
+// that the events and the "processed" record are one atomic commit. Only after that is the Kafka
+// offset stored for commit. A crash anywhere therefore leads to a redelivery that changes nothing.
+//
+// Failures: a handler that throws a retryable KernelError (e.g. TransientError) is retried with
+// exponential backoff and jitter, without skipping the record. Poison records (undecodable, no
+// event id, handler verdict `poison`, or a non-kernel exception) are produced to the dead-letter
+// topic with reason and origin in headers, marked processed, and consumption continues.
+// A StoreError stops the consumer (the local log is unusable): see failure().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gatehouse/kernel/event_store.h"
+#include "gatehouse/kernel/kafka_settings.h"
+
+namespace gatehouse::kernel {
+
+struct InboundEvent final {
+    const v1::EventEnvelope& envelope;
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    // Pass this as CommandContext::inbox_key in the commit the event causes.
+    std::string inbox_key;
+};
+
+struct HandlerVerdict final {
+    enum class Kind { applied, ignored, poison };
+    Kind kind = Kind::applied;
+    std::string reason;  // for poison: why (goes into the dead letter's headers)
+
+    static HandlerVerdict applied() { return {Kind::applied, {}}; }
+    static HandlerVerdict ignored() { return {Kind::ignored, {}}; }
+    static HandlerVerdict poison(std::string why) { return {Kind::poison, std::move(why)}; }
+};
+
+using InboxHandler = std::function<HandlerVerdict(const InboundEvent&)>;
+
+struct InboxOptions final {
+    KafkaSettings kafka;
+    // The consumer group id, and the namespace of this consumer's inbox records.
+    std::string consumer_name;
+    std::vector<std::string> topics;
+    std::string dead_letter_topic;
+    std::chrono::milliseconds retry_initial{100};
+    std::chrono::milliseconds retry_max{30000};
+    std::map<std::string, std::string> consumer_properties;
+};
+
+struct InboxStats final {
+    std::uint64_t received = 0;
+    std::uint64_t applied = 0;
+    std::uint64_t ignored = 0;
+    std::uint64_t duplicates = 0;     // already processed: skipped
+    std::uint64_t dead_lettered = 0;
+    std::uint64_t retries = 0;
+    std::int64_t lag = 0;             // records behind the end of the assigned partitions
+};
+
+class InboxConsumer final {
+public:
+    InboxConsumer(EventStore& store, InboxOptions options, InboxHandler handler);
+    ~InboxConsumer();  // stops
+    InboxConsumer(const InboxConsumer&) = delete;
+    InboxConsumer& operator=(const InboxConsumer&) = delete;
+
+    void start();
+    // Finishes the current record, commits the stored offsets and leaves the group.
+    void stop();
+
+    [[nodiscard]] InboxStats stats() const;
+    // Waits until `done(stats)` holds; false on timeout.
+    bool wait_for(const std::function<bool(const InboxStats&)>& done, std::chrono::milliseconds timeout) const;
+    [[nodiscard]] std::string failure() const;
+
+    static std::string inbox_key(const std::string& consumer_name, const std::string& event_id) {
+        return consumer_name + "/" + event_id;
+    }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gatehouse::kernel

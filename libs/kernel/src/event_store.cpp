@@ -1,0 +1,444 @@
+#include "gatehouse/kernel/event_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/ids.h"
+#include "rocks_helpers.h"
+
+namespace gatehouse::kernel {
+namespace {
+
+constexpr std::size_t kChecksumBytes = 4;
+
+// Keys in the `streams` family: "h" + stream -> head version; "v" + stream + version -> position.
+std::string stream_key(const StreamId& stream) {
+    if (stream.aggregate_type.empty() || stream.aggregate_id.empty()) {
+        throw std::invalid_argument("aggregate type and id must not be empty");
+    }
+    if (stream.aggregate_type.find('\0') != std::string::npos || stream.aggregate_id.find('\0') != std::string::npos) {
+        throw std::invalid_argument("aggregate type and id must not contain NUL");
+    }
+    std::string key = stream.aggregate_type;
+    key.push_back('\0');
+    key += stream.aggregate_id;
+    key.push_back('\0');
+    return key;
+}
+
+std::string head_key(const std::string& stream) { return "h" + stream; }
+std::string version_key(const std::string& stream, std::uint64_t version) {
+    std::string key = "v" + stream;
+    rocks::append_big_endian(key, version);
+    return key;
+}
+std::string idempotency_meta_key(const std::string& key) { return "i/" + key; }
+std::string inbox_meta_key(const std::string& key) { return "x/" + key; }
+
+std::string encode_record(const v1::EventEnvelope& envelope) {
+    std::string record(kChecksumBytes, '\0');
+    envelope.AppendToString(&record);
+    const std::uint32_t checksum = crc32c(std::string_view(record).substr(kChecksumBytes));
+    std::memcpy(record.data(), &checksum, kChecksumBytes);
+    return record;
+}
+
+// Verifies a stored record's checksum and returns its envelope bytes.
+std::string_view verified_payload(LogPosition position, std::string_view record) {
+    if (record.size() < kChecksumBytes) {
+        throw CorruptRecordError("event at log position " + std::to_string(position.value) + " is truncated");
+    }
+    std::uint32_t stored = 0;
+    std::memcpy(&stored, record.data(), kChecksumBytes);
+    const std::string_view payload = record.substr(kChecksumBytes);
+    if (crc32c(payload) != stored) {
+        throw CorruptRecordError("event at log position " + std::to_string(position.value) +
+                                 " fails its checksum; the log is damaged and will not be replayed past it");
+    }
+    return payload;
+}
+
+void decode_into(LogPosition position, std::string_view record, RecordedEvent& out) {
+    const std::string_view payload = verified_payload(position, record);
+    out.position = position;
+    if (!out.envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+        throw CorruptRecordError("event at log position " + std::to_string(position.value) + " does not decode");
+    }
+}
+
+}  // namespace
+
+struct EventStore::Impl {
+    std::filesystem::path directory;
+    std::string log_id;
+    StoreOptions options;
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::ColumnFamilyHandle* events = nullptr;
+    rocksdb::ColumnFamilyHandle* streams = nullptr;
+    rocksdb::ColumnFamilyHandle* meta = nullptr;
+
+    // Group commit (leader / follower, as RocksDB's own write path): a committing thread queues its
+    // commit; the first one to find no leader writes everything queued in one batch for all.
+    struct Pending {
+        Commit commit;
+        CommitResult result;
+        std::exception_ptr error;
+        bool done = false;
+    };
+    mutable std::mutex queue_mutex;
+    std::condition_variable queue_cv;
+    std::deque<Pending*> queue;
+    bool leader_active = false;
+
+    // The last committed position, published after each group for tailing readers.
+    mutable std::mutex head_mutex;
+    mutable std::condition_variable head_cv;
+    LogPosition head{};  // guarded by head_mutex; written only by the leader
+
+    ~Impl() {
+        for (auto* handle : handles) {
+            if (db) {
+                (void)db->DestroyColumnFamilyHandle(handle);
+            }
+        }
+        if (db) {
+            (void)db->Close();
+        }
+    }
+
+    std::optional<std::string> get(rocksdb::ColumnFamilyHandle* family, const std::string& key) const {
+        std::string value;
+        const rocksdb::Status status = db->Get(rocksdb::ReadOptions(), family, key, &value);
+        if (status.IsNotFound()) {
+            return std::nullopt;
+        }
+        rocks::check(status, "read");
+        return value;
+    }
+
+    LogPosition current_head() const {
+        std::lock_guard lock(head_mutex);
+        return head;
+    }
+
+    void write_group(std::vector<Pending*>& group);
+};
+
+void EventStore::Impl::write_group(std::vector<Pending*>& group) {
+    // What this group has already written, so that later commits in it see earlier ones.
+    std::unordered_map<std::string, std::uint64_t> head_overlay;
+    std::unordered_set<std::string> keys_overlay;
+    rocksdb::WriteBatch batch;
+    LogPosition next = current_head().next();
+    const auto occurred = [&](const std::string& meta_key) {
+        return keys_overlay.contains(meta_key) || get(meta, meta_key).has_value();
+    };
+
+    for (Pending* pending : group) {
+        Commit& commit = pending->commit;
+        CommitResult& result = pending->result;
+        try {
+            if (!commit.idempotency_key.empty()) {
+                const std::string key = idempotency_meta_key(commit.idempotency_key);
+                if (keys_overlay.contains(key)) {
+                    result.outcome = CommitOutcome::duplicate;
+                    continue;  // answer filled in after the write, when it is durable
+                }
+                if (auto answer = get(meta, key)) {
+                    result.outcome = CommitOutcome::duplicate;
+                    result.idempotency_answer = std::move(*answer);
+                    continue;
+                }
+            }
+            if (!commit.inbox_key.empty() && occurred(inbox_meta_key(commit.inbox_key))) {
+                result.outcome = CommitOutcome::duplicate;
+                continue;
+            }
+            // Check every stream first, so that a conflict leaves nothing half-written in the batch.
+            std::vector<std::string> keys;
+            std::vector<std::uint64_t> current_versions;
+            bool conflicted = false;
+            for (const StreamAppend& append : commit.appends) {
+                keys.push_back(stream_key(append.stream));
+                std::uint64_t current = 0;
+                if (auto found = head_overlay.find(keys.back()); found != head_overlay.end()) {
+                    current = found->second;
+                } else if (auto stored = get(streams, head_key(keys.back()))) {
+                    current = rocks::read_big_endian(*stored);
+                }
+                current_versions.push_back(current);
+                if (!append.expected.is_any && append.expected.version.value != current && !conflicted) {
+                    conflicted = true;
+                    result.outcome = CommitOutcome::conflict;
+                    result.conflict_stream = append.stream.to_string();
+                    result.actual_version = StreamVersion{current};
+                }
+            }
+            if (conflicted) {
+                continue;
+            }
+            result.outcome = CommitOutcome::committed;
+            for (std::size_t i = 0; i < commit.appends.size(); ++i) {
+                StreamAppend& append = commit.appends[i];
+                std::uint64_t version = current_versions[i];
+                for (v1::EventEnvelope& envelope : append.events) {
+                    ++version;
+                    envelope.set_aggregate_type(append.stream.aggregate_type);
+                    envelope.set_aggregate_id(append.stream.aggregate_id);
+                    envelope.set_aggregate_version(version);
+                    if (result.first.value == 0) {
+                        result.first = next;
+                    }
+                    result.last = next;
+                    batch.Put(events, rocks::big_endian_key(next.value), encode_record(envelope));
+                    std::string position_value;
+                    rocks::append_big_endian(position_value, next.value);
+                    batch.Put(streams, version_key(keys[i], version), position_value);
+                    next = next.next();
+                }
+                std::string version_value;
+                rocks::append_big_endian(version_value, version);
+                batch.Put(streams, head_key(keys[i]), version_value);
+                head_overlay[keys[i]] = version;
+                result.versions.push_back(StreamVersion{version});
+            }
+            if (!commit.idempotency_key.empty()) {
+                const std::string key = idempotency_meta_key(commit.idempotency_key);
+                batch.Put(meta, key, commit.idempotency_answer);
+                keys_overlay.insert(key);
+            }
+            if (!commit.inbox_key.empty()) {
+                const std::string key = inbox_meta_key(commit.inbox_key);
+                std::string value;
+                rocks::append_big_endian(value, result.last.value);
+                batch.Put(meta, key, value);
+                keys_overlay.insert(key);
+            }
+            for (const auto& [key, value] : commit.metadata) {
+                batch.Put(meta, key, value);
+            }
+        } catch (...) {
+            pending->error = std::current_exception();
+        }
+    }
+
+    if (batch.Count() > 0) {
+        rocksdb::WriteOptions write_options;
+        write_options.sync = options.durable;
+        rocks::check(db->Write(write_options, &batch), "append");
+    }
+    // Duplicates of a key first written in this very group take the answer now that it is durable.
+    for (Pending* pending : group) {
+        if (pending->result.outcome == CommitOutcome::duplicate && !pending->commit.idempotency_key.empty() &&
+            pending->result.idempotency_answer.empty()) {
+            if (auto answer = get(meta, idempotency_meta_key(pending->commit.idempotency_key))) {
+                pending->result.idempotency_answer = std::move(*answer);
+            }
+        }
+    }
+    if (next != current_head().next()) {
+        {
+            std::lock_guard lock(head_mutex);
+            head = LogPosition{next.value - 1};
+        }
+        head_cv.notify_all();
+    }
+}
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() = default;
+
+std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& directory, StoreOptions options) {
+    auto impl = std::make_unique<Impl>();
+    impl->directory = directory;
+    impl->options = options;
+    std::filesystem::create_directories(directory);
+
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.paranoid_checks = true;
+    // Recover to the last consistent point: a torn tail of the WAL (a write that was never
+    // acknowledged) is dropped, everything acknowledged before it is kept.
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+    db_options.IncreaseParallelism(2);
+
+    rocksdb::ColumnFamilyOptions family_options;
+    family_options.OptimizeLevelStyleCompaction();
+    const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, family_options},
+        {"events", family_options},
+        {"streams", family_options},
+        {"meta", family_options},
+    };
+    rocksdb::DB* raw = nullptr;
+    rocks::check(rocksdb::DB::Open(db_options, directory.string(), families, &impl->handles, &raw),
+                 "open " + directory.string());
+    impl->db.reset(raw);
+    impl->events = impl->handles[1];
+    impl->streams = impl->handles[2];
+    impl->meta = impl->handles[3];
+
+    std::unique_ptr<rocksdb::Iterator> last(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
+    last->SeekToLast();
+    if (last->Valid()) {
+        const LogPosition position{rocks::read_big_endian(last->key().ToStringView())};
+        (void)verified_payload(position, last->value().ToStringView());
+        impl->head = position;
+    }
+    rocks::check(last->status(), "read the log's last record");
+    last.reset();
+    if (auto stored = impl->get(impl->meta, "log-id")) {
+        impl->log_id = *stored;
+    } else {
+        impl->log_id = new_uuid_v7();
+        rocksdb::WriteOptions write_options;
+        write_options.sync = true;
+        rocks::check(impl->db->Put(write_options, impl->meta, "log-id", impl->log_id), "write the log id");
+    }
+    return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+CommitResult EventStore::commit(Commit commit) {
+    Impl::Pending pending{std::move(commit), {}, nullptr, false};
+    std::unique_lock lock(impl_->queue_mutex);
+    impl_->queue.push_back(&pending);
+    while (!pending.done) {
+        if (impl_->leader_active) {
+            impl_->queue_cv.wait(lock);
+            continue;
+        }
+        impl_->leader_active = true;
+        std::vector<Impl::Pending*> group;
+        while (!impl_->queue.empty() && group.size() < impl_->options.max_group_size) {
+            group.push_back(impl_->queue.front());
+            impl_->queue.pop_front();
+        }
+        lock.unlock();
+        std::exception_ptr group_error;
+        try {
+            impl_->write_group(group);
+        } catch (...) {
+            group_error = std::current_exception();
+        }
+        lock.lock();
+        for (Impl::Pending* member : group) {
+            if (group_error && !member->error) {
+                member->error = group_error;
+            }
+            member->done = true;
+        }
+        impl_->leader_active = false;
+        impl_->queue_cv.notify_all();
+    }
+    lock.unlock();
+    if (pending.error) {
+        std::rethrow_exception(pending.error);
+    }
+    return std::move(pending.result);
+}
+
+std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream, StreamVersion from) const {
+    const std::string key = stream_key(stream);
+    const std::string prefix = "v" + key;
+    std::vector<RecordedEvent> result;
+    rocksdb::ReadOptions read_options;
+    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+    read_options.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
+    try {
+        for (it->Seek(version_key(key, std::max<std::uint64_t>(from.value, 1))); it->Valid(); it->Next()) {
+            if (!it->key().starts_with(prefix)) {
+                break;
+            }
+            const LogPosition position{rocks::read_big_endian(it->value().ToStringView())};
+            std::string record;
+            rocks::check(
+                impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
+                "read event " + std::to_string(position.value));
+            decode_into(position, record, result.emplace_back());
+        }
+        rocks::check(it->status(), "read stream " + stream.to_string());
+    } catch (...) {
+        it.reset();
+        impl_->db->ReleaseSnapshot(snapshot);
+        throw;
+    }
+    it.reset();
+    impl_->db->ReleaseSnapshot(snapshot);
+    return result;
+}
+
+StreamVersion EventStore::stream_version(const StreamId& stream) const {
+    auto stored = impl_->get(impl_->streams, head_key(stream_key(stream)));
+    return StreamVersion{stored ? rocks::read_big_endian(*stored) : 0};
+}
+
+void EventStore::scan_raw(LogPosition from, const std::function<bool(LogPosition, std::string_view)>& visit) const {
+    rocksdb::ReadOptions read_options;
+    read_options.readahead_size = 2 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->events));
+    LogPosition expected{std::max<std::uint64_t>(from.value, 1)};
+    for (it->Seek(rocks::big_endian_key(expected.value)); it->Valid(); it->Next()) {
+        const LogPosition position{rocks::read_big_endian(it->key().ToStringView())};
+        if (position != expected) {
+            throw CorruptRecordError("the log has a gap: expected position " + std::to_string(expected.value) +
+                                     ", found " + std::to_string(position.value));
+        }
+        if (!visit(position, verified_payload(position, it->value().ToStringView()))) {
+            return;
+        }
+        expected = expected.next();
+    }
+    rocks::check(it->status(), "scan the log");
+}
+
+void EventStore::scan(LogPosition from, const std::function<bool(const RecordedEvent&)>& visit) const {
+    RecordedEvent event;
+    scan_raw(from, [&](LogPosition position, std::string_view payload) {
+        event.position = position;
+        if (!event.envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+            throw CorruptRecordError("event at log position " + std::to_string(position.value) + " does not decode");
+        }
+        return visit(event);
+    });
+}
+
+LogPosition EventStore::head() const { return impl_->current_head(); }
+
+LogPosition EventStore::wait_for_events_after(LogPosition after, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->head_mutex);
+    impl_->head_cv.wait_for(lock, timeout, [&] { return impl_->head > after; });
+    return impl_->head;
+}
+
+bool EventStore::was_processed(const std::string& inbox_key) const {
+    return impl_->get(impl_->meta, inbox_meta_key(inbox_key)).has_value();
+}
+
+std::optional<std::string> EventStore::read_metadata(const std::string& key) const {
+    return impl_->get(impl_->meta, key);
+}
+
+void EventStore::write_metadata_lazily(const std::string& key, const std::string& value) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = false;
+    rocks::check(impl_->db->Put(write_options, impl_->meta, key, value), "write metadata " + key);
+}
+
+const std::filesystem::path& EventStore::directory() const { return impl_->directory; }
+const std::string& EventStore::log_id() const { return impl_->log_id; }
+
+}  // namespace gatehouse::kernel

@@ -1,0 +1,330 @@
+#include "gatehouse/kernel/inbox_consumer.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/logging.h"
+#include "kafka_client.h"
+
+namespace gatehouse::kernel {
+namespace {
+
+std::string utc_now_iso8601() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return text;
+}
+
+// Waits for the delivery of one dead letter.
+class DeliveryWaiter final : public RdKafka::DeliveryReportCb {
+public:
+    void dr_cb(RdKafka::Message& message) override {
+        done = true;
+        error = message.err() == RdKafka::ERR_NO_ERROR ? std::string() : message.errstr();
+    }
+    bool done = false;
+    std::string error;
+};
+
+}  // namespace
+
+struct InboxConsumer::Impl {
+    Impl(EventStore& store_in, InboxOptions options_in, InboxHandler handler_in)
+        : store(store_in), options(std::move(options_in)), handler(std::move(handler_in)) {}
+
+    EventStore& store;
+    InboxOptions options;
+    InboxHandler handler;
+    std::shared_ptr<spdlog::logger> log = logger("inbox");
+    std::thread thread;
+    std::atomic<bool> stopping{false};
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+    DeliveryWaiter dead_letter_delivery;
+    std::unique_ptr<RdKafka::Producer> dead_letter_producer;
+
+    mutable std::mutex mutex;
+    mutable std::condition_variable changed;
+    InboxStats stats;     // guarded by mutex
+    std::string failure;  // guarded by mutex
+    std::condition_variable stop_signal;  // wakes a backoff wait early
+
+    template <class Update>
+    void record(Update update) {
+        {
+            std::lock_guard lock(mutex);
+            update(stats);
+        }
+        changed.notify_all();
+    }
+
+    void run();
+    void process(RdKafka::Message& message);
+    void dead_letter(RdKafka::Message& message, const std::string& reason);
+    void mark_processed(const std::string& inbox_key);
+    void store_offset(RdKafka::Message& message);
+    // Sleeps for the backoff of attempt `attempt`; false if stopping.
+    bool back_off(int attempt);
+    void update_lag();
+};
+
+void InboxConsumer::Impl::store_offset(RdKafka::Message& message) {
+    std::vector<RdKafka::TopicPartition*> offsets = {
+        RdKafka::TopicPartition::create(message.topic_name(), message.partition(), message.offset() + 1)};
+    (void)consumer->offsets_store(offsets);
+    RdKafka::TopicPartition::destroy(offsets);
+}
+
+bool InboxConsumer::Impl::back_off(int attempt) {
+    static thread_local std::mt19937 random{std::random_device{}()};
+    const auto cap = std::min<std::int64_t>(options.retry_max.count(),
+                                            options.retry_initial.count() << std::min(attempt, 20));
+    // "Full jitter": a random wait up to the exponential cap, so that many retrying consumers spread out.
+    const auto wait = std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(cap / 2, cap)(random));
+    std::unique_lock lock(mutex);
+    return !stop_signal.wait_for(lock, wait, [&] { return stopping.load(); });
+}
+
+void InboxConsumer::Impl::mark_processed(const std::string& inbox_key) {
+    if (store.was_processed(inbox_key)) {
+        return;
+    }
+    Commit commit;
+    commit.inbox_key = inbox_key;
+    (void)store.commit(std::move(commit));
+}
+
+void InboxConsumer::Impl::dead_letter(RdKafka::Message& message, const std::string& reason) {
+    log->warn("dead-lettering {}/{}@{}: {}", message.topic_name(), message.partition(), message.offset(), reason);
+    for (int attempt = 0;; ++attempt) {
+        RdKafka::Headers* headers = RdKafka::Headers::create();
+        if (const RdKafka::Headers* original = message.headers()) {
+            for (const auto& header : original->get_all()) {
+                headers->add(header.key(), header.value(), header.value_size());
+            }
+        }
+        headers->add(headers::kDeadLetterReason, reason);
+        headers->add(headers::kDeadLetterTopic, message.topic_name());
+        headers->add(headers::kDeadLetterPartition, std::to_string(message.partition()));
+        headers->add(headers::kDeadLetterOffset, std::to_string(message.offset()));
+        headers->add(headers::kDeadLetterTime, utc_now_iso8601());
+        headers->add(headers::kDeadLetterConsumer, options.consumer_name);
+        dead_letter_delivery = DeliveryWaiter{};
+        const RdKafka::ErrorCode code = dead_letter_producer->produce(
+            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+            message.payload(), message.len(), message.key_pointer(), message.key_len(), 0, headers, nullptr);
+        if (code != RdKafka::ERR_NO_ERROR) {
+            delete headers;
+        } else {
+            while (!dead_letter_delivery.done) {
+                dead_letter_producer->poll(100);
+            }
+            if (dead_letter_delivery.error.empty()) {
+                record([](InboxStats& s) { ++s.dead_lettered; });
+                return;
+            }
+        }
+        log->warn("cannot write the dead letter to {}: {}; retrying", options.dead_letter_topic,
+                  code != RdKafka::ERR_NO_ERROR ? RdKafka::err2str(code) : dead_letter_delivery.error);
+        record([](InboxStats& s) { ++s.retries; });
+        if (!back_off(attempt)) {
+            throw TransientError("stopped while writing a dead letter");
+        }
+    }
+}
+
+void InboxConsumer::Impl::process(RdKafka::Message& message) {
+    record([](InboxStats& s) { ++s.received; });
+    v1::EventEnvelope envelope;
+    if (!envelope.ParseFromArray(message.payload(), static_cast<int>(message.len()))) {
+        dead_letter(message, "undecodable: the value is not a gatehouse.kernel.v1.EventEnvelope");
+        store_offset(message);
+        return;
+    }
+    if (envelope.event_id().empty() || envelope.event_type().empty() || envelope.aggregate_id().empty()) {
+        dead_letter(message, "invalid envelope: event_id, event_type and aggregate_id are required");
+        store_offset(message);
+        return;
+    }
+    const std::string key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
+    if (store.was_processed(key)) {
+        record([](InboxStats& s) { ++s.duplicates; });
+        store_offset(message);
+        return;
+    }
+    const InboundEvent inbound{envelope, message.topic_name(), message.partition(), message.offset(), key};
+    for (int attempt = 0;; ++attempt) {
+        HandlerVerdict verdict;
+        try {
+            verdict = handler(inbound);
+        } catch (const StoreError&) {
+            throw;  // the log is unusable: stop, do not dead-letter a good event
+        } catch (const KernelError& error) {
+            if (error.is_retryable()) {
+                log->warn("handling {} ({}) failed: {}; retrying", envelope.event_id(), envelope.event_type(),
+                          error.what());
+                record([](InboxStats& s) { ++s.retries; });
+                if (!back_off(attempt)) {
+                    throw TransientError("stopped while retrying");
+                }
+                continue;
+            }
+            verdict = HandlerVerdict::poison(error.what());
+        } catch (const std::exception& error) {
+            verdict = HandlerVerdict::poison(std::string("handler failed: ") + error.what());
+        }
+        switch (verdict.kind) {
+            case HandlerVerdict::Kind::poison:
+                dead_letter(message, verdict.reason);
+                break;
+            case HandlerVerdict::Kind::applied:
+                record([](InboxStats& s) { ++s.applied; });
+                break;
+            case HandlerVerdict::Kind::ignored:
+                record([](InboxStats& s) { ++s.ignored; });
+                break;
+        }
+        // The handler's own commit normally carried the inbox record; make sure it exists.
+        mark_processed(key);
+        store_offset(message);
+        return;
+    }
+}
+
+void InboxConsumer::Impl::update_lag() {
+    std::vector<RdKafka::TopicPartition*> assigned;
+    if (consumer->assignment(assigned) != RdKafka::ERR_NO_ERROR) {
+        return;
+    }
+    (void)consumer->position(assigned);
+    std::int64_t lag = 0;
+    for (RdKafka::TopicPartition* partition : assigned) {
+        std::int64_t low = 0;
+        std::int64_t high = 0;
+        if (consumer->get_watermark_offsets(partition->topic(), partition->partition(), &low, &high) ==
+                RdKafka::ERR_NO_ERROR &&
+            partition->offset() >= 0 && high >= partition->offset()) {
+            lag += high - partition->offset();
+        }
+    }
+    RdKafka::TopicPartition::destroy(assigned);
+    record([lag](InboxStats& s) { s.lag = lag; });
+}
+
+void InboxConsumer::Impl::run() {
+    auto last_lag = std::chrono::steady_clock::now();
+    try {
+        while (!stopping) {
+            std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
+            switch (message->err()) {
+                case RdKafka::ERR_NO_ERROR:
+                    process(*message);
+                    break;
+                case RdKafka::ERR__TIMED_OUT:
+                case RdKafka::ERR__PARTITION_EOF:
+                    break;
+                default:
+                    log->warn("consumer: {}", message->errstr());
+            }
+            if (std::chrono::steady_clock::now() - last_lag > std::chrono::seconds(1)) {
+                update_lag();
+                last_lag = std::chrono::steady_clock::now();
+            }
+        }
+    } catch (const std::exception& error) {
+        if (!stopping) {
+            log->critical("inbox {} stopped: {}", options.consumer_name, error.what());
+            std::lock_guard lock(mutex);
+            failure = error.what();
+        }
+        changed.notify_all();
+    }
+}
+
+InboxConsumer::InboxConsumer(EventStore& store, InboxOptions options, InboxHandler handler)
+    : impl_(std::make_unique<Impl>(store, std::move(options), std::move(handler))) {
+    if (impl_->options.consumer_name.empty()) {
+        throw ConfigError("inbox consumer: consumer_name (the group id) is required");
+    }
+    if (impl_->options.dead_letter_topic.empty()) {
+        throw ConfigError("inbox consumer " + impl_->options.consumer_name + ": dead_letter_topic is required");
+    }
+}
+
+InboxConsumer::~InboxConsumer() { stop(); }
+
+void InboxConsumer::start() {
+    if (impl_->thread.joinable()) {
+        return;
+    }
+    std::map<std::string, std::string> overrides = impl_->options.consumer_properties;
+    overrides["group.id"] = impl_->options.consumer_name;
+    overrides["enable.auto.commit"] = "true";          // commits only what we stored...
+    overrides["enable.auto.offset.store"] = "false";   // ...which is after processing
+    overrides.try_emplace("auto.offset.reset", "earliest");
+    overrides.try_emplace("auto.commit.interval.ms", "500");
+    auto conf = kafka::make_conf(impl_->options.kafka, overrides);
+    std::string error;
+    impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+    if (!impl_->consumer) {
+        throw ConfigError("cannot create the Kafka consumer " + impl_->options.consumer_name + ": " + error);
+    }
+    auto producer_conf = kafka::make_conf(impl_->options.kafka, {{"enable.idempotence", "true"}, {"acks", "all"}});
+    if (producer_conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&impl_->dead_letter_delivery), error) !=
+        RdKafka::Conf::CONF_OK) {
+        throw ConfigError("delivery callback: " + error);
+    }
+    impl_->dead_letter_producer.reset(RdKafka::Producer::create(producer_conf.get(), error));
+    if (!impl_->dead_letter_producer) {
+        throw ConfigError("cannot create the dead-letter producer: " + error);
+    }
+    if (const RdKafka::ErrorCode code = impl_->consumer->subscribe(impl_->options.topics);
+        code != RdKafka::ERR_NO_ERROR) {
+        throw ConfigError("cannot subscribe to the input topics: " + RdKafka::err2str(code));
+    }
+    impl_->stopping = false;
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void InboxConsumer::stop() {
+    if (!impl_->thread.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->stopping = true;
+    }
+    impl_->stop_signal.notify_all();
+    impl_->thread.join();
+    // close() commits the offsets stored so far and leaves the group.
+    (void)impl_->consumer->close();
+    impl_->consumer.reset();
+    (void)impl_->dead_letter_producer->flush(5000);
+    impl_->dead_letter_producer.reset();
+}
+
+InboxStats InboxConsumer::stats() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->stats;
+}
+
+bool InboxConsumer::wait_for(const std::function<bool(const InboxStats&)>& done,
+                             std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->changed.wait_for(lock, timeout, [&] { return done(impl_->stats) || !impl_->failure.empty(); }) &&
+           done(impl_->stats);
+}
+
+std::string InboxConsumer::failure() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->failure;
+}
+
+}  // namespace gatehouse::kernel

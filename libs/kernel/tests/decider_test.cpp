@@ -1,0 +1,151 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "counter_domain.h"
+#include "gatehouse/kernel/decider.h"
+#include "gatehouse/kernel/projection.h"
+#include "temp_dir.h"
+
+using namespace gatehouse::kernel;
+using gatehouse::testing::Counter;
+using gatehouse::testing::TempDir;
+
+namespace {
+
+template <class Result>
+Accepted<Counter::Event> accepted(const Result& result) {
+    if (const auto* rejection = std::get_if<Rejection>(&result)) {
+        FAIL("rejected: " << rejection->message);
+    }
+    return std::get<Accepted<Counter::Event>>(result);
+}
+
+}  // namespace
+
+TEST_CASE("given no events when create then created", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    const auto result = accepted(counters.execute("c1", Counter::Create{"first"}, {.correlation_id = "corr-1"}));
+    REQUIRE(result.events.size() == 1);
+    CHECK(result.events[0].created().name() == "first");
+    CHECK(result.version == StreamVersion{1});
+
+    const auto stored = store->read_stream(StreamId{"counter", "c1"});
+    REQUIRE(stored.size() == 1);
+    const auto& envelope = stored[0].envelope;
+    CHECK(envelope.event_type() == "gatehouse.testing.v1.CounterCreated");
+    CHECK(envelope.producer() == "tests");
+    CHECK(envelope.correlation_id() == "corr-1");
+    CHECK(envelope.event_id().size() == 36);
+    CHECK(envelope.occurred_at().seconds() > 0);
+}
+
+TEST_CASE("rejections are values and write nothing", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    auto missing = counters.execute("c1", Counter::Increment{1, ""});
+    REQUIRE(std::holds_alternative<Rejection>(missing));
+    CHECK(std::get<Rejection>(missing).code == RejectionCode::not_found);
+
+    (void)accepted(counters.execute("c1", Counter::Create{"x"}));
+    auto bad = counters.execute("c1", Counter::Increment{0, ""});
+    REQUIRE(std::holds_alternative<Rejection>(bad));
+    CHECK(std::get<Rejection>(bad).code == RejectionCode::invalid_argument);
+    (void)accepted(counters.execute("c1", Counter::Close{"done"}));
+    auto closed = counters.execute("c1", Counter::Increment{1, ""});
+    REQUIRE(std::holds_alternative<Rejection>(closed));
+    CHECK(std::get<Rejection>(closed).code == RejectionCode::failed_precondition);
+    CHECK(store->head() == LogPosition{2});
+}
+
+TEST_CASE("a retried command with the same idempotency key returns the first answer", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    (void)accepted(counters.execute("c1", Counter::Create{"x"}));
+    const auto first = accepted(counters.execute("c1", Counter::Increment{5, ""}, {.idempotency_key = "k1"}));
+    const auto retry = accepted(counters.execute("c1", Counter::Increment{5, ""}, {.idempotency_key = "k1"}));
+    CHECK_FALSE(first.duplicate);
+    CHECK(retry.duplicate);
+    REQUIRE(retry.events.size() == 1);
+    CHECK(retry.events[0].incremented().amount() == 5);
+    CHECK(retry.version == first.version);
+    CHECK(counters.find("c1")->first.value == 5);
+    CHECK(store->head() == LogPosition{2});
+}
+
+TEST_CASE("concurrent commands on one aggregate retry on conflict and lose nothing", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    (void)accepted(counters.execute("c1", Counter::Create{"x"}));
+    constexpr int kThreads = 6;
+    constexpr int kPerThread = 40;
+    std::vector<std::thread> threads;
+    std::atomic<int> rejected{0};
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < kPerThread; ++i) {
+                if (!std::holds_alternative<Accepted<Counter::Event>>(counters.execute("c1", Counter::Increment{1, ""}))) {
+                    ++rejected;
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(rejected.load() == 0);
+    CHECK(counters.find("c1")->first.value == kThreads * kPerThread);
+    CHECK(counters.find("c1")->second == StreamVersion{kThreads * kPerThread + 1});
+}
+
+TEST_CASE("state is rebuilt from the log at start-up", "[decider]") {
+    TempDir dir;
+    {
+        auto store = EventStore::open(dir.path());
+        AggregateRuntime<Counter> counters(*store, {"tests"});
+        for (int c = 0; c < 10; ++c) {
+            const std::string id = "c" + std::to_string(c);
+            (void)accepted(counters.execute(id, Counter::Create{id}));
+            for (int i = 0; i <= c; ++i) {
+                (void)accepted(counters.execute(id, Counter::Increment{2, ""}));
+            }
+        }
+    }
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    Projection* projections[] = {&counters};
+    const auto summary = rebuild_from_log(*store, projections);
+    CHECK(summary.events == 10 + 55);
+    int seen = 0;
+    counters.for_each([&](const std::string& id, const Counter::State& state, StreamVersion version) {
+        const int c = std::stoi(id.substr(1));
+        CHECK(state.value == 2 * (c + 1));
+        CHECK(version == StreamVersion{std::uint64_t(c + 2)});
+        ++seen;
+    });
+    CHECK(seen == 10);
+    // The rebuilt cache decides on the right version.
+    CHECK(accepted(counters.execute("c3", Counter::Increment{1, ""})).version == StreamVersion{6});
+}
+
+TEST_CASE("an event the domain does not know stops the replay", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    Commit commit;
+    StreamAppend& append = commit.appends.emplace_back();
+    append.stream = StreamId{"counter", "c1"};
+    v1::EventEnvelope envelope;
+    envelope.set_event_id("e1");
+    envelope.set_event_type("gatehouse.testing.v1.FromTheFuture");
+    append.events.push_back(envelope);
+    REQUIRE(store->commit(std::move(commit)).outcome == CommitOutcome::committed);
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    Projection* projections[] = {&counters};
+    CHECK_THROWS_AS(rebuild_from_log(*store, projections), CorruptRecordError);
+}
