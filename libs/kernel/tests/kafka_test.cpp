@@ -1,0 +1,215 @@
+// Relay and inbox against Kafka: librdkafka's mock cluster by default, the real broker when the
+// ctest fixture provides one (the same tests run under both labels).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <set>
+
+#include "counter_domain.h"
+#include "gatehouse/kernel/decider.h"
+#include "gatehouse/kernel/inbox_consumer.h"
+#include "gatehouse/kernel/kafka_settings.h"
+#include "gatehouse/kernel/outbox_relay.h"
+#include "kafka_test_cluster.h"
+#include "temp_dir.h"
+
+using namespace gatehouse::kernel;
+using namespace gatehouse::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+RelayOptions relay_options(const KafkaTestCluster& kafka, const std::string& topic) {
+    RelayOptions options;
+    options.kafka.bootstrap_servers = kafka.bootstrap();
+    options.topic = topic;
+    return options;
+}
+
+InboxOptions inbox_options(const KafkaTestCluster& kafka, const std::string& topic, const std::string& name) {
+    InboxOptions options;
+    options.kafka.bootstrap_servers = kafka.bootstrap();
+    options.consumer_name = name;
+    options.topics = {topic};
+    options.dead_letter_topic = topic + ".dlq";
+    options.retry_initial = 10ms;
+    options.retry_max = 100ms;
+    return options;
+}
+
+// Appends `per_counter` increments to each of `counters` counters through the decider runtime.
+void fill(AggregateRuntime<Counter>& runtime, int counters, int per_counter) {
+    for (int c = 0; c < counters; ++c) {
+        const std::string id = "c" + std::to_string(c);
+        REQUIRE(std::holds_alternative<Accepted<Counter::Event>>(runtime.execute(id, Counter::Create{id})));
+    }
+    for (int i = 0; i < per_counter; ++i) {
+        for (int c = 0; c < counters; ++c) {
+            REQUIRE(std::holds_alternative<Accepted<Counter::Event>>(
+                runtime.execute("c" + std::to_string(c), Counter::Increment{1, ""})));
+        }
+    }
+}
+
+void check_in_order_once(const std::vector<ConsumedRecord>& records, std::size_t expected_per_key) {
+    std::map<std::string, std::uint64_t> last_version;
+    std::set<std::string> ids;
+    for (const auto& record : records) {
+        gatehouse::kernel::v1::EventEnvelope envelope;
+        REQUIRE(envelope.ParseFromString(record.value));
+        CHECK(record.key == envelope.aggregate_id());
+        CHECK(record.headers.at(headers::kEventType) == envelope.event_type());
+        CHECK(record.headers.at(headers::kEventId) == envelope.event_id());
+        auto& last = last_version[envelope.aggregate_id()];
+        CHECK(envelope.aggregate_version() == last + 1);
+        last = envelope.aggregate_version();
+        ids.insert(envelope.event_id());
+    }
+    CHECK(ids.size() == records.size());
+    for (const auto& [key, version] : last_version) {
+        CHECK(version == expected_per_key);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the relay publishes every event once in per-aggregate order", "[kafka][relay]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("relay");
+    kafka.create_topic(topic, 3);
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    OutboxRelay relay(*store, relay_options(kafka, topic));
+    relay.start();
+    fill(counters, 10, 29);  // 10 x (1 + 29) = 300 events, appended while the relay runs
+    REQUIRE(relay.wait_until_published(store->head(), 60s));
+    CHECK(relay.stats().published == 300);
+    const auto records = kafka.read_all(topic, 300, 30s);
+    REQUIRE(records.size() == 300);
+    check_in_order_once(records, 30);
+}
+
+TEST_CASE("a relay that lost its stored position does not publish anything twice", "[kafka][relay]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("relay-restart");
+    kafka.create_topic(topic, 3);
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    fill(counters, 6, 19);  // 120 events
+    {
+        OutboxRelay relay(*store, relay_options(kafka, topic));
+        relay.start();
+        REQUIRE(relay.wait_until_published(store->head(), 60s));
+    }
+    // As if the stored position had never been written: the relay must learn it from the topic.
+    store->write_metadata_lazily("relay/" + topic, std::string(8, '\0'));
+    for (int c = 0; c < 6; ++c) {
+        (void)counters.execute("c" + std::to_string(c), Counter::Increment{1, ""});
+    }
+    OutboxRelay relay(*store, relay_options(kafka, topic));
+    relay.start();
+    REQUIRE(relay.wait_until_published(store->head(), 60s));
+    CHECK(relay.stats().already_on_topic == 120);
+    CHECK(relay.stats().published == 6);
+    const auto records = kafka.read_all(topic, 126, 30s);
+    REQUIRE(records.size() == 126);
+    check_in_order_once(records, 21);
+}
+
+TEST_CASE("the inbox applies each event once and skips redelivered ones", "[kafka][inbox]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("inbox");
+    kafka.create_topic(topic, 3);
+    kafka.create_topic(topic + ".dlq", 1);
+    TempDir source_dir;
+    auto source = EventStore::open(source_dir.path());
+    AggregateRuntime<Counter> counters(*source, {"source"});
+    fill(counters, 5, 9);  // 50 events
+    {
+        OutboxRelay relay(*source, relay_options(kafka, topic));
+        relay.start();
+        REQUIRE(relay.wait_until_published(source->head(), 60s));
+    }
+    // Redeliver the first 20 events by producing them again (what an at-least-once producer may do).
+    std::vector<std::string> first_twenty;
+    source->scan(LogPosition{1}, [&](const RecordedEvent& event) {
+        first_twenty.push_back(event.envelope.SerializeAsString());
+        return first_twenty.size() < 20;
+    });
+    for (const auto& value : first_twenty) {
+        gatehouse::kernel::v1::EventEnvelope envelope;
+        envelope.ParseFromString(value);
+        kafka.produce(topic, envelope.aggregate_id(), value);
+    }
+
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> mirror(*store, {"mirror"});
+    InboxConsumer inbox(*store, inbox_options(kafka, topic, unique_topic("mirror")), [&](const InboundEvent& event) {
+        // Mirror each counter: one increment per input event, committed with the inbox record.
+        const std::string& id = event.envelope.aggregate_id();
+        if (!mirror.find(id)) {
+            (void)mirror.execute(id, Counter::Create{id});
+        }
+        auto result = mirror.execute(id, Counter::Increment{1, ""}, {.inbox_key = event.inbox_key});
+        return std::holds_alternative<Rejection>(result) ? HandlerVerdict::poison(std::get<Rejection>(result).message)
+                                                         : HandlerVerdict::applied();
+    });
+    inbox.start();
+    REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied + s.duplicates == 70; }, 60s));
+    inbox.stop();
+    const InboxStats stats = inbox.stats();
+    CHECK(stats.applied == 50);
+    CHECK(stats.duplicates == 20);
+    CHECK(stats.dead_lettered == 0);
+    for (int c = 0; c < 5; ++c) {
+        CHECK(mirror.find("c" + std::to_string(c))->first.value == 10);
+    }
+}
+
+TEST_CASE("poison records go to the dead-letter topic and consumption continues", "[kafka][inbox]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("poison");
+    kafka.create_topic(topic, 1);
+    kafka.create_topic(topic + ".dlq", 1);
+    gatehouse::kernel::v1::EventEnvelope good;
+    good.set_event_id("good-1");
+    good.set_event_type("gatehouse.testing.v1.CounterCreated");
+    good.set_aggregate_id("c1");
+    gatehouse::kernel::v1::EventEnvelope unknown = good;
+    unknown.set_event_id("unknown-1");
+    unknown.set_event_type("gatehouse.testing.v1.SomethingElse");
+    kafka.produce(topic, "k", "\xff\xfe not a protobuf envelope");
+    kafka.produce(topic, "c1", unknown.SerializeAsString());
+    kafka.produce(topic, "c1", good.SerializeAsString());
+
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    std::atomic<int> transient_failures{2};
+    InboxConsumer inbox(*store, inbox_options(kafka, topic, unique_topic("poison-consumer")), [&](const InboundEvent& event) {
+        if (event.envelope.event_type() != "gatehouse.testing.v1.CounterCreated") {
+            return HandlerVerdict::poison("unknown event type " + event.envelope.event_type());
+        }
+        if (transient_failures-- > 0) {
+            throw TransientError("downstream not ready");
+        }
+        return HandlerVerdict::applied();
+    });
+    inbox.start();
+    REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 1 && s.dead_lettered == 2; }, 60s));
+    CHECK(inbox.stats().retries == 2);
+    inbox.stop();
+
+    const auto dead = kafka.read_all(topic + ".dlq", 2, 30s);
+    REQUIRE(dead.size() == 2);
+    CHECK(dead[0].headers.at(headers::kDeadLetterReason).find("undecodable") != std::string::npos);
+    CHECK(dead[0].headers.at(headers::kDeadLetterTopic) == topic);
+    CHECK(dead[0].headers.at(headers::kDeadLetterOffset) == "0");
+    CHECK(dead[0].value == "\xff\xfe not a protobuf envelope");
+    CHECK(dead[1].headers.at(headers::kDeadLetterReason) == "unknown event type gatehouse.testing.v1.SomethingElse");
+    CHECK(dead[1].headers.at(headers::kDeadLetterOffset) == "1");
+    CHECK_FALSE(dead[1].headers.at(headers::kDeadLetterTime).empty());
+}
