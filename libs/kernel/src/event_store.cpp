@@ -106,6 +106,7 @@ struct EventStore::Impl {
     mutable std::mutex head_mutex;
     mutable std::condition_variable head_cv;
     LogPosition head{};  // guarded by head_mutex; written only by the leader
+    StoreStats stats;    // guarded by head_mutex
 
     ~Impl() {
         for (auto* handle : handles) {
@@ -238,6 +239,25 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
         rocksdb::WriteOptions write_options;
         write_options.sync = options.durable;
         rocks::check(db->Write(write_options, &batch), "append");
+    }
+    {
+        std::lock_guard lock(head_mutex);
+        for (const Pending* pending : group) {
+            if (pending->error) {
+                continue;
+            }
+            switch (pending->result.outcome) {
+                case CommitOutcome::committed:
+                    ++stats.commits;
+                    stats.events += pending->result.first.value == 0
+                                        ? 0
+                                        : pending->result.last.value - pending->result.first.value + 1;
+                    break;
+                case CommitOutcome::conflict: ++stats.conflicts; break;
+                case CommitOutcome::duplicate: ++stats.duplicates; break;
+            }
+        }
+        stats.groups += batch.Count() > 0 ? 1 : 0;
     }
     // Duplicates of a key first written in this very group take the answer now that it is durable.
     for (Pending* pending : group) {
@@ -440,5 +460,10 @@ void EventStore::write_metadata_lazily(const std::string& key, const std::string
 
 const std::filesystem::path& EventStore::directory() const { return impl_->directory; }
 const std::string& EventStore::log_id() const { return impl_->log_id; }
+
+StoreStats EventStore::stats() const {
+    std::lock_guard lock(impl_->head_mutex);
+    return impl_->stats;
+}
 
 }  // namespace gatehouse::kernel

@@ -9,7 +9,7 @@
 
 namespace gatehouse::testing {
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, bool merge_stderr) {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) {
         throw std::runtime_error("pipe failed");
@@ -20,6 +20,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
     }
     if (pid_ == 0) {
         dup2(pipe_fds[1], STDOUT_FILENO);
+        if (merge_stderr) {
+            dup2(pipe_fds[1], STDERR_FILENO);
+        }
         close(pipe_fds[0]);
         close(pipe_fds[1]);
         std::vector<char*> args;

@@ -13,7 +13,8 @@ namespace gatehouse::testing {
 
 class ChildProcess final {
 public:
-    explicit ChildProcess(const std::vector<std::string>& argv);
+    // With merge_stderr, the child's stderr goes into the same pipe as its stdout.
+    explicit ChildProcess(const std::vector<std::string>& argv, bool merge_stderr = false);
     ~ChildProcess();  // SIGKILLs and reaps the child if it still runs
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;

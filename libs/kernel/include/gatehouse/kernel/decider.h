@@ -15,6 +15,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <array>
+#include <chrono>
 #include <concepts>
 #include <functional>
 #include <mutex>
@@ -28,6 +29,7 @@
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/ids.h"
+#include "gatehouse/kernel/metrics.h"
 #include "gatehouse/kernel/projection.h"
 #include "gatehouse/kernel/proto_codec.h"
 
@@ -71,6 +73,8 @@ using CommandResult = std::variant<Accepted<Event>, Rejection>;
 struct RuntimeOptions final {
     std::string producer;     // the service name written into each envelope
     int max_attempts = 16;    // on version conflicts
+    // When set, the duration of each execute() in seconds (for the command latency metric).
+    MetricHistogram* command_latency = nullptr;
 };
 
 template <Decider D>
@@ -84,6 +88,19 @@ public:
 
     [[nodiscard]] CommandResult<Event> execute(const std::string& aggregate_id, const Command& command,
                                                const CommandContext& context = {}) {
+        if (options_.command_latency == nullptr) {
+            return execute_timed(aggregate_id, command, context);
+        }
+        const auto started = std::chrono::steady_clock::now();
+        CommandResult<Event> result = execute_timed(aggregate_id, command, context);
+        options_.command_latency->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        return result;
+    }
+
+private:
+    CommandResult<Event> execute_timed(const std::string& aggregate_id, const Command& command,
+                                       const CommandContext& context) {
         const StreamId stream{std::string(D::kAggregateType), aggregate_id};
         const std::string idempotency_key =
             context.idempotency_key.empty() ? std::string() : std::string(D::kAggregateType) + ":" + context.idempotency_key;
@@ -137,6 +154,7 @@ public:
                              " kept changing concurrently; try again"};
     }
 
+public:
     // The aggregate's state and version, if it has any events.
     [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
         const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});

@@ -79,6 +79,14 @@ struct CommitResult final {
     StreamVersion actual_version{};
 };
 
+struct StoreStats final {
+    std::uint64_t commits = 0;  // commits written (not counting conflicts and duplicates)
+    std::uint64_t events = 0;   // events appended
+    std::uint64_t groups = 0;   // RocksDB writes (one fsync each when durable): commits / groups = batching
+    std::uint64_t conflicts = 0;
+    std::uint64_t duplicates = 0;
+};
+
 // One event as read back from the log.
 struct RecordedEvent final {
     LogPosition position{};
@@ -121,6 +129,7 @@ public:
     void write_metadata_lazily(const std::string& key, const std::string& value);
 
     [[nodiscard]] const std::filesystem::path& directory() const;
+    [[nodiscard]] StoreStats stats() const;
     // A random id given to this log when it was created. Positions are only comparable within one
     // log: the relay writes the id next to each position it publishes.
     [[nodiscard]] const std::string& log_id() const;

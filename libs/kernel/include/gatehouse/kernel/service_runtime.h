@@ -1,0 +1,77 @@
+// The service runtime: what every Gatehouse service's main() is built from.
+//
+// It owns, in dependency order: configuration and logging, the RocksDB event store, the metrics
+// registry and its HTTP endpoint (/metrics, /healthz, /readyz), the projections rebuilt from the
+// log, the outbox relay, the inbox consumer and the gRPC server (with grpc.health.v1 and
+// reflection). run() starts them in that order and, on SIGTERM / SIGINT, stops them in reverse:
+// in-flight RPCs drain, the inbox commits its offsets, the relay flushes its producer; exit 0.
+// A relay or inbox that fails for good makes run() return 1, so the orchestrator restarts it.
+//
+// Construct it first thing in main(): it blocks SIGTERM / SIGINT in every thread it (and RocksDB,
+// librdkafka and gRPC) starts, so that run() alone receives them.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gatehouse/kernel/config.h"
+#include "gatehouse/kernel/event_store.h"
+#include "gatehouse/kernel/inbox_consumer.h"
+#include "gatehouse/kernel/kafka_settings.h"
+#include "gatehouse/kernel/metrics.h"
+#include "gatehouse/kernel/projection.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace gatehouse::kernel {
+
+class ServiceRuntime final {
+public:
+    // Applies the logging settings and opens the store. Throws ConfigError / StoreError.
+    ServiceRuntime(std::string service_name, Config config);
+    ~ServiceRuntime();
+    ServiceRuntime(const ServiceRuntime&) = delete;
+    ServiceRuntime& operator=(const ServiceRuntime&) = delete;
+
+    [[nodiscard]] EventStore& store() { return *store_; }
+    [[nodiscard]] MetricsRegistry& metrics() { return metrics_; }
+    [[nodiscard]] const Config& config() const { return config_; }
+    [[nodiscard]] KafkaSettings kafka_settings() const;
+    [[nodiscard]] const std::string& name() const { return name_; }
+
+    // Wiring, before run():
+    void add_projection(Projection& projection);
+    void relay_to(const std::string& topic);
+    void consume(std::vector<std::string> topics, InboxHandler handler);
+    void add_grpc_service(grpc::Service& service);
+    // Called once, on run()'s thread, when the service has become ready.
+    void on_ready(std::function<void()> callback);
+
+    // Starts everything and blocks until SIGTERM / SIGINT or request_stop(); returns the exit code.
+    int run();
+    // Asks run() to stop as on SIGTERM (for tests and embedding). Safe from any thread.
+    void request_stop();
+    // Ports actually bound (valid once ready).
+    [[nodiscard]] int grpc_port() const { return grpc_port_.load(); }
+    [[nodiscard]] int metrics_port() const { return metrics_port_.load(); }
+    [[nodiscard]] bool ready() const { return ready_.load(); }
+
+private:
+    struct Parts;
+    std::string name_;
+    Config config_;
+    std::unique_ptr<EventStore> store_;
+    MetricsRegistry metrics_;
+    std::unique_ptr<Parts> parts_;
+    std::atomic<bool> stop_requested_{false};
+    std::atomic<bool> ready_{false};
+    std::atomic<int> grpc_port_{0};
+    std::atomic<int> metrics_port_{0};
+};
+
+}  // namespace gatehouse::kernel

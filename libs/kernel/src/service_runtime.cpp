@@ -1,0 +1,258 @@
+#include "gatehouse/kernel/service_runtime.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <httplib.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/outbox_relay.h"
+
+namespace gatehouse::kernel {
+namespace {
+
+sigset_t shutdown_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    return signals;
+}
+
+std::string read_file(const std::string& path, const std::string& setting) {
+    std::ifstream in(path);
+    if (!in) {
+        throw ConfigError("setting " + setting + ": cannot read " + path);
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+// "host:port" -> (host, port); throws ConfigError naming the setting.
+std::pair<std::string, int> split_address(const std::string& address, const std::string& setting) {
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos) {
+        throw ConfigError("setting " + setting + ": \"" + address + "\" is not host:port");
+    }
+    try {
+        return {address.substr(0, colon), std::stoi(address.substr(colon + 1))};
+    } catch (const std::exception&) {
+        throw ConfigError("setting " + setting + ": \"" + address + "\" has no valid port");
+    }
+}
+
+}  // namespace
+
+struct ServiceRuntime::Parts {
+    std::vector<Projection*> projections;
+    std::string relay_topic;
+    std::vector<std::string> inbox_topics;
+    InboxHandler inbox_handler;
+    std::vector<grpc::Service*> grpc_services;
+    std::function<void()> on_ready;
+
+    std::unique_ptr<OutboxRelay> relay;
+    std::unique_ptr<InboxConsumer> inbox;
+    std::unique_ptr<grpc::Server> grpc_server;
+    httplib::Server http;
+    std::thread http_thread;
+};
+
+ServiceRuntime::ServiceRuntime(std::string service_name, Config config)
+    : name_(std::move(service_name)), config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+    const sigset_t signals = shutdown_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    configure_logging({config_.string("log.level"), config_.boolean("log.json")});
+    for (const std::string& warning : config_.warnings()) {
+        logger(name_)->warn("{}", warning);
+    }
+    store_ = EventStore::open(config_.string("data_dir"), StoreOptions{config_.boolean("store.durable")});
+}
+
+ServiceRuntime::~ServiceRuntime() {
+    if (parts_->http_thread.joinable()) {
+        parts_->http.stop();
+        parts_->http_thread.join();
+    }
+}
+
+KafkaSettings ServiceRuntime::kafka_settings() const {
+    KafkaSettings settings;
+    settings.bootstrap_servers = config_.string("kafka.bootstrap_servers");
+    settings.client_id = config_.string("kafka.client_id");
+    settings.properties = config_.map("kafka.properties");
+    return settings;
+}
+
+void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
+void ServiceRuntime::relay_to(const std::string& topic) { parts_->relay_topic = topic; }
+void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
+    parts_->inbox_topics = std::move(topics);
+    parts_->inbox_handler = std::move(handler);
+}
+void ServiceRuntime::add_grpc_service(grpc::Service& service) { parts_->grpc_services.push_back(&service); }
+void ServiceRuntime::on_ready(std::function<void()> callback) { parts_->on_ready = std::move(callback); }
+void ServiceRuntime::request_stop() { stop_requested_ = true; }
+
+int ServiceRuntime::run() {
+    const auto log = logger(name_);
+    Parts& parts = *parts_;
+
+    // 1. Metrics and health over HTTP, first, so that liveness answers during a long replay.
+    metrics_.on_collect([this] {
+        const StoreStats stats = store_->stats();
+        metrics_.gauge("gatehouse_log_head_position", "Position of the last event in the log")
+            .set(static_cast<double>(store_->head().value));
+        metrics_.gauge("gatehouse_store_commits", "Commits written since start").set(static_cast<double>(stats.commits));
+        metrics_.gauge("gatehouse_store_appended_events", "Events appended since start")
+            .set(static_cast<double>(stats.events));
+        metrics_.gauge("gatehouse_store_write_groups", "RocksDB writes (fsyncs) since start; commits/groups = batching")
+            .set(static_cast<double>(stats.groups));
+        metrics_.gauge("gatehouse_store_conflicts", "Commits refused for a version conflict since start")
+            .set(static_cast<double>(stats.conflicts));
+        if (parts_->relay) {
+            const RelayStats relay = parts_->relay->stats();
+            metrics_.gauge("gatehouse_relay_position", "Last log position known to be on the topic")
+                .set(static_cast<double>(relay.position.value));
+            metrics_.gauge("gatehouse_relay_lag_events", "Events in the log not yet on the topic")
+                .set(static_cast<double>(store_->head().value - std::min(store_->head().value, relay.position.value)));
+            metrics_.gauge("gatehouse_relay_published", "Events published since start").set(static_cast<double>(relay.published));
+        }
+        if (parts_->inbox) {
+            const InboxStats inbox = parts_->inbox->stats();
+            metrics_.gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions")
+                .set(static_cast<double>(inbox.lag));
+            metrics_.gauge("gatehouse_inbox_applied", "Input events applied since start").set(static_cast<double>(inbox.applied));
+            metrics_.gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed")
+                .set(static_cast<double>(inbox.duplicates));
+            metrics_.gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic")
+                .set(static_cast<double>(inbox.dead_lettered));
+            metrics_.gauge("gatehouse_inbox_retries", "Handler retries after transient failures")
+                .set(static_cast<double>(inbox.retries));
+        }
+    });
+    if (const std::string address = config_.string("metrics.listen"); !address.empty()) {
+        const auto [host, port] = split_address(address, "metrics.listen");
+        parts.http.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+            response.set_content(metrics_.render(), "text/plain; version=0.0.4");
+        });
+        parts.http.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+            response.set_content("ok\n", "text/plain");
+        });
+        parts.http.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+            response.status = ready_ ? 200 : 503;
+            response.set_content(ready_ ? "ready\n" : "replaying the log\n", "text/plain");
+        });
+        const int bound = port == 0 ? parts.http.bind_to_any_port(host) : (parts.http.bind_to_port(host, port) ? port : -1);
+        if (bound <= 0) {
+            throw ConfigError("setting metrics.listen: cannot listen on " + address);
+        }
+        metrics_port_ = bound;
+        parts.http_thread = std::thread([&parts] { parts.http.listen_after_bind(); });
+        log->info("metrics on http://{}:{}/metrics", host, bound);
+    }
+
+    // 2. Rebuild every projection from the log.
+    const auto replay_started = std::chrono::steady_clock::now();
+    const RebuildSummary summary = rebuild_from_log(*store_, parts.projections);
+    log->info("replayed {} events in {} ms", summary.events,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - replay_started)
+                  .count());
+
+    // 3. The relay and the inbox.
+    if (!parts.relay_topic.empty()) {
+        RelayOptions options;
+        options.kafka = kafka_settings();
+        options.topic = parts.relay_topic;
+        options.topic_wait = config_.duration("kafka.topic_wait");
+        parts.relay = std::make_unique<OutboxRelay>(*store_, options);
+        parts.relay->start();
+    }
+    if (!parts.inbox_topics.empty()) {
+        InboxOptions options;
+        options.kafka = kafka_settings();
+        options.consumer_name = name_;
+        options.topics = parts.inbox_topics;
+        options.dead_letter_topic = "gatehouse." + name_ + ".dead-letters.v1";
+        parts.inbox = std::make_unique<InboxConsumer>(*store_, options, parts.inbox_handler);
+        parts.inbox->start();
+    }
+
+    // 4. gRPC, then ready.
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (const std::string cert = config_.string("grpc.tls_cert"); !cert.empty()) {
+        grpc::SslServerCredentialsOptions tls;
+        tls.pem_key_cert_pairs.push_back(
+            {read_file(config_.string("grpc.tls_key"), "grpc.tls_key"), read_file(cert, "grpc.tls_cert")});
+        credentials = grpc::SslServerCredentials(tls);
+    }
+    int grpc_port = 0;
+    builder.AddListeningPort(config_.string("grpc.listen"), credentials, &grpc_port);
+    for (grpc::Service* service : parts.grpc_services) {
+        builder.RegisterService(service);
+    }
+    parts.grpc_server = builder.BuildAndStart();
+    if (!parts.grpc_server || grpc_port == 0) {
+        throw ConfigError("setting grpc.listen: cannot listen on " + config_.string("grpc.listen"));
+    }
+    grpc_port_ = grpc_port;
+    parts.grpc_server->GetHealthCheckService()->SetServingStatus(true);
+    ready_ = true;
+    log->info("{} ready: gRPC on port {}", name_, grpc_port);
+    if (parts.on_ready) {
+        parts.on_ready();
+    }
+
+    // 5. Wait for SIGTERM / SIGINT, a stop request or a component that failed for good.
+    const sigset_t signals = shutdown_signals();
+    int exit_code = 0;
+    for (;;) {
+        timespec wait{0, 200'000'000};
+        const int signal = sigtimedwait(&signals, nullptr, &wait);
+        if (signal > 0) {
+            log->info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (stop_requested_) {
+            break;
+        }
+        const std::string relay_failure = parts.relay ? parts.relay->failure() : "";
+        const std::string inbox_failure = parts.inbox ? parts.inbox->failure() : "";
+        if (!relay_failure.empty() || !inbox_failure.empty()) {
+            log->critical("stopping after a failure: {}", relay_failure.empty() ? inbox_failure : relay_failure);
+            exit_code = 1;
+            break;
+        }
+    }
+
+    // 6. Stop in reverse order.
+    ready_ = false;
+    parts.grpc_server->GetHealthCheckService()->SetServingStatus(false);
+    const auto grace = config_.duration("shutdown.grace");
+    parts.grpc_server->Shutdown(std::chrono::system_clock::now() + grace);
+    parts.grpc_server->Wait();
+    if (parts.inbox) {
+        parts.inbox->stop();
+    }
+    if (parts.relay) {
+        parts.relay->stop(grace);
+    }
+    if (parts.http_thread.joinable()) {
+        parts.http.stop();
+        parts.http_thread.join();
+    }
+    log->info("{} stopped", name_);
+    return exit_code;
+}
+
+}  // namespace gatehouse::kernel
