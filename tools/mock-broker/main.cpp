@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     for (const auto& [name, partitions] : topics) {
         const rd_kafka_resp_err_t code = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, 1);
         if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            std::cerr << "gatehouse-mock-broker: cannot create topic " << name << ": " << rd_kafka_err2str(code) << "\n";
+            std::cerr << "gatehouse-mock-broker: cannot create topic " << name << ": " << rd_kafka_err2str(code)
+                      << "\n";
             return 1;
         }
     }

@@ -25,11 +25,16 @@ std::string env_name(const std::string& prefix, const std::string& option) {
 
 std::string type_name(OptionType type) {
     switch (type) {
-        case OptionType::string: return "text";
-        case OptionType::integer: return "an integer";
-        case OptionType::boolean: return "true or false";
-        case OptionType::duration: return "a duration such as 500ms, 30s, 5m, 72h";
-        case OptionType::map: return "a map of key=value pairs";
+        case OptionType::string:
+            return "text";
+        case OptionType::integer:
+            return "an integer";
+        case OptionType::boolean:
+            return "true or false";
+        case OptionType::duration:
+            return "a duration such as 500ms, 30s, 5m, 72h";
+        case OptionType::map:
+            return "a map of key=value pairs";
     }
     return "?";
 }
@@ -67,9 +72,14 @@ void check_type(const OptionSpec& spec, const std::string& text) {
                 throw std::invalid_argument("not a boolean");
             }
             break;
-        case OptionType::duration: (void)Config::parse_duration(text); break;
-        case OptionType::map: (void)parse_pairs(text); break;
-        case OptionType::string: break;
+        case OptionType::duration:
+            (void)Config::parse_duration(text);
+            break;
+        case OptionType::map:
+            (void)parse_pairs(text);
+            break;
+        case OptionType::string:
+            break;
     }
 }
 
@@ -107,7 +117,9 @@ const OptionSpec* ConfigSchema::find(const std::string& name) const {
 std::string ConfigSchema::describe_markdown(const std::string& env_prefix) const {
     std::string out = "| setting | environment | default | description |\n|---|---|---|---|\n";
     for (const OptionSpec& spec : options_) {
-        const std::string shown = spec.secret ? "<secret>" : spec.default_value.empty() ? "(empty)" : spec.default_value;
+        const std::string shown = spec.secret                  ? "<secret>"
+                                  : spec.default_value.empty() ? "(empty)"
+                                                               : spec.default_value;
         out += "| `" + spec.name + "` | `" + env_name(env_prefix, spec.name) + "` | `" + shown + "` | " +
                spec.description + " |\n";
     }
@@ -118,13 +130,17 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
     return schema
         .add({"data_dir", OptionType::string, "./data/" + service_name,
               "Directory of the service's RocksDB event log (keep it on a persistent volume)."})
-        .add({"store.durable", OptionType::boolean, "true",
-              "fsync every commit before acknowledging it; false trades the last commits on a machine crash for speed."})
-        .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)."})
+        .add(
+            {"store.durable", OptionType::boolean, "true",
+             "fsync every commit before acknowledging it; false trades the last commits on a machine crash for speed."})
+        .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092",
+              "Kafka bootstrap servers (host:port,...)."})
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})
-        .add({"kafka.properties", OptionType::map, "",
-              "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512 (TLS / SASL)."})
-        .add({"kafka.topic_wait", OptionType::duration, "60s", "How long to wait at start-up for the service's topics."})
+        .add(
+            {"kafka.properties", OptionType::map, "",
+             "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512 (TLS / SASL)."})
+        .add(
+            {"kafka.topic_wait", OptionType::duration, "60s", "How long to wait at start-up for the service's topics."})
         .add({"grpc.listen", OptionType::string, "127.0.0.1:0", "gRPC listen address (port 0: any free port, logged)."})
         .add({"grpc.tls_cert", OptionType::string, "", "PEM certificate chain for gRPC TLS; empty: plaintext."})
         .add({"grpc.tls_key", OptionType::string, "", "PEM private key for gRPC TLS.", true})
@@ -132,7 +148,8 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
               "HTTP address of /metrics (Prometheus text), /healthz and /readyz; empty: disabled."})
         .add({"log.level", OptionType::string, "info", "trace, debug, info, warn, error, critical or off."})
         .add({"log.json", OptionType::boolean, "false", "Log one JSON object per line."})
-        .add({"shutdown.grace", OptionType::duration, "10s", "On SIGTERM: time to drain in-flight RPCs and deliveries."});
+        .add({"shutdown.grace", OptionType::duration, "10s",
+              "On SIGTERM: time to drain in-flight RPCs and deliveries."});
 }
 
 Config Config::load(const ConfigSchema& schema, const std::optional<std::filesystem::path>& file,
@@ -215,8 +232,9 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::filesys
         try {
             check_type(spec, value.text);
         } catch (const std::exception&) {
-            throw ConfigError("setting " + spec.name + " (from " + value.source + "): expected " + type_name(spec.type) +
-                              ", got \"" + (spec.secret ? std::string("<secret>") : value.text) + "\"");
+            throw ConfigError("setting " + spec.name + " (from " + value.source + "): expected " +
+                              type_name(spec.type) + ", got \"" + (spec.secret ? std::string("<secret>") : value.text) +
+                              "\"");
         }
     }
     return config;
@@ -231,7 +249,9 @@ const Config::Value& Config::value(const std::string& name, OptionType type) con
 }
 
 std::string Config::string(const std::string& name) const { return value(name, OptionType::string).text; }
-std::int64_t Config::integer(const std::string& name) const { return std::stoll(value(name, OptionType::integer).text); }
+std::int64_t Config::integer(const std::string& name) const {
+    return std::stoll(value(name, OptionType::integer).text);
+}
 bool Config::boolean(const std::string& name) const { return value(name, OptionType::boolean).text == "true"; }
 std::chrono::milliseconds Config::duration(const std::string& name) const {
     return parse_duration(value(name, OptionType::duration).text);

@@ -253,8 +253,12 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
                                         ? 0
                                         : pending->result.last.value - pending->result.first.value + 1;
                     break;
-                case CommitOutcome::conflict: ++stats.conflicts; break;
-                case CommitOutcome::duplicate: ++stats.duplicates; break;
+                case CommitOutcome::conflict:
+                    ++stats.conflicts;
+                    break;
+                case CommitOutcome::duplicate:
+                    ++stats.duplicates;
+                    break;
             }
         }
         stats.groups += batch.Count() > 0 ? 1 : 0;
@@ -385,9 +389,8 @@ std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream, Strea
             }
             const LogPosition position{rocks::read_big_endian(it->value().ToStringView())};
             std::string record;
-            rocks::check(
-                impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
-                "read event " + std::to_string(position.value));
+            rocks::check(impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
+                         "read event " + std::to_string(position.value));
             decode_into(position, record, result.emplace_back());
         }
         rocks::check(it->status(), "read stream " + stream.to_string());

@@ -25,7 +25,7 @@ std::string utc_now_iso8601() {
 
 // Waits for the delivery of one dead letter.
 class DeliveryWaiter final : public RdKafka::DeliveryReportCb {
-public:
+  public:
     void dr_cb(RdKafka::Message& message) override {
         done = true;
         error = message.err() == RdKafka::ERR_NO_ERROR ? std::string() : message.errstr();
@@ -52,8 +52,8 @@ struct InboxConsumer::Impl {
 
     mutable std::mutex mutex;
     mutable std::condition_variable changed;
-    InboxStats stats;     // guarded by mutex
-    std::string failure;  // guarded by mutex
+    InboxStats stats;                     // guarded by mutex
+    std::string failure;                  // guarded by mutex
     std::condition_variable stop_signal;  // wakes a backoff wait early
 
     template <class Update>
@@ -84,8 +84,8 @@ void InboxConsumer::Impl::store_offset(RdKafka::Message& message) {
 
 bool InboxConsumer::Impl::back_off(int attempt) {
     static thread_local std::mt19937 random{std::random_device{}()};
-    const auto cap = std::min<std::int64_t>(options.retry_max.count(),
-                                            options.retry_initial.count() << std::min(attempt, 20));
+    const auto cap =
+        std::min<std::int64_t>(options.retry_max.count(), options.retry_initial.count() << std::min(attempt, 20));
     // "Full jitter": a random wait up to the exponential cap, so that many retrying consumers spread out.
     const auto wait = std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(cap / 2, cap)(random));
     std::unique_lock lock(mutex);
@@ -118,8 +118,8 @@ void InboxConsumer::Impl::dead_letter(RdKafka::Message& message, const std::stri
         headers->add(headers::kDeadLetterConsumer, options.consumer_name);
         dead_letter_delivery = DeliveryWaiter{};
         const RdKafka::ErrorCode code = dead_letter_producer->produce(
-            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-            message.payload(), message.len(), message.key_pointer(), message.key_len(), 0, headers, nullptr);
+            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, message.payload(),
+            message.len(), message.key_pointer(), message.key_len(), 0, headers, nullptr);
         if (code != RdKafka::ERR_NO_ERROR) {
             delete headers;
         } else {
@@ -266,8 +266,8 @@ void InboxConsumer::start() {
     }
     std::map<std::string, std::string> overrides = impl_->options.consumer_properties;
     overrides["group.id"] = impl_->options.consumer_name;
-    overrides["enable.auto.commit"] = "true";          // commits only what we stored...
-    overrides["enable.auto.offset.store"] = "false";   // ...which is after processing
+    overrides["enable.auto.commit"] = "true";         // commits only what we stored...
+    overrides["enable.auto.offset.store"] = "false";  // ...which is after processing
     overrides.try_emplace("auto.offset.reset", "earliest");
     overrides.try_emplace("auto.commit.interval.ms", "500");
     auto conf = kafka::make_conf(impl_->options.kafka, overrides);

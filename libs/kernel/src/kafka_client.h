@@ -13,7 +13,7 @@
 namespace gatehouse::kernel::kafka {
 
 class LogRouter final : public RdKafka::EventCb {
-public:
+  public:
     void event_cb(RdKafka::Event& event) override;
 };
 

@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 // Tracks which log positions the broker has acknowledged. Called only on the relay thread (from
 // Producer::poll), so it needs no lock of its own.
 class DeliveryTracker final : public RdKafka::DeliveryReportCb {
-public:
+  public:
     void dr_cb(RdKafka::Message& message) override {
         const auto position = reinterpret_cast<std::uintptr_t>(message.msg_opaque());
         if (message.err() != RdKafka::ERR_NO_ERROR) {
@@ -51,7 +51,7 @@ public:
         acknowledged_ = 0;
     }
 
-private:
+  private:
     std::map<std::uint64_t, bool> in_flight_;
     std::string error_;
     std::uint64_t acknowledged_ = 0;
@@ -331,9 +331,9 @@ RelayStats OutboxRelay::stats() const {
 
 bool OutboxRelay::wait_until_published(LogPosition position, std::chrono::milliseconds timeout) const {
     std::unique_lock lock(impl_->mutex);
-    return impl_->changed.wait_for(lock, timeout,
-                                   [&] { return impl_->stats.position >= position || !impl_->failure.empty(); }) &&
-           impl_->stats.position >= position;
+    return impl_->changed.wait_for(lock, timeout, [&] {
+        return impl_->stats.position >= position || !impl_->failure.empty();
+    }) && impl_->stats.position >= position;
 }
 
 std::string OutboxRelay::failure() const {

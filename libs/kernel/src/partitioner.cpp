@@ -24,13 +24,18 @@ std::int32_t kafka_murmur2(std::string_view key) {
     }
     const unsigned char* tail = data + 4 * words;
     switch (length % 4) {
-        case 3: hash ^= static_cast<std::uint32_t>(tail[2]) << 16; [[fallthrough]];
-        case 2: hash ^= static_cast<std::uint32_t>(tail[1]) << 8; [[fallthrough]];
+        case 3:
+            hash ^= static_cast<std::uint32_t>(tail[2]) << 16;
+            [[fallthrough]];
+        case 2:
+            hash ^= static_cast<std::uint32_t>(tail[1]) << 8;
+            [[fallthrough]];
         case 1:
             hash ^= static_cast<std::uint32_t>(tail[0]);
             hash *= kMultiplier;
             break;
-        default: break;
+        default:
+            break;
     }
     hash ^= hash >> 13;
     hash *= kMultiplier;

@@ -41,8 +41,7 @@ const FieldDescriptor* field_for(const Descriptor& descriptor, std::string_view 
 }
 
 const FieldDescriptor* set_field(const Message& event_union) {
-    return event_union.GetReflection()->GetOneofFieldDescriptor(event_union,
-                                                                &the_oneof(*event_union.GetDescriptor()));
+    return event_union.GetReflection()->GetOneofFieldDescriptor(event_union, &the_oneof(*event_union.GetDescriptor()));
 }
 
 }  // namespace
@@ -55,7 +54,8 @@ std::string oneof_event_type(const Message& event_union) {
 std::string oneof_event_payload(const Message& event_union) {
     const FieldDescriptor* field = set_field(event_union);
     if (field == nullptr) {
-        throw std::logic_error("an event union of type " + event_union.GetDescriptor()->full_name() + " has no case set");
+        throw std::logic_error("an event union of type " + event_union.GetDescriptor()->full_name() +
+                               " has no case set");
     }
     return event_union.GetReflection()->GetMessage(event_union, field).SerializeAsString();
 }

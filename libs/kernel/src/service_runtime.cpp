@@ -110,7 +110,8 @@ int ServiceRuntime::run() {
         const StoreStats stats = store_->stats();
         metrics_.gauge("gatehouse_log_head_position", "Position of the last event in the log")
             .set(static_cast<double>(store_->head().value));
-        metrics_.gauge("gatehouse_store_commits", "Commits written since start").set(static_cast<double>(stats.commits));
+        metrics_.gauge("gatehouse_store_commits", "Commits written since start")
+            .set(static_cast<double>(stats.commits));
         metrics_.gauge("gatehouse_store_appended_events", "Events appended since start")
             .set(static_cast<double>(stats.events));
         metrics_.gauge("gatehouse_store_write_groups", "RocksDB writes (fsyncs) since start; commits/groups = batching")
@@ -123,13 +124,15 @@ int ServiceRuntime::run() {
                 .set(static_cast<double>(relay.position.value));
             metrics_.gauge("gatehouse_relay_lag_events", "Events in the log not yet on the topic")
                 .set(static_cast<double>(store_->head().value - std::min(store_->head().value, relay.position.value)));
-            metrics_.gauge("gatehouse_relay_published", "Events published since start").set(static_cast<double>(relay.published));
+            metrics_.gauge("gatehouse_relay_published", "Events published since start")
+                .set(static_cast<double>(relay.published));
         }
         if (parts_->inbox) {
             const InboxStats inbox = parts_->inbox->stats();
             metrics_.gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions")
                 .set(static_cast<double>(inbox.lag));
-            metrics_.gauge("gatehouse_inbox_applied", "Input events applied since start").set(static_cast<double>(inbox.applied));
+            metrics_.gauge("gatehouse_inbox_applied", "Input events applied since start")
+                .set(static_cast<double>(inbox.applied));
             metrics_.gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed")
                 .set(static_cast<double>(inbox.duplicates));
             metrics_.gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic")
@@ -150,7 +153,8 @@ int ServiceRuntime::run() {
             response.status = ready_ ? 200 : 503;
             response.set_content(ready_ ? "ready\n" : "replaying the log\n", "text/plain");
         });
-        const int bound = port == 0 ? parts.http.bind_to_any_port(host) : (parts.http.bind_to_port(host, port) ? port : -1);
+        const int bound =
+            port == 0 ? parts.http.bind_to_any_port(host) : (parts.http.bind_to_port(host, port) ? port : -1);
         if (bound <= 0) {
             throw ConfigError("setting metrics.listen: cannot listen on " + address);
         }

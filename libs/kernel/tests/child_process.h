@@ -12,7 +12,7 @@
 namespace gatehouse::testing {
 
 class ChildProcess final {
-public:
+  public:
     // With merge_stderr, the child's stderr goes into the same pipe as its stdout.
     explicit ChildProcess(const std::vector<std::string>& argv, bool merge_stderr = false);
     ~ChildProcess();  // SIGKILLs and reaps the child if it still runs
@@ -25,7 +25,7 @@ public:
     // Waits for the child to exit; returns its exit status (or 128 + signal).
     int wait();
 
-private:
+  private:
     pid_t pid_ = -1;
     int stdout_fd_ = -1;
     std::string buffer_;

@@ -40,8 +40,9 @@ TEST_CASE("defaults apply when nothing is configured", "[config]") {
 
 TEST_CASE("the file sets values and the environment overrides them", "[config]") {
     TempDir dir;
-    const auto file = write(dir, "kafka:\n  bootstrap_servers: 127.0.0.1:1111\n  properties:\n    linger.ms: 7\n"
-                                 "numbers:\n  width: 8\n");
+    const auto file = write(dir,
+                            "kafka:\n  bootstrap_servers: 127.0.0.1:1111\n  properties:\n    linger.ms: 7\n"
+                            "numbers:\n  width: 8\n");
     setenv("GHTEST2_NUMBERS_WIDTH", "9", 1);
     const Config config = Config::load(schema(), file, "GHTEST2_");
     unsetenv("GHTEST2_NUMBERS_WIDTH");

@@ -30,8 +30,8 @@ bool read_until(ChildProcess& child, const std::string& prefix, std::uint64_t at
                 std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        auto line = child.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now()));
+        auto line = child.read_line(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
         if (!line) {
             return false;
         }
@@ -106,8 +106,9 @@ TEST_CASE("a relay killed mid-stream and restarted publishes every event exactly
     TempDir dir;
     constexpr std::uint64_t kTotal = 2000;
     constexpr int kAggregates = 20;
-    const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER, "relay", dir.path().string(), kafka.bootstrap(),
-                                              topic, std::to_string(kTotal), std::to_string(kAggregates)};
+    const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER,     "relay", dir.path().string(),
+                                              kafka.bootstrap(),          topic,   std::to_string(kTotal),
+                                              std::to_string(kAggregates)};
     {
         ChildProcess relay(command);
         REQUIRE(read_until(relay, "appended", random_between(300, 1500), 60s));
@@ -168,8 +169,9 @@ TEST_CASE("a consumer killed mid-stream and restarted applies every event exactl
     }
     TempDir dir;
     const std::string group = unique_topic("tally");
-    const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER, "consume", dir.path().string(), kafka.bootstrap(),
-                                              topic, group, std::to_string(kTotal)};
+    const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER, "consume", dir.path().string(),
+                                              kafka.bootstrap(),      topic,     group,
+                                              std::to_string(kTotal)};
     {
         ChildProcess consumer(command);
         REQUIRE(read_until(consumer, "applied", random_between(50, 400), 60s));
@@ -190,7 +192,6 @@ TEST_CASE("a consumer killed mid-stream and restarted applies every event exactl
     });
     CHECK(causes.size() == kTotal);
     for (int a = 0; a < kAggregates; ++a) {
-        CHECK(store->stream_version(StreamId{"tally", "a" + std::to_string(a)}) ==
-              StreamVersion{kTotal / kAggregates});
+        CHECK(store->stream_version(StreamId{"tally", "a" + std::to_string(a)}) == StreamVersion{kTotal / kAggregates});
     }
 }

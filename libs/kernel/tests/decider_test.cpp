@@ -90,7 +90,8 @@ TEST_CASE("concurrent commands on one aggregate retry on conflict and lose nothi
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < kPerThread; ++i) {
-                if (!std::holds_alternative<Accepted<Counter::Event>>(counters.execute("c1", Counter::Increment{1, ""}))) {
+                if (!std::holds_alternative<Accepted<Counter::Event>>(
+                        counters.execute("c1", Counter::Increment{1, ""}))) {
                     ++rejected;
                 }
             }

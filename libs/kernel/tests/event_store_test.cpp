@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <set>
@@ -166,7 +166,8 @@ TEST_CASE("group commit lands concurrent appends with contiguous positions", "[s
             const StreamId stream{"counter", "s" + std::to_string(t)};
             for (int i = 0; i < kPerThread; ++i) {
                 const auto outcome =
-                    store->commit(append_to(stream, ExpectedVersion::exactly(StreamVersion{std::uint64_t(i)}), 1)).outcome;
+                    store->commit(append_to(stream, ExpectedVersion::exactly(StreamVersion{std::uint64_t(i)}), 1))
+                        .outcome;
                 unexpected += outcome == CommitOutcome::committed ? 0 : 1;
             }
         });

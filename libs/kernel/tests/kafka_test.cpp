@@ -189,15 +189,16 @@ TEST_CASE("poison records go to the dead-letter topic and consumption continues"
     TempDir dir;
     auto store = EventStore::open(dir.path());
     std::atomic<int> transient_failures{2};
-    InboxConsumer inbox(*store, inbox_options(kafka, topic, unique_topic("poison-consumer")), [&](const InboundEvent& event) {
-        if (event.envelope.event_type() != "gatehouse.testing.v1.CounterCreated") {
-            return HandlerVerdict::poison("unknown event type " + event.envelope.event_type());
-        }
-        if (transient_failures-- > 0) {
-            throw TransientError("downstream not ready");
-        }
-        return HandlerVerdict::applied();
-    });
+    InboxConsumer inbox(*store, inbox_options(kafka, topic, unique_topic("poison-consumer")),
+                        [&](const InboundEvent& event) {
+                            if (event.envelope.event_type() != "gatehouse.testing.v1.CounterCreated") {
+                                return HandlerVerdict::poison("unknown event type " + event.envelope.event_type());
+                            }
+                            if (transient_failures-- > 0) {
+                                throw TransientError("downstream not ready");
+                            }
+                            return HandlerVerdict::applied();
+                        });
     inbox.start();
     REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 1 && s.dead_lettered == 2; }, 60s));
     CHECK(inbox.stats().retries == 2);

@@ -21,7 +21,7 @@ struct ConsumedRecord final {
 };
 
 class KafkaTestCluster final {
-public:
+  public:
     KafkaTestCluster();
     ~KafkaTestCluster();
     KafkaTestCluster(const KafkaTestCluster&) = delete;
@@ -38,7 +38,7 @@ public:
                                          std::chrono::milliseconds settle = std::chrono::milliseconds(500));
     void produce(const std::string& topic, const std::string& key, const std::string& value);
 
-private:
+  private:
     struct Mock;
     std::unique_ptr<Mock> mock_;
     std::string bootstrap_;

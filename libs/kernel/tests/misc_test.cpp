@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <librdkafka/rdkafka.h>
+#include <catch2/catch.hpp>
 
 #include <set>
 #include <thread>
@@ -59,8 +59,8 @@ TEST_CASE("the partitioner agrees with librdkafka's murmur2 (Kafka's Java defaul
     rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     REQUIRE(producer != nullptr);
     rd_kafka_topic_t* topic = rd_kafka_topic_new(producer, "t", nullptr);
-    for (const std::string key : {"", "a", "ab", "abc", "21", "foobar", "prospect-PR-000123",
-                                  "a-little-bit-longer-string-with-odd-length"}) {
+    for (const std::string key :
+         {"", "a", "ab", "abc", "21", "foobar", "prospect-PR-000123", "a-little-bit-longer-string-with-odd-length"}) {
         for (const std::int32_t partitions : {1, 3, 12, 64}) {
             const std::int32_t expected =
                 rd_kafka_msg_partitioner_murmur2(topic, key.data(), key.size(), partitions, nullptr, nullptr);

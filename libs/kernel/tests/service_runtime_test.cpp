@@ -1,8 +1,8 @@
 // The service runtime as operators meet it: a real process, configured by environment, ready only
 // after its replay, with /metrics and gRPC health, stopping cleanly on SIGTERM.
-#include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <sstream>
@@ -91,7 +91,8 @@ TEST_CASE("a service process replays, serves health and metrics, and stops clean
         CHECK(metrics_show(ports.metrics, "gatehouse_relay_lag_events 0\n", 30s));
         CHECK(metrics_show(ports.metrics, "gatehouse_command_seconds_count 10\n", 5s));
 
-        auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(ports.grpc), grpc::InsecureChannelCredentials());
+        auto channel =
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(ports.grpc), grpc::InsecureChannelCredentials());
         auto health = grpc::health::v1::Health::NewStub(channel);
         grpc::ClientContext context;
         context.set_deadline(std::chrono::system_clock::now() + 10s);

@@ -24,18 +24,18 @@ struct OptionSpec final {
     OptionType type = OptionType::string;
     std::string default_value;  // in the environment-variable syntax of its type
     std::string description;
-    bool secret = false;        // never printed (e.g. a password); describe() shows "<secret>"
+    bool secret = false;  // never printed (e.g. a password); describe() shows "<secret>"
 };
 
 class ConfigSchema final {
-public:
+  public:
     ConfigSchema& add(OptionSpec spec);
     [[nodiscard]] const std::vector<OptionSpec>& options() const { return options_; }
     [[nodiscard]] const OptionSpec* find(const std::string& name) const;
     // A Markdown table of every option (name, environment variable, default, description).
     [[nodiscard]] std::string describe_markdown(const std::string& env_prefix) const;
 
-private:
+  private:
     std::vector<OptionSpec> options_;
 };
 
@@ -43,7 +43,7 @@ private:
 ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& service_name);
 
 class Config final {
-public:
+  public:
     // Reads `file` (if given) and the environment (variables starting with `env_prefix`).
     // Throws ConfigError on an unknown key, a value of the wrong type, or an unreadable file.
     static Config load(const ConfigSchema& schema, const std::optional<std::filesystem::path>& file,
@@ -63,7 +63,7 @@ public:
     // Parses "250ms", "30s", "5m", "72h", "2d". Throws std::invalid_argument.
     static std::chrono::milliseconds parse_duration(const std::string& text);
 
-private:
+  private:
     struct Value {
         std::string text;
         std::map<std::string, std::string> entries;  // for maps

@@ -39,14 +39,13 @@ template <class Event>
 using Decision = std::variant<std::vector<Event>, Rejection>;
 
 template <class D>
-concept Decider =
-    std::derived_from<typename D::Event, google::protobuf::Message> &&
+concept Decider = std::derived_from<typename D::Event, google::protobuf::Message> &&
     requires(const typename D::State& state, const typename D::Command& command, const typename D::Event& event) {
-        { D::kAggregateType } -> std::convertible_to<std::string_view>;
-        { D::initial() } -> std::same_as<typename D::State>;
-        { D::decide(command, state) } -> std::same_as<Decision<typename D::Event>>;
-        { D::evolve(state, event) } -> std::same_as<typename D::State>;
-    };
+    { D::kAggregateType } -> std::convertible_to<std::string_view>;
+    { D::initial() } -> std::same_as<typename D::State>;
+    { D::decide(command, state) } -> std::same_as<Decision<typename D::Event>>;
+    { D::evolve(state, event) } -> std::same_as<typename D::State>;
+};
 
 // Where a command comes from and what must be committed with its events.
 struct CommandContext final {
@@ -71,15 +70,15 @@ template <class Event>
 using CommandResult = std::variant<Accepted<Event>, Rejection>;
 
 struct RuntimeOptions final {
-    std::string producer;     // the service name written into each envelope
-    int max_attempts = 16;    // on version conflicts
+    std::string producer;   // the service name written into each envelope
+    int max_attempts = 16;  // on version conflicts
     // When set, the duration of each execute() in seconds (for the command latency metric).
     MetricHistogram* command_latency = nullptr;
 };
 
 template <Decider D>
 class AggregateRuntime final : public Projection {
-public:
+  public:
     using State = typename D::State;
     using Command = typename D::Command;
     using Event = typename D::Event;
@@ -98,12 +97,13 @@ public:
         return result;
     }
 
-private:
+  private:
     CommandResult<Event> execute_timed(const std::string& aggregate_id, const Command& command,
                                        const CommandContext& context) {
         const StreamId stream{std::string(D::kAggregateType), aggregate_id};
-        const std::string idempotency_key =
-            context.idempotency_key.empty() ? std::string() : std::string(D::kAggregateType) + ":" + context.idempotency_key;
+        const std::string idempotency_key = context.idempotency_key.empty()
+                                                ? std::string()
+                                                : std::string(D::kAggregateType) + ":" + context.idempotency_key;
         if (!idempotency_key.empty()) {
             // A retry is answered before deciding: the state may have moved on since the first try.
             if (auto answer = store_.read_metadata("i/" + idempotency_key)) {
@@ -149,12 +149,11 @@ private:
                     return Accepted<Event>{aggregate_id, result.versions.front(), std::move(events), false};
             }
         }
-        return Rejection{RejectionCode::conflict,
-                         "the " + std::string(D::kAggregateType) + " " + aggregate_id +
-                             " kept changing concurrently; try again"};
+        return Rejection{RejectionCode::conflict, "the " + std::string(D::kAggregateType) + " " + aggregate_id +
+                                                      " kept changing concurrently; try again"};
     }
 
-public:
+  public:
     // The aggregate's state and version, if it has any events.
     [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
         const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});
@@ -194,7 +193,7 @@ public:
         it->second.version = StreamVersion{envelope.aggregate_version()};
     }
 
-private:
+  private:
     struct Entry {
         State state;
         StreamVersion version;
@@ -216,9 +215,8 @@ private:
     static Event decode(const RecordedEvent& recorded) {
         Event event;
         if (!decode_oneof_event(recorded.envelope.event_type(), recorded.envelope.payload(), event)) {
-            throw CorruptRecordError("event at log position " + std::to_string(recorded.position.value) +
-                                     " has type " + recorded.envelope.event_type() + ", unknown to " +
-                                     std::string(D::kAggregateType));
+            throw CorruptRecordError("event at log position " + std::to_string(recorded.position.value) + " has type " +
+                                     recorded.envelope.event_type() + ", unknown to " + std::string(D::kAggregateType));
         }
         return event;
     }

@@ -30,35 +30,35 @@ struct Rejection final {
 
 // Base of every exception thrown by the kernel.
 class KernelError : public std::runtime_error {
-public:
+  public:
     KernelError(const std::string& message, bool retryable) : std::runtime_error(message), retryable_(retryable) {}
     [[nodiscard]] bool is_retryable() const { return retryable_; }
 
-private:
+  private:
     bool retryable_;
 };
 
 // RocksDB reported an error (I/O, out of space, ...). Not retryable in place: the store is unusable.
 class StoreError final : public KernelError {
-public:
+  public:
     explicit StoreError(const std::string& message) : KernelError(message, false) {}
 };
 
 // A record in the log failed its checksum or does not decode: the log must not be replayed past it.
 class CorruptRecordError final : public KernelError {
-public:
+  public:
     explicit CorruptRecordError(const std::string& message) : KernelError(message, false) {}
 };
 
 // Invalid configuration: start-up stops with this message, which names the setting.
 class ConfigError final : public KernelError {
-public:
+  public:
     explicit ConfigError(const std::string& message) : KernelError(message, false) {}
 };
 
 // A failure that may go away (broker down, timeout). Inbox handlers throw it to ask for a retry.
 class TransientError final : public KernelError {
-public:
+  public:
     explicit TransientError(const std::string& message) : KernelError(message, true) {}
 };
 

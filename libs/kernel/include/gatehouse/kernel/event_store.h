@@ -94,7 +94,7 @@ struct RecordedEvent final {
 };
 
 class EventStore final {
-public:
+  public:
     // Opens (or creates) the store in `directory`. Throws StoreError if RocksDB cannot open it.
     static std::unique_ptr<EventStore> open(const std::filesystem::path& directory, StoreOptions options = {});
     ~EventStore();
@@ -134,7 +134,7 @@ public:
     // log: the relay writes the id next to each position it publishes.
     [[nodiscard]] const std::string& log_id() const;
 
-private:
+  private:
     struct Impl;
     explicit EventStore(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -62,14 +62,14 @@ struct InboxStats final {
     std::uint64_t received = 0;
     std::uint64_t applied = 0;
     std::uint64_t ignored = 0;
-    std::uint64_t duplicates = 0;     // already processed: skipped
+    std::uint64_t duplicates = 0;  // already processed: skipped
     std::uint64_t dead_lettered = 0;
     std::uint64_t retries = 0;
-    std::int64_t lag = 0;             // records behind the end of the assigned partitions
+    std::int64_t lag = 0;  // records behind the end of the assigned partitions
 };
 
 class InboxConsumer final {
-public:
+  public:
     InboxConsumer(EventStore& store, InboxOptions options, InboxHandler handler);
     ~InboxConsumer();  // stops
     InboxConsumer(const InboxConsumer&) = delete;
@@ -88,7 +88,7 @@ public:
         return consumer_name + "/" + event_id;
     }
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

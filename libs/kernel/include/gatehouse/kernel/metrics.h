@@ -15,31 +15,31 @@
 namespace gatehouse::kernel {
 
 class MetricCounter final {
-public:
+  public:
     void increment(std::uint64_t by = 1) { value_.fetch_add(by, std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> value_{0};
 };
 
 class MetricGauge final {
-public:
+  public:
     void set(double value) { value_.store(value, std::memory_order_relaxed); }
     [[nodiscard]] double value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
 // A histogram with fixed upper bounds (seconds, for latencies).
 class MetricHistogram final {
-public:
+  public:
     explicit MetricHistogram(std::vector<double> bounds);
     void observe(double value);
     [[nodiscard]] std::string render(const std::string& name, const std::string& labels) const;
 
-private:
+  private:
     std::vector<double> bounds_;
     std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // one per bound, plus +Inf
     std::atomic<std::uint64_t> count_{0};
@@ -47,7 +47,7 @@ private:
 };
 
 class MetricsRegistry final {
-public:
+  public:
     // `labels` is the Prometheus label text without braces, e.g. R"(topic="x")". Asking twice for
     // the same name and labels returns the same metric.
     MetricCounter& counter(const std::string& name, const std::string& help, const std::string& labels = "");
@@ -57,7 +57,7 @@ public:
     void on_collect(std::function<void()> refresh);
     [[nodiscard]] std::string render() const;
 
-private:
+  private:
     struct Family {
         std::string help;
         std::string type;

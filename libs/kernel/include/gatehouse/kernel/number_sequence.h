@@ -15,13 +15,13 @@ namespace gatehouse::kernel {
 // A number format: text with exactly one run of '#', replaced by the zero-padded number, e.g.
 // "PR-######" -> "PR-000123". A number longer than the run is written in full.
 class NumberFormat final {
-public:
+  public:
     // Throws ConfigError naming the format if it has no run of '#' or more than one.
     explicit NumberFormat(std::string pattern);
     [[nodiscard]] std::string format(std::uint64_t number) const;
     [[nodiscard]] const std::string& pattern() const { return pattern_; }
 
-private:
+  private:
     std::string pattern_;
     std::string prefix_;
     std::string suffix_;
@@ -29,13 +29,13 @@ private:
 };
 
 class NumberSequence final {
-public:
+  public:
     NumberSequence(EventStore& store, std::string name, NumberFormat format);
     // Allocates the next number durably and returns it formatted.
     [[nodiscard]] std::string next();
     [[nodiscard]] std::uint64_t last_allocated() const;
 
-private:
+  private:
     EventStore& store_;
     std::string key_;
     NumberFormat format_;

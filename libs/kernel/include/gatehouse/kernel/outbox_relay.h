@@ -12,8 +12,8 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,14 +35,14 @@ struct RelayOptions final {
 };
 
 struct RelayStats final {
-    std::uint64_t published = 0;        // records acknowledged by the broker
-    std::uint64_t already_on_topic = 0; // skipped at restart: found on the topic already
-    std::uint64_t sessions = 0;         // producer sessions (1 + restarts after delivery errors)
-    LogPosition position{};             // every event up to here is on the topic
+    std::uint64_t published = 0;         // records acknowledged by the broker
+    std::uint64_t already_on_topic = 0;  // skipped at restart: found on the topic already
+    std::uint64_t sessions = 0;          // producer sessions (1 + restarts after delivery errors)
+    LogPosition position{};              // every event up to here is on the topic
 };
 
 class OutboxRelay final {
-public:
+  public:
     OutboxRelay(EventStore& store, RelayOptions options);
     ~OutboxRelay();  // stops
     OutboxRelay(const OutboxRelay&) = delete;
@@ -58,7 +58,7 @@ public:
     // Set when the relay stopped on an error it cannot recover from (e.g. the topic never appeared).
     [[nodiscard]] std::string failure() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -10,7 +10,7 @@
 namespace gatehouse::kernel {
 
 class Projection {
-public:
+  public:
     virtual ~Projection() = default;
     // Forget everything (before a rebuild).
     virtual void reset() = 0;

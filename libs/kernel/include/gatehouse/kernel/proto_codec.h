@@ -16,7 +16,6 @@ std::string oneof_event_type(const google::protobuf::Message& event_union);
 std::string oneof_event_payload(const google::protobuf::Message& event_union);
 // Sets the oneof case whose message type is `event_type` from `payload`. False if the union has no
 // such case or the bytes do not parse.
-bool decode_oneof_event(std::string_view event_type, std::string_view payload,
-                        google::protobuf::Message& event_union);
+bool decode_oneof_event(std::string_view event_type, std::string_view payload, google::protobuf::Message& event_union);
 
 }  // namespace gatehouse::kernel

@@ -31,7 +31,7 @@ class Service;
 namespace gatehouse::kernel {
 
 class ServiceRuntime final {
-public:
+  public:
     // Applies the logging settings and opens the store. Throws ConfigError / StoreError.
     ServiceRuntime(std::string service_name, Config config);
     ~ServiceRuntime();
@@ -61,7 +61,7 @@ public:
     [[nodiscard]] int metrics_port() const { return metrics_port_.load(); }
     [[nodiscard]] bool ready() const { return ready_.load(); }
 
-private:
+  private:
     struct Parts;
     std::string name_;
     Config config_;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs, with apt, what building and testing Gatehouse needs on Debian bookworm; packages
+# already installed are skipped. Works as root or as a normal user with sudo.
+#
+#   scripts/install-deps.sh            build + test dependencies, including Java and Maven
+#                                      for the real Kafka broker
+#   scripts/install-deps.sh --no-java  without Java / Maven (the embedded broker needs neither)
+set -euo pipefail
+
+with_java=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-java) with_java=0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config git ca-certificates python3 clang-format
+  # libraries (all from Debian; see docs/building.md)
+  librdkafka-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  librocksdb-dev catch2 libsodium-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
+  nlohmann-json3-dev libcpp-httplib-dev libbenchmark-dev libcurl4-openssl-dev libkainjow-mustache-dev
+  # test tools: kcat pokes topics, aiosmtpd is the real SMTP server the notifier tests talk to
+  kcat python3-aiosmtpd
+)
+if [[ $with_java == 1 ]]; then
+  packages+=(default-jre-headless maven)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
