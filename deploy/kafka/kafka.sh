@@ -21,7 +21,8 @@ readonly BROKER_LOG4J="${SCRIPT_DIR}/log4j2.properties"
 readonly TOOLS_LOG4J="${SCRIPT_DIR}/log4j2-tools.properties"
 readonly PROBE_TOPIC="_gatehouse_probe"
 readonly MIN_JAVA=17
-EXTRA_PROPS=() # start --set KEY=VALUE
+EXTRA_PROPS=()          # start --set KEY=VALUE
+PROBE_TOPIC_CREATED=0   # set by probe_ready
 
 PROG="$(basename -- "$0")"
 readonly PROG
@@ -142,8 +143,12 @@ ensure_libs() {
   local tmp
   tmp="$(mktemp -d "${base}/fetch.XXXXXX")"
   cp -- "${POM}" "${tmp}/pom.xml"
+  # Maven's local repository: a throw-away one inside the fetch dir unless
+  # GATEHOUSE_MAVEN_REPO names one. (Java takes user.home from the passwd entry, not from
+  # $HOME, so Maven's default ~/.m2 can be unwritable, e.g. /nonexistent for nobody.)
+  local m2="${GATEHOUSE_MAVEN_REPO:-${tmp}/m2}"
   if ! (cd -- "${tmp}" && mvn -q -B -Dstyle.color=never -f pom.xml \
-    -Dkafka.version="${version}" \
+    -Dmaven.repo.local="${m2}" -Dkafka.version="${version}" \
     dependency:copy-dependencies \
     -DoutputDirectory="${tmp}/libs" -DincludeScope=runtime 2>&1 </dev/null |
     sed 's/\x1b\[[0-9;]*m//g') >&2; then # Debian's Maven 3.8 prints colour codes even with -B
@@ -365,13 +370,17 @@ probe_ready() {
   # Cheap first: is the port open at all? (A refused connect fails at once.)
   # shellcheck disable=SC2016 # $1 is for the inner bash.
   timeout 2 bash -c ': </dev/tcp/127.0.0.1/"$1"' _ "${bootstrap##*:}" 2>/dev/null || return 1
-  timeout 5 kcat -b "${bootstrap}" -L -t "${PROBE_TOPIC}" -m 3 >/dev/null 2>&1 || return 1
-  if [[ ! -f ${PROBE_STATE}.topic ]]; then
+  local metadata
+  metadata="$(timeout 5 kcat -b "${bootstrap}" -L -t "${PROBE_TOPIC}" -m 3 2>/dev/null)" || return 1
+  # The probe topic is created once per DIR (a restart finds it: no JVM start needed).
+  # (kcat -L prints 'topic "T" with 0 partitions: ... Unknown topic' for a missing one.)
+  local exists_re="topic \"${PROBE_TOPIC}\" with [1-9]"
+  if [[ ! ${metadata} =~ ${exists_re} ]] && ((!PROBE_TOPIC_CREATED)); then
     if TOOL_TIMEOUT=30 run_tool "${libs}" org.apache.kafka.tools.TopicCommand \
       --bootstrap-server "${bootstrap}" --create --if-not-exists \
       --topic "${PROBE_TOPIC}" --partitions 1 --replication-factor 1 \
       --config retention.ms=3600000 >/dev/null 2>&1; then
-      : >"${PROBE_STATE}.topic"
+      PROBE_TOPIC_CREATED=1
     else
       return 1
     fi
@@ -380,8 +389,11 @@ probe_ready() {
   printf '%s\n' "${token}" | timeout 10 kcat -b "${bootstrap}" -P -t "${PROBE_TOPIC}" -p 0 \
     -X enable.idempotence=true -X message.timeout.ms=5000 >/dev/null 2>&1 || return 1
   # ... and a consumer-group read (needs __consumer_offsets and the group coordinator).
-  timeout 15 kcat -b "${bootstrap}" -G "${PROBE_TOPIC}" -X auto.offset.reset=earliest \
-    -o beginning -e -q -f '%s\n' "${PROBE_TOPIC}" 2>/dev/null | grep -qxF -- "${token}"
+  # Read all of it before matching: kcat must reach the end and leave the group cleanly.
+  local consumed
+  consumed="$(timeout 15 kcat -b "${bootstrap}" -G "${PROBE_TOPIC}" \
+    -X auto.offset.reset=earliest -e -q -f '%s\n' "${PROBE_TOPIC}" 2>/dev/null)" || return 1
+  grep -qxF -- "${token}" <<<"${consumed}"
 }
 
 cmd_start() {
@@ -543,11 +555,10 @@ start_once() {
   start_ms="$(now_ms)"
   deadline=$((start_s + timeout_s))
   token="probe-$$-${start_s}-${RANDOM}"
-  PROBE_STATE="$(mktemp "${TMPDIR:-/tmp}/gatehouse-kafka-probe.XXXXXX")"
-  rm -f -- "${PROBE_STATE}"
+  PROBE_TOPIC_CREATED=0
   while :; do
-    if ! kill -0 "${pid}" 2>/dev/null; then
-      rm -f -- "${PROBE_STATE}.topic" "${pidfile}"
+    if ! alive "${pid}"; then
+      rm -f -- "${pidfile}"
       log "the broker exited during startup"
       tail_logs "${data}"
       if bind_failed "${data}"; then
@@ -557,7 +568,6 @@ start_once() {
     fi
     # A port clash is fatal, but the JVM takes many seconds to shut down after it.
     if bind_failed "${data}"; then
-      rm -f -- "${PROBE_STATE}.topic"
       log "the broker could not listen on its ports"
       tail_logs "${data}"
       stop_pid "${data}" "${pid}" 10 || true
@@ -567,7 +577,6 @@ start_once() {
       break
     fi
     if (($(date +%s) >= deadline)); then
-      rm -f -- "${PROBE_STATE}.topic"
       log "the broker did not serve within ${timeout_s} s"
       tail_logs "${data}"
       stop_pid "${data}" "${pid}" || true
@@ -575,7 +584,6 @@ start_once() {
     fi
     sleep 0.5
   done
-  rm -f -- "${PROBE_STATE}.topic"
   log "Kafka is serving on ${bootstrap} (pid ${pid}, ready $(elapsed "${start_ms}") s after launch)"
   printf '%s\n' "${bootstrap}"
 }
@@ -593,26 +601,28 @@ Exits 0 when nothing was running.
 EOF
 }
 
+# alive PID: the process exists (also when it belongs to another user, unlike kill -0).
+alive() { [[ -e /proc/$1 ]]; }
+
 stop_pid() { # stop_pid DIR PID [TIMEOUT]
   local data="$1" pid="$2" timeout_s="${3:-30}" i
   log "stopping the broker (pid ${pid})"
-  kill -TERM "${pid}" 2>/dev/null || true
+  if ! kill -TERM "${pid}" 2>/dev/null && alive "${pid}"; then
+    die "not allowed to signal pid ${pid} (started by another user?)"
+  fi
   for ((i = 0; i < timeout_s * 10; i++)); do
-    kill -0 "${pid}" 2>/dev/null || break
+    alive "${pid}" || break
     sleep 0.1
   done
-  if kill -0 "${pid}" 2>/dev/null; then
-    # Still the same process? (The pid cannot have been reused while it is alive.)
+  if alive "${pid}"; then
     log "the broker did not exit within ${timeout_s} s; sending SIGKILL"
     kill -KILL "${pid}" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
-      kill -0 "${pid}" 2>/dev/null || break
+      alive "${pid}" || break
       sleep 0.1
     done
   fi
-  if kill -0 "${pid}" 2>/dev/null; then
-    die "pid ${pid} is still alive"
-  fi
+  alive "${pid}" && die "pid ${pid} is still alive after SIGKILL"
   rm -f -- "${data}/kafka.pid"
   log "stopped"
 }
@@ -699,26 +709,28 @@ cmd_status() {
 usage_create_topic() {
   cat <<EOF
 Usage: ${PROG} create-topic (--bootstrap HOST:PORT | --data DIR) --topic T
-                            [--partitions N] [--retention-ms MS] [--config KEY=VALUE ...]
+                            [--partitions N] [--retention-ms MS] [--replication-factor R]
+                            [--config KEY=VALUE ...]
 
-Creates topic T with replication factor 1, unless it already exists (then nothing is
-changed, even when its settings differ). Runs org.apache.kafka.tools.TopicCommand.
+Creates topic T unless it already exists (then nothing is changed, even when its
+settings differ). Runs org.apache.kafka.tools.TopicCommand from the cached jars.
 
   --bootstrap HOST:PORT  the broker; or --data DIR to use DIR/bootstrap
   --topic T              topic name
   --partitions N         default 3
   --retention-ms MS      default -1: keep records forever (event-sourced topics)
+  --replication-factor R default 1 (the single-node broker); 3 on a 3-broker cluster
   --config KEY=VALUE     any other topic config, repeatable (e.g. cleanup.policy=compact)
 EOF
 }
 
 cmd_create_topic() {
-  local bootstrap="" data="" topic="" partitions=3 retention=-1
+  local bootstrap="" data="" topic="" partitions=3 retention=-1 replication=1
   local -a configs=()
   while (($#)); do
     case "$1" in
       -h | --help) usage_create_topic; return 0 ;;
-      --bootstrap | --data | --topic | --partitions | --retention-ms | --config)
+      --bootstrap | --data | --topic | --partitions | --retention-ms | --replication-factor | --config)
         (($# >= 2)) || usage_error "$1 needs a value" create-topic
         case "$1" in
           --bootstrap) bootstrap="$2" ;;
@@ -726,6 +738,7 @@ cmd_create_topic() {
           --topic) topic="$2" ;;
           --partitions) partitions="$2" ;;
           --retention-ms) retention="$2" ;;
+          --replication-factor) replication="$2" ;;
           --config)
             [[ $2 =~ ^[A-Za-z0-9._-]+=.*$ ]] || usage_error "--config wants KEY=VALUE, got '$2'" create-topic
             [[ $2 != retention.ms=* ]] || usage_error "use --retention-ms instead of --config retention.ms=..." create-topic
@@ -752,8 +765,17 @@ cmd_create_topic() {
   if ! is_uint "${partitions}" || ((10#${partitions} == 0)); then
     usage_error "--partitions must be a positive integer, got '${partitions}'" create-topic
   fi
+  if ! is_uint "${replication}" || ((10#${replication} == 0)); then
+    usage_error "--replication-factor must be a positive integer, got '${replication}'" create-topic
+  fi
   [[ ${retention} =~ ^(-1|[0-9]+)$ ]] ||
     usage_error "--retention-ms must be -1 (forever) or a number of milliseconds, got '${retention}'" create-topic
+
+  # Fail in seconds, not after the admin client's 60 s, when nothing listens there.
+  local first="${bootstrap%%,*}"
+  # shellcheck disable=SC2016 # $1 and $2 are for the inner bash.
+  timeout 5 bash -c ': </dev/tcp/"$1"/"$2"' _ "${first%:*}" "${first##*:}" 2>/dev/null ||
+    die "nothing answers on ${first}: is the broker running?"
 
   local java libs
   java="$(java_bin)"
@@ -761,7 +783,7 @@ cmd_create_topic() {
   libs="$(ensure_libs)"
   run_tool "${libs}" org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "${bootstrap}" --create --if-not-exists \
-    --topic "${topic}" --partitions "$((10#${partitions}))" --replication-factor 1 \
+    --topic "${topic}" --partitions "$((10#${partitions}))" --replication-factor "$((10#${replication}))" \
     --config "retention.ms=${retention}" "${configs[@]}" >&2 ||
     die "could not create topic '${topic}' on ${bootstrap}"
   log "topic '${topic}' exists on ${bootstrap}"
