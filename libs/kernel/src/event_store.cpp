@@ -22,7 +22,8 @@ namespace {
 
 constexpr std::size_t kChecksumBytes = 4;
 
-// Keys in the `streams` family: "h" + stream -> head version; "v" + stream + version -> position.
+// Keys in the `streams` family: "v" + stream + version (8 bytes, big-endian) -> position. A stream's
+// head version is its last key (cached in memory by the committer).
 std::string stream_key(const StreamId& stream) {
     if (stream.aggregate_type.empty() || stream.aggregate_id.empty()) {
         throw std::invalid_argument("aggregate type and id must not be empty");
@@ -37,7 +38,6 @@ std::string stream_key(const StreamId& stream) {
     return key;
 }
 
-std::string head_key(const std::string& stream) { return "h" + stream; }
 std::string version_key(const std::string& stream, std::uint64_t version) {
     std::string key = "v" + stream;
     rocks::append_big_endian(key, version);
@@ -91,16 +91,22 @@ struct EventStore::Impl {
 
     // Group commit (leader / follower, as RocksDB's own write path): a committing thread queues its
     // commit; the first one to find no leader writes everything queued in one batch for all.
+    // Each waiter sleeps on its own condition variable: the leader wakes exactly the members of
+    // its group, and the next one in line to lead, not every waiting thread.
     struct Pending {
         Commit commit;
         CommitResult result;
         std::exception_ptr error;
         bool done = false;
+        std::condition_variable wake;
     };
     mutable std::mutex queue_mutex;
-    std::condition_variable queue_cv;
     std::deque<Pending*> queue;
     bool leader_active = false;
+
+    // Head version of each stream seen so far. Only the leader reads or writes it (the leader
+    // role is exclusive), so it needs no lock; it saves one RocksDB read per append.
+    std::unordered_map<std::string, std::uint64_t> stream_heads;
 
     // The last committed position, published after each group for tailing readers.
     mutable std::mutex head_mutex;
@@ -127,6 +133,20 @@ struct EventStore::Impl {
         }
         rocks::check(status, "read");
         return value;
+    }
+
+    // The last version indexed for a stream (0 if none).
+    std::uint64_t stored_head(const std::string& stream) const {
+        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), streams));
+        std::string upper = "v" + stream;
+        upper.append(8, '\xff');
+        it->SeekForPrev(upper);
+        std::uint64_t version = 0;
+        if (it->Valid() && it->key().starts_with("v" + stream)) {
+            version = rocks::read_big_endian(it->key().ToStringView());
+        }
+        rocks::check(it->status(), "read a stream's head");
+        return version;
     }
 
     LogPosition current_head() const {
@@ -176,8 +196,10 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
                 std::uint64_t current = 0;
                 if (auto found = head_overlay.find(keys.back()); found != head_overlay.end()) {
                     current = found->second;
-                } else if (auto stored = get(streams, head_key(keys.back()))) {
-                    current = rocks::read_big_endian(*stored);
+                } else if (auto cached = stream_heads.find(keys.back()); cached != stream_heads.end()) {
+                    current = cached->second;
+                } else {
+                    current = stored_head(keys.back());
                 }
                 current_versions.push_back(current);
                 if (!append.expected.is_any && append.expected.version.value != current && !conflicted) {
@@ -209,9 +231,6 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
                     batch.Put(streams, version_key(keys[i], version), position_value);
                     next = next.next();
                 }
-                std::string version_value;
-                rocks::append_big_endian(version_value, version);
-                batch.Put(streams, head_key(keys[i]), version_value);
                 head_overlay[keys[i]] = version;
                 result.versions.push_back(StreamVersion{version});
             }
@@ -239,6 +258,10 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
         rocksdb::WriteOptions write_options;
         write_options.sync = options.durable;
         rocks::check(db->Write(write_options, &batch), "append");
+    }
+    // Durable now: the group's stream heads become the known heads.
+    for (auto& [stream, version] : head_overlay) {
+        stream_heads.insert_or_assign(stream, version);
     }
     {
         std::lock_guard lock(head_mutex);
@@ -336,14 +359,16 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
 }
 
 CommitResult EventStore::commit(Commit commit) {
-    Impl::Pending pending{std::move(commit), {}, nullptr, false};
+    Impl::Pending pending;
+    pending.commit = std::move(commit);
     std::unique_lock lock(impl_->queue_mutex);
     impl_->queue.push_back(&pending);
     while (!pending.done) {
-        if (impl_->leader_active) {
-            impl_->queue_cv.wait(lock);
+        if (impl_->leader_active || impl_->queue.front() != &pending) {
+            pending.wake.wait(lock);
             continue;
         }
+        // First in line and no leader: lead a group made of everything queued.
         impl_->leader_active = true;
         std::vector<Impl::Pending*> group;
         while (!impl_->queue.empty() && group.size() < impl_->options.max_group_size) {
@@ -363,9 +388,14 @@ CommitResult EventStore::commit(Commit commit) {
                 member->error = group_error;
             }
             member->done = true;
+            if (member != &pending) {
+                member->wake.notify_one();
+            }
         }
         impl_->leader_active = false;
-        impl_->queue_cv.notify_all();
+        if (!impl_->queue.empty()) {
+            impl_->queue.front()->wake.notify_one();  // the next group's leader
+        }
     }
     lock.unlock();
     if (pending.error) {
@@ -405,8 +435,7 @@ std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream, Strea
 }
 
 StreamVersion EventStore::stream_version(const StreamId& stream) const {
-    auto stored = impl_->get(impl_->streams, head_key(stream_key(stream)));
-    return StreamVersion{stored ? rocks::read_big_endian(*stored) : 0};
+    return StreamVersion{impl_->stored_head(stream_key(stream))};
 }
 
 void EventStore::scan_raw(LogPosition from, const std::function<bool(LogPosition, std::string_view)>& visit) const {

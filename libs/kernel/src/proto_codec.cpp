@@ -60,6 +60,25 @@ std::string oneof_event_payload(const Message& event_union) {
     return event_union.GetReflection()->GetMessage(event_union, field).SerializeAsString();
 }
 
+EventUnionCodec::EventUnionCodec(const Descriptor& event_union) {
+    const OneofDescriptor& oneof = the_oneof(event_union);
+    for (int i = 0; i < oneof.field_count(); ++i) {
+        const FieldDescriptor* field = oneof.field(i);
+        if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+            fields_.emplace(field->message_type()->full_name(), field);
+        }
+    }
+}
+
+bool EventUnionCodec::decode(std::string_view event_type, std::string_view payload, Message& event_union) const {
+    const auto found = fields_.find(event_type);
+    if (found == fields_.end()) {
+        return false;
+    }
+    Message* target = event_union.GetReflection()->MutableMessage(&event_union, found->second);
+    return target->ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+}
+
 bool decode_oneof_event(std::string_view event_type, std::string_view payload, Message& event_union) {
     const FieldDescriptor* field = field_for(*event_union.GetDescriptor(), event_type);
     if (field == nullptr) {

@@ -176,21 +176,29 @@ class AggregateRuntime final : public Projection {
         cache_.clear();
     }
 
-    void apply(const RecordedEvent& recorded) override {
-        const auto& envelope = recorded.envelope;
-        if (envelope.aggregate_type() != D::kAggregateType) {
+    void apply(const EnvelopeView& recorded) override {
+        if (recorded.aggregate_type != D::kAggregateType) {
             return;
         }
-        Event event = decode(recorded);
-        std::lock_guard lock(mutex_);
-        auto [it, inserted] = cache_.try_emplace(envelope.aggregate_id(), Entry{D::initial(), {}});
-        if (envelope.aggregate_version() != it->second.version.value + 1) {
-            throw CorruptRecordError("stream " + envelope.aggregate_type() + "/" + envelope.aggregate_id() +
-                                     " jumps from version " + std::to_string(it->second.version.value) + " to " +
-                                     std::to_string(envelope.aggregate_version()));
+        Event event;
+        if (!codec_.decode(recorded.event_type, recorded.payload, event)) {
+            throw CorruptRecordError("event at log position " + std::to_string(recorded.position.value) + " has type " +
+                                     std::string(recorded.event_type) + ", unknown to " +
+                                     std::string(D::kAggregateType));
         }
-        it->second.state = D::evolve(it->second.state, event);
-        it->second.version = StreamVersion{envelope.aggregate_version()};
+        std::lock_guard lock(mutex_);
+        auto it = cache_.find(recorded.aggregate_id);
+        if (it == cache_.end()) {
+            it = cache_.emplace(std::string(recorded.aggregate_id), Entry{D::initial(), {}}).first;
+        }
+        if (recorded.aggregate_version != it->second.version.value + 1) {
+            throw CorruptRecordError("stream " + std::string(recorded.aggregate_type) + "/" +
+                                     std::string(recorded.aggregate_id) + " jumps from version " +
+                                     std::to_string(it->second.version.value) + " to " +
+                                     std::to_string(recorded.aggregate_version));
+        }
+        it->second.state = D::evolve(std::move(it->second.state), event);
+        it->second.version = StreamVersion{recorded.aggregate_version};
     }
 
   private:
@@ -212,9 +220,9 @@ class AggregateRuntime final : public Projection {
         return envelope;
     }
 
-    static Event decode(const RecordedEvent& recorded) {
+    Event decode(const RecordedEvent& recorded) const {
         Event event;
-        if (!decode_oneof_event(recorded.envelope.event_type(), recorded.envelope.payload(), event)) {
+        if (!codec_.decode(recorded.envelope.event_type(), recorded.envelope.payload(), event)) {
             throw CorruptRecordError("event at log position " + std::to_string(recorded.position.value) + " has type " +
                                      recorded.envelope.event_type() + ", unknown to " + std::string(D::kAggregateType));
         }
@@ -241,7 +249,7 @@ class AggregateRuntime final : public Projection {
             }
         }
         for (const RecordedEvent& recorded : store_.read_stream(stream, StreamVersion{entry.version.value + 1})) {
-            entry.state = D::evolve(entry.state, decode(recorded));
+            entry.state = D::evolve(std::move(entry.state), decode(recorded));
             entry.version = StreamVersion{recorded.envelope.aggregate_version()};
         }
         if (entry.version.value == 0) {
@@ -263,7 +271,7 @@ class AggregateRuntime final : public Projection {
             if (cached_version == before.version) {
                 State state = before.state;
                 for (const Event& event : events) {
-                    state = D::evolve(state, event);
+                    state = D::evolve(std::move(state), event);
                 }
                 cache_.insert_or_assign(stream.aggregate_id, Entry{std::move(state), after});
                 return;
@@ -293,9 +301,14 @@ class AggregateRuntime final : public Projection {
 
     EventStore& store_;
     RuntimeOptions options_;
+    EventUnionCodec codec_{*Event::descriptor()};
     std::array<std::mutex, kWriterStripes> writer_stripes_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, Entry> cache_;
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+    };
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> cache_;
 };
 
 }  // namespace gatehouse::kernel

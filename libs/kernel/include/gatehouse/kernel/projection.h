@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "gatehouse/kernel/envelope_view.h"
 #include "gatehouse/kernel/event_store.h"
 
 namespace gatehouse::kernel {
@@ -15,7 +16,8 @@ class Projection {
     // Forget everything (before a rebuild).
     virtual void reset() = 0;
     // Apply one event from the log, in log order. Events of other aggregate types are passed too.
-    virtual void apply(const RecordedEvent& event) = 0;
+    // The view's bytes are only valid during the call.
+    virtual void apply(const EnvelopeView& event) = 0;
 };
 
 struct RebuildSummary final {
