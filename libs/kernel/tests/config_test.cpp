@@ -103,3 +103,14 @@ TEST_CASE("metrics render in the Prometheus text format", "[metrics]") {
     CHECK_THAT(text, Catch::Contains("gatehouse_command_seconds_bucket{le=\"+Inf\"} 2\n"));
     CHECK_THAT(text, Catch::Contains("gatehouse_command_seconds_count 2\n"));
 }
+
+TEST_CASE("docs/configuration.md lists every kernel setting as the schema describes it", "[config]") {
+    ConfigSchema kernel;
+    add_kernel_options(kernel, "<service>");
+    std::ifstream in(GATEHOUSE_SOURCE_DIR "/docs/configuration.md");
+    REQUIRE(in.good());
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string table = kernel.describe_markdown("GATEHOUSE_");
+    INFO("expected table (regenerate the doc's kernel section from this):\n" << table);
+    CHECK_THAT(doc, Catch::Contains(table));
+}
