@@ -107,38 +107,32 @@ int ServiceRuntime::run() {
 
     // 1. Metrics and health over HTTP, first, so that liveness answers during a long replay.
     metrics_.on_collect([this] {
+        const auto gauge = [this](const char* name, const char* help, std::uint64_t value) {
+            metrics_.gauge(name, help).set(static_cast<double>(value));
+        };
         const StoreStats stats = store_->stats();
-        metrics_.gauge("gatehouse_log_head_position", "Position of the last event in the log")
-            .set(static_cast<double>(store_->head().value));
-        metrics_.gauge("gatehouse_store_commits", "Commits written since start")
-            .set(static_cast<double>(stats.commits));
-        metrics_.gauge("gatehouse_store_appended_events", "Events appended since start")
-            .set(static_cast<double>(stats.events));
-        metrics_.gauge("gatehouse_store_write_groups", "RocksDB writes (fsyncs) since start; commits/groups = batching")
-            .set(static_cast<double>(stats.groups));
-        metrics_.gauge("gatehouse_store_conflicts", "Commits refused for a version conflict since start")
-            .set(static_cast<double>(stats.conflicts));
+        const std::uint64_t head = store_->head().value;
+        gauge("gatehouse_log_head_position", "Position of the last event in the log", head);
+        gauge("gatehouse_store_commits", "Commits written since start", stats.commits);
+        gauge("gatehouse_store_appended_events", "Events appended since start", stats.events);
+        gauge("gatehouse_store_write_groups", "RocksDB writes (fsyncs) since start; commits/groups = batching",
+              stats.groups);
+        gauge("gatehouse_store_conflicts", "Commits refused for a version conflict since start", stats.conflicts);
         if (parts_->relay) {
             const RelayStats relay = parts_->relay->stats();
-            metrics_.gauge("gatehouse_relay_position", "Last log position known to be on the topic")
-                .set(static_cast<double>(relay.position.value));
-            metrics_.gauge("gatehouse_relay_lag_events", "Events in the log not yet on the topic")
-                .set(static_cast<double>(store_->head().value - std::min(store_->head().value, relay.position.value)));
-            metrics_.gauge("gatehouse_relay_published", "Events published since start")
-                .set(static_cast<double>(relay.published));
+            gauge("gatehouse_relay_position", "Last log position known to be on the topic", relay.position.value);
+            gauge("gatehouse_relay_lag_events", "Events in the log not yet on the topic",
+                  head - std::min(head, relay.position.value));
+            gauge("gatehouse_relay_published", "Events published since start", relay.published);
         }
         if (parts_->inbox) {
             const InboxStats inbox = parts_->inbox->stats();
-            metrics_.gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions")
-                .set(static_cast<double>(inbox.lag));
-            metrics_.gauge("gatehouse_inbox_applied", "Input events applied since start")
-                .set(static_cast<double>(inbox.applied));
-            metrics_.gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed")
-                .set(static_cast<double>(inbox.duplicates));
-            metrics_.gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic")
-                .set(static_cast<double>(inbox.dead_lettered));
-            metrics_.gauge("gatehouse_inbox_retries", "Handler retries after transient failures")
-                .set(static_cast<double>(inbox.retries));
+            gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions",
+                  static_cast<std::uint64_t>(std::max<std::int64_t>(inbox.lag, 0)));
+            gauge("gatehouse_inbox_applied", "Input events applied since start", inbox.applied);
+            gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed", inbox.duplicates);
+            gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic", inbox.dead_lettered);
+            gauge("gatehouse_inbox_retries", "Handler retries after transient failures", inbox.retries);
         }
     });
     if (const std::string address = config_.string("metrics.listen"); !address.empty()) {

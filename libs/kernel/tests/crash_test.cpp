@@ -42,6 +42,22 @@ bool read_until(ChildProcess& child, const std::string& prefix, std::uint64_t at
     return false;
 }
 
+// Runs `command` until it reports `progress` >= a random point, kills it with SIGKILL, then runs
+// it again until it reports `done` >= `total` and exits 0.
+void kill_mid_run_then_finish(const std::vector<std::string>& command, const std::string& progress,
+                              std::uint64_t kill_low, std::uint64_t kill_high, const std::string& done,
+                              std::uint64_t total) {
+    {
+        ChildProcess first(command);
+        REQUIRE(read_until(first, progress, random_between(kill_low, kill_high), 60s));
+        first.kill(SIGKILL);
+        CHECK(first.wait() == 128 + SIGKILL);
+    }
+    ChildProcess second(command);
+    REQUIRE(read_until(second, done, total, 120s));
+    CHECK(second.wait() == 0);
+}
+
 }  // namespace
 
 TEST_CASE("a writer killed mid-append loses nothing acknowledged and leaves no torn event", "[crash]") {
@@ -109,17 +125,7 @@ TEST_CASE("a relay killed mid-stream and restarted publishes every event exactly
     const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER,     "relay", dir.path().string(),
                                               kafka.bootstrap(),          topic,   std::to_string(kTotal),
                                               std::to_string(kAggregates)};
-    {
-        ChildProcess relay(command);
-        REQUIRE(read_until(relay, "appended", random_between(300, 1500), 60s));
-        relay.kill(SIGKILL);
-        CHECK(relay.wait() == 128 + SIGKILL);
-    }
-    {
-        ChildProcess relay(command);
-        REQUIRE(read_until(relay, "published", kTotal, 120s));
-        CHECK(relay.wait() == 0);
-    }
+    kill_mid_run_then_finish(command, "appended", 300, 1500, "published", kTotal);
     const auto records = kafka.read_all(topic, kTotal, 60s);
     CHECK(records.size() == kTotal);
     std::map<std::string, std::uint64_t> last_version;
@@ -172,17 +178,7 @@ TEST_CASE("a consumer killed mid-stream and restarted applies every event exactl
     const std::vector<std::string> command = {GATEHOUSE_CRASH_WORKER, "consume", dir.path().string(),
                                               kafka.bootstrap(),      topic,     group,
                                               std::to_string(kTotal)};
-    {
-        ChildProcess consumer(command);
-        REQUIRE(read_until(consumer, "applied", random_between(50, 400), 60s));
-        consumer.kill(SIGKILL);
-        CHECK(consumer.wait() == 128 + SIGKILL);
-    }
-    {
-        ChildProcess consumer(command);
-        REQUIRE(read_until(consumer, "done", kTotal, 120s));
-        CHECK(consumer.wait() == 0);
-    }
+    kill_mid_run_then_finish(command, "applied", 50, 400, "done", kTotal);
     auto store = EventStore::open(dir.path());
     CHECK(store->head().value == kTotal);
     std::set<std::string> causes;
