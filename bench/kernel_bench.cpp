@@ -93,7 +93,8 @@ double kernel_append(bool durable, std::uint64_t events, int threads) {
     }
     const double rate = static_cast<double>(events) / seconds_since(start);
     const StoreStats stats = store->stats();
-    g_last_batching = static_cast<double>(stats.commits) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1));
+    g_last_batching =
+        static_cast<double>(stats.commits) / static_cast<double>(std::max<std::uint64_t>(stats.groups, 1));
     return rate;
 }
 

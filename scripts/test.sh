@@ -21,6 +21,7 @@ cmake --preset "$preset"
 cmake --build --preset "$preset"
 
 scripts/check-format.sh
+scripts/lint-proto.sh
 
 # The real broker's fixture and the tests are run one at a time: crash tests kill processes and
 # time their restarts, and the machine has two cores.

@@ -18,7 +18,7 @@ constexpr std::uint32_t kWireLengthDelimited = 2;
 constexpr std::uint32_t kWireFixed32 = 5;
 
 class WireReader final {
-public:
+  public:
     WireReader(LogPosition position, std::string_view bytes) : position_(position), bytes_(bytes) {}
     [[nodiscard]] bool done() const { return offset_ >= bytes_.size(); }
 
@@ -51,7 +51,7 @@ public:
                                  " is not a valid envelope: " + what);
     }
 
-private:
+  private:
     LogPosition position_;
     std::string_view bytes_;
     std::size_t offset_ = 0;
@@ -78,17 +78,31 @@ EnvelopeView EnvelopeView::parse(LogPosition position, std::string_view bytes) {
             case kWireLengthDelimited: {
                 const std::string_view value = reader.take(reader.varint());
                 switch (field) {
-                    case kEventType: view.event_type = value; break;
-                    case kAggregateType: view.aggregate_type = value; break;
-                    case kAggregateId: view.aggregate_id = value; break;
-                    case kPayload: view.payload = value; break;
-                    default: break;
+                    case kEventType:
+                        view.event_type = value;
+                        break;
+                    case kAggregateType:
+                        view.aggregate_type = value;
+                        break;
+                    case kAggregateId:
+                        view.aggregate_id = value;
+                        break;
+                    case kPayload:
+                        view.payload = value;
+                        break;
+                    default:
+                        break;
                 }
                 break;
             }
-            case kWireFixed64: (void)reader.take(8); break;
-            case kWireFixed32: (void)reader.take(4); break;
-            default: reader.fail("unsupported wire type");
+            case kWireFixed64:
+                (void)reader.take(8);
+                break;
+            case kWireFixed32:
+                (void)reader.take(4);
+                break;
+            default:
+                reader.fail("unsupported wire type");
         }
     }
     return view;

@@ -11,7 +11,13 @@ namespace gatehouse::kernel {
 namespace {
 
 std::mutex g_mutex;
-LogSettings g_settings;
+
+// Built on first use, not at static initialization, where a throwing constructor could not be
+// caught (cert-err58-cpp). Guarded by g_mutex.
+LogSettings& current_settings() {
+    static LogSettings settings;
+    return settings;
+}
 
 // spdlog's %v is not escaped, so JSON lines use the flag %* below, which escapes the message.
 constexpr const char* kJsonPattern =
@@ -55,9 +61,9 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
 constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%fZ %^%-5l%$ [%n] %v";
 
 void apply(spdlog::logger& logger) {
-    logger.set_level(spdlog::level::from_str(g_settings.level));
+    logger.set_level(spdlog::level::from_str(current_settings().level));
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(g_settings.json ? kJsonPattern : kTextPattern);
+    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(current_settings().json ? kJsonPattern : kTextPattern);
     logger.set_formatter(std::move(formatter));
 }
 
@@ -70,7 +76,7 @@ void configure_logging(const LogSettings& settings) {
                           "\" is not one of trace, debug, info, warn, error, critical, off");
     }
     std::lock_guard lock(g_mutex);
-    g_settings = settings;
+    current_settings() = settings;
     spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& logger) { apply(*logger); });
 }
 

@@ -1,8 +1,8 @@
 // The event envelope is a public contract: these fixtures (tests/golden/kernel/v1) were written
 // once and must keep decoding to the same values, in bytes and in JSON.
-#include <catch2/catch.hpp>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <sstream>
