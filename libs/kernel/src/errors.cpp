@@ -14,6 +14,8 @@ std::string_view to_string(RejectionCode code) {
             return "already exists";
         case RejectionCode::permission_denied:
             return "permission denied";
+        case RejectionCode::resource_exhausted:
+            return "resource exhausted";
         case RejectionCode::conflict:
             return "conflict";
         case RejectionCode::unavailable:

@@ -18,6 +18,7 @@ enum class RejectionCode {
     already_exists,       // the aggregate exists and the command would create it
     permission_denied,    // the caller may not do this
     conflict,             // a concurrent change won; retrying the command may succeed
+    resource_exhausted,   // a rate limit or quota was reached; retry later
     unavailable,          // a transient infrastructure problem; retrying may succeed
 };
 

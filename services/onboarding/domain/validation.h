@@ -1,0 +1,35 @@
+// Validation of everything a prospect types into the sign-up form. Each check returns the first
+// problem as "field: rule" text (for an INVALID_ARGUMENT that names the field and the rule), or
+// nothing. Pure functions, no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gatehouse/onboarding/v1/events.pb.h"
+
+namespace gatehouse::onboarding {
+
+using Problem = std::optional<std::string>;
+
+// Normalisations applied before validation (and stored).
+std::string normalize_email(std::string_view email);        // trimmed, domain lower-cased
+std::string normalize_tax_id(std::string_view tax_id);      // upper case, no spaces, dots or dashes
+std::string normalize_company_name(std::string_view name);  // for duplicate detection only
+
+Problem check_email(std::string_view field, std::string_view email);
+Problem check_phone(std::string_view field, std::string_view phone);
+Problem check_country(std::string_view field, std::string_view code);
+// `tax_id` normalised; `country` ISO 3166-1 alpha-2. Format per country, and check digits where
+// the country defines them (DE, AT, BE, DK, FI, FR, IT, NL, PL, PT, SE).
+Problem check_tax_id(std::string_view field, std::string_view tax_id, std::string_view country);
+Problem check_text(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars);
+Problem check_website(std::string_view field, std::string_view url);
+
+// The whole request (company, contact, comments), fields named as in the API
+// ("company.address.postal_code", "contact.email", ...).
+Problem check_request(const v1::CompanyDetails& company, const common::v1::ContactPerson& contact,
+                      std::string_view comments);
+
+}  // namespace gatehouse::onboarding

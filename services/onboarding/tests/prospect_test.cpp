@@ -1,0 +1,220 @@
+// Given events / when command / then events (or rejection), for every transition of a Prospect.
+#include <google/protobuf/util/time_util.h>
+#include <catch2/catch.hpp>
+
+#include "domain/prospect.h"
+
+using namespace gatehouse::onboarding;
+using gatehouse::kernel::Rejection;
+using gatehouse::kernel::RejectionCode;
+using google::protobuf::util::TimeUtil;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Clock::time_point kSubmittedAt = Clock::from_time_t(1'764'000'000);
+
+google::protobuf::Timestamp stamp(Clock::time_point time) {
+    return TimeUtil::SecondsToTimestamp(Clock::to_time_t(time));
+}
+
+v1::VerificationLink link(const std::string& hash, Clock::time_point issued, std::chrono::hours valid = 72h) {
+    v1::VerificationLink verification;
+    verification.set_token_hash(hash);
+    verification.set_token_sealed_for_notifier("sealed:" + hash);
+    *verification.mutable_issued_at() = stamp(issued);
+    *verification.mutable_expires_at() = stamp(issued + valid);
+    return verification;
+}
+
+v1::RequestSubmitted request(v1::ApprovalMode mode = v1::APPROVAL_MODE_DIRECT) {
+    v1::RequestSubmitted submitted;
+    submitted.set_request_number("PR-000001");
+    submitted.mutable_company()->set_name("Acme GmbH");
+    submitted.mutable_contact()->set_email("jane@acme.example");
+    submitted.set_approval_mode(mode);
+    *submitted.mutable_verification() = link("hash-1", kSubmittedAt);
+    *submitted.mutable_submitted_at() = stamp(kSubmittedAt);
+    return submitted;
+}
+
+v1::ProspectEvent submitted_event(v1::ApprovalMode mode = v1::APPROVAL_MODE_DIRECT) {
+    v1::ProspectEvent event;
+    *event.mutable_request_submitted() = request(mode);
+    return event;
+}
+
+v1::ProspectEvent verified_event() {
+    v1::ProspectEvent event;
+    *event.mutable_email_verified()->mutable_verified_at() = stamp(kSubmittedAt + 1h);
+    event.mutable_email_verified()->set_prospect_type("B2B prospect");
+    return event;
+}
+
+ProspectState given(const std::vector<v1::ProspectEvent>& history) {
+    ProspectState state = Prospect::initial();
+    for (const auto& event : history) {
+        state = Prospect::evolve(std::move(state), event);
+    }
+    return state;
+}
+
+std::vector<v1::ProspectEvent> then_events(const gatehouse::kernel::Decision<v1::ProspectEvent>& decision) {
+    if (const auto* rejection = std::get_if<Rejection>(&decision)) {
+        FAIL("rejected: " << rejection->message);
+    }
+    return std::get<std::vector<v1::ProspectEvent>>(decision);
+}
+
+Rejection then_rejected(const gatehouse::kernel::Decision<v1::ProspectEvent>& decision) {
+    REQUIRE(std::holds_alternative<Rejection>(decision));
+    return std::get<Rejection>(decision);
+}
+
+Approve hq_approve(Clock::time_point now = kSubmittedAt + 2h) {
+    return Approve{"hq-alice", "alice@hq.example", v1::DECISION_PATH_HQ, "", "", now};
+}
+
+}  // namespace
+
+TEST_CASE("submit: a new request awaits verification; a duplicate is flagged with it", "[prospect]") {
+    auto plain = then_events(Prospect::decide(SubmitRequest{request(), {}}, given({})));
+    REQUIRE(plain.size() == 1);
+    CHECK(plain[0].has_request_submitted());
+    CHECK(given(plain).status == ProspectStatus::awaiting_verification);
+    CHECK(given(plain).request.verification().token_sealed_for_notifier().empty());  // state keeps no sealed token
+
+    v1::DuplicateMatch match;
+    match.set_request_number("PR-000000");
+    match.set_rule("email");
+    auto flagged = then_events(Prospect::decide(SubmitRequest{request(), {match}}, given({})));
+    REQUIRE(flagged.size() == 2);
+    CHECK(flagged[1].flagged_as_duplicate().matches(0).request_number() == "PR-000000");
+    CHECK(given(flagged).possible_duplicates.size() == 1);
+
+    CHECK(then_rejected(Prospect::decide(SubmitRequest{request(), {}}, given({submitted_event()}))).code ==
+          RejectionCode::already_exists);
+}
+
+TEST_CASE("verify: the right token in time makes a Pending B2B prospect", "[prospect]") {
+    const auto state = given({submitted_event()});
+    auto events = then_events(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 1h}, state));
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].email_verified().prospect_type() == "B2B prospect");
+    CHECK(given({submitted_event(), events[0]}).status == ProspectStatus::pending);
+    // Verifying again is harmless.
+    CHECK(then_events(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 2h}, given({submitted_event(), events[0]})))
+              .empty());
+}
+
+TEST_CASE("verify: a wrong or expired token gets the same answer", "[prospect]") {
+    const auto state = given({submitted_event()});
+    const auto wrong = then_rejected(Prospect::decide(VerifyEmail{"hash-x", kSubmittedAt + 1h}, state));
+    const auto late = then_rejected(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 73h}, state));
+    CHECK(wrong.code == RejectionCode::invalid_argument);
+    CHECK(wrong.message == late.message);
+    CHECK(wrong.code == late.code);
+    CHECK(then_rejected(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt}, given({}))).code ==
+          RejectionCode::not_found);
+}
+
+TEST_CASE("reissue: a new link replaces the old one, rate limited", "[prospect]") {
+    const auto state = given({submitted_event()});
+    const ReissueVerification too_soon{link("hash-2", kSubmittedAt + 10s), kSubmittedAt + 10s, 60s, 2};
+    CHECK(then_rejected(Prospect::decide(too_soon, state)).code == RejectionCode::resource_exhausted);
+
+    const ReissueVerification ok{link("hash-2", kSubmittedAt + 2min), kSubmittedAt + 2min, 60s, 2};
+    auto reissued = then_events(Prospect::decide(ok, state));
+    REQUIRE(reissued.size() == 1);
+    CHECK(reissued[0].verification_reissued().reissue_count() == 1);
+    const auto after = given({submitted_event(), reissued[0]});
+    // The old link no longer works, the new one does.
+    CHECK(std::holds_alternative<Rejection>(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 3min}, after)));
+    CHECK(then_events(Prospect::decide(VerifyEmail{"hash-2", kSubmittedAt + 3min}, after)).size() == 1);
+
+    // At most max_reissues.
+    v1::ProspectEvent second = reissued[0];
+    second.mutable_verification_reissued()->set_reissue_count(2);
+    *second.mutable_verification_reissued()->mutable_verification() = link("hash-3", kSubmittedAt + 5min);
+    const ReissueVerification third{link("hash-4", kSubmittedAt + 10min), kSubmittedAt + 10min, 60s, 2};
+    CHECK(then_rejected(Prospect::decide(third, given({submitted_event(), reissued[0], second}))).code ==
+          RejectionCode::resource_exhausted);
+    // Not once verified.
+    CHECK(then_rejected(Prospect::decide(ok, given({submitted_event(), verified_event()}))).code ==
+          RejectionCode::failed_precondition);
+}
+
+TEST_CASE("expire: an unverified request past its link's expiry is closed", "[prospect]") {
+    const auto state = given({submitted_event()});
+    CHECK(then_events(Prospect::decide(ExpireVerification{kSubmittedAt + 71h}, state)).empty());
+    auto expired = then_events(Prospect::decide(ExpireVerification{kSubmittedAt + 73h}, state));
+    REQUIRE(expired.size() == 1);
+    const auto closed = given({submitted_event(), expired[0]});
+    CHECK(closed.status == ProspectStatus::closed);
+    CHECK(then_rejected(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 1h}, closed)).code ==
+          RejectionCode::invalid_argument);
+    CHECK(then_events(
+              Prospect::decide(ExpireVerification{kSubmittedAt + 80h}, given({submitted_event(), verified_event()})))
+              .empty());
+}
+
+TEST_CASE("approve: only a Pending prospect, recorded with approver and path; idempotent", "[prospect]") {
+    const auto pending = given({submitted_event(), verified_event()});
+    auto approved = then_events(Prospect::decide(hq_approve(), pending));
+    REQUIRE(approved.size() == 1);
+    CHECK(approved[0].approved().approved_by() == "hq-alice");
+    CHECK(approved[0].approved().path() == v1::DECISION_PATH_HQ);
+    const auto after = given({submitted_event(), verified_event(), approved[0]});
+    CHECK(after.status == ProspectStatus::approved);
+    CHECK(then_events(Prospect::decide(hq_approve(), after)).empty());
+
+    const auto awaiting = then_rejected(Prospect::decide(hq_approve(), given({submitted_event()})));
+    CHECK(awaiting.code == RejectionCode::failed_precondition);
+    CHECK_THAT(awaiting.message, Catch::Contains("AwaitingVerification"));
+    CHECK(then_rejected(Prospect::decide(hq_approve(), given({}))).code == RejectionCode::not_found);
+}
+
+TEST_CASE("approve: the requester may not approve their own request", "[prospect]") {
+    const auto pending = given({submitted_event(), verified_event()});
+    Approve self = hq_approve();
+    self.approver_email = "JANE@acme.example";
+    CHECK(then_rejected(Prospect::decide(self, pending)).code == RejectionCode::permission_denied);
+}
+
+TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason; the CRM path approves", "[prospect]") {
+    const auto pending = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()});
+    const auto refused = then_rejected(Prospect::decide(hq_approve(), pending));
+    CHECK(refused.code == RejectionCode::failed_precondition);
+    CHECK_THAT(refused.message, Catch::Contains("opportunity decides"));
+
+    Approve override_without_reason = hq_approve();
+    override_without_reason.path = v1::DECISION_PATH_HQ_OVERRIDE;
+    CHECK(then_rejected(Prospect::decide(override_without_reason, pending)).code == RejectionCode::invalid_argument);
+    Approve override = override_without_reason;
+    override.override_reason = "customer escalation";
+    CHECK(then_events(Prospect::decide(override, pending))[0].approved().override_reason() == "customer escalation");
+
+    const Approve crm{"sales-bridge", "", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
+    auto won = then_events(Prospect::decide(crm, pending));
+    CHECK(won[0].approved().crm_reference() == "OPP-7");
+}
+
+TEST_CASE("reject: a reason is mandatory; only from Pending; idempotent", "[prospect]") {
+    const auto pending = given({submitted_event(), verified_event()});
+    const Reject no_reason{"hq-alice", "", v1::DECISION_PATH_HQ, "", kSubmittedAt + 2h};
+    CHECK(then_rejected(Prospect::decide(no_reason, pending)).code == RejectionCode::invalid_argument);
+    const Reject with_reason{"hq-alice", "no trade licence", v1::DECISION_PATH_HQ, "", kSubmittedAt + 2h};
+    auto rejected = then_events(Prospect::decide(with_reason, pending));
+    REQUIRE(rejected.size() == 1);
+    const auto after = given({submitted_event(), verified_event(), rejected[0]});
+    CHECK(after.status == ProspectStatus::rejected);
+    CHECK(after.decision_reason == "no trade licence");
+    CHECK(then_events(Prospect::decide(with_reason, after)).empty());
+    const auto approve_rejected = then_rejected(Prospect::decide(hq_approve(), after));
+    CHECK(approve_rejected.code == RejectionCode::failed_precondition);
+    CHECK_THAT(approve_rejected.message, Catch::Contains("Rejected"));
+    const Reject crm_lost{"sales-bridge", "budget cut", v1::DECISION_PATH_CRM, "OPP-7", kSubmittedAt + 3h};
+    CHECK(then_events(Prospect::decide(crm_lost, pending))[0].rejected().path() == v1::DECISION_PATH_CRM);
+    CHECK(then_rejected(Prospect::decide(with_reason, given({submitted_event()}))).code ==
+          RejectionCode::failed_precondition);
+}
