@@ -5,8 +5,11 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <httplib.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -57,6 +60,16 @@ struct ServiceRuntime::Parts {
     InboxHandler inbox_handler;
     std::vector<grpc::Service*> grpc_services;
     std::function<void()> on_ready;
+    struct Periodic {
+        std::chrono::milliseconds interval;
+        std::string name;
+        std::function<void()> task;
+    };
+    std::vector<Periodic> periodic;
+    std::vector<std::thread> periodic_threads;
+    std::mutex periodic_mutex;
+    std::condition_variable periodic_stop;
+    bool stopping = false;
 
     std::unique_ptr<OutboxRelay> relay;
     std::unique_ptr<InboxConsumer> inbox;
@@ -98,6 +111,10 @@ void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handl
     parts_->inbox_handler = std::move(handler);
 }
 void ServiceRuntime::add_grpc_service(grpc::Service& service) { parts_->grpc_services.push_back(&service); }
+void ServiceRuntime::every(std::chrono::milliseconds interval, std::string name, std::function<void()> task) {
+    parts_->periodic.push_back({interval, std::move(name), std::move(task)});
+}
+
 void ServiceRuntime::on_ready(std::function<void()> callback) { parts_->on_ready = std::move(callback); }
 void ServiceRuntime::request_stop() { stop_requested_ = true; }
 
@@ -207,6 +224,23 @@ int ServiceRuntime::run() {
     parts.grpc_server->GetHealthCheckService()->SetServingStatus(true);
     ready_ = true;
     log->info("{} ready: gRPC on port {}", name_, grpc_port);
+    for (const Parts::Periodic& periodic : parts.periodic) {
+        parts.periodic_threads.emplace_back([&parts, &periodic, log] {
+            std::unique_lock lock(parts.periodic_mutex);
+            while (!parts.periodic_stop.wait_for(lock, periodic.interval, [&] { return parts.stopping; })) {
+                lock.unlock();
+                try {
+                    periodic.task();
+                } catch (const std::exception& error) {
+                    log->error("periodic task {} failed: {}", periodic.name, error.what());
+                }
+                lock.lock();
+            }
+        });
+    }
+    // One line on stdout for whoever started the process (scripts, tests): where it listens.
+    std::printf("%s ready grpc=%d metrics=%d\n", name_.c_str(), grpc_port, metrics_port_.load());
+    std::fflush(stdout);
     if (parts.on_ready) {
         parts.on_ready();
     }
@@ -239,6 +273,14 @@ int ServiceRuntime::run() {
     const auto grace = config_.duration("shutdown.grace");
     parts.grpc_server->Shutdown(std::chrono::system_clock::now() + grace);
     parts.grpc_server->Wait();
+    {
+        std::lock_guard lock(parts.periodic_mutex);
+        parts.stopping = true;
+    }
+    parts.periodic_stop.notify_all();
+    for (std::thread& thread : parts.periodic_threads) {
+        thread.join();
+    }
     if (parts.inbox) {
         parts.inbox->stop();
     }

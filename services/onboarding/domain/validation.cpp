@@ -302,9 +302,11 @@ Problem check_text(std::string_view field, std::string_view value, std::size_t m
     if (!chars) {
         return problem(field, "must be valid UTF-8 text without control characters");
     }
+    if (*chars == 0 && min_chars > 0) {
+        return problem(field, "is required");
+    }
     if (*chars < min_chars) {
-        return problem(
-            field, min_chars == 1 ? "is required" : "must have at least " + std::to_string(min_chars) + " characters");
+        return problem(field, "must have at least " + std::to_string(min_chars) + " characters");
     }
     if (*chars > max_chars) {
         return problem(field, "must have at most " + std::to_string(max_chars) + " characters");

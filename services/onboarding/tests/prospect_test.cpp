@@ -77,7 +77,7 @@ Approve hq_approve(Clock::time_point now = kSubmittedAt + 2h) {
 
 }  // namespace
 
-TEST_CASE("submit: a new request awaits verification; a duplicate is flagged with it", "[prospect]") {
+TEST_CASE("submit: a new request awaits verification and a duplicate is flagged with it", "[prospect]") {
     auto plain = then_events(Prospect::decide(SubmitRequest{request(), {}}, given({})));
     REQUIRE(plain.size() == 1);
     CHECK(plain[0].has_request_submitted());
@@ -158,7 +158,7 @@ TEST_CASE("expire: an unverified request past its link's expiry is closed", "[pr
               .empty());
 }
 
-TEST_CASE("approve: only a Pending prospect, recorded with approver and path; idempotent", "[prospect]") {
+TEST_CASE("approve: only a Pending prospect, recorded with approver and path and idempotent", "[prospect]") {
     const auto pending = given({submitted_event(), verified_event()});
     auto approved = then_events(Prospect::decide(hq_approve(), pending));
     REQUIRE(approved.size() == 1);
@@ -181,7 +181,8 @@ TEST_CASE("approve: the requester may not approve their own request", "[prospect
     CHECK(then_rejected(Prospect::decide(self, pending)).code == RejectionCode::permission_denied);
 }
 
-TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason; the CRM path approves", "[prospect]") {
+TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason and the CRM path approves",
+          "[prospect]") {
     const auto pending = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()});
     const auto refused = then_rejected(Prospect::decide(hq_approve(), pending));
     CHECK(refused.code == RejectionCode::failed_precondition);
@@ -199,7 +200,7 @@ TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason;
     CHECK(won[0].approved().crm_reference() == "OPP-7");
 }
 
-TEST_CASE("reject: a reason is mandatory; only from Pending; idempotent", "[prospect]") {
+TEST_CASE("reject: a reason is mandatory and only from Pending and idempotent", "[prospect]") {
     const auto pending = given({submitted_event(), verified_event()});
     const Reject no_reason{"hq-alice", "", v1::DECISION_PATH_HQ, "", kSubmittedAt + 2h};
     CHECK(then_rejected(Prospect::decide(no_reason, pending)).code == RejectionCode::invalid_argument);

@@ -154,6 +154,15 @@ class AggregateRuntime final : public Projection {
     }
 
   public:
+    // The first answer of a command committed with this idempotency key, if there was one. Lets
+    // the API edge answer a retry before allocating anything (e.g. a number) for it.
+    [[nodiscard]] std::optional<Accepted<Event>> previous_answer(const std::string& idempotency_key) {
+        if (auto answer = store_.read_metadata("i/" + std::string(D::kAggregateType) + ":" + idempotency_key)) {
+            return std::get<Accepted<Event>>(replay_answer(*answer));
+        }
+        return std::nullopt;
+    }
+
     // The aggregate's state and version, if it has any events.
     [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
         const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});

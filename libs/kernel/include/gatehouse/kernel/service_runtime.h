@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,9 @@ class ServiceRuntime final {
     void relay_to(const std::string& topic);
     void consume(std::vector<std::string> topics, InboxHandler handler);
     void add_grpc_service(grpc::Service& service);
+    // Runs `task` every `interval` on a thread of its own while the service is ready (e.g. a sweeper
+    // that closes expired requests). An exception is logged and the task runs again next time.
+    void every(std::chrono::milliseconds interval, std::string name, std::function<void()> task);
     // Called once, on run()'s thread, when the service has become ready.
     void on_ready(std::function<void()> callback);
 

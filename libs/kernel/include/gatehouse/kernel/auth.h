@@ -1,0 +1,61 @@
+// Who is calling: bearer credentials mapped to a principal (role, user id, email), and a rate
+// limiter for anonymous callers. Pure (no gRPC); the API edge passes the "authorization" header.
+// Thread safety: authenticate() and allow() may be called concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace gatehouse::kernel {
+
+struct Principal final {
+    std::string role;     // e.g. "hq", "sales", "sales-manager", "operator"
+    std::string user_id;  // e.g. "alice"
+    std::string email;    // for rules such as "an approver may not approve their own request"
+};
+
+class BearerAuthenticator final {
+  public:
+    // `credentials`: bearer token -> "role:user_id[:email]". Only BLAKE2b hashes of the tokens are
+    // kept in memory. Throws ConfigError (naming `setting`) on a malformed entry or a token shorter
+    // than 16 characters.
+    BearerAuthenticator(const std::map<std::string, std::string>& credentials, const std::string& setting);
+    // The principal for an "authorization" header value ("Bearer <token>"); nullopt if the header is
+    // missing, malformed or names no credential.
+    [[nodiscard]] std::optional<Principal> authenticate(std::string_view authorization) const;
+
+  private:
+    std::unordered_map<std::string, Principal> by_token_hash_;
+};
+
+// Token buckets per key (e.g. per client address): `rate` requests per second, bursts of `burst`.
+class RateLimiter final {
+  public:
+    RateLimiter(double rate_per_second, double burst);
+    // Takes one token for `key`; false when the key is over its limit.
+    bool allow(const std::string& key, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+  private:
+    struct Bucket {
+        double tokens;
+        std::chrono::steady_clock::time_point updated;
+    };
+    double rate_;
+    double burst_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Bucket> buckets_;
+    std::chrono::steady_clock::time_point last_sweep_{};
+};
+
+// BLAKE2b-256 of `data` (libsodium's crypto_generichash), as raw bytes.
+std::string blake2b_256(std::string_view data);
+// `bytes` random bytes from libsodium, as URL-safe base64 without padding.
+std::string random_token(std::size_t bytes = 24);
+
+}  // namespace gatehouse::kernel

@@ -1,0 +1,97 @@
+#include "gatehouse/kernel/auth.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "gatehouse/kernel/errors.h"
+
+namespace gatehouse::kernel {
+namespace {
+
+void ensure_sodium() {
+    static const bool ready = sodium_init() >= 0;
+    if (!ready) {
+        throw std::runtime_error("libsodium failed to initialise");
+    }
+}
+
+}  // namespace
+
+std::string blake2b_256(std::string_view data) {
+    ensure_sodium();
+    std::string hash(crypto_generichash_BYTES, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(hash.data()), hash.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+    return hash;
+}
+
+std::string random_token(std::size_t bytes) {
+    ensure_sodium();
+    std::vector<unsigned char> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    std::string text(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    text.resize(std::strlen(text.c_str()));
+    sodium_memzero(raw.data(), raw.size());
+    return text;
+}
+
+BearerAuthenticator::BearerAuthenticator(const std::map<std::string, std::string>& credentials,
+                                         const std::string& setting) {
+    for (const auto& [token, who] : credentials) {
+        if (token.size() < 16) {
+            throw ConfigError("setting " + setting + ": a bearer token must have at least 16 characters");
+        }
+        const auto first = who.find(':');
+        if (first == std::string::npos || first == 0 || first + 1 == who.size()) {
+            throw ConfigError("setting " + setting + ": \"" + who + "\" is not role:user_id[:email]");
+        }
+        const auto second = who.find(':', first + 1);
+        Principal principal{who.substr(0, first),
+                            who.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1),
+                            second == std::string::npos ? std::string() : who.substr(second + 1)};
+        by_token_hash_.emplace(blake2b_256(token), std::move(principal));
+    }
+}
+
+std::optional<Principal> BearerAuthenticator::authenticate(std::string_view authorization) const {
+    constexpr std::string_view kScheme = "Bearer ";
+    if (!authorization.starts_with(kScheme)) {
+        return std::nullopt;
+    }
+    // Looked up by hash: the comparison never runs over the secret itself.
+    const auto found = by_token_hash_.find(blake2b_256(authorization.substr(kScheme.size())));
+    if (found == by_token_hash_.end()) {
+        return std::nullopt;
+    }
+    return found->second;
+}
+
+RateLimiter::RateLimiter(double rate_per_second, double burst) : rate_(rate_per_second), burst_(burst) {}
+
+bool RateLimiter::allow(const std::string& key, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (now - last_sweep_ > std::chrono::minutes(1)) {
+        // Forget full buckets so that the map does not grow with every client ever seen.
+        std::erase_if(buckets_, [&](const auto& entry) {
+            const double refill = std::chrono::duration<double>(now - entry.second.updated).count() * rate_;
+            return entry.second.tokens + refill >= burst_;
+        });
+        last_sweep_ = now;
+    }
+    auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
+    Bucket& bucket = it->second;
+    bucket.tokens =
+        std::min(burst_, bucket.tokens + std::chrono::duration<double>(now - bucket.updated).count() * rate_);
+    bucket.updated = now;
+    if (bucket.tokens < 1.0) {
+        return false;
+    }
+    bucket.tokens -= 1.0;
+    return true;
+}
+
+}  // namespace gatehouse::kernel

@@ -1,0 +1,509 @@
+#include "api/onboarding_api.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "domain/validation.h"
+#include "gatehouse/kernel/grpc_status.h"
+#include "gatehouse/kernel/ids.h"
+#include "gatehouse/kernel/logging.h"
+
+namespace gatehouse::onboarding {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp timestamp(Clock::time_point time) {
+    return TimeUtil::NanosecondsToTimestamp(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count());
+}
+
+grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string email_domain(std::string_view email) {
+    const auto at = email.rfind('@');
+    return at == std::string_view::npos ? std::string() : lower(email.substr(at + 1));
+}
+
+bool valid_request_number(std::string_view number) {
+    return !number.empty() && number.size() <= 32 && std::all_of(number.begin(), number.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '/' || c == '_';
+    });
+}
+
+bool valid_idempotency_key(std::string_view key) {
+    return key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+           });
+}
+
+// "ipv4:127.0.0.1:5555" -> "ipv4:127.0.0.1": rate limits are per client address, not per connection.
+std::string client_address(const grpc::ServerContext& context) {
+    const std::string peer = context.peer();
+    const auto colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+std::string contact_name(const common::v1::ContactPerson& contact) {
+    return contact.first_name() + " " + contact.last_name();
+}
+
+v1::ProspectSummary summary_of(const ProspectState& state) {
+    v1::ProspectSummary summary;
+    summary.set_request_number(state.request.request_number());
+    summary.set_status(to_api_status(state.status));
+    summary.set_prospect_type(state.status == ProspectStatus::awaiting_verification ? "" : std::string(kProspectType));
+    summary.set_company_name(state.request.company().name());
+    summary.set_country_code(state.request.company().address().country_code());
+    summary.set_contact_name(contact_name(state.request.contact()));
+    summary.set_contact_email(state.request.contact().email());
+    *summary.mutable_submitted_at() = state.request.submitted_at();
+    summary.set_possible_duplicate(!state.possible_duplicates.empty());
+    return summary;
+}
+
+// A short description of an event for the timeline ("why").
+std::string describe(const v1::ProspectEvent& event) {
+    switch (event.event_case()) {
+        case v1::ProspectEvent::kRequestSubmitted:
+            return "request submitted; confirmation email requested";
+        case v1::ProspectEvent::kEmailVerified:
+            return "email confirmed; now a B2B prospect, Pending";
+        case v1::ProspectEvent::kVerificationReissued:
+            return "a new verification link was sent";
+        case v1::ProspectEvent::kVerificationExpired:
+            return "closed: the email was not confirmed in time";
+        case v1::ProspectEvent::kFlaggedAsDuplicate: {
+            std::string text = "possible duplicate of";
+            for (const auto& match : event.flagged_as_duplicate().matches()) {
+                text += " " + match.request_number() + " (" + match.rule() + ")";
+            }
+            return text;
+        }
+        case v1::ProspectEvent::kApproved:
+            return "approved" + (event.approved().override_reason().empty()
+                                     ? std::string()
+                                     : ": " + event.approved().override_reason());
+        case v1::ProspectEvent::kRejected:
+            return "rejected: " + event.rejected().reason();
+        case v1::ProspectEvent::EVENT_NOT_SET:
+            break;
+    }
+    return "";
+}
+
+}  // namespace
+
+v1::RequestStatus to_api_status(ProspectStatus status) {
+    switch (status) {
+        case ProspectStatus::awaiting_verification:
+            return v1::REQUEST_STATUS_AWAITING_VERIFICATION;
+        case ProspectStatus::pending:
+            return v1::REQUEST_STATUS_PENDING;
+        case ProspectStatus::approved:
+            return v1::REQUEST_STATUS_APPROVED;
+        case ProspectStatus::rejected:
+            return v1::REQUEST_STATUS_REJECTED;
+        case ProspectStatus::closed:
+            return v1::REQUEST_STATUS_CLOSED;
+        case ProspectStatus::none:
+            break;
+    }
+    return v1::REQUEST_STATUS_UNSPECIFIED;
+}
+
+std::size_t expire_overdue_requests(ProspectRuntime& prospects, Clock::time_point now) {
+    std::vector<std::string> overdue;
+    prospects.for_each([&](const std::string& id, const ProspectState& state, kernel::StreamVersion) {
+        if (state.status == ProspectStatus::awaiting_verification && now > state.verification_expires_at) {
+            overdue.push_back(id);
+        }
+    });
+    std::size_t closed = 0;
+    for (const std::string& id : overdue) {
+        auto result = prospects.execute(id, ExpireVerification{now}, {.actor = "system"});
+        if (const auto* accepted = std::get_if<kernel::Accepted<v1::ProspectEvent>>(&result);
+            accepted && !accepted->events.empty()) {
+            ++closed;
+        }
+    }
+    return closed;
+}
+
+OnboardingApi::OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& store,
+                             kernel::NumberSequence& request_numbers, const kernel::BearerAuthenticator& authenticator,
+                             kernel::RateLimiter& anonymous_limiter, OnboardingSettings settings)
+    : prospects_(prospects),
+      store_(store),
+      request_numbers_(request_numbers),
+      authenticator_(authenticator),
+      anonymous_limiter_(anonymous_limiter),
+      settings_(std::move(settings)) {}
+
+grpc::Status OnboardingApi::throttle(grpc::ServerContext* context, const std::string& what) {
+    if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests from this address; try again in a minute"};
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::require_hq(grpc::ServerContext* context, kernel::Principal& principal) const {
+    const auto& metadata = context->client_metadata();
+    const auto header = metadata.find("authorization");
+    if (header == metadata.end()) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "an HQ credential is required (authorization: Bearer <token>)"};
+    }
+    auto found = authenticator_.authenticate(std::string_view(header->second.data(), header->second.size()));
+    if (!found) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
+    }
+    if (found->role != "hq") {
+        return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the hq role"};
+    }
+    principal = *found;
+    return grpc::Status::OK;
+}
+
+v1::VerificationLink OnboardingApi::new_verification_link(Clock::time_point now) const {
+    const std::string token = kernel::random_token(16);  // 128 random bits
+    v1::VerificationLink link;
+    link.set_token_hash(kernel::blake2b_256(token));
+    std::string sealed(crypto_box_SEALBYTES + token.size(), '\0');
+    if (crypto_box_seal(reinterpret_cast<unsigned char*>(sealed.data()),
+                        reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                        reinterpret_cast<const unsigned char*>(settings_.notifier_public_key.data())) != 0) {
+        throw std::runtime_error("cannot seal the verification token");
+    }
+    link.set_token_sealed_for_notifier(std::move(sealed));
+    *link.mutable_issued_at() = timestamp(now);
+    *link.mutable_expires_at() = timestamp(now + settings_.verification_ttl);
+    return link;
+}
+
+grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1::SubmitRequestRequest* request,
+                                          v1::SubmitRequestResponse* response) {
+    if (auto limited = throttle(context, "submit"); !limited.ok()) {
+        return limited;
+    }
+    if (!valid_idempotency_key(request->idempotency_key())) {
+        return invalid("idempotency_key: at most 128 letters, digits, - and _");
+    }
+    if (!request->idempotency_key().empty()) {
+        if (auto first = prospects_.previous_answer("submit:" + request->idempotency_key())) {
+            response->set_request_number(first->aggregate_id);
+            response->set_status(to_api_status(prospects_.find(first->aggregate_id)->first.status));
+            return grpc::Status::OK;
+        }
+    }
+    v1::CompanyDetails company = request->company();
+    company.set_tax_id(normalize_tax_id(company.tax_id()));
+    common::v1::ContactPerson contact = request->contact();
+    contact.set_email(normalize_email(contact.email()));
+    if (auto problem = check_request(company, contact, request->comments())) {
+        return invalid(*problem);
+    }
+
+    // Possible duplicates among pending prospects and existing partners; a rejected earlier
+    // request of the same organisation becomes the new request's predecessor.
+    const std::string name_key = normalize_company_name(company.name()) + "@" + email_domain(contact.email());
+    std::vector<v1::DuplicateMatch> duplicates;
+    std::string previous_request;
+    Clock::time_point previous_at{};
+    prospects_.for_each([&](const std::string& id, const ProspectState& state, kernel::StreamVersion) {
+        const auto& other = state.request;
+        const bool same_email = lower(other.contact().email()) == lower(contact.email());
+        const bool same_tax_id = !company.tax_id().empty() && other.company().tax_id() == company.tax_id();
+        const bool same_name =
+            normalize_company_name(other.company().name()) + "@" + email_domain(other.contact().email()) == name_key;
+        if (state.status == ProspectStatus::pending || state.status == ProspectStatus::approved) {
+            const char* rule = same_email    ? "email"
+                               : same_tax_id ? "tax_id"
+                               : same_name   ? "company_name_and_email_domain"
+                                             : nullptr;
+            if (rule != nullptr) {
+                v1::DuplicateMatch& match = duplicates.emplace_back();
+                match.set_request_number(id);
+                match.set_rule(rule);
+                match.set_existing_partner(state.status == ProspectStatus::approved);
+            }
+        } else if (state.status == ProspectStatus::rejected && (same_email || same_tax_id || same_name) &&
+                   state.decided_at >= previous_at) {
+            previous_request = id;
+            previous_at = state.decided_at;
+        }
+    });
+    std::sort(duplicates.begin(), duplicates.end(),
+              [](const auto& a, const auto& b) { return a.request_number() < b.request_number(); });
+
+    const auto now = Clock::now();
+    onboarding::SubmitRequest command;
+    v1::RequestSubmitted& submitted = command.request;
+    submitted.set_request_number(request_numbers_.next());
+    *submitted.mutable_company() = company;
+    *submitted.mutable_contact() = contact;
+    submitted.set_comments(request->comments());
+    submitted.set_approval_mode(settings_.approval_mode);
+    submitted.set_previous_request_number(previous_request);
+    *submitted.mutable_verification() = new_verification_link(now);
+    *submitted.mutable_submitted_at() = timestamp(now);
+    command.possible_duplicates = std::move(duplicates);
+    const std::string number = submitted.request_number();
+    auto result = prospects_.execute(
+        number, command,
+        {.idempotency_key = request->idempotency_key().empty() ? "" : "submit:" + request->idempotency_key(),
+         .correlation_id = kernel::new_uuid_v7(),
+         .actor = "anonymous"});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    const auto& accepted = std::get<kernel::Accepted<v1::ProspectEvent>>(result);
+    response->set_request_number(accepted.aggregate_id);
+    response->set_status(v1::REQUEST_STATUS_AWAITING_VERIFICATION);
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::VerifyEmail(grpc::ServerContext* context, const v1::VerifyEmailRequest* request,
+                                        v1::VerifyEmailResponse* response) {
+    if (auto limited = throttle(context, "verify"); !limited.ok()) {
+        return limited;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    if (request->token().empty() || request->token().size() > 128) {
+        return invalid("token: is required (the code from the confirmation link)");
+    }
+    auto result = prospects_.execute(request->request_number(),
+                                     onboarding::VerifyEmail{kernel::blake2b_256(request->token()), Clock::now()},
+                                     {.actor = "anonymous"});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        // An unknown number answers like a wrong token: the caller learns nothing about which.
+        if (rejection->code == kernel::RejectionCode::not_found) {
+            return invalid("token: the verification link is invalid or has expired");
+        }
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::ResendVerification(grpc::ServerContext* context,
+                                               const v1::ResendVerificationRequest* request,
+                                               v1::ResendVerificationResponse* /*response*/) {
+    if (auto limited = throttle(context, "resend"); !limited.ok()) {
+        return limited;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    if (auto problem = check_email("email", normalize_email(request->email()))) {
+        return invalid(*problem);
+    }
+    // Whatever happens below, the caller gets the same answer (enumeration safety).
+    const auto found = prospects_.find(request->request_number());
+    if (found && lower(found->first.request.contact().email()) == lower(normalize_email(request->email()))) {
+        const auto now = Clock::now();
+        auto result = prospects_.execute(
+            request->request_number(),
+            ReissueVerification{new_verification_link(now), now, settings_.resend_interval, settings_.max_resends},
+            {.actor = "anonymous"});
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            kernel::logger("onboarding")
+                ->info("verification resend for {} not done: {}", request->request_number(), rejection->message);
+        }
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::GetRequestStatus(grpc::ServerContext* context, const v1::GetRequestStatusRequest* request,
+                                             v1::GetRequestStatusResponse* response) {
+    if (auto limited = throttle(context, "status"); !limited.ok()) {
+        return limited;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    const auto found = prospects_.find(request->request_number());
+    if (!found || lower(found->first.request.contact().email()) != lower(normalize_email(request->email()))) {
+        return {grpc::StatusCode::NOT_FOUND, "no request with this number and email"};
+    }
+    response->set_status(to_api_status(found->first.status));
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1::ListProspectsRequest* request,
+                                          v1::ListProspectsResponse* response) {
+    kernel::Principal principal;
+    if (auto denied = require_hq(context, principal); !denied.ok()) {
+        return denied;
+    }
+    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
+    if (page_size < 1 || page_size > 200) {
+        return invalid("page_size: must be between 1 and 200");
+    }
+    if (request->text().size() > 200) {
+        return invalid("text: must have at most 200 characters");
+    }
+    if (!request->prospect_type().empty() && request->prospect_type() != kProspectType) {
+        return invalid("prospect_type: the only type is \"B2B prospect\"");
+    }
+    // Page token: "<submitted_at nanos>:<request number>" of the last entry of the previous page.
+    std::int64_t after_nanos = INT64_MAX;
+    std::string after_number;
+    if (!request->page_token().empty()) {
+        const auto colon = request->page_token().find(':');
+        try {
+            after_nanos = std::stoll(request->page_token().substr(0, colon));
+            after_number = request->page_token().substr(colon + 1);
+        } catch (const std::exception&) {
+            return invalid("page_token: is not a token from a previous page");
+        }
+        if (colon == std::string::npos) {
+            return invalid("page_token: is not a token from a previous page");
+        }
+    }
+    const std::string text = lower(request->text());
+    const bool from = request->has_submitted_from();
+    const bool to = request->has_submitted_to();
+    std::vector<std::pair<std::int64_t, v1::ProspectSummary>> matches;
+    prospects_.for_each([&](const std::string&, const ProspectState& state, kernel::StreamVersion) {
+        const auto& submitted_at = state.request.submitted_at();
+        if (request->status() != v1::REQUEST_STATUS_UNSPECIFIED && to_api_status(state.status) != request->status()) {
+            return;
+        }
+        if (!request->prospect_type().empty() && state.status == ProspectStatus::awaiting_verification) {
+            return;
+        }
+        if ((from && submitted_at < request->submitted_from()) || (to && !(submitted_at < request->submitted_to()))) {
+            return;
+        }
+        if (!text.empty() && lower(state.request.company().name()).find(text) == std::string::npos &&
+            lower(state.request.contact().email()).find(text) == std::string::npos) {
+            return;
+        }
+        matches.emplace_back(TimeUtil::TimestampToNanoseconds(submitted_at), summary_of(state));
+    });
+    // Newest first; the request number breaks ties.
+    std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second.request_number() > b.second.request_number();
+    });
+    response->set_total(static_cast<int>(matches.size()));
+    for (const auto& [nanos, summary] : matches) {
+        if (nanos > after_nanos || (nanos == after_nanos && summary.request_number() >= after_number)) {
+            continue;
+        }
+        if (response->prospects_size() == page_size) {
+            const auto& last = response->prospects(page_size - 1);
+            response->set_next_page_token(std::to_string(TimeUtil::TimestampToNanoseconds(last.submitted_at())) + ":" +
+                                          last.request_number());
+            break;
+        }
+        *response->add_prospects() = summary;
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::GetProspect(grpc::ServerContext* context, const v1::GetProspectRequest* request,
+                                        v1::GetProspectResponse* response) {
+    kernel::Principal principal;
+    if (auto denied = require_hq(context, principal); !denied.ok()) {
+        return denied;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    const auto found = prospects_.find(request->request_number());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "request " + request->request_number() + " does not exist"};
+    }
+    const ProspectState& state = found->first;
+    *response->mutable_summary() = summary_of(state);
+    *response->mutable_request() = state.request;
+    response->mutable_request()->mutable_verification()->clear_token_hash();
+    for (const auto& match : state.possible_duplicates) {
+        *response->add_possible_duplicates() = match;
+    }
+    response->set_decision_path(state.decision_path);
+    response->set_decided_by(state.decided_by);
+    response->set_decision_reason(state.decision_reason);
+    for (const auto& recorded :
+         store_.read_stream(kernel::StreamId{std::string(Prospect::kAggregateType), request->request_number()})) {
+        v1::ProspectEvent event;
+        if (!kernel::decode_oneof_event(recorded.envelope.event_type(), recorded.envelope.payload(), event)) {
+            continue;
+        }
+        v1::TimelineEntry& entry = *response->add_timeline();
+        *entry.mutable_at() = recorded.envelope.occurred_at();
+        entry.set_event_type(recorded.envelope.event_type());
+        entry.set_actor(recorded.envelope.actor());
+        entry.set_detail(describe(event));
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::ApproveProspect(grpc::ServerContext* context, const v1::ApproveProspectRequest* request,
+                                            v1::ApproveProspectResponse* response) {
+    kernel::Principal principal;
+    if (auto denied = require_hq(context, principal); !denied.ok()) {
+        return denied;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    if (!request->confirmed()) {
+        return invalid("confirmed: must be true (the client's confirmation step)");
+    }
+    if (request->override_reason().size() > 1000) {
+        return invalid("override_reason: must have at most 1000 characters");
+    }
+    const auto found = prospects_.find(request->request_number());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "request " + request->request_number() + " does not exist"};
+    }
+    const bool crm_mode = found->first.request.approval_mode() == v1::APPROVAL_MODE_CRM;
+    const auto path =
+        crm_mode && !request->override_reason().empty() ? v1::DECISION_PATH_HQ_OVERRIDE : v1::DECISION_PATH_HQ;
+    auto result = prospects_.execute(
+        request->request_number(),
+        Approve{principal.user_id, principal.email, path, request->override_reason(), "", Clock::now()},
+        {.correlation_id = kernel::new_uuid_v7(), .actor = principal.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::RejectProspect(grpc::ServerContext* context, const v1::RejectProspectRequest* request,
+                                           v1::RejectProspectResponse* response) {
+    kernel::Principal principal;
+    if (auto denied = require_hq(context, principal); !denied.ok()) {
+        return denied;
+    }
+    if (!valid_request_number(request->request_number())) {
+        return invalid("request_number: is required (letters, digits, - / _; at most 32)");
+    }
+    if (auto problem = check_text("reason", request->reason(), 1, 1000)) {
+        return invalid(*problem);
+    }
+    auto result = prospects_.execute(
+        request->request_number(), Reject{principal.user_id, request->reason(), v1::DECISION_PATH_HQ, "", Clock::now()},
+        {.correlation_id = kernel::new_uuid_v7(), .actor = principal.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    return grpc::Status::OK;
+}
+
+}  // namespace gatehouse::onboarding

@@ -1,0 +1,71 @@
+// The onboarding gRPC API: validation, authentication / authorization, and mapping of domain
+// rejections to gRPC statuses. State lives in the Prospect runtime; this class holds no state of
+// its own beyond rate-limit buckets.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "domain/prospect.h"
+#include "gatehouse/kernel/auth.h"
+#include "gatehouse/kernel/decider.h"
+#include "gatehouse/kernel/number_sequence.h"
+#include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
+
+namespace gatehouse::onboarding {
+
+struct OnboardingSettings final {
+    v1::ApprovalMode approval_mode = v1::APPROVAL_MODE_DIRECT;
+    std::chrono::seconds verification_ttl{72 * 3600};
+    std::chrono::seconds resend_interval{60};
+    unsigned max_resends = 5;
+    // The notifier's X25519 public key (32 bytes): verification tokens are sealed to it.
+    std::string notifier_public_key;
+};
+
+using ProspectRuntime = kernel::AggregateRuntime<Prospect>;
+
+class OnboardingApi final : public v1::OnboardingService::Service {
+  public:
+    OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& store, kernel::NumberSequence& request_numbers,
+                  const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter,
+                  OnboardingSettings settings);
+
+    grpc::Status SubmitRequest(grpc::ServerContext* context, const v1::SubmitRequestRequest* request,
+                               v1::SubmitRequestResponse* response) override;
+    grpc::Status VerifyEmail(grpc::ServerContext* context, const v1::VerifyEmailRequest* request,
+                             v1::VerifyEmailResponse* response) override;
+    grpc::Status ResendVerification(grpc::ServerContext* context, const v1::ResendVerificationRequest* request,
+                                    v1::ResendVerificationResponse* response) override;
+    grpc::Status GetRequestStatus(grpc::ServerContext* context, const v1::GetRequestStatusRequest* request,
+                                  v1::GetRequestStatusResponse* response) override;
+    grpc::Status ListProspects(grpc::ServerContext* context, const v1::ListProspectsRequest* request,
+                               v1::ListProspectsResponse* response) override;
+    grpc::Status GetProspect(grpc::ServerContext* context, const v1::GetProspectRequest* request,
+                             v1::GetProspectResponse* response) override;
+    grpc::Status ApproveProspect(grpc::ServerContext* context, const v1::ApproveProspectRequest* request,
+                                 v1::ApproveProspectResponse* response) override;
+    grpc::Status RejectProspect(grpc::ServerContext* context, const v1::RejectProspectRequest* request,
+                                v1::RejectProspectResponse* response) override;
+
+    // A fresh verification link: (the token to seal, the link as stored).
+    v1::VerificationLink new_verification_link(Clock::time_point now) const;
+
+  private:
+    grpc::Status throttle(grpc::ServerContext* context, const std::string& what);
+    grpc::Status require_hq(grpc::ServerContext* context, kernel::Principal& principal) const;
+
+    ProspectRuntime& prospects_;
+    kernel::EventStore& store_;
+    kernel::NumberSequence& request_numbers_;
+    const kernel::BearerAuthenticator& authenticator_;
+    kernel::RateLimiter& anonymous_limiter_;
+    OnboardingSettings settings_;
+};
+
+v1::RequestStatus to_api_status(ProspectStatus status);
+
+// Closes every request whose verification link expired before `now`; returns how many.
+std::size_t expire_overdue_requests(ProspectRuntime& prospects, Clock::time_point now);
+
+}  // namespace gatehouse::onboarding

@@ -1,0 +1,114 @@
+// gatehouse-onboarding: wiring only. See services/onboarding/README.md and docs/configuration.md.
+#include <sodium.h>
+
+#include <iostream>
+
+#include "api/onboarding_api.h"
+#include "domain/prospect.h"
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/service_runtime.h"
+#include "reactions/sales_reactions.h"
+
+using namespace gatehouse;
+using namespace gatehouse::onboarding;
+
+namespace {
+
+kernel::ConfigSchema schema() {
+    kernel::ConfigSchema schema;
+    kernel::add_kernel_options(schema, "onboarding");
+    schema
+        .add({"onboarding.approval_mode", kernel::OptionType::string, "direct",
+              "Who approves requests: direct (HQ approves) or crm (the sales bridge's opportunity decides)."})
+        .add({"onboarding.request_number_format", kernel::OptionType::string, "PR-######",
+              "Number sequence format of request numbers: one run of # is the zero-padded number."})
+        .add({"verification.ttl", kernel::OptionType::duration, "72h", "How long a verification link is valid."})
+        .add({"verification.resend_interval", kernel::OptionType::duration, "60s",
+              "Minimum time between two verification links for one request."})
+        .add({"verification.max_resends", kernel::OptionType::integer, "5", "Most new links one request can get."})
+        .add({"verification.sweep_interval", kernel::OptionType::duration, "1m",
+              "How often requests whose link expired unverified are closed."})
+        .add({"notifier.public_key", kernel::OptionType::string, "",
+              "The notifier's public key (base64url, from gatehouse-keygen): verification tokens are sealed to it."})
+        .add({"auth.tokens", kernel::OptionType::map, "",
+              "Bearer tokens of HQ users: token=role:user_id:email (role hq). At least 16 characters each.", true})
+        .add({"rate_limit.anonymous_per_second", kernel::OptionType::integer, "5",
+              "Anonymous calls per second per client address, per call type."})
+        .add({"rate_limit.anonymous_burst", kernel::OptionType::integer, "20", "Burst of anonymous calls allowed."});
+    return schema;
+}
+
+std::string decode_public_key(const std::string& text) {
+    std::string key(crypto_box_PUBLICKEYBYTES, '\0');
+    std::size_t length = 0;
+    if (text.empty() ||
+        sodium_base642bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), text.c_str(), text.size(), nullptr,
+                          &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        length != crypto_box_PUBLICKEYBYTES) {
+        throw kernel::ConfigError(
+            "setting notifier.public_key: expected the notifier's 32-byte public key in base64url (run "
+            "gatehouse-keygen)");
+    }
+    return key;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        if (sodium_init() < 0) {
+            throw std::runtime_error("libsodium failed to initialise");
+        }
+        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
+        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
+            std::cout << "usage: gatehouse-onboarding [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+                      << schema().describe_markdown("GATEHOUSE_");
+            return 0;
+        }
+        const kernel::Config config =
+            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
+        OnboardingSettings settings;
+        const std::string mode = config.string("onboarding.approval_mode");
+        if (mode != "direct" && mode != "crm") {
+            throw kernel::ConfigError("setting onboarding.approval_mode: expected direct or crm, got \"" + mode + "\"");
+        }
+        settings.approval_mode = mode == "crm" ? v1::APPROVAL_MODE_CRM : v1::APPROVAL_MODE_DIRECT;
+        settings.verification_ttl =
+            std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.ttl"));
+        settings.resend_interval =
+            std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.resend_interval"));
+        settings.max_resends =
+            static_cast<unsigned>(std::max<std::int64_t>(0, config.integer("verification.max_resends")));
+        settings.notifier_public_key = decode_public_key(config.string("notifier.public_key"));
+        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+        kernel::RateLimiter anonymous_limiter(static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
+                                              static_cast<double>(config.integer("rate_limit.anonymous_burst")));
+
+        kernel::ServiceRuntime runtime("onboarding", config);
+        kernel::NumberSequence request_numbers(runtime.store(), "request-number",
+                                               kernel::NumberFormat(config.string("onboarding.request_number_format")));
+        ProspectRuntime prospects(
+            runtime.store(),
+            {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
+        OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
+
+        runtime.add_projection(prospects);
+        runtime.relay_to("gatehouse.onboarding.events.v1");
+        runtime.consume({"gatehouse.sales.events.v1"},
+                        [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });
+        runtime.every(config.duration("verification.sweep_interval"), "expire-verifications", [&] {
+            if (const auto closed = expire_overdue_requests(prospects, Clock::now()); closed > 0) {
+                kernel::logger("onboarding")->info("closed {} requests whose verification link expired", closed);
+            }
+        });
+        runtime.add_grpc_service(api);
+        return runtime.run();
+    } catch (const kernel::ConfigError& error) {
+        std::cerr << "gatehouse-onboarding: configuration error: " << error.what() << "\n";
+        return 2;
+    } catch (const std::exception& error) {
+        std::cerr << "gatehouse-onboarding: " << error.what() << "\n";
+        return 1;
+    }
+}

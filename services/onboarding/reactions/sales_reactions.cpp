@@ -1,0 +1,73 @@
+#include "reactions/sales_reactions.h"
+
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/sales/v1/events.pb.h"
+
+namespace gatehouse::onboarding {
+namespace {
+
+kernel::HandlerVerdict run(kernel::AggregateRuntime<Prospect>& prospects, const kernel::InboundEvent& event,
+                           const std::string& request_number, Prospect::Command command) {
+    if (request_number.empty()) {
+        return kernel::HandlerVerdict::poison("prospect_request_number is empty");
+    }
+    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
+                                         .causation_id = event.envelope.event_id(),
+                                         .actor = "sales-bridge",
+                                         .inbox_key = event.inbox_key};
+    auto result = prospects.execute(request_number, command, context);
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        // A decision the prospect cannot take (unknown request, already decided the other way):
+        // recorded as processed and logged, not retried; nothing in the CRM can make it valid later.
+        kernel::logger("onboarding")
+            ->warn("{} for {} ignored: {}", event.envelope.event_type(), request_number, rejection->message);
+        return kernel::HandlerVerdict::ignored();
+    }
+    return kernel::HandlerVerdict::applied();
+}
+
+template <class Message>
+bool parse(const kernel::InboundEvent& event, Message& message) {
+    return message.ParseFromString(event.envelope.payload());
+}
+
+}  // namespace
+
+kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
+                                            kernel::AggregateRuntime<Prospect>& prospects) {
+    const std::string& type = event.envelope.event_type();
+    const auto now = Clock::now();
+    if (type == sales::v1::OpportunityWon::descriptor()->full_name()) {
+        sales::v1::OpportunityWon won;
+        if (!parse(event, won)) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        return run(prospects, event, won.prospect_request_number(),
+                   Approve{won.won_by().empty() ? "sales-bridge" : won.won_by(), "", v1::DECISION_PATH_CRM, "",
+                           won.opportunity_id(), now});
+    }
+    if (type == sales::v1::OpportunityLost::descriptor()->full_name()) {
+        sales::v1::OpportunityLost lost;
+        if (!parse(event, lost)) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        return run(prospects, event, lost.prospect_request_number(),
+                   Reject{lost.lost_by().empty() ? "sales-bridge" : lost.lost_by(),
+                          lost.reason().empty() ? "opportunity lost" : lost.reason(), v1::DECISION_PATH_CRM,
+                          lost.opportunity_id(), now});
+    }
+    if (type == sales::v1::LeadDisqualified::descriptor()->full_name()) {
+        sales::v1::LeadDisqualified disqualified;
+        if (!parse(event, disqualified)) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        return run(prospects, event, disqualified.prospect_request_number(),
+                   Reject{disqualified.disqualified_by().empty() ? "sales-bridge" : disqualified.disqualified_by(),
+                          disqualified.reason().empty() ? "lead disqualified" : disqualified.reason(),
+                          v1::DECISION_PATH_CRM, disqualified.lead_id(), now});
+    }
+    // The sales topic carries many events onboarding does not need (lead created, notes, ...).
+    return kernel::HandlerVerdict::ignored();
+}
+
+}  // namespace gatehouse::onboarding

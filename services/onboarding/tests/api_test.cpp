@@ -1,0 +1,396 @@
+// The onboarding API over loopback, against the real service process.
+#include <google/protobuf/util/message_differencer.h>
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "gatehouse/kernel/envelope_view.h"
+#include "gatehouse/kernel/v1/envelope.pb.h"
+#include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
+#include "onboarding_process.h"
+
+using namespace gatehouse::testing;
+using namespace gatehouse::onboarding;
+using namespace std::chrono_literals;
+
+namespace {
+
+v1::SubmitRequestRequest valid_request(const std::string& email = "jane@acme.example",
+                                       const std::string& company = "Acme GmbH") {
+    v1::SubmitRequestRequest request;
+    auto& details = *request.mutable_company();
+    details.set_name(company);
+    details.mutable_address()->set_street("Hauptstrasse 1");
+    details.mutable_address()->set_city("Berlin");
+    details.mutable_address()->set_postal_code("10115");
+    details.mutable_address()->set_country_code("DE");
+    details.set_phone("+49 30 1234567");
+    details.set_tax_id(company == "Acme GmbH" ? "DE 136 695 976" : "");  // others: no VAT id, no match
+    auto& contact = *request.mutable_contact();
+    contact.set_first_name("Jane");
+    contact.set_last_name("Doe");
+    contact.set_email(email);
+    contact.set_phone("+49 30 7654321");
+    contact.set_job_title("Purchasing manager");
+    return request;
+}
+
+std::string submit(OnboardingProcess& service, const v1::SubmitRequestRequest& request) {
+    v1::SubmitRequestResponse response;
+    const grpc::Status status = service.api().SubmitRequest(as().get(), request, &response);
+    REQUIRE(status.error_message() == "");
+    REQUIRE(status.ok());
+    return response.request_number();
+}
+
+// The RequestSubmitted events of the onboarding topic, by request number.
+std::map<std::string, v1::RequestSubmitted> submitted_on_topic(KafkaTestCluster& kafka, std::size_t at_least) {
+    std::map<std::string, v1::RequestSubmitted> found;
+    for (const auto& record : kafka.read_all(kOnboardingTopic, at_least, 30s)) {
+        gatehouse::kernel::v1::EventEnvelope envelope;
+        REQUIRE(envelope.ParseFromString(record.value));
+        if (envelope.event_type() == "gatehouse.onboarding.v1.RequestSubmitted") {
+            v1::RequestSubmitted event;
+            REQUIRE(event.ParseFromString(envelope.payload()));
+            found[event.request_number()] = event;
+        }
+    }
+    return found;
+}
+
+// Submits and confirms the email with the token the notifier would have received.
+std::string submit_and_verify(OnboardingProcess& service, KafkaTestCluster& kafka,
+                              const v1::SubmitRequestRequest& request) {
+    const std::string number = submit(service, request);
+    std::string token;
+    for (int attempt = 0; attempt < 50 && token.empty(); ++attempt) {
+        const auto events = submitted_on_topic(kafka, 1);
+        if (auto it = events.find(number); it != events.end()) {
+            token = service.unseal(it->second.verification().token_sealed_for_notifier());
+        }
+    }
+    REQUIRE_FALSE(token.empty());
+    v1::VerifyEmailRequest verify;
+    verify.set_request_number(number);
+    verify.set_token(token);
+    v1::VerifyEmailResponse verified;
+    REQUIRE(service.api().VerifyEmail(as().get(), verify, &verified).ok());
+    REQUIRE(verified.status() == v1::REQUEST_STATUS_PENDING);
+    return number;
+}
+
+v1::RequestStatus status_of(OnboardingProcess& service, const std::string& number, const std::string& email) {
+    v1::GetRequestStatusRequest request;
+    request.set_request_number(number);
+    request.set_email(email);
+    v1::GetRequestStatusResponse response;
+    return service.api().GetRequestStatus(as().get(), request, &response).ok() ? response.status()
+                                                                               : v1::REQUEST_STATUS_UNSPECIFIED;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) {
+            return true;
+        }
+        std::this_thread::sleep_for(50ms);  // polling the service for a condition, with a deadline
+    }
+    return condition();
+}
+
+std::string sales_envelope(const google::protobuf::Message& event, const std::string& id, const std::string& key) {
+    gatehouse::kernel::v1::EventEnvelope envelope;
+    envelope.set_event_id(id);
+    envelope.set_event_type(event.GetDescriptor()->full_name());
+    envelope.set_aggregate_type("opportunity");
+    envelope.set_aggregate_id(key);
+    envelope.set_aggregate_version(1);
+    envelope.set_producer("sales-bridge");
+    envelope.set_payload(event.SerializeAsString());
+    return envelope.SerializeAsString();
+}
+
+}  // namespace
+
+TEST_CASE("self-serve: submit, confirm with the sealed token, a Pending B2B prospect", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    auto request = valid_request();
+    request.set_idempotency_key("form-42");
+    const std::string number = submit(service, request);
+    CHECK(number == "PR-000001");
+    CHECK(submit(service, request) == number);  // a retry returns the first answer
+    CHECK(status_of(service, number, "jane@acme.example") == v1::REQUEST_STATUS_AWAITING_VERIFICATION);
+
+    const auto events = submitted_on_topic(kafka, 1);
+    REQUIRE(events.count(number) == 1);
+    const auto& submitted = events.at(number);
+    CHECK(submitted.company().tax_id() == "DE136695976");
+    const std::string token = service.unseal(submitted.verification().token_sealed_for_notifier());
+    REQUIRE(token.size() >= 22);  // 128 random bits, base64url
+    // The token itself is nowhere on the topic.
+    for (const auto& record : kafka.read_all(kOnboardingTopic, 1, 10s)) {
+        CHECK(record.value.find(token) == std::string::npos);
+    }
+
+    v1::VerifyEmailRequest verify;
+    verify.set_request_number(number);
+    verify.set_token(token + "x");
+    v1::VerifyEmailResponse verified;
+    const auto wrong = service.api().VerifyEmail(as().get(), verify, &verified);
+    CHECK(wrong.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    verify.set_request_number("PR-999999");
+    const auto unknown = service.api().VerifyEmail(as().get(), verify, &verified);
+    CHECK(unknown.error_code() == wrong.error_code());
+    CHECK(unknown.error_message() == wrong.error_message());
+    verify.set_request_number(number);
+    verify.set_token(token);
+    REQUIRE(service.api().VerifyEmail(as().get(), verify, &verified).ok());
+    CHECK(verified.status() == v1::REQUEST_STATUS_PENDING);
+    CHECK(status_of(service, number, "JANE@ACME.EXAMPLE") == v1::REQUEST_STATUS_PENDING);
+    CHECK(status_of(service, number, "other@acme.example") == v1::REQUEST_STATUS_UNSPECIFIED);  // NOT_FOUND
+}
+
+TEST_CASE("bad input is INVALID_ARGUMENT naming the field and rule", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::vector<std::pair<std::string, std::function<void(v1::SubmitRequestRequest&)>>> cases = {
+        {"company.name: is required", [](auto& r) { r.mutable_company()->clear_name(); }},
+        {"company.address.country_code: must be an ISO 3166-1",
+         [](auto& r) { r.mutable_company()->mutable_address()->set_country_code("ZZ"); }},
+        {"company.tax_id: has a wrong check digit", [](auto& r) { r.mutable_company()->set_tax_id("DE136695977"); }},
+        {"contact.email: must be an email address", [](auto& r) { r.mutable_contact()->set_email("jane"); }},
+        {"contact.phone: must have 7 to 15 digits", [](auto& r) { r.mutable_contact()->set_phone("12"); }},
+        {"idempotency_key: at most 128", [](auto& r) { r.set_idempotency_key("no spaces allowed"); }},
+    };
+    for (const auto& [expected, spoil] : cases) {
+        auto request = valid_request();
+        spoil(request);
+        v1::SubmitRequestResponse response;
+        const auto status = service.api().SubmitRequest(as().get(), request, &response);
+        INFO(expected);
+        CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+        CHECK_THAT(status.error_message(), Catch::StartsWith(expected));
+    }
+    v1::ListProspectsRequest list;
+    list.set_page_size(500);
+    v1::ListProspectsResponse listed;
+    const auto page = service.api().ListProspects(as(kHqToken).get(), list, &listed);
+    CHECK(page.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(page.error_message(), Catch::StartsWith("page_size"));
+}
+
+TEST_CASE("HQ: roles, list, timeline, approve with confirmation, reject with reason", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::string first = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    const std::string second = submit_and_verify(service, kafka, valid_request("max@globex.example", "Globex AG"));
+    const std::string own = submit_and_verify(service, kafka, valid_request("alice@hq.example", "Alice Trading"));
+
+    v1::ListProspectsRequest list;
+    v1::ListProspectsResponse listed;
+    CHECK(service.api().ListProspects(as().get(), list, &listed).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(service.api().ListProspects(as("not-a-valid-token-at-all").get(), list, &listed).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(service.api().ListProspects(as(kSalesToken).get(), list, &listed).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    REQUIRE(service.api().ListProspects(as(kHqToken).get(), list, &listed).ok());
+    CHECK(listed.total() == 3);
+    CHECK(listed.prospects(0).request_number() == own);  // newest first
+    CHECK(listed.prospects(0).prospect_type() == "B2B prospect");
+
+    list.set_page_size(2);
+    REQUIRE(service.api().ListProspects(as(kHqToken).get(), list, &listed).ok());
+    REQUIRE(listed.prospects_size() == 2);
+    REQUIRE_FALSE(listed.next_page_token().empty());
+    list.set_page_token(listed.next_page_token());
+    v1::ListProspectsResponse next;
+    REQUIRE(service.api().ListProspects(as(kHqToken).get(), list, &next).ok());
+    REQUIRE(next.prospects_size() == 1);
+    CHECK(next.prospects(0).request_number() == first);
+    v1::ListProspectsRequest search;
+    search.set_text("GLOBEX");
+    REQUIRE(service.api().ListProspects(as(kHqToken).get(), search, &listed).ok());
+    REQUIRE(listed.prospects_size() == 1);
+    CHECK(listed.prospects(0).request_number() == second);
+
+    v1::ApproveProspectRequest approve;
+    approve.set_request_number(first);
+    v1::ApproveProspectResponse approved;
+    const auto unconfirmed = service.api().ApproveProspect(as(kHqToken).get(), approve, &approved);
+    CHECK(unconfirmed.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(unconfirmed.error_message(), Catch::StartsWith("confirmed"));
+    approve.set_confirmed(true);
+    CHECK(service.api().ApproveProspect(as(kSalesToken).get(), approve, &approved).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    REQUIRE(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).ok());
+    CHECK(approved.status() == v1::REQUEST_STATUS_APPROVED);
+    REQUIRE(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).ok());  // idempotent
+
+    v1::ApproveProspectRequest self_approval;
+    self_approval.set_request_number(own);
+    self_approval.set_confirmed(true);
+    CHECK(service.api().ApproveProspect(as(kHqToken).get(), self_approval, &approved).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+
+    v1::RejectProspectRequest reject;
+    reject.set_request_number(second);
+    v1::RejectProspectResponse rejected;
+    const auto no_reason = service.api().RejectProspect(as(kHqToken).get(), reject, &rejected);
+    CHECK(no_reason.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(no_reason.error_message(), Catch::StartsWith("reason"));
+    reject.set_reason("no trade licence");
+    REQUIRE(service.api().RejectProspect(as(kHqToken).get(), reject, &rejected).ok());
+    CHECK(rejected.status() == v1::REQUEST_STATUS_REJECTED);
+    approve.set_request_number(second);
+    const auto wrong_state = service.api().ApproveProspect(as(kHqToken).get(), approve, &approved);
+    CHECK(wrong_state.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(wrong_state.error_message(), Catch::Contains("Rejected"));
+    approve.set_request_number("PR-424242");
+    CHECK(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+
+    v1::GetProspectRequest get;
+    get.set_request_number(second);
+    v1::GetProspectResponse prospect;
+    REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+    CHECK(prospect.decision_reason() == "no trade licence");
+    CHECK(prospect.decided_by() == "alice");
+    REQUIRE(prospect.timeline_size() == 3);
+    CHECK(prospect.timeline(0).event_type() == "gatehouse.onboarding.v1.RequestSubmitted");
+    CHECK(prospect.timeline(0).actor() == "anonymous");
+    CHECK(prospect.timeline(2).actor() == "alice");
+    CHECK(prospect.timeline(2).detail() == "rejected: no trade licence");
+    CHECK(prospect.request().verification().token_hash().empty());
+}
+
+TEST_CASE("a request resembling a pending prospect is flagged, and the requester is not told", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::string original = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    auto again = valid_request("purchasing@acme.example", "ACME gmbh");
+    again.mutable_company()->set_tax_id("");
+    v1::SubmitRequestResponse answer;
+    REQUIRE(service.api().SubmitRequest(as().get(), again, &answer).ok());
+    CHECK(answer.status() == v1::REQUEST_STATUS_AWAITING_VERIFICATION);  // nothing about the match
+
+    v1::GetProspectRequest get;
+    get.set_request_number(answer.request_number());
+    v1::GetProspectResponse prospect;
+    REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+    REQUIRE(prospect.possible_duplicates_size() == 1);
+    CHECK(prospect.possible_duplicates(0).request_number() == original);
+    CHECK(prospect.possible_duplicates(0).rule() == "company_name_and_email_domain");
+}
+
+TEST_CASE("crm mode: the opportunity decides and redelivered and reordered CRM events change nothing", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka, {{"GATEHOUSE_ONBOARDING_APPROVAL_MODE", "crm"}});
+    const std::string won = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    const std::string lost = submit_and_verify(service, kafka, valid_request("max@globex.example", "Globex AG"));
+
+    v1::ApproveProspectRequest approve;
+    approve.set_request_number(won);
+    approve.set_confirmed(true);
+    v1::ApproveProspectResponse approved;
+    const auto refused = service.api().ApproveProspect(as(kHqToken).get(), approve, &approved);
+    CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(refused.error_message(), Catch::Contains("opportunity decides"));
+
+    gatehouse::sales::v1::OpportunityWon won_event;
+    won_event.set_opportunity_id("OPP-1");
+    won_event.set_prospect_request_number(won);
+    won_event.set_won_by("bob");
+    const std::string won_record = sales_envelope(won_event, "sales-event-1", "OPP-1");
+    kafka.produce(kSalesTopic, "OPP-1", won_record);
+    CHECK(eventually([&] { return status_of(service, won, "jane@acme.example") == v1::REQUEST_STATUS_APPROVED; }));
+
+    // Redelivered, then a contradicting "lost" arriving late: the prospect stays approved, once.
+    kafka.produce(kSalesTopic, "OPP-1", won_record);
+    gatehouse::sales::v1::OpportunityLost late;
+    late.set_opportunity_id("OPP-1");
+    late.set_prospect_request_number(won);
+    late.set_reason("late event");
+    kafka.produce(kSalesTopic, "OPP-1", sales_envelope(late, "sales-event-2", "OPP-1"));
+
+    gatehouse::sales::v1::LeadDisqualified disqualified;
+    disqualified.set_lead_id("LEAD-2");
+    disqualified.set_prospect_request_number(lost);
+    disqualified.set_reason("not a reseller");
+    kafka.produce(kSalesTopic, "LEAD-2", sales_envelope(disqualified, "sales-event-3", "LEAD-2"));
+    CHECK(eventually([&] { return status_of(service, lost, "max@globex.example") == v1::REQUEST_STATUS_REJECTED; }));
+
+    v1::GetProspectRequest get;
+    get.set_request_number(won);
+    v1::GetProspectResponse prospect;
+    REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+    CHECK(prospect.summary().status() == v1::REQUEST_STATUS_APPROVED);
+    CHECK(prospect.decision_path() == v1::DECISION_PATH_CRM);
+    CHECK(prospect.timeline_size() == 3);  // submitted, verified, approved: once
+    get.set_request_number(lost);
+    REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+    CHECK(prospect.decision_reason() == "not a reseller");
+
+    approve.set_request_number(lost);
+    approve.set_override_reason("escalated by the CFO");
+    CHECK(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);  // rejected already
+}
+
+TEST_CASE("unverified requests close when their verification link expires", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(
+        kafka, {{"GATEHOUSE_VERIFICATION_TTL", "1s"}, {"GATEHOUSE_VERIFICATION_SWEEP_INTERVAL", "200ms"}});
+    const std::string number = submit(service, valid_request());
+    CHECK(status_of(service, number, "jane@acme.example") == v1::REQUEST_STATUS_AWAITING_VERIFICATION);
+    CHECK(
+        eventually([&] { return status_of(service, number, "jane@acme.example") == v1::REQUEST_STATUS_CLOSED; }, 10s));
+}
+
+TEST_CASE("anonymous calls are rate limited per client address", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(
+        kafka, {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "0"}, {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "3"}});
+    (void)submit(service, valid_request("a@acme.example"));
+    (void)submit(service, valid_request("b@acme.example"));
+    (void)submit(service, valid_request("c@acme.example"));
+    v1::SubmitRequestResponse response;
+    const auto limited = service.api().SubmitRequest(as().get(), valid_request("d@acme.example"), &response);
+    CHECK(limited.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    // HQ calls are not anonymous and not limited by it.
+    v1::ListProspectsResponse listed;
+    CHECK(service.api().ListProspects(as(kHqToken).get(), {}, &listed).ok());
+    CHECK(listed.total() == 3);
+}
+
+TEST_CASE("after a restart the state rebuilt from the log is the state before", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::string first = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    (void)submit(service, valid_request("max@globex.example", "Globex AG"));
+    v1::ApproveProspectRequest approve;
+    approve.set_request_number(first);
+    approve.set_confirmed(true);
+    v1::ApproveProspectResponse approved;
+    REQUIRE(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).ok());
+
+    const auto snapshot = [&] {
+        v1::ListProspectsResponse listed;
+        REQUIRE(service.api().ListProspects(as(kHqToken).get(), {}, &listed).ok());
+        v1::GetProspectRequest get;
+        get.set_request_number(first);
+        v1::GetProspectResponse prospect;
+        REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+        return std::make_pair(listed, prospect);
+    };
+    const auto before = snapshot();
+    REQUIRE(service.stop() == 0);
+    service.start();
+    const auto after = snapshot();
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(before.first, after.first));
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(before.second, after.second));
+    // The number sequence continues after the restart.
+    CHECK(submit(service, valid_request("new@initech.example", "Initech")) == "PR-000003");
+}

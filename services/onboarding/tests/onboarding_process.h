@@ -1,0 +1,116 @@
+// The onboarding service as a real process for API tests: its own data directory, Kafka (mock or
+// real, see KafkaTestCluster), a notifier key pair the test holds, and two bearer tokens.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <sodium.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "child_process.h"
+#include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
+#include "kafka_test_cluster.h"
+#include "temp_dir.h"
+
+namespace gatehouse::testing {
+
+inline constexpr const char* kHqToken = "hq-token-0123456789abcdef";
+inline constexpr const char* kSalesToken = "sales-token-0123456789abcdef";
+inline constexpr const char* kOnboardingTopic = "gatehouse.onboarding.events.v1";
+inline constexpr const char* kSalesTopic = "gatehouse.sales.events.v1";
+
+class OnboardingProcess final {
+  public:
+    explicit OnboardingProcess(KafkaTestCluster& kafka, std::map<std::string, std::string> settings = {})
+        : kafka_(kafka), settings_(std::move(settings)) {
+        if (sodium_init() < 0) {
+            throw std::runtime_error("libsodium");
+        }
+        crypto_box_keypair(public_key_, secret_key_);
+        kafka_.create_topic(kOnboardingTopic, 3);
+        kafka_.create_topic(kSalesTopic, 3);
+        kafka_.create_topic("gatehouse.onboarding.dead-letters.v1", 1);
+        start();
+    }
+    ~OnboardingProcess() { stop(); }
+
+    void start() {
+        char key[64];
+        sodium_bin2base64(key, sizeof key, public_key_, sizeof public_key_, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        std::vector<std::string> command = {"/usr/bin/env",
+                                            "GATEHOUSE_DATA_DIR=" + data_.path().string(),
+                                            "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
+                                            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                                            "GATEHOUSE_LOG_LEVEL=warn",
+                                            std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key,
+                                            std::string("GATEHOUSE_AUTH_TOKENS=") + kHqToken +
+                                                "=hq:alice:alice@hq.example," + kSalesToken +
+                                                "=sales:bob:bob@hq.example"};
+        for (const auto& [name, value] : settings_) {
+            command.push_back(name + "=" + value);
+        }
+        command.push_back(GATEHOUSE_ONBOARDING_BINARY);
+        process_ = std::make_unique<ChildProcess>(command);
+        while (auto line = process_->read_line(std::chrono::seconds(60))) {
+            if (line->rfind("onboarding ready grpc=", 0) == 0) {
+                const int port = std::stoi(line->substr(std::string("onboarding ready grpc=").size()));
+                stub_ = onboarding::v1::OnboardingService::NewStub(
+                    grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+                return;
+            }
+        }
+        throw std::runtime_error("gatehouse-onboarding did not become ready");
+    }
+
+    // SIGTERM and wait; returns the exit code.
+    int stop() {
+        if (!process_) {
+            return -1;
+        }
+        process_->kill(SIGTERM);
+        const int code = process_->wait();
+        process_.reset();
+        stub_.reset();
+        return code;
+    }
+
+    onboarding::v1::OnboardingService::Stub& api() { return *stub_; }
+
+    // Opens a token sealed for the notifier, as the notifier will.
+    std::string unseal(const std::string& sealed) const {
+        if (sealed.size() < crypto_box_SEALBYTES) {
+            return {};
+        }
+        std::string token(sealed.size() - crypto_box_SEALBYTES, '\0');
+        if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(token.data()),
+                                 reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(), public_key_,
+                                 secret_key_) != 0) {
+            return {};
+        }
+        return token;
+    }
+
+  private:
+    KafkaTestCluster& kafka_;
+    std::map<std::string, std::string> settings_;
+    TempDir data_;
+    unsigned char public_key_[crypto_box_PUBLICKEYBYTES]{};
+    unsigned char secret_key_[crypto_box_SECRETKEYBYTES]{};
+    std::unique_ptr<ChildProcess> process_;
+    std::unique_ptr<onboarding::v1::OnboardingService::Stub> stub_;
+};
+
+// A client context with an optional bearer token and a deadline.
+inline std::unique_ptr<grpc::ClientContext> as(const char* token = nullptr) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (token != nullptr) {
+        context->AddMetadata("authorization", std::string("Bearer ") + token);
+    }
+    return context;
+}
+
+}  // namespace gatehouse::testing
