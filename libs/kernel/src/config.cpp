@@ -139,6 +139,8 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add(
             {"kafka.properties", OptionType::map, "",
              "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512 (TLS / SASL)."})
+        .add({"kafka.topic_prefix", OptionType::string, "",
+              "Prefix of every topic name the service uses (own, input and dead-letter topics), for shared clusters."})
         .add(
             {"kafka.topic_wait", OptionType::duration, "60s", "How long to wait at start-up for the service's topics."})
         .add({"grpc.listen", OptionType::string, "127.0.0.1:0", "gRPC listen address (port 0: any free port, logged)."})

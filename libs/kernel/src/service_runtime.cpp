@@ -104,9 +104,14 @@ KafkaSettings ServiceRuntime::kafka_settings() const {
     return settings;
 }
 
+std::string ServiceRuntime::topic(const std::string& name) const { return config_.string("kafka.topic_prefix") + name; }
+
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
-void ServiceRuntime::relay_to(const std::string& topic) { parts_->relay_topic = topic; }
+void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }
 void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
+    for (std::string& name : topics) {
+        name = topic(name);
+    }
     parts_->inbox_topics = std::move(topics);
     parts_->inbox_handler = std::move(handler);
 }
@@ -195,7 +200,7 @@ int ServiceRuntime::run() {
         options.kafka = kafka_settings();
         options.consumer_name = name_;
         options.topics = parts.inbox_topics;
-        options.dead_letter_topic = "gatehouse." + name_ + ".dead-letters.v1";
+        options.dead_letter_topic = topic("gatehouse." + name_ + ".dead-letters.v1");
         parts.inbox = std::make_unique<InboxConsumer>(*store_, options, parts.inbox_handler);
         parts.inbox->start();
     }

@@ -45,9 +45,10 @@ std::string submit(OnboardingProcess& service, const v1::SubmitRequestRequest& r
 }
 
 // The RequestSubmitted events of the onboarding topic, by request number.
-std::map<std::string, v1::RequestSubmitted> submitted_on_topic(KafkaTestCluster& kafka, std::size_t at_least) {
+std::map<std::string, v1::RequestSubmitted> submitted_on_topic(KafkaTestCluster& kafka,
+                                                               const OnboardingProcess& service, std::size_t at_least) {
     std::map<std::string, v1::RequestSubmitted> found;
-    for (const auto& record : kafka.read_all(kOnboardingTopic, at_least, 30s)) {
+    for (const auto& record : kafka.read_all(service.onboarding_topic(), at_least, 30s)) {
         gatehouse::kernel::v1::EventEnvelope envelope;
         REQUIRE(envelope.ParseFromString(record.value));
         if (envelope.event_type() == "gatehouse.onboarding.v1.RequestSubmitted") {
@@ -65,7 +66,7 @@ std::string submit_and_verify(OnboardingProcess& service, KafkaTestCluster& kafk
     const std::string number = submit(service, request);
     std::string token;
     for (int attempt = 0; attempt < 50 && token.empty(); ++attempt) {
-        const auto events = submitted_on_topic(kafka, 1);
+        const auto events = submitted_on_topic(kafka, service, 1);
         if (auto it = events.find(number); it != events.end()) {
             token = service.unseal(it->second.verification().token_sealed_for_notifier());
         }
@@ -124,14 +125,14 @@ TEST_CASE("self-serve: submit, confirm with the sealed token, a Pending B2B pros
     CHECK(submit(service, request) == number);  // a retry returns the first answer
     CHECK(status_of(service, number, "jane@acme.example") == v1::REQUEST_STATUS_AWAITING_VERIFICATION);
 
-    const auto events = submitted_on_topic(kafka, 1);
+    const auto events = submitted_on_topic(kafka, service, 1);
     REQUIRE(events.count(number) == 1);
     const auto& submitted = events.at(number);
     CHECK(submitted.company().tax_id() == "DE136695976");
     const std::string token = service.unseal(submitted.verification().token_sealed_for_notifier());
     REQUIRE(token.size() >= 22);  // 128 random bits, base64url
     // The token itself is nowhere on the topic.
-    for (const auto& record : kafka.read_all(kOnboardingTopic, 1, 10s)) {
+    for (const auto& record : kafka.read_all(service.onboarding_topic(), 1, 10s)) {
         CHECK(record.value.find(token) == std::string::npos);
     }
 
@@ -304,22 +305,22 @@ TEST_CASE("crm mode: the opportunity decides and redelivered and reordered CRM e
     won_event.set_prospect_request_number(won);
     won_event.set_won_by("bob");
     const std::string won_record = sales_envelope(won_event, "sales-event-1", "OPP-1");
-    kafka.produce(kSalesTopic, "OPP-1", won_record);
+    kafka.produce(service.sales_topic(), "OPP-1", won_record);
     CHECK(eventually([&] { return status_of(service, won, "jane@acme.example") == v1::REQUEST_STATUS_APPROVED; }));
 
     // Redelivered, then a contradicting "lost" arriving late: the prospect stays approved, once.
-    kafka.produce(kSalesTopic, "OPP-1", won_record);
+    kafka.produce(service.sales_topic(), "OPP-1", won_record);
     gatehouse::sales::v1::OpportunityLost late;
     late.set_opportunity_id("OPP-1");
     late.set_prospect_request_number(won);
     late.set_reason("late event");
-    kafka.produce(kSalesTopic, "OPP-1", sales_envelope(late, "sales-event-2", "OPP-1"));
+    kafka.produce(service.sales_topic(), "OPP-1", sales_envelope(late, "sales-event-2", "OPP-1"));
 
     gatehouse::sales::v1::LeadDisqualified disqualified;
     disqualified.set_lead_id("LEAD-2");
     disqualified.set_prospect_request_number(lost);
     disqualified.set_reason("not a reseller");
-    kafka.produce(kSalesTopic, "LEAD-2", sales_envelope(disqualified, "sales-event-3", "LEAD-2"));
+    kafka.produce(service.sales_topic(), "LEAD-2", sales_envelope(disqualified, "sales-event-3", "LEAD-2"));
     CHECK(eventually([&] { return status_of(service, lost, "max@globex.example") == v1::REQUEST_STATUS_REJECTED; }));
 
     v1::GetProspectRequest get;

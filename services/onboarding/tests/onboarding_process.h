@@ -19,20 +19,18 @@ namespace gatehouse::testing {
 
 inline constexpr const char* kHqToken = "hq-token-0123456789abcdef";
 inline constexpr const char* kSalesToken = "sales-token-0123456789abcdef";
-inline constexpr const char* kOnboardingTopic = "gatehouse.onboarding.events.v1";
-inline constexpr const char* kSalesTopic = "gatehouse.sales.events.v1";
 
 class OnboardingProcess final {
   public:
     explicit OnboardingProcess(KafkaTestCluster& kafka, std::map<std::string, std::string> settings = {})
-        : kafka_(kafka), settings_(std::move(settings)) {
+        : kafka_(kafka), settings_(std::move(settings)), prefix_(unique_topic("test") + ".") {
         if (sodium_init() < 0) {
             throw std::runtime_error("libsodium");
         }
         crypto_box_keypair(public_key_, secret_key_);
-        kafka_.create_topic(kOnboardingTopic, 3);
-        kafka_.create_topic(kSalesTopic, 3);
-        kafka_.create_topic("gatehouse.onboarding.dead-letters.v1", 1);
+        kafka_.create_topic(onboarding_topic(), 3);
+        kafka_.create_topic(sales_topic(), 3);
+        kafka_.create_topic(prefix_ + "gatehouse.onboarding.dead-letters.v1", 1);
         start();
     }
     ~OnboardingProcess() { stop(); }
@@ -45,6 +43,7 @@ class OnboardingProcess final {
                                             "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
                                             "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
                                             "GATEHOUSE_LOG_LEVEL=warn",
+                                            "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
                                             std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key,
                                             std::string("GATEHOUSE_AUTH_TOKENS=") + kHqToken +
                                                 "=hq:alice:alice@hq.example," + kSalesToken +
@@ -78,6 +77,9 @@ class OnboardingProcess final {
     }
 
     onboarding::v1::OnboardingService::Stub& api() { return *stub_; }
+    // This process's topics (each test uses its own prefix, so tests never see each other's events).
+    [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
+    [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
 
     // Opens a token sealed for the notifier, as the notifier will.
     std::string unseal(const std::string& sealed) const {
@@ -96,6 +98,7 @@ class OnboardingProcess final {
   private:
     KafkaTestCluster& kafka_;
     std::map<std::string, std::string> settings_;
+    std::string prefix_;
     TempDir data_;
     unsigned char public_key_[crypto_box_PUBLICKEYBYTES]{};
     unsigned char secret_key_[crypto_box_SECRETKEYBYTES]{};

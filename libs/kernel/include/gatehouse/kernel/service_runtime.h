@@ -45,7 +45,10 @@ class ServiceRuntime final {
     [[nodiscard]] KafkaSettings kafka_settings() const;
     [[nodiscard]] const std::string& name() const { return name_; }
 
-    // Wiring, before run():
+    // A topic's name as configured: kafka.topic_prefix + name.
+    [[nodiscard]] std::string topic(const std::string& name) const;
+
+    // Wiring, before run() (topic names without the prefix):
     void add_projection(Projection& projection);
     void relay_to(const std::string& topic);
     void consume(std::vector<std::string> topics, InboxHandler handler);
