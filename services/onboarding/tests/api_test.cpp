@@ -395,3 +395,71 @@ TEST_CASE("after a restart the state rebuilt from the log is the state before", 
     // The number sequence continues after the restart.
     CHECK(submit(service, valid_request("new@initech.example", "Initech")) == "PR-000003");
 }
+
+TEST_CASE("resend: a new link replaces the old one and the answer never reveals a request", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka, {{"GATEHOUSE_VERIFICATION_RESEND_INTERVAL", "0s"}});
+    const std::string number = submit(service, valid_request());
+    v1::ResendVerificationRequest resend;
+    resend.set_request_number(number);
+    resend.set_email("someone-else@acme.example");
+    v1::ResendVerificationResponse answer;
+    REQUIRE(service.api().ResendVerification(as().get(), resend, &answer).ok());  // same answer for a mismatch
+    resend.set_request_number("PR-999999");
+    REQUIRE(service.api().ResendVerification(as().get(), resend, &answer).ok());  // and for an unknown number
+    resend.set_email("not an email");
+    const auto bad = service.api().ResendVerification(as().get(), resend, &answer);
+    CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(bad.error_message(), Catch::StartsWith("email"));
+
+    resend.set_request_number(number);
+    resend.set_email("jane@acme.example");
+    REQUIRE(service.api().ResendVerification(as().get(), resend, &answer).ok());
+    // Two links went out: the first (in RequestSubmitted) and the reissued one.
+    std::string first_token;
+    std::string new_token;
+    REQUIRE(eventually([&] {
+        for (const auto& record : kafka.read_all(service.onboarding_topic(), 2, 5s)) {
+            gatehouse::kernel::v1::EventEnvelope envelope;
+            envelope.ParseFromString(record.value);
+            if (envelope.event_type() == "gatehouse.onboarding.v1.RequestSubmitted") {
+                v1::RequestSubmitted event;
+                event.ParseFromString(envelope.payload());
+                first_token = service.unseal(event.verification().token_sealed_for_notifier());
+            } else if (envelope.event_type() == "gatehouse.onboarding.v1.VerificationReissued") {
+                v1::VerificationReissued event;
+                event.ParseFromString(envelope.payload());
+                new_token = service.unseal(event.verification().token_sealed_for_notifier());
+            }
+        }
+        return !first_token.empty() && !new_token.empty();
+    }));
+    v1::VerifyEmailRequest verify;
+    verify.set_request_number(number);
+    verify.set_token(first_token);
+    v1::VerifyEmailResponse verified;
+    CHECK(service.api().VerifyEmail(as().get(), verify, &verified).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    verify.set_token(new_token);
+    REQUIRE(service.api().VerifyEmail(as().get(), verify, &verified).ok());
+    CHECK(verified.status() == v1::REQUEST_STATUS_PENDING);
+}
+
+TEST_CASE("a rejected organisation may apply again: the new request is linked to the old one", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::string old_request = submit_and_verify(service, kafka, valid_request());
+    v1::RejectProspectRequest reject;
+    reject.set_request_number(old_request);
+    reject.set_reason("incomplete trade register extract");
+    v1::RejectProspectResponse rejected;
+    REQUIRE(service.api().RejectProspect(as(kHqToken).get(), reject, &rejected).ok());
+
+    const std::string new_request = submit(service, valid_request());
+    CHECK(new_request != old_request);
+    v1::GetProspectRequest get;
+    get.set_request_number(new_request);
+    v1::GetProspectResponse prospect;
+    REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
+    CHECK(prospect.request().previous_request_number() == old_request);
+    CHECK(prospect.possible_duplicates_size() == 0);  // a rejected request is no duplicate
+}
