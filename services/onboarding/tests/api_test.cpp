@@ -2,6 +2,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <thread>
 
 #include "gatehouse/kernel/envelope_view.h"
@@ -462,4 +463,38 @@ TEST_CASE("a rejected organisation may apply again: the new request is linked to
     REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
     CHECK(prospect.request().previous_request_number() == old_request);
     CHECK(prospect.possible_duplicates_size() == 0);  // a rejected request is no duplicate
+}
+
+TEST_CASE("docs/configuration.md lists every onboarding setting as the binary describes it", "[docs]") {
+    ChildProcess help({GATEHOUSE_ONBOARDING_BINARY, "--help"});
+    std::string output;
+    while (auto line = help.read_line(10s)) {
+        output += *line + "\n";
+    }
+    REQUIRE(help.wait() == 0);
+    const std::string table = output.substr(output.find("| setting |"));
+    std::ifstream in(GATEHOUSE_SOURCE_DIR "/docs/configuration.md");
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO("expected table:\n" << table);
+    CHECK_THAT(doc, Catch::Contains(table));
+}
+
+TEST_CASE("a bad setting stops gatehouse-onboarding with a message naming it", "[docs]") {
+    TempDir dir;
+    ChildProcess service({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(),
+                          "GATEHOUSE_ONBOARDING_APPROVAL_MODE=sometimes", GATEHOUSE_ONBOARDING_BINARY},
+                         true);
+    std::string output;
+    while (auto line = service.read_line(10s)) {
+        output += *line + "\n";
+    }
+    CHECK(service.wait() == 2);
+    CHECK_THAT(output, Catch::Contains("onboarding.approval_mode") && Catch::Contains("sometimes"));
+    ChildProcess no_key({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(), GATEHOUSE_ONBOARDING_BINARY}, true);
+    output.clear();
+    while (auto line = no_key.read_line(10s)) {
+        output += *line + "\n";
+    }
+    CHECK(no_key.wait() == 2);
+    CHECK_THAT(output, Catch::Contains("notifier.public_key"));
 }
