@@ -2,12 +2,12 @@
 // form (<full message name>.txtpb, the readable source), the wire bytes (.bin) and the canonical
 // JSON (.json). A .proto change that renumbers, retypes or renames a field fails here. Every case
 // of every event union must have a fixture, so a new event cannot ship without one.
-#include <catch2/catch.hpp>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -32,7 +32,8 @@ std::string read(const fs::path& path) {
 std::unique_ptr<Message> new_message(const std::string& full_name) {
     const auto* descriptor = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(full_name);
     REQUIRE(descriptor != nullptr);
-    return std::unique_ptr<Message>(google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor)->New());
+    return std::unique_ptr<Message>(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor)->New());
 }
 
 void check_fixture(const fs::path& text_file) {
@@ -71,9 +72,9 @@ TEST_CASE("every golden fixture decodes from bytes, text and JSON to the same me
 TEST_CASE("every event of every event union has a golden fixture", "[golden]") {
     for (const auto* event_union : {gatehouse::onboarding::v1::ProspectEvent::descriptor()}) {
         const auto* oneof = event_union->oneof_decl(0);
-        const std::string service = event_union->file()->package().substr(std::string("gatehouse.").size(),
-                                                                           event_union->file()->package().find(".v") -
-                                                                               std::string("gatehouse.").size());
+        const std::string service = event_union->file()->package().substr(
+            std::string("gatehouse.").size(),
+            event_union->file()->package().find(".v") - std::string("gatehouse.").size());
         for (int i = 0; i < oneof->field_count(); ++i) {
             const std::string name = oneof->field(i)->message_type()->full_name();
             INFO(name);

@@ -490,7 +490,8 @@ TEST_CASE("a bad setting stops gatehouse-onboarding with a message naming it", "
     }
     CHECK(service.wait() == 2);
     CHECK_THAT(output, Catch::Contains("onboarding.approval_mode") && Catch::Contains("sometimes"));
-    ChildProcess no_key({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(), GATEHOUSE_ONBOARDING_BINARY}, true);
+    ChildProcess no_key({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(), GATEHOUSE_ONBOARDING_BINARY},
+                        true);
     output.clear();
     while (auto line = no_key.read_line(10s)) {
         output += *line + "\n";
