@@ -19,6 +19,7 @@ done
 packages=(
   # toolchain
   g++ cmake ninja-build pkg-config git ca-certificates python3 clang-format clang-tidy
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
   # libraries (all from Debian; see docs/building.md)
   librdkafka-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev catch2 libsodium-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
