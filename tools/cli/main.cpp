@@ -130,6 +130,13 @@ int main(int argc, char** argv) {
     app.add_flag("--json", globals.json, "print JSON instead of tables");
 
     int exit_code = 0;
+    // True when a call succeeded; otherwise prints the error and sets the exit code.
+    const auto succeeded = [&](const grpc::Status& status) {
+        if (!status.ok()) {
+            exit_code = report(status);
+        }
+        return status.ok();
+    };
     auto onboarding = [&] {
         return ob::OnboardingService::NewStub(
             grpc::CreateChannel(globals.onboarding, grpc::InsecureChannelCredentials()));
@@ -183,9 +190,7 @@ int main(int argc, char** argv) {
         "retrying with the same key returns the first answer");
     submit_cmd->callback([&] {
         ob::SubmitRequestResponse response;
-        const auto status = onboarding()->SubmitRequest(context_for(globals).get(), submit, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->SubmitRequest(context_for(globals).get(), submit, &response))) {
             return;
         }
         if (globals.json) {
@@ -207,9 +212,7 @@ int main(int argc, char** argv) {
         call.set_request_number(number);
         call.set_token(token);
         ob::VerifyEmailResponse response;
-        const auto status = onboarding()->VerifyEmail(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->VerifyEmail(context_for(globals).get(), call, &response))) {
             return;
         }
         globals.json ? print_json(response)
@@ -225,9 +228,7 @@ int main(int argc, char** argv) {
         call.set_request_number(number);
         call.set_email(email);
         ob::ResendVerificationResponse response;
-        const auto status = onboarding()->ResendVerification(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->ResendVerification(context_for(globals).get(), call, &response))) {
             return;
         }
         globals.json
@@ -243,9 +244,7 @@ int main(int argc, char** argv) {
         call.set_request_number(number);
         call.set_email(email);
         ob::GetRequestStatusResponse response;
-        const auto status = onboarding()->GetRequestStatus(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->GetRequestStatus(context_for(globals).get(), call, &response))) {
             return;
         }
         globals.json ? print_json(response)
@@ -291,9 +290,7 @@ int main(int argc, char** argv) {
             return;
         }
         ob::ListProspectsResponse response;
-        const auto status = onboarding()->ListProspects(context_for(globals).get(), list, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->ListProspects(context_for(globals).get(), list, &response))) {
             return;
         }
         if (globals.json) {
@@ -318,9 +315,7 @@ int main(int argc, char** argv) {
         ob::GetProspectRequest call;
         call.set_request_number(number);
         ob::GetProspectResponse response;
-        const auto status = onboarding()->GetProspect(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->GetProspect(context_for(globals).get(), call, &response))) {
             return;
         }
         if (globals.json) {
@@ -378,9 +373,7 @@ int main(int argc, char** argv) {
         call.set_confirmed(true);
         call.set_override_reason(override_reason);
         ob::ApproveProspectResponse response;
-        const auto status = onboarding()->ApproveProspect(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->ApproveProspect(context_for(globals).get(), call, &response))) {
             return;
         }
         globals.json ? print_json(response)
@@ -396,9 +389,7 @@ int main(int argc, char** argv) {
         call.set_request_number(number);
         call.set_reason(reason);
         ob::RejectProspectResponse response;
-        const auto status = onboarding()->RejectProspect(context_for(globals).get(), call, &response);
-        if (!status.ok()) {
-            exit_code = report(status);
+        if (!succeeded(onboarding()->RejectProspect(context_for(globals).get(), call, &response))) {
             return;
         }
         globals.json ? print_json(response)

@@ -12,6 +12,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kafka_test_cluster.h"
 #include "temp_dir.h"
+#include "wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace std::chrono_literals;
@@ -44,14 +45,7 @@ std::string metrics_of(int port) {
 
 // Scrapes /metrics until it contains `line` or the deadline passes.
 bool metrics_show(int port, const std::string& line, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (metrics_of(port).find(line) != std::string::npos) {
-            return true;
-        }
-        std::this_thread::sleep_for(100ms);  // scrape interval while polling for a condition
-    }
-    return false;
+    return wait_until([&] { return metrics_of(port).find(line) != std::string::npos; }, timeout, 100ms);
 }
 
 std::string counter_envelope(const std::string& id, int n) {

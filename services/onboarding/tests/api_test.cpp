@@ -10,6 +10,7 @@
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
 #include "onboarding_process.h"
+#include "wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace gatehouse::onboarding;
@@ -92,14 +93,7 @@ v1::RequestStatus status_of(OnboardingProcess& service, const std::string& numbe
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) {
-            return true;
-        }
-        std::this_thread::sleep_for(50ms);  // polling the service for a condition, with a deadline
-    }
-    return condition();
+    return wait_until(condition, timeout);
 }
 
 std::string sales_envelope(const google::protobuf::Message& event, const std::string& id, const std::string& key) {
