@@ -1,4 +1,5 @@
 #include "kafka_test_cluster.h"
+#include "wait_until.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -100,11 +101,10 @@ void KafkaTestCluster::create_topic(const std::string& topic, int partitions) {
     rd_kafka_queue_destroy(queue);
     rd_kafka_NewTopic_destroy(new_topic);
     // Wait until every partition has a leader in the metadata.
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    bool ready = false;
-    while (failure.empty() && !ready && Clock::now() < deadline) {
+    const auto partitions_led = [&] {
         rd_kafka_topic_t* handle = rd_kafka_topic_new(admin, topic.c_str(), nullptr);
         const rd_kafka_metadata_t* metadata = nullptr;
+        bool ready = false;
         if (rd_kafka_metadata(admin, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             ready = metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
                     metadata->topics[0].partition_cnt == partitions;
@@ -114,10 +114,10 @@ void KafkaTestCluster::create_topic(const std::string& topic, int partitions) {
             rd_kafka_metadata_destroy(metadata);
         }
         rd_kafka_topic_destroy(handle);
-        if (!ready) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling the broker's metadata
-        }
-    }
+        return ready;
+    };
+    const bool ready =
+        failure.empty() && wait_until(partitions_led, std::chrono::seconds(30), std::chrono::milliseconds(100));
     rd_kafka_destroy(admin);
     if (!failure.empty() || !ready) {
         throw std::runtime_error("cannot create topic " + topic + ": " + (failure.empty() ? "not ready" : failure));
