@@ -10,29 +10,18 @@
 #include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/time.h"
 
 namespace gatehouse::onboarding {
 namespace {
 
 using google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp timestamp(Clock::time_point time) {
-    return TimeUtil::NanosecondsToTimestamp(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count());
-}
-
 grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 std::string email_domain(std::string_view email) {
     const auto at = email.rfind('@');
-    return at == std::string_view::npos ? std::string() : lower(email.substr(at + 1));
+    return at == std::string_view::npos ? std::string() : to_lower(email.substr(at + 1));
 }
 
 bool valid_request_number(std::string_view number) {
@@ -185,8 +174,8 @@ v1::VerificationLink OnboardingApi::new_verification_link(Clock::time_point now)
         throw std::runtime_error("cannot seal the verification token");
     }
     link.set_token_sealed_for_notifier(std::move(sealed));
-    *link.mutable_issued_at() = timestamp(now);
-    *link.mutable_expires_at() = timestamp(now + settings_.verification_ttl);
+    *link.mutable_issued_at() = kernel::to_timestamp(now);
+    *link.mutable_expires_at() = kernel::to_timestamp(now + settings_.verification_ttl);
     return link;
 }
 
@@ -221,7 +210,7 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     Clock::time_point previous_at{};
     prospects_.for_each([&](const std::string& id, const ProspectState& state, kernel::StreamVersion) {
         const auto& other = state.request;
-        const bool same_email = lower(other.contact().email()) == lower(contact.email());
+        const bool same_email = to_lower(other.contact().email()) == to_lower(contact.email());
         const bool same_tax_id = !company.tax_id().empty() && other.company().tax_id() == company.tax_id();
         const bool same_name =
             normalize_company_name(other.company().name()) + "@" + email_domain(other.contact().email()) == name_key;
@@ -255,7 +244,7 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     submitted.set_approval_mode(settings_.approval_mode);
     submitted.set_previous_request_number(previous_request);
     *submitted.mutable_verification() = new_verification_link(now);
-    *submitted.mutable_submitted_at() = timestamp(now);
+    *submitted.mutable_submitted_at() = kernel::to_timestamp(now);
     command.possible_duplicates = std::move(duplicates);
     const std::string number = submitted.request_number();
     auto result = prospects_.execute(
@@ -311,7 +300,7 @@ grpc::Status OnboardingApi::ResendVerification(grpc::ServerContext* context,
     }
     // Whatever happens below, the caller gets the same answer (enumeration safety).
     const auto found = prospects_.find(request->request_number());
-    if (found && lower(found->first.request.contact().email()) == lower(normalize_email(request->email()))) {
+    if (found && to_lower(found->first.request.contact().email()) == to_lower(normalize_email(request->email()))) {
         const auto now = Clock::now();
         auto result = prospects_.execute(
             request->request_number(),
@@ -334,7 +323,7 @@ grpc::Status OnboardingApi::GetRequestStatus(grpc::ServerContext* context, const
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");
     }
     const auto found = prospects_.find(request->request_number());
-    if (!found || lower(found->first.request.contact().email()) != lower(normalize_email(request->email()))) {
+    if (!found || to_lower(found->first.request.contact().email()) != to_lower(normalize_email(request->email()))) {
         return {grpc::StatusCode::NOT_FOUND, "no request with this number and email"};
     }
     response->set_status(to_api_status(found->first.status));
@@ -372,7 +361,7 @@ grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1
             return invalid("page_token: is not a token from a previous page");
         }
     }
-    const std::string text = lower(request->text());
+    const std::string text = to_lower(request->text());
     const bool from = request->has_submitted_from();
     const bool to = request->has_submitted_to();
     std::vector<std::pair<std::int64_t, v1::ProspectSummary>> matches;
@@ -387,8 +376,8 @@ grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1
         if ((from && submitted_at < request->submitted_from()) || (to && !(submitted_at < request->submitted_to()))) {
             return;
         }
-        if (!text.empty() && lower(state.request.company().name()).find(text) == std::string::npos &&
-            lower(state.request.contact().email()).find(text) == std::string::npos) {
+        if (!text.empty() && to_lower(state.request.company().name()).find(text) == std::string::npos &&
+            to_lower(state.request.contact().email()).find(text) == std::string::npos) {
             return;
         }
         matches.emplace_back(TimeUtil::TimestampToNanoseconds(submitted_at), summary_of(state));

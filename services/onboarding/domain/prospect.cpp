@@ -1,5 +1,8 @@
 #include "prospect.h"
 
+#include "gatehouse/kernel/time.h"
+#include "validation.h"
+
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
@@ -8,27 +11,9 @@
 namespace gatehouse::onboarding {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using kernel::Decision;
 using kernel::Rejection;
 using kernel::RejectionCode;
-
-google::protobuf::Timestamp timestamp(Clock::time_point time) {
-    return TimeUtil::NanosecondsToTimestamp(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count());
-}
-
-Clock::time_point time_point(const google::protobuf::Timestamp& stamp) {
-    return Clock::time_point(
-        std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(TimeUtil::TimestampToNanoseconds(stamp))));
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 Decision<v1::ProspectEvent> events(std::initializer_list<v1::ProspectEvent> list) {
     return std::vector<v1::ProspectEvent>(list);
@@ -79,7 +64,7 @@ Decision<v1::ProspectEvent> decide_verify(const VerifyEmail& command, const Pros
         return invalid_link();
     }
     v1::ProspectEvent verified;
-    *verified.mutable_email_verified()->mutable_verified_at() = timestamp(command.now);
+    *verified.mutable_email_verified()->mutable_verified_at() = kernel::to_timestamp(command.now);
     verified.mutable_email_verified()->set_prospect_type(std::string(kProspectType));
     return events({verified});
 }
@@ -110,7 +95,7 @@ Decision<v1::ProspectEvent> decide_expire(const ExpireVerification& command, con
         return nothing();  // the sweeper may race a verification: nothing to do then
     }
     v1::ProspectEvent expired;
-    *expired.mutable_verification_expired()->mutable_expired_at() = timestamp(command.now);
+    *expired.mutable_verification_expired()->mutable_expired_at() = kernel::to_timestamp(command.now);
     return events({expired});
 }
 
@@ -132,7 +117,8 @@ Decision<v1::ProspectEvent> decide_approve(const Approve& command, const Prospec
     if (command.path == v1::DECISION_PATH_HQ_OVERRIDE && command.override_reason.empty()) {
         return Rejection{RejectionCode::invalid_argument, "override_reason: is required for an HQ override"};
     }
-    if (!command.approver_email.empty() && lower(command.approver_email) == lower(state.request.contact().email())) {
+    if (!command.approver_email.empty() &&
+        to_lower(command.approver_email) == to_lower(state.request.contact().email())) {
         return Rejection{RejectionCode::permission_denied, "the requester may not approve their own request"};
     }
     v1::ProspectEvent approved;
@@ -141,7 +127,7 @@ Decision<v1::ProspectEvent> decide_approve(const Approve& command, const Prospec
     body.set_path(command.path);
     body.set_override_reason(command.override_reason);
     body.set_crm_reference(command.crm_reference);
-    *body.mutable_approved_at() = timestamp(command.now);
+    *body.mutable_approved_at() = kernel::to_timestamp(command.now);
     return events({approved});
 }
 
@@ -167,7 +153,7 @@ Decision<v1::ProspectEvent> decide_reject(const Reject& command, const ProspectS
     body.set_reason(command.reason);
     body.set_path(command.path);
     body.set_crm_reference(command.crm_reference);
-    *body.mutable_rejected_at() = timestamp(command.now);
+    *body.mutable_rejected_at() = kernel::to_timestamp(command.now);
     return events({rejected});
 }
 
@@ -219,28 +205,28 @@ ProspectState Prospect::evolve(State state, const Event& event) {
             state.request = event.request_submitted();
             const auto& link = state.request.verification();
             state.token_hash = link.token_hash();
-            state.verification_expires_at = time_point(link.expires_at());
-            state.last_link_sent_at = time_point(link.issued_at());
+            state.verification_expires_at = kernel::to_time_point(link.expires_at());
+            state.last_link_sent_at = kernel::to_time_point(link.issued_at());
             // The sealed token is for the notifier only; the state keeps no copy of it.
             state.request.mutable_verification()->clear_token_sealed_for_notifier();
             break;
         }
         case Event::kEmailVerified:
             state.status = ProspectStatus::pending;
-            state.verified_at = time_point(event.email_verified().verified_at());
+            state.verified_at = kernel::to_time_point(event.email_verified().verified_at());
             break;
         case Event::kVerificationReissued: {
             const auto& link = event.verification_reissued().verification();
             state.token_hash = link.token_hash();
-            state.last_link_sent_at = time_point(link.issued_at());
-            state.verification_expires_at = time_point(link.expires_at());
+            state.last_link_sent_at = kernel::to_time_point(link.issued_at());
+            state.verification_expires_at = kernel::to_time_point(link.expires_at());
             state.reissue_count = event.verification_reissued().reissue_count();
             break;
         }
         case Event::kVerificationExpired:
             state.status = ProspectStatus::closed;
             state.decision_path = v1::DECISION_PATH_VERIFICATION_EXPIRED;
-            state.decided_at = time_point(event.verification_expired().expired_at());
+            state.decided_at = kernel::to_time_point(event.verification_expired().expired_at());
             break;
         case Event::kFlaggedAsDuplicate:
             state.possible_duplicates.assign(event.flagged_as_duplicate().matches().begin(),
@@ -251,14 +237,14 @@ ProspectState Prospect::evolve(State state, const Event& event) {
             state.decided_by = event.approved().approved_by();
             state.decision_reason = event.approved().override_reason();
             state.decision_path = event.approved().path();
-            state.decided_at = time_point(event.approved().approved_at());
+            state.decided_at = kernel::to_time_point(event.approved().approved_at());
             break;
         case Event::kRejected:
             state.status = ProspectStatus::rejected;
             state.decided_by = event.rejected().rejected_by();
             state.decision_reason = event.rejected().reason();
             state.decision_path = event.rejected().path();
-            state.decided_at = time_point(event.rejected().rejected_at());
+            state.decided_at = kernel::to_time_point(event.rejected().rejected_at());
             break;
         case Event::EVENT_NOT_SET:
             break;

@@ -254,6 +254,13 @@ std::string trim(std::string_view text) {
 
 }  // namespace
 
+std::string to_lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
 std::string normalize_email(std::string_view email) {
     std::string trimmed = trim(email);
     const auto at = trimmed.rfind('@');

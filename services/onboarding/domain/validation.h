@@ -13,6 +13,8 @@ namespace gatehouse::onboarding {
 
 using Problem = std::optional<std::string>;
 
+std::string to_lower(std::string_view text);  // ASCII lower case (emails, search text)
+
 // Normalisations applied before validation (and stored).
 std::string normalize_email(std::string_view email);        // trimmed, domain lower-cased
 std::string normalize_tax_id(std::string_view tax_id);      // upper case, no spaces, dots or dashes
