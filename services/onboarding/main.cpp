@@ -39,20 +39,6 @@ kernel::ConfigSchema schema() {
     return schema;
 }
 
-std::string decode_public_key(const std::string& text) {
-    std::string key(crypto_box_PUBLICKEYBYTES, '\0');
-    std::size_t length = 0;
-    if (text.empty() ||
-        sodium_base642bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), text.c_str(), text.size(), nullptr,
-                          &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        length != crypto_box_PUBLICKEYBYTES) {
-        throw kernel::ConfigError(
-            "setting notifier.public_key: expected the notifier's 32-byte public key in base64url (run "
-            "gatehouse-keygen)");
-    }
-    return key;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +66,7 @@ int main(int argc, char** argv) {
             std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.resend_interval"));
         settings.max_resends =
             static_cast<unsigned>(std::max<std::int64_t>(0, config.integer("verification.max_resends")));
-        settings.notifier_public_key = decode_public_key(config.string("notifier.public_key"));
+        settings.notifier_public_key = config.string("notifier.public_key");
         const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
         kernel::RateLimiter anonymous_limiter(static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
                                               static_cast<double>(config.integer("rate_limit.anonymous_burst")));

@@ -1,7 +1,6 @@
 #include "api/onboarding_api.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <cctype>
@@ -137,7 +136,8 @@ OnboardingApi::OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& sto
       request_numbers_(request_numbers),
       authenticator_(authenticator),
       anonymous_limiter_(anonymous_limiter),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      token_sealer_(settings_.notifier_public_key, "notifier.public_key") {}
 
 grpc::Status OnboardingApi::throttle(grpc::ServerContext* context, const std::string& what) {
     if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
@@ -164,16 +164,10 @@ grpc::Status OnboardingApi::require_hq(grpc::ServerContext* context, kernel::Pri
 }
 
 v1::VerificationLink OnboardingApi::new_verification_link(Clock::time_point now) const {
-    const std::string token = kernel::random_token(16);  // 128 random bits
+    auto issued = token_sealer_.issue();
     v1::VerificationLink link;
-    link.set_token_hash(kernel::blake2b_256(token));
-    std::string sealed(crypto_box_SEALBYTES + token.size(), '\0');
-    if (crypto_box_seal(reinterpret_cast<unsigned char*>(sealed.data()),
-                        reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                        reinterpret_cast<const unsigned char*>(settings_.notifier_public_key.data())) != 0) {
-        throw std::runtime_error("cannot seal the verification token");
-    }
-    link.set_token_sealed_for_notifier(std::move(sealed));
+    link.set_token_hash(std::move(issued.hash));
+    link.set_token_sealed_for_notifier(std::move(issued.sealed_for_notifier));
     *link.mutable_issued_at() = kernel::to_timestamp(now);
     *link.mutable_expires_at() = kernel::to_timestamp(now + settings_.verification_ttl);
     return link;

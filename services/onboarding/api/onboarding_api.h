@@ -10,6 +10,7 @@
 #include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/number_sequence.h"
+#include "gatehouse/kernel/sealed_token.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 
 namespace gatehouse::onboarding {
@@ -20,7 +21,7 @@ struct OnboardingSettings final {
     std::chrono::seconds resend_interval{60};
     unsigned max_resends = 5;
     // The notifier's X25519 public key (32 bytes): verification tokens are sealed to it.
-    std::string notifier_public_key;
+    std::string notifier_public_key;  // base64url, as gatehouse-keygen prints it
 };
 
 using ProspectRuntime = kernel::AggregateRuntime<Prospect>;
@@ -61,6 +62,7 @@ class OnboardingApi final : public v1::OnboardingService::Service {
     const kernel::BearerAuthenticator& authenticator_;
     kernel::RateLimiter& anonymous_limiter_;
     OnboardingSettings settings_;
+    kernel::TokenSealer token_sealer_;
 };
 
 v1::RequestStatus to_api_status(ProspectStatus status);

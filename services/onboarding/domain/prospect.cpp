@@ -47,6 +47,17 @@ Decision<v1::ProspectEvent> decide_submit(const SubmitRequest& command, const Pr
     return events({submitted, flagged});
 }
 
+// What consumers of the decision need to know about the request, so they keep no copy of it.
+v1::ProspectSnapshot snapshot_of(const ProspectState& state) {
+    v1::ProspectSnapshot snapshot;
+    snapshot.set_request_number(state.request.request_number());
+    *snapshot.mutable_company() = state.request.company();
+    *snapshot.mutable_contact() = state.request.contact();
+    snapshot.set_approval_mode(state.request.approval_mode());
+    snapshot.set_comments(state.request.comments());
+    return snapshot;
+}
+
 Decision<v1::ProspectEvent> decide_verify(const VerifyEmail& command, const ProspectState& state) {
     if (state.status == ProspectStatus::none) {
         return Rejection{RejectionCode::not_found, "request_number: no such request"};
@@ -66,6 +77,7 @@ Decision<v1::ProspectEvent> decide_verify(const VerifyEmail& command, const Pros
     v1::ProspectEvent verified;
     *verified.mutable_email_verified()->mutable_verified_at() = kernel::to_timestamp(command.now);
     verified.mutable_email_verified()->set_prospect_type(std::string(kProspectType));
+    *verified.mutable_email_verified()->mutable_prospect() = snapshot_of(state);
     return events({verified});
 }
 
@@ -128,6 +140,7 @@ Decision<v1::ProspectEvent> decide_approve(const Approve& command, const Prospec
     body.set_override_reason(command.override_reason);
     body.set_crm_reference(command.crm_reference);
     *body.mutable_approved_at() = kernel::to_timestamp(command.now);
+    *body.mutable_prospect() = snapshot_of(state);
     return events({approved});
 }
 
@@ -154,6 +167,7 @@ Decision<v1::ProspectEvent> decide_reject(const Reject& command, const ProspectS
     body.set_path(command.path);
     body.set_crm_reference(command.crm_reference);
     *body.mutable_rejected_at() = kernel::to_timestamp(command.now);
+    *body.mutable_prospect() = snapshot_of(state);
     return events({rejected});
 }
 

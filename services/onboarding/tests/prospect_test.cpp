@@ -101,6 +101,12 @@ TEST_CASE("verify: the right token in time makes a Pending B2B prospect", "[pros
     auto events = then_events(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 1h}, state));
     REQUIRE(events.size() == 1);
     CHECK(events[0].email_verified().prospect_type() == "B2B prospect");
+    // Consumers (sales-bridge, notifier) get the request's details with the event.
+    const auto& verified_snapshot = events[0].email_verified().prospect();
+    CHECK(verified_snapshot.request_number() == request().request_number());
+    CHECK(verified_snapshot.contact().email() == request().contact().email());
+    CHECK(verified_snapshot.company().name() == request().company().name());
+    CHECK(verified_snapshot.approval_mode() == request().approval_mode());
     CHECK(given({submitted_event(), events[0]}).status == ProspectStatus::pending);
     // Verifying again is harmless.
     CHECK(then_events(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 2h}, given({submitted_event(), events[0]})))
@@ -164,6 +170,7 @@ TEST_CASE("approve: only a Pending prospect, recorded with approver and path and
     REQUIRE(approved.size() == 1);
     CHECK(approved[0].approved().approved_by() == "hq-alice");
     CHECK(approved[0].approved().path() == v1::DECISION_PATH_HQ);
+    CHECK(approved[0].approved().prospect().contact().email() == request().contact().email());
     const auto after = given({submitted_event(), verified_event(), approved[0]});
     CHECK(after.status == ProspectStatus::approved);
     CHECK(then_events(Prospect::decide(hq_approve(), after)).empty());
@@ -215,7 +222,9 @@ TEST_CASE("reject: a reason is mandatory and only from Pending and idempotent", 
     CHECK(approve_rejected.code == RejectionCode::failed_precondition);
     CHECK_THAT(approve_rejected.message, Catch::Contains("Rejected"));
     const Reject crm_lost{"sales-bridge", "budget cut", v1::DECISION_PATH_CRM, "OPP-7", kSubmittedAt + 3h};
-    CHECK(then_events(Prospect::decide(crm_lost, pending))[0].rejected().path() == v1::DECISION_PATH_CRM);
+    const auto lost = then_events(Prospect::decide(crm_lost, pending));
+    CHECK(lost[0].rejected().path() == v1::DECISION_PATH_CRM);
+    CHECK(lost[0].rejected().prospect().request_number() == request().request_number());
     CHECK(then_rejected(Prospect::decide(with_reason, given({submitted_event()}))).code ==
           RejectionCode::failed_precondition);
 }

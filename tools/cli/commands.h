@@ -1,0 +1,14 @@
+// The command groups of the `gatehouse` CLI, one function per service.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace gatehouse::cli {
+
+struct Cli;
+
+void add_onboarding_commands(CLI::App& app, Cli& cli);
+
+}  // namespace gatehouse::cli
