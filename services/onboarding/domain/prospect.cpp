@@ -99,6 +99,7 @@ Decision<v1::ProspectEvent> decide_reissue(const ReissueVerification& command, c
     v1::ProspectEvent reissued;
     *reissued.mutable_verification_reissued()->mutable_verification() = command.verification;
     reissued.mutable_verification_reissued()->set_reissue_count(state.reissue_count + 1);
+    *reissued.mutable_verification_reissued()->mutable_prospect() = snapshot_of(state);
     return events({reissued});
 }
 

@@ -133,6 +133,7 @@ TEST_CASE("reissue: a new link replaces the old one, rate limited", "[prospect]"
     auto reissued = then_events(Prospect::decide(ok, state));
     REQUIRE(reissued.size() == 1);
     CHECK(reissued[0].verification_reissued().reissue_count() == 1);
+    CHECK(reissued[0].verification_reissued().prospect().contact().email() == request().contact().email());
     const auto after = given({submitted_event(), reissued[0]});
     // The old link no longer works, the new one does.
     CHECK(std::holds_alternative<Rejection>(Prospect::decide(VerifyEmail{"hash-1", kSubmittedAt + 3min}, after)));
