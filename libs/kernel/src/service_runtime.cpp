@@ -56,8 +56,12 @@ std::pair<std::string, int> split_address(const std::string& address, const std:
 struct ServiceRuntime::Parts {
     std::vector<Projection*> projections;
     std::string relay_topic;
-    std::vector<std::string> inbox_topics;
-    InboxHandler inbox_handler;
+    struct Input {
+        std::vector<std::string> unprefixed_topics;
+        std::vector<std::string> topics;
+        InboxHandler handler;
+    };
+    std::vector<Input> inputs;
     std::vector<grpc::Service*> grpc_services;
     std::function<void()> on_ready;
     struct Periodic {
@@ -72,7 +76,7 @@ struct ServiceRuntime::Parts {
     bool stopping = false;
 
     std::unique_ptr<OutboxRelay> relay;
-    std::unique_ptr<InboxConsumer> inbox;
+    std::vector<std::unique_ptr<InboxConsumer>> inboxes;
     std::unique_ptr<grpc::Server> grpc_server;
     httplib::Server http;
     std::thread http_thread;
@@ -109,11 +113,11 @@ std::string ServiceRuntime::topic(const std::string& name) const { return config
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
 void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }
 void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
-    for (std::string& name : topics) {
-        name = topic(name);
+    Parts::Input input{topics, {}, std::move(handler)};
+    for (const std::string& name : topics) {
+        input.topics.push_back(topic(name));
     }
-    parts_->inbox_topics = std::move(topics);
-    parts_->inbox_handler = std::move(handler);
+    parts_->inputs.push_back(std::move(input));
 }
 void ServiceRuntime::add_grpc_service(grpc::Service& service) { parts_->grpc_services.push_back(&service); }
 void ServiceRuntime::every(std::chrono::milliseconds interval, std::string name, std::function<void()> task) {
@@ -147,10 +151,18 @@ int ServiceRuntime::run() {
                   head - std::min(head, relay.position.value));
             gauge("gatehouse_relay_published", "Events published since start", relay.published);
         }
-        if (parts_->inbox) {
-            const InboxStats inbox = parts_->inbox->stats();
+        if (!parts_->inboxes.empty()) {
+            InboxStats inbox;  // summed over the service's input consumers
+            for (const auto& consumer : parts_->inboxes) {
+                const InboxStats one = consumer->stats();
+                inbox.lag += std::max<std::int64_t>(one.lag, 0);
+                inbox.applied += one.applied;
+                inbox.duplicates += one.duplicates;
+                inbox.dead_lettered += one.dead_lettered;
+                inbox.retries += one.retries;
+            }
             gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions",
-                  static_cast<std::uint64_t>(std::max<std::int64_t>(inbox.lag, 0)));
+                  static_cast<std::uint64_t>(inbox.lag));
             gauge("gatehouse_inbox_applied", "Input events applied since start", inbox.applied);
             gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed", inbox.duplicates);
             gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic", inbox.dead_lettered);
@@ -195,14 +207,20 @@ int ServiceRuntime::run() {
         parts.relay = std::make_unique<OutboxRelay>(*store_, options);
         parts.relay->start();
     }
-    if (!parts.inbox_topics.empty()) {
+    for (const Parts::Input& input : parts.inputs) {
+        // One consumer (and consumer group) per consume() call, so that a handler retrying one
+        // input never holds up another. The group is named after the service and its topics
+        // (without the deployment's prefix), e.g. "notifier.gatehouse.sales.events.v1".
         InboxOptions options;
         options.kafka = kafka_settings();
         options.consumer_name = name_;
-        options.topics = parts.inbox_topics;
+        for (std::size_t i = 0; i < input.unprefixed_topics.size(); ++i) {
+            options.consumer_name += (i == 0 ? "." : "+") + input.unprefixed_topics[i];
+        }
+        options.topics = input.topics;
         options.dead_letter_topic = topic("gatehouse." + name_ + ".dead-letters.v1");
-        parts.inbox = std::make_unique<InboxConsumer>(*store_, options, parts.inbox_handler);
-        parts.inbox->start();
+        parts.inboxes.push_back(std::make_unique<InboxConsumer>(*store_, options, input.handler));
+        parts.inboxes.back()->start();
     }
 
     // 4. gRPC, then ready.
@@ -264,7 +282,12 @@ int ServiceRuntime::run() {
             break;
         }
         const std::string relay_failure = parts.relay ? parts.relay->failure() : "";
-        const std::string inbox_failure = parts.inbox ? parts.inbox->failure() : "";
+        std::string inbox_failure;
+        for (const auto& inbox : parts.inboxes) {
+            if (inbox_failure.empty()) {
+                inbox_failure = inbox->failure();
+            }
+        }
         if (!relay_failure.empty() || !inbox_failure.empty()) {
             log->critical("stopping after a failure: {}", relay_failure.empty() ? inbox_failure : relay_failure);
             exit_code = 1;
@@ -286,8 +309,8 @@ int ServiceRuntime::run() {
     for (std::thread& thread : parts.periodic_threads) {
         thread.join();
     }
-    if (parts.inbox) {
-        parts.inbox->stop();
+    for (const auto& inbox : parts.inboxes) {
+        inbox->stop();
     }
     if (parts.relay) {
         parts.relay->stop(grace);

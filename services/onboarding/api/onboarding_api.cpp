@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "domain/validation.h"
+#include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/logging.h"
@@ -147,20 +148,7 @@ grpc::Status OnboardingApi::throttle(grpc::ServerContext* context, const std::st
 }
 
 grpc::Status OnboardingApi::require_hq(grpc::ServerContext* context, kernel::Principal& principal) const {
-    const auto& metadata = context->client_metadata();
-    const auto header = metadata.find("authorization");
-    if (header == metadata.end()) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "an HQ credential is required (authorization: Bearer <token>)"};
-    }
-    auto found = authenticator_.authenticate(std::string_view(header->second.data(), header->second.size()));
-    if (!found) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
-    }
-    if (found->role != "hq") {
-        return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the hq role"};
-    }
-    principal = *found;
-    return grpc::Status::OK;
+    return kernel::authenticate_call(*context, authenticator_, {"hq"}, principal);
 }
 
 v1::VerificationLink OnboardingApi::new_verification_link(Clock::time_point now) const {

@@ -51,6 +51,9 @@ class ServiceRuntime final {
     // Wiring, before run() (topic names without the prefix):
     void add_projection(Projection& projection);
     void relay_to(const std::string& topic);
+    // Consumes `topics` with `handler` effectively once (see inbox_consumer.h). Each call gets its own
+    // consumer and consumer group ("<service>.<topic>[+<topic>...]"): call it once per input topic
+    // so that a handler retrying a transient failure on one topic never holds up another.
     void consume(std::vector<std::string> topics, InboxHandler handler);
     void add_grpc_service(grpc::Service& service);
     // Runs `task` every `interval` on a thread of its own while the service is ready (e.g. a sweeper

@@ -1,0 +1,44 @@
+// The API edge's authentication: the caller's bearer credential (metadata "authorization:
+// Bearer <token>") checked against a BearerAuthenticator and a set of allowed roles. One helper
+// for every service, so that the answers are the same everywhere: UNAUTHENTICATED without a
+// valid credential, PERMISSION_DENIED for a valid one with another role.
+#pragma once
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/status.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "gatehouse/kernel/auth.h"
+
+namespace gatehouse::kernel {
+
+// The principal behind the call's credential, if its role is one of `roles`.
+inline grpc::Status authenticate_call(const grpc::ServerContext& context, const BearerAuthenticator& authenticator,
+                                      std::initializer_list<std::string_view> roles, Principal& principal) {
+    const auto& metadata = context.client_metadata();
+    const auto header = metadata.find("authorization");
+    std::string wanted;
+    for (const auto role : roles) {
+        wanted += (wanted.empty() ? "" : " or ") + std::string(role);
+    }
+    if (header == metadata.end()) {
+        return {grpc::StatusCode::UNAUTHENTICATED,
+                "a credential with the role " + wanted + " is required (authorization: Bearer <token>)"};
+    }
+    auto found = authenticator.authenticate(std::string_view(header->second.data(), header->second.size()));
+    if (!found) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
+    }
+    for (const auto role : roles) {
+        if (found->role == role) {
+            principal = std::move(*found);
+            return grpc::Status::OK;
+        }
+    }
+    return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the role " + wanted};
+}
+
+}  // namespace gatehouse::kernel

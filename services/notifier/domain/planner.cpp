@@ -1,0 +1,199 @@
+#include "domain/planner.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <map>
+
+#include "domain/notification.h"
+#include "gatehouse/kernel/time.h"
+#include "gatehouse/onboarding/v1/events.pb.h"
+
+namespace gatehouse::notifier {
+namespace {
+
+namespace ob = onboarding::v1;
+
+// Builds the NotificationQueued records of one cause event.
+class Plan {
+  public:
+    Plan(const kernel::v1::EventEnvelope& cause, std::string topic, std::chrono::system_clock::time_point now)
+        : cause_(cause), topic_(std::move(topic)), now_(now) {}
+
+    v1::NotificationQueued& add(const std::string& template_name, v1::Channel channel, const std::string& recipient,
+                                const std::string& locale, std::map<std::string, std::string> variables) {
+        auto& queued = planned_.emplace_back();
+        queued.set_notification_id(notification_id(cause_.event_id(), template_name, recipient));
+        queued.set_cause_event_id(cause_.event_id());
+        queued.set_cause_event_type(cause_.event_type());
+        queued.set_cause_topic(topic_);
+        queued.set_template_name(template_name);
+        queued.set_channel(channel);
+        queued.set_recipient(recipient);
+        queued.set_locale(locale);
+        for (auto& [name, value] : variables) {
+            (*queued.mutable_variables())[name] = std::move(value);
+        }
+        *queued.mutable_queued_at() = kernel::to_timestamp(now_);
+        return queued;
+    }
+
+    // A one-time link: the token stays sealed until send time.
+    static void with_link(v1::NotificationQueued& queued, const std::string& sealed_token, const std::string& path,
+                          const google::protobuf::Timestamp& expires_at) {
+        queued.set_sealed_token(sealed_token);
+        queued.set_link_path(path);
+        (*queued.mutable_variables())["link_expires_at"] =
+            google::protobuf::util::TimeUtil::ToString(expires_at).substr(0, 16) + " UTC";
+    }
+
+    std::vector<v1::NotificationQueued> take() { return std::move(planned_); }
+
+  private:
+    const kernel::v1::EventEnvelope& cause_;
+    std::string topic_;
+    std::chrono::system_clock::time_point now_;
+    std::vector<v1::NotificationQueued> planned_;
+};
+
+std::string full_name(const std::string& first, const std::string& last) {
+    if (first.empty()) {
+        return last;
+    }
+    return last.empty() ? first : first + " " + last;
+}
+
+// Percent-encodes a query value (request numbers are plain, but the link must not break if not).
+std::string query_value(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string encoded;
+    for (const unsigned char c : text) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            encoded.push_back(static_cast<char>(c));
+        } else {
+            encoded += '%';
+            encoded += kHex[c >> 4];
+            encoded += kHex[c & 0xF];
+        }
+    }
+    return encoded;
+}
+
+template <class Message>
+bool decode(const kernel::v1::EventEnvelope& envelope, Message& message, std::string& error) {
+    if (!message.ParseFromString(envelope.payload())) {
+        error = "undecodable " + envelope.event_type();
+        return false;
+    }
+    return true;
+}
+
+std::map<std::string, std::string> prospect_variables(const ob::ProspectSnapshot& prospect) {
+    return {{"company_name", prospect.company().name()},
+            {"contact_name", full_name(prospect.contact().first_name(), prospect.contact().last_name())},
+            {"request_number", prospect.request_number()}};
+}
+
+void plan_onboarding(const kernel::v1::EventEnvelope& envelope, const PlannerSettings& settings, Plan& plan,
+                     std::string& error) {
+    const std::string& type = envelope.event_type();
+    if (type == ob::RequestSubmitted::descriptor()->full_name()) {
+        ob::RequestSubmitted submitted;
+        if (!decode(envelope, submitted, error)) {
+            return;
+        }
+        ob::ProspectSnapshot prospect;
+        prospect.set_request_number(submitted.request_number());
+        *prospect.mutable_company() = submitted.company();
+        *prospect.mutable_contact() = submitted.contact();
+        auto& queued = plan.add("request_received", v1::CHANNEL_EMAIL, submitted.contact().email(),
+                                locale_for_country(submitted.company().address().country_code(), settings),
+                                prospect_variables(prospect));
+        Plan::with_link(queued, submitted.verification().token_sealed_for_notifier(),
+                        "/verify?request=" + query_value(submitted.request_number()) + "&token=",
+                        submitted.verification().expires_at());
+    } else if (type == ob::VerificationReissued::descriptor()->full_name()) {
+        ob::VerificationReissued reissued;
+        if (!decode(envelope, reissued, error)) {
+            return;
+        }
+        const auto& prospect = reissued.prospect();
+        if (prospect.contact().email().empty()) {
+            error = "VerificationReissued without the prospect's contact";
+            return;
+        }
+        auto& queued = plan.add("verification_link", v1::CHANNEL_EMAIL, prospect.contact().email(),
+                                locale_for_country(prospect.company().address().country_code(), settings),
+                                prospect_variables(prospect));
+        Plan::with_link(queued, reissued.verification().token_sealed_for_notifier(),
+                        "/verify?request=" + query_value(prospect.request_number()) + "&token=",
+                        reissued.verification().expires_at());
+    } else if (type == ob::EmailVerified::descriptor()->full_name()) {
+        ob::EmailVerified verified;
+        if (!decode(envelope, verified, error)) {
+            return;
+        }
+        // HQ decides only in direct mode; in CRM mode the lead (sales-bridge) is the news.
+        if (verified.prospect().approval_mode() == ob::APPROVAL_MODE_CRM) {
+            return;
+        }
+        auto variables = prospect_variables(verified.prospect());
+        variables["contact_email"] = verified.prospect().contact().email();
+        variables["country_code"] = verified.prospect().company().address().country_code();
+        if (settings.chat_channels.count("hq") != 0) {
+            plan.add("prospect_pending_chat", v1::CHANNEL_CHAT, "hq", settings.default_locale, variables);
+        }
+        if (!settings.hq_email.empty()) {
+            plan.add("prospect_pending", v1::CHANNEL_EMAIL, settings.hq_email, settings.default_locale, variables);
+        }
+    } else if (type == ob::ProspectRejected::descriptor()->full_name()) {
+        ob::ProspectRejected rejected;
+        if (!decode(envelope, rejected, error)) {
+            return;
+        }
+        const auto& prospect = rejected.prospect();
+        if (prospect.contact().email().empty()) {
+            error = "ProspectRejected without the prospect's contact";
+            return;
+        }
+        auto variables = prospect_variables(prospect);
+        variables["reason"] = settings.tell_rejection_reason ? rejected.reason() : "";
+        plan.add("prospect_rejected", v1::CHANNEL_EMAIL, prospect.contact().email(),
+                 locale_for_country(prospect.company().address().country_code(), settings), variables);
+    }
+    // ProspectApproved: the welcome email with the set-password link follows the customers service's
+    // InvitationIssued (it holds the link); other onboarding events tell no one.
+}
+
+}  // namespace
+
+std::string locale_for_country(const std::string& country_code, const PlannerSettings& settings) {
+    static const std::map<std::string, std::string> kLanguageOfCountry = {
+        {"DE", "de"}, {"AT", "de"}, {"CH", "de"}, {"LI", "de"}, {"FR", "fr"}, {"BE", "fr"},
+        {"LU", "fr"}, {"NL", "nl"}, {"IT", "it"}, {"ES", "es"}, {"PT", "pt"}, {"PL", "pl"},
+        {"SE", "sv"}, {"DK", "da"}, {"FI", "fi"}, {"GB", "en"}, {"IE", "en"}, {"US", "en"}};
+    const auto language = kLanguageOfCountry.find(country_code);
+    if (language != kLanguageOfCountry.end() && settings.locales.count(language->second) != 0) {
+        return language->second;
+    }
+    return settings.default_locale;
+}
+
+std::vector<v1::NotificationQueued> plan_notifications(InputTopic topic, const kernel::v1::EventEnvelope& envelope,
+                                                       const PlannerSettings& settings,
+                                                       std::chrono::system_clock::time_point now,
+                                                       std::string& payload_error) {
+    payload_error.clear();
+    switch (topic) {
+        case InputTopic::onboarding: {
+            Plan plan(envelope, "gatehouse.onboarding.events.v1", now);
+            plan_onboarding(envelope, settings, plan, payload_error);
+            return payload_error.empty() ? plan.take() : std::vector<v1::NotificationQueued>{};
+        }
+        case InputTopic::customers:
+        case InputTopic::sales:
+            break;
+    }
+    return {};
+}
+
+}  // namespace gatehouse::notifier

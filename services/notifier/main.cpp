@@ -1,0 +1,163 @@
+// gatehouse-notifier: wiring only. See services/notifier/README.md and docs/configuration.md.
+#include <iostream>
+
+#include "api/notifier_api.h"
+#include "dispatch/dispatcher.h"
+#include "domain/notification.h"
+#include "domain/planner.h"
+#include "domain/templates.h"
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/sealed_token.h"
+#include "gatehouse/kernel/service_runtime.h"
+#include "reactions/inbound.h"
+#include "transport/transport.h"
+
+using namespace gatehouse;
+using namespace gatehouse::notifier;
+
+namespace {
+
+kernel::ConfigSchema schema() {
+    kernel::ConfigSchema schema;
+    kernel::add_kernel_options(schema, "notifier");
+    schema
+        .add({"notifier.public_key", kernel::OptionType::string, "",
+              "The notifier's public key (base64url, from gatehouse-keygen); must match notifier.secret_key."})
+        .add({"notifier.secret_key", kernel::OptionType::string, "",
+              "The notifier's secret key (base64url, from gatehouse-keygen): opens the one-time tokens that the "
+              "other services seal to it.",
+              true})
+        .add({"links.base_url", kernel::OptionType::string, "http://127.0.0.1:8080",
+              "Where the storefront serves /verify and /set-password: the start of every link in an email."})
+        .add({"templates.dir", kernel::OptionType::string, GATEHOUSE_DEFAULT_TEMPLATES_DIR,
+              "Directory of the mustache templates (<locale>/<template>.<part>.mustache); copy and edit to override."})
+        .add({"templates.default_locale", kernel::OptionType::string, "en",
+              "Locale used when a recipient's locale has no template."})
+        .add({"email.transport", kernel::OptionType::string, "file",
+              "file (one .eml per message in email.file_dir) or smtp."})
+        .add({"email.file_dir", kernel::OptionType::string, "",
+              "Directory of the file transport; empty: <data_dir>/outbox."})
+        .add({"email.from", kernel::OptionType::string, "Gatehouse <no-reply@gatehouse.localhost>",
+              "The From header of every email."})
+        .add({"email.message_id_domain", kernel::OptionType::string, "gatehouse.localhost",
+              "Domain part of the stable Message-ID <notification-id@domain>."})
+        .add({"smtp.url", kernel::OptionType::string, "smtp://127.0.0.1:25",
+              "SMTP server: smtp://host:port (plain or STARTTLS) or smtps://host:port (TLS)."})
+        .add({"smtp.tls", kernel::OptionType::string, "none", "none, starttls (required) or tls (with smtps://)."})
+        .add({"smtp.username", kernel::OptionType::string, "", "SMTP AUTH user; empty: no authentication."})
+        .add({"smtp.password", kernel::OptionType::string, "", "SMTP AUTH password.", true})
+        .add({"smtp.timeout", kernel::OptionType::duration, "30s", "Connect + send timeout of one SMTP delivery."})
+        .add({"chat.webhooks", kernel::OptionType::map, "",
+              "Incoming-webhook URL per chat channel, e.g. hq=https://...,sales=https://... (Teams / Slack). "
+              "A channel without a URL is not posted to.",
+              true})
+        .add({"notify.hq_email", kernel::OptionType::string, "",
+              "Also email new pending prospects to this address; empty: chat only."})
+        .add({"notify.include_rejection_reason", kernel::OptionType::boolean, "true",
+              "Quote the reason in the decline email sent to a rejected prospect."})
+        .add({"delivery.max_attempts", kernel::OptionType::integer, "8",
+              "Attempts per notification before it is dead-lettered."})
+        .add({"delivery.backoff_initial", kernel::OptionType::duration, "1s",
+              "Wait after the first failed attempt; doubles per attempt, with jitter."})
+        .add({"delivery.backoff_max", kernel::OptionType::duration, "5m", "Longest wait between two attempts."})
+        .add({"delivery.poll_interval", kernel::OptionType::duration, "250ms",
+              "How often due notifications are looked for."})
+        .add({"auth.tokens", kernel::OptionType::map, "",
+              "Bearer tokens: token=role:user_id:email (role operator: list and re-drive; hq: list).", true});
+    return schema;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
+        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
+            std::cout << "usage: gatehouse-notifier [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+                      << schema().describe_markdown("GATEHOUSE_");
+            return 0;
+        }
+        const kernel::Config config =
+            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
+        const kernel::TokenOpener tokens(config.string("notifier.public_key"), config.string("notifier.secret_key"),
+                                         "notifier.public_key", "notifier.secret_key");
+        const TemplateSet templates(config.string("templates.dir"), config.string("templates.default_locale"));
+
+        std::unique_ptr<EmailTransport> email;
+        const std::string transport = config.string("email.transport");
+        if (transport == "file") {
+            const std::string dir = config.string("email.file_dir");
+            email = make_file_transport(dir.empty() ? std::filesystem::path(config.string("data_dir")) / "outbox"
+                                                    : std::filesystem::path(dir));
+        } else if (transport == "smtp") {
+            email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
+                                         config.string("smtp.username"), config.string("smtp.password"),
+                                         config.duration("smtp.timeout")});
+        } else {
+            throw kernel::ConfigError("setting email.transport: expected file or smtp, got \"" + transport + "\"");
+        }
+
+        PlannerSettings planner;
+        planner.default_locale = config.string("templates.default_locale");
+        planner.locales = templates.locales();
+        for (const auto& [channel, url] : config.map("chat.webhooks")) {
+            planner.chat_channels.insert(channel);
+        }
+        planner.hq_email = config.string("notify.hq_email");
+        planner.tell_rejection_reason = config.boolean("notify.include_rejection_reason");
+
+        DispatchSettings dispatch;
+        dispatch.links_base_url = config.string("links.base_url");
+        while (!dispatch.links_base_url.empty() && dispatch.links_base_url.back() == '/') {
+            dispatch.links_base_url.pop_back();
+        }
+        dispatch.from = config.string("email.from");
+        dispatch.message_id_domain = config.string("email.message_id_domain");
+        dispatch.chat_webhooks = config.map("chat.webhooks");
+        const auto max_attempts = config.integer("delivery.max_attempts");
+        if (max_attempts < 1) {
+            throw kernel::ConfigError("setting delivery.max_attempts: must be at least 1");
+        }
+        dispatch.max_attempts = static_cast<unsigned>(max_attempts);
+        dispatch.backoff_initial = config.duration("delivery.backoff_initial");
+        dispatch.backoff_max = config.duration("delivery.backoff_max");
+        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+
+        kernel::ServiceRuntime runtime("notifier", config);
+        auto& metrics = runtime.metrics();
+        NotificationRuntime notifications(
+            runtime.store(), {"notifier", 16, &metrics.histogram("gatehouse_command_seconds", "Command latency (s)")});
+        DispatchMetrics dispatch_metrics{
+            &metrics.counter("gatehouse_notifications_sent_total", "Notifications delivered"),
+            &metrics.counter("gatehouse_notifications_failed_total", "Failed delivery attempts"),
+            &metrics.counter("gatehouse_notifications_retried_total", "Failed attempts that will be retried"),
+            &metrics.counter("gatehouse_notifications_dead_lettered_total", "Notifications given up on"),
+            &metrics.gauge("gatehouse_notifications_queue_depth", "Notifications waiting to be sent"),
+            &metrics.histogram("gatehouse_notification_send_seconds", "Time to deliver one notification (s)")};
+        Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics);
+        NotifierApi api(notifications, authenticator);
+
+        runtime.add_projection(notifications);
+        runtime.relay_to("gatehouse.notifier.events.v1");
+        // One consumer per input topic: a slow or retrying topic never holds up the others.
+        const std::pair<const char*, InputTopic> inputs[] = {{"gatehouse.onboarding.events.v1", InputTopic::onboarding},
+                                                             {"gatehouse.customers.events.v1", InputTopic::customers},
+                                                             {"gatehouse.sales.events.v1", InputTopic::sales}};
+        for (const auto& [topic, kind] : inputs) {
+            runtime.consume({topic}, [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
+                return queue_notifications(kind, event, notifications, planner);
+            });
+        }
+        runtime.every(config.duration("delivery.poll_interval"), "dispatch",
+                      [&] { dispatcher.dispatch_due(Clock::now()); });
+        runtime.add_grpc_service(api);
+        return runtime.run();
+    } catch (const kernel::ConfigError& error) {
+        std::cerr << "gatehouse-notifier: configuration error: " << error.what() << "\n";
+        return 2;
+    } catch (const std::exception& error) {
+        std::cerr << "gatehouse-notifier: " << error.what() << "\n";
+        return 1;
+    }
+}

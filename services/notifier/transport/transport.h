@@ -1,0 +1,60 @@
+// How notifications leave the process: email (SMTP via libcurl, or .eml files in a directory)
+// and chat posts (an incoming-webhook JSON POST via libcurl). Transports only deliver; the
+// dispatcher decides about retries from the outcome.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace gatehouse::notifier {
+
+struct OutgoingEmail {
+    std::string message_id;  // "<id@domain>", stable per notification
+    std::string from;        // "Name <address>" or "address"
+    std::string to;          // an address
+    std::string subject;
+    std::string text;
+    std::string html;
+};
+
+struct SendOutcome {
+    enum class Kind { delivered, transient, permanent };
+    Kind kind = Kind::delivered;
+    std::string error;  // for failures: what the receiver or the connection said
+
+    static SendOutcome delivered() { return {Kind::delivered, {}}; }
+    static SendOutcome transient(std::string why) { return {Kind::transient, std::move(why)}; }
+    static SendOutcome permanent(std::string why) { return {Kind::permanent, std::move(why)}; }
+};
+
+class EmailTransport {
+  public:
+    virtual ~EmailTransport() = default;
+    virtual SendOutcome send(const OutgoingEmail& email) = 0;
+    [[nodiscard]] virtual std::string name() const = 0;
+};
+
+// The RFC 5322 message: headers (subject RFC 2047-encoded when not ASCII) and a
+// multipart/alternative body with quoted-printable text and HTML parts.
+std::string compose_mime(const OutgoingEmail& email, std::chrono::system_clock::time_point date);
+
+// One <message id>.eml per message in `directory` (written atomically: temporary file + rename).
+// The zero-install default: read the emails with any mail client or a text editor.
+std::unique_ptr<EmailTransport> make_file_transport(std::filesystem::path directory);
+
+struct SmtpSettings {
+    std::string url;  // smtp://host:port (plain or STARTTLS) or smtps://host:port (TLS)
+    std::string tls;  // "none", "starttls" (required) or "tls"
+    std::string username;
+    std::string password;
+    std::chrono::milliseconds timeout{30000};
+};
+// Throws kernel::ConfigError on a bad URL / TLS mode.
+std::unique_ptr<EmailTransport> make_smtp_transport(SmtpSettings settings);
+
+// POSTs `json` to `url`; 2xx is delivered, 4xx (but 408 / 429) permanent, the rest transient.
+SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout);
+
+}  // namespace gatehouse::notifier
