@@ -237,6 +237,7 @@ LeadState Lead::evolve(State state, const Event& event) {
             state.opportunity_id = qualified.opportunity_id();
             state.account_id = qualified.account_id();
             state.contact_id = qualified.contact_id();
+            state.qualification = qualified;
             state.decided_by = qualified.qualified_by();
             state.decided_at = kernel::to_time_point(qualified.qualified_at());
             break;

@@ -63,10 +63,11 @@ struct LeadState final {
     std::string owner_user_id;
     std::string owner_email;
     Clock::time_point created_at{};
-    // After qualification.
+    // After qualification: the ids, value and close date the opportunity is created with.
     std::string opportunity_id;
     std::string account_id;
     std::string contact_id;
+    v1::LeadQualified qualification;
     // Who closed it (qualified / disqualified), when and why.
     std::string decided_by;
     std::string decision_reason;

@@ -1,0 +1,836 @@
+#include "api/sales_api.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "gatehouse/kernel/grpc_status.h"
+#include "gatehouse/kernel/ids.h"
+#include "gatehouse/kernel/time.h"
+#include "reactions/qualification.h"
+
+namespace gatehouse::sales {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
+
+std::string to_lower(std::string_view text) {
+    std::string lower(text);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return lower;
+}
+
+// Ids are ours (LEAD-PR-000001, ...) or UUIDs: letters, digits, - _ /, at most 64.
+Problem check_id(std::string_view field, std::string_view id) {
+    if (id.empty()) {
+        return std::string(field) + ": is required";
+    }
+    if (id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/';
+        })) {
+        return std::string(field) + ": must be at most 64 letters, digits, - _ /";
+    }
+    return std::nullopt;
+}
+
+Problem check_idempotency_key(std::string_view key) {
+    if (key.size() > 128 || !std::all_of(key.begin(), key.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        })) {
+        return "idempotency_key: at most 128 letters, digits, - and _";
+    }
+    return std::nullopt;
+}
+
+Problem check_page(int page_size) {
+    if (page_size < 0 || page_size > 200) {
+        return "page_size: must be between 1 and 200 (0 = 50)";
+    }
+    return std::nullopt;
+}
+
+v1::LeadStatus to_api(LeadStatus status) {
+    switch (status) {
+        case LeadStatus::open:
+            return v1::LEAD_STATUS_OPEN;
+        case LeadStatus::qualified:
+            return v1::LEAD_STATUS_QUALIFIED;
+        case LeadStatus::disqualified:
+            return v1::LEAD_STATUS_DISQUALIFIED;
+        case LeadStatus::none:
+            break;
+    }
+    return v1::LEAD_STATUS_UNSPECIFIED;
+}
+
+v1::OpportunityStatus to_api(OpportunityStatus status) {
+    switch (status) {
+        case OpportunityStatus::open:
+            return v1::OPPORTUNITY_STATUS_OPEN;
+        case OpportunityStatus::won:
+            return v1::OPPORTUNITY_STATUS_WON;
+        case OpportunityStatus::lost:
+            return v1::OPPORTUNITY_STATUS_LOST;
+        case OpportunityStatus::none:
+            break;
+    }
+    return v1::OPPORTUNITY_STATUS_UNSPECIFIED;
+}
+
+v1::LeadSummary summary_of(const LeadState& state) {
+    v1::LeadSummary summary;
+    const auto& lead = state.lead;
+    summary.set_lead_id(lead.lead_id());
+    summary.set_status(to_api(state.status));
+    summary.set_topic(lead.topic());
+    summary.set_company_name(lead.company_name());
+    summary.set_contact_name(lead.contact().first_name() + " " + lead.contact().last_name());
+    summary.set_contact_email(lead.contact().email());
+    summary.set_origin(lead.origin());
+    summary.set_owner_user_id(state.owner_user_id);
+    summary.set_prospect_request_number(lead.prospect_request_number());
+    *summary.mutable_created_at() = lead.created_at();
+    summary.set_opportunity_id(state.opportunity_id);
+    return summary;
+}
+
+v1::OpportunitySummary summary_of(const OpportunityState& state) {
+    v1::OpportunitySummary summary;
+    const auto& opportunity = state.opportunity;
+    summary.set_opportunity_id(opportunity.opportunity_id());
+    summary.set_status(to_api(state.status));
+    summary.set_topic(opportunity.topic());
+    summary.set_company_name(opportunity.company_name());
+    summary.set_lead_id(opportunity.lead_id());
+    summary.set_prospect_request_number(opportunity.prospect_request_number());
+    summary.set_account_id(opportunity.account_id());
+    summary.set_contact_id(opportunity.contact_id());
+    *summary.mutable_estimated_value() = opportunity.estimated_value();
+    summary.set_estimated_close_date(opportunity.estimated_close_date());
+    summary.set_owner_user_id(opportunity.owner_user_id());
+    *summary.mutable_created_at() = opportunity.created_at();
+    return summary;
+}
+
+std::string money_text(const common::v1::Money& money) {
+    const auto units = money.minor_units();
+    std::string cents = std::to_string(units % 100);
+    return money.currency_code() + " " + std::to_string(units / 100) + "." + (cents.size() < 2 ? "0" : "") + cents;
+}
+
+std::string describe(const v1::AppointmentScheduled& appointment) {
+    std::string text = "appointment \"" + appointment.subject() + "\" " + TimeUtil::ToString(appointment.starts_at()) +
+                       " - " + TimeUtil::ToString(appointment.ends_at());
+    if (appointment.attendees_size() > 0) {
+        text += " with";
+        for (const auto& attendee : appointment.attendees()) {
+            text += " " + attendee;
+        }
+    }
+    if (!appointment.online_meeting_url().empty()) {
+        text += " (online: " + appointment.online_meeting_url() + ")";
+    }
+    return text;
+}
+
+std::string describe(const v1::LeadEvent& event) {
+    switch (event.event_case()) {
+        case v1::LeadEvent::kLeadCreated:
+            return "created by replication from the storefront (" + event.lead_created().origin() + ", request " +
+                   event.lead_created().prospect_request_number() + ")";
+        case v1::LeadEvent::kLeadAssigned:
+            return "assigned to " + event.lead_assigned().owner_user_id();
+        case v1::LeadEvent::kLeadQualified:
+            return "qualified: opportunity " + event.lead_qualified().opportunity_id() + ", account " +
+                   event.lead_qualified().account_id() + ", contact " + event.lead_qualified().contact_id();
+        case v1::LeadEvent::kLeadDisqualified:
+            return "disqualified: " + event.lead_disqualified().reason();
+        case v1::LeadEvent::kAppointmentScheduled:
+            return describe(event.appointment_scheduled());
+        case v1::LeadEvent::kNoteAdded:
+            return "note: " + event.note_added().text();
+        case v1::LeadEvent::EVENT_NOT_SET:
+            break;
+    }
+    return "";
+}
+
+std::string describe(const v1::OpportunityEvent& event) {
+    switch (event.event_case()) {
+        case v1::OpportunityEvent::kOpportunityCreated:
+            return "created from lead " + event.opportunity_created().lead_id() + ", estimated " +
+                   money_text(event.opportunity_created().estimated_value()) + ", closing " +
+                   event.opportunity_created().estimated_close_date();
+        case v1::OpportunityEvent::kOpportunityWon:
+            return "closed as won";
+        case v1::OpportunityEvent::kOpportunityLost:
+            return "closed as lost: " + event.opportunity_lost().reason();
+        case v1::OpportunityEvent::kAppointmentScheduled:
+            return describe(event.appointment_scheduled());
+        case v1::OpportunityEvent::kNoteAdded:
+            return "note: " + event.note_added().text();
+        case v1::OpportunityEvent::EVENT_NOT_SET:
+            break;
+    }
+    return "";
+}
+
+template <class Event, class Entry>
+void add_timeline(kernel::EventStore& store, std::string_view aggregate_type, const std::string& id,
+                  google::protobuf::RepeatedPtrField<Entry>& timeline) {
+    for (const auto& recorded : store.read_stream(kernel::StreamId{std::string(aggregate_type), id})) {
+        Event event;
+        if (!kernel::decode_oneof_event(recorded.envelope.event_type(), recorded.envelope.payload(), event)) {
+            continue;
+        }
+        Entry& entry = *timeline.Add();
+        *entry.mutable_at() = recorded.envelope.occurred_at();
+        entry.set_event_type(recorded.envelope.event_type());
+        entry.set_actor(recorded.envelope.actor());
+        entry.set_detail(describe(event));
+    }
+}
+
+// Page tokens: "<created_at nanos>:<id>" of the last entry of the previous page (newest first).
+struct PageCursor {
+    std::int64_t nanos = INT64_MAX;
+    std::string id;
+    bool after(std::int64_t entry_nanos, const std::string& entry_id) const {
+        return entry_nanos < nanos || (entry_nanos == nanos && entry_id < id);
+    }
+};
+
+std::optional<PageCursor> parse_cursor(const std::string& token) {
+    PageCursor cursor;
+    if (token.empty()) {
+        return cursor;
+    }
+    const auto colon = token.find(':');
+    if (colon == std::string::npos || colon == 0 || colon > 20) {
+        return std::nullopt;
+    }
+    try {
+        cursor.nanos = std::stoll(token.substr(0, colon));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    cursor.id = token.substr(colon + 1);
+    return cursor;
+}
+
+// Sorts newest first and fills one page; sets the next page token when more follow.
+template <class Summary, class Response, class Add, class IdOf>
+void fill_page(std::vector<std::pair<std::int64_t, Summary>>& matches, const PageCursor& cursor, int page_size,
+               Response& response, Add add, IdOf id_of) {
+    std::sort(matches.begin(), matches.end(), [&](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : id_of(a.second) > id_of(b.second);
+    });
+    response.set_total(static_cast<int>(matches.size()));
+    int taken = 0;
+    const Summary* last = nullptr;
+    std::int64_t last_nanos = 0;
+    for (const auto& [nanos, summary] : matches) {
+        if (!cursor.after(nanos, id_of(summary))) {
+            continue;
+        }
+        if (taken == page_size) {
+            response.set_next_page_token(std::to_string(last_nanos) + ":" + id_of(*last));
+            break;
+        }
+        add(summary);
+        last = &summary;
+        last_nanos = nanos;
+        ++taken;
+    }
+}
+
+v1::Account to_api(const v1::AccountCreated& record) {
+    v1::Account account;
+    account.set_account_id(record.account_id());
+    account.set_prospect_request_number(record.prospect_request_number());
+    account.set_name(record.name());
+    *account.mutable_address() = record.address();
+    account.set_phone(record.phone());
+    account.set_website(record.website());
+    account.set_tax_id(record.tax_id());
+    account.set_primary_contact_id(record.primary_contact_id());
+    account.set_opportunity_id(record.opportunity_id());
+    return account;
+}
+
+v1::Contact to_api(const v1::ContactCreated& record) {
+    v1::Contact contact;
+    contact.set_contact_id(record.contact_id());
+    contact.set_account_id(record.account_id());
+    contact.set_prospect_request_number(record.prospect_request_number());
+    contact.set_first_name(record.first_name());
+    contact.set_last_name(record.last_name());
+    contact.set_email(record.email());
+    contact.set_phone(record.phone());
+    contact.set_job_title(record.job_title());
+    return contact;
+}
+
+Problem check_account_fields(const v1::Account& account, const google::protobuf::RepeatedPtrField<std::string>& names) {
+    for (const std::string& name : names) {
+        Problem found;
+        if (name == "name") {
+            found = check_text("account.name", account.name(), 2, 120);
+        } else if (name == "phone") {
+            found = check_text("account.phone", account.phone(), 0, 40);
+        } else if (name == "website") {
+            found = check_text("account.website", account.website(), 0, 200);
+        } else if (name == "tax_id") {
+            found = check_text("account.tax_id", account.tax_id(), 0, 30);
+        } else if (name == "address") {
+            const auto& address = account.address();
+            for (const auto& [field, value] : {std::pair{"account.address.street", address.street()},
+                                               std::pair{"account.address.city", address.city()},
+                                               std::pair{"account.address.postal_code", address.postal_code()},
+                                               std::pair{"account.address.region", address.region()}}) {
+                if (!found) {
+                    found = check_text(field, value, 0, 200);
+                }
+            }
+            const auto& country = address.country_code();
+            if (!found && !country.empty() &&
+                (country.size() != 2 || !std::isupper(static_cast<unsigned char>(country[0])) ||
+                 !std::isupper(static_cast<unsigned char>(country[1])))) {
+                found = "account.address.country_code: must be an ISO 3166-1 alpha-2 code such as DE";
+            }
+        } else {
+            found = "changed_fields: " + name + " is not an account field (name, address, phone, website, tax_id)";
+        }
+        if (found) {
+            return found;
+        }
+    }
+    return std::nullopt;
+}
+
+Problem check_contact_fields(const v1::Contact& contact, const google::protobuf::RepeatedPtrField<std::string>& names) {
+    for (const std::string& name : names) {
+        Problem found;
+        if (name == "first_name") {
+            found = check_text("contact.first_name", contact.first_name(), 1, 80);
+        } else if (name == "last_name") {
+            found = check_text("contact.last_name", contact.last_name(), 1, 80);
+        } else if (name == "email") {
+            found = check_email_address("contact.email", contact.email());
+        } else if (name == "phone") {
+            found = check_text("contact.phone", contact.phone(), 0, 40);
+        } else if (name == "job_title") {
+            found = check_text("contact.job_title", contact.job_title(), 0, 100);
+        } else {
+            found =
+                "changed_fields: " + name + " is not a contact field (first_name, last_name, email, phone, job_title)";
+        }
+        if (found) {
+            return found;
+        }
+    }
+    return std::nullopt;
+}
+
+// The one event an accepted timeline command wrote (or, for a retry, the first try wrote).
+template <class Event>
+Event accepted(const kernel::CommandResult<Event>& result) {
+    const auto& events = std::get<kernel::Accepted<Event>>(result).events;
+    return events.empty() ? Event() : events.front();
+}
+
+}  // namespace
+
+SalesApi::SalesApi(SalesAggregates aggregates, kernel::EventStore& store,
+                   const kernel::BearerAuthenticator& authenticator, SalesApiSettings settings)
+    : aggregates_(aggregates), store_(store), authenticator_(authenticator), settings_(std::move(settings)) {}
+
+grpc::Status SalesApi::authenticate(grpc::ServerContext* context, Actor& actor) const {
+    const auto& metadata = context->client_metadata();
+    const auto header = metadata.find("authorization");
+    if (header == metadata.end()) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "a sales credential is required (authorization: Bearer <token>)"};
+    }
+    const auto principal = authenticator_.authenticate(std::string_view(header->second.data(), header->second.size()));
+    if (!principal) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
+    }
+    if (principal->role != "sales" && principal->role != "sales-manager") {
+        return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the sales or sales-manager role"};
+    }
+    actor = Actor{principal->user_id, principal->email, principal->role == "sales-manager"};
+    return grpc::Status::OK;
+}
+
+std::string SalesApi::owner_of_account(const AccountState& account) {
+    const auto opportunity = aggregates_.opportunities.find(account.record.opportunity_id());
+    return opportunity ? opportunity->first.opportunity.owner_user_id() : std::string();
+}
+
+grpc::Status SalesApi::ListLeads(grpc::ServerContext* context, const v1::ListLeadsRequest* request,
+                                 v1::ListLeadsResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (request->view() != v1::LEAD_VIEW_ALL_COMMERCE_B2B && request->view() != v1::LEAD_VIEW_MY_OPEN) {
+        return invalid("view: must be LEAD_VIEW_ALL_COMMERCE_B2B or LEAD_VIEW_MY_OPEN");
+    }
+    if (auto problem = check_page(request->page_size())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_text("text", request->text(), 0, 200)) {
+        return invalid(*problem);
+    }
+    if (!request->owner_user_id().empty() && request->owner_user_id() != "-") {
+        if (auto problem = check_id("owner_user_id", request->owner_user_id())) {
+            return invalid(*problem);
+        }
+    }
+    const bool mine = request->view() == v1::LEAD_VIEW_MY_OPEN;
+    if (mine && (!request->owner_user_id().empty() ||
+                 (request->status() != v1::LEAD_STATUS_UNSPECIFIED && request->status() != v1::LEAD_STATUS_OPEN))) {
+        return invalid("view: LEAD_VIEW_MY_OPEN is the caller's open leads; owner_user_id and status do not apply");
+    }
+    const auto cursor = parse_cursor(request->page_token());
+    if (!cursor) {
+        return invalid("page_token: is not a token from a previous page");
+    }
+    const std::string text = to_lower(request->text());
+    std::vector<std::pair<std::int64_t, v1::LeadSummary>> matches;
+    aggregates_.leads.for_each([&](const std::string&, const LeadState& state, kernel::StreamVersion) {
+        if (mine) {
+            if (state.status != LeadStatus::open || state.owner_user_id != actor.user_id) {
+                return;
+            }
+        } else {
+            if (state.lead.origin() != kCommerceOrigin) {
+                return;
+            }
+            if (request->status() != v1::LEAD_STATUS_UNSPECIFIED && to_api(state.status) != request->status()) {
+                return;
+            }
+            const std::string wanted_owner = request->owner_user_id() == "-" ? "" : request->owner_user_id();
+            if (!request->owner_user_id().empty() && state.owner_user_id != wanted_owner) {
+                return;
+            }
+        }
+        if (!text.empty() && to_lower(state.lead.company_name()).find(text) == std::string::npos &&
+            to_lower(state.lead.contact().email()).find(text) == std::string::npos) {
+            return;
+        }
+        matches.emplace_back(TimeUtil::TimestampToNanoseconds(state.lead.created_at()), summary_of(state));
+    });
+    fill_page(
+        matches, *cursor, request->page_size() == 0 ? 50 : request->page_size(), *response,
+        [&](const v1::LeadSummary& summary) { *response->add_leads() = summary; },
+        [](const v1::LeadSummary& summary) -> const std::string& { return summary.lead_id(); });
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::GetLead(grpc::ServerContext* context, const v1::GetLeadRequest* request,
+                               v1::GetLeadResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("lead_id", request->lead_id())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.leads.find(request->lead_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "lead " + request->lead_id() + " does not exist"};
+    }
+    const LeadState& state = found->first;
+    *response->mutable_summary() = summary_of(state);
+    *response->mutable_lead() = state.lead;
+    response->set_owner_email(state.owner_email);
+    response->set_account_id(state.account_id);
+    response->set_contact_id(state.contact_id);
+    response->set_decided_by(state.decided_by);
+    response->set_decision_reason(state.decision_reason);
+    add_timeline<v1::LeadEvent>(store_, Lead::kAggregateType, request->lead_id(), *response->mutable_timeline());
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::AssignLead(grpc::ServerContext* context, const v1::AssignLeadRequest* request,
+                                  v1::AssignLeadResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("lead_id", request->lead_id())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_id("owner_user_id", request->owner_user_id())) {
+        return invalid(*problem);
+    }
+    std::string owner_email;
+    if (const auto user = settings_.sales_users.find(request->owner_user_id()); user != settings_.sales_users.end()) {
+        owner_email = user->second;
+    } else if (request->owner_user_id() == actor.user_id) {
+        owner_email = actor.email;
+    } else {
+        return invalid("owner_user_id: " + request->owner_user_id() + " is not a sales user (setting sales.users)");
+    }
+    auto result = aggregates_.leads.execute(
+        request->lead_id(), sales::AssignLead{actor, request->owner_user_id(), owner_email, Clock::now()},
+        {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_summary() = summary_of(aggregates_.leads.find(request->lead_id())->first);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::QualifyLead(grpc::ServerContext* context, const v1::QualifyLeadRequest* request,
+                                   v1::QualifyLeadResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("lead_id", request->lead_id())) {
+        return invalid(*problem);
+    }
+    const std::string correlation_id = kernel::new_uuid_v7();
+    auto result = aggregates_.leads.execute(
+        request->lead_id(),
+        sales::QualifyLead{actor, request->estimated_value(), request->estimated_close_date(), Clock::now()},
+        {.correlation_id = correlation_id, .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    const LeadState lead = aggregates_.leads.find(request->lead_id())->first;
+    if (auto failed = complete_qualification(aggregates_, lead, correlation_id)) {
+        // Not the caller's input: the lead is qualified and the rest is completed at the next start.
+        return {grpc::StatusCode::UNAVAILABLE,
+                "the lead is qualified; creating its records failed: " + failed->message};
+    }
+    response->set_opportunity_id(lead.opportunity_id);
+    response->set_account_id(lead.account_id);
+    response->set_contact_id(lead.contact_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::DisqualifyLead(grpc::ServerContext* context, const v1::DisqualifyLeadRequest* request,
+                                      v1::DisqualifyLeadResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("lead_id", request->lead_id())) {
+        return invalid(*problem);
+    }
+    auto result =
+        aggregates_.leads.execute(request->lead_id(), sales::DisqualifyLead{actor, request->reason(), Clock::now()},
+                                  {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(v1::LEAD_STATUS_DISQUALIFIED);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::ListOpportunities(grpc::ServerContext* context, const v1::ListOpportunitiesRequest* request,
+                                         v1::ListOpportunitiesResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_page(request->page_size())) {
+        return invalid(*problem);
+    }
+    const auto cursor = parse_cursor(request->page_token());
+    if (!cursor) {
+        return invalid("page_token: is not a token from a previous page");
+    }
+    std::vector<std::pair<std::int64_t, v1::OpportunitySummary>> matches;
+    aggregates_.opportunities.for_each([&](const std::string&, const OpportunityState& state, kernel::StreamVersion) {
+        if (request->mine() && state.opportunity.owner_user_id() != actor.user_id) {
+            return;
+        }
+        if (request->status() != v1::OPPORTUNITY_STATUS_UNSPECIFIED && to_api(state.status) != request->status()) {
+            return;
+        }
+        matches.emplace_back(TimeUtil::TimestampToNanoseconds(state.opportunity.created_at()), summary_of(state));
+    });
+    fill_page(
+        matches, *cursor, request->page_size() == 0 ? 50 : request->page_size(), *response,
+        [&](const v1::OpportunitySummary& summary) { *response->add_opportunities() = summary; },
+        [](const v1::OpportunitySummary& summary) -> const std::string& { return summary.opportunity_id(); });
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::GetOpportunity(grpc::ServerContext* context, const v1::GetOpportunityRequest* request,
+                                      v1::GetOpportunityResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("opportunity_id", request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.opportunities.find(request->opportunity_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "opportunity " + request->opportunity_id() + " does not exist"};
+    }
+    *response->mutable_summary() = summary_of(found->first);
+    response->set_closed_by(found->first.closed_by);
+    response->set_close_reason(found->first.close_reason);
+    add_timeline<v1::OpportunityEvent>(store_, Opportunity::kAggregateType, request->opportunity_id(),
+                                       *response->mutable_timeline());
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::WinOpportunity(grpc::ServerContext* context, const v1::WinOpportunityRequest* request,
+                                      v1::WinOpportunityResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("opportunity_id", request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    auto result =
+        aggregates_.opportunities.execute(request->opportunity_id(), sales::WinOpportunity{actor, Clock::now()},
+                                          {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(v1::OPPORTUNITY_STATUS_WON);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::LoseOpportunity(grpc::ServerContext* context, const v1::LoseOpportunityRequest* request,
+                                       v1::LoseOpportunityResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("opportunity_id", request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    auto result = aggregates_.opportunities.execute(request->opportunity_id(),
+                                                    sales::LoseOpportunity{actor, request->reason(), Clock::now()},
+                                                    {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    response->set_status(v1::OPPORTUNITY_STATUS_LOST);
+    return grpc::Status::OK;
+}
+
+namespace {
+
+// Exactly one of lead_id / opportunity_id names where a timeline entry goes.
+Problem check_regarding(const std::string& lead_id, const std::string& opportunity_id) {
+    if (lead_id.empty() == opportunity_id.empty()) {
+        return "lead_id: name exactly one of lead_id and opportunity_id";
+    }
+    return lead_id.empty() ? check_id("opportunity_id", opportunity_id) : check_id("lead_id", lead_id);
+}
+
+}  // namespace
+
+grpc::Status SalesApi::ScheduleAppointment(grpc::ServerContext* context, const v1::ScheduleAppointmentRequest* request,
+                                           v1::ScheduleAppointmentResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_regarding(request->lead_id(), request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_idempotency_key(request->idempotency_key())) {
+        return invalid(*problem);
+    }
+    sales::ScheduleAppointment command{actor, {}};
+    auto& appointment = command.appointment;
+    appointment.set_appointment_id(kernel::new_uuid_v7());
+    appointment.set_subject(request->subject());
+    *appointment.mutable_starts_at() = request->starts_at();
+    *appointment.mutable_ends_at() = request->ends_at();
+    *appointment.mutable_attendees() = request->attendees();
+    appointment.set_online_meeting_url(request->online_meeting_url());
+    const kernel::CommandContext command_context{
+        .idempotency_key = request->idempotency_key().empty() ? "" : "appointment:" + request->idempotency_key(),
+        .correlation_id = kernel::new_uuid_v7(),
+        .actor = actor.user_id};
+    if (!request->lead_id().empty()) {
+        auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_appointment_id(accepted(result).appointment_scheduled().appointment_id());
+    } else {
+        auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_appointment_id(accepted(result).appointment_scheduled().appointment_id());
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::AddNote(grpc::ServerContext* context, const v1::AddNoteRequest* request,
+                               v1::AddNoteResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_regarding(request->lead_id(), request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_idempotency_key(request->idempotency_key())) {
+        return invalid(*problem);
+    }
+    sales::AddNote command{actor, {}};
+    command.note.set_note_id(kernel::new_uuid_v7());
+    command.note.set_text(request->text());
+    *command.note.mutable_added_at() = kernel::to_timestamp(Clock::now());
+    const kernel::CommandContext command_context{
+        .idempotency_key = request->idempotency_key().empty() ? "" : "note:" + request->idempotency_key(),
+        .correlation_id = kernel::new_uuid_v7(),
+        .actor = actor.user_id};
+    if (!request->lead_id().empty()) {
+        auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_note_id(accepted(result).note_added().note_id());
+    } else {
+        auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_note_id(accepted(result).note_added().note_id());
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
+                                  v1::GetAccountResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("account_id", request->account_id())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.accounts.find(request->account_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "account " + request->account_id() + " does not exist"};
+    }
+    *response->mutable_account() = to_api(found->first.record);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::UpdateAccount(grpc::ServerContext* context, const v1::UpdateAccountRequest* request,
+                                     v1::UpdateAccountResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("account_id", request->account_id())) {
+        return invalid(*problem);
+    }
+    if (request->changed_fields().empty()) {
+        return invalid("changed_fields: name at least one field (name, address, phone, website, tax_id)");
+    }
+    if (auto problem = check_account_fields(request->account(), request->changed_fields())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.accounts.find(request->account_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "account " + request->account_id() + " does not exist"};
+    }
+    if (auto denied = check_owner(actor, owner_of_account(found->first), "account " + request->account_id())) {
+        return kernel::to_grpc_status(*denied);
+    }
+    ChangeAccount change{{}, Side::sales};
+    const auto& values = request->account();
+    change.change.set_name(values.name());
+    *change.change.mutable_address() = values.address();
+    change.change.set_phone(values.phone());
+    change.change.set_website(values.website());
+    change.change.set_tax_id(values.tax_id());
+    *change.change.mutable_changed_fields() = request->changed_fields();
+    *change.change.mutable_changed_at() = kernel::to_timestamp(Clock::now());
+    auto result = aggregates_.accounts.execute(request->account_id(), change,
+                                               {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    for (const auto& event : std::get<kernel::Accepted<v1::AccountEvent>>(result).events) {
+        *response->mutable_changed_fields() = event.account_updated().changed_fields();
+    }
+    *response->mutable_account() = to_api(aggregates_.accounts.find(request->account_id())->first.record);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::GetContact(grpc::ServerContext* context, const v1::GetContactRequest* request,
+                                  v1::GetContactResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("contact_id", request->contact_id())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.contacts.find(request->contact_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "contact " + request->contact_id() + " does not exist"};
+    }
+    *response->mutable_contact() = to_api(found->first.record);
+    return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::UpdateContact(grpc::ServerContext* context, const v1::UpdateContactRequest* request,
+                                     v1::UpdateContactResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("contact_id", request->contact_id())) {
+        return invalid(*problem);
+    }
+    if (request->changed_fields().empty()) {
+        return invalid("changed_fields: name at least one field (first_name, last_name, email, phone, job_title)");
+    }
+    if (auto problem = check_contact_fields(request->contact(), request->changed_fields())) {
+        return invalid(*problem);
+    }
+    const auto found = aggregates_.contacts.find(request->contact_id());
+    if (!found) {
+        return {grpc::StatusCode::NOT_FOUND, "contact " + request->contact_id() + " does not exist"};
+    }
+    const auto account = aggregates_.accounts.find(found->first.record.account_id());
+    const std::string owner = account ? owner_of_account(account->first) : std::string();
+    if (auto denied = check_owner(actor, owner, "contact " + request->contact_id())) {
+        return kernel::to_grpc_status(*denied);
+    }
+    ChangeContact change{{}, Side::sales};
+    const auto& values = request->contact();
+    change.change.set_first_name(values.first_name());
+    change.change.set_last_name(values.last_name());
+    change.change.set_email(values.email());
+    change.change.set_phone(values.phone());
+    change.change.set_job_title(values.job_title());
+    *change.change.mutable_changed_fields() = request->changed_fields();
+    *change.change.mutable_changed_at() = kernel::to_timestamp(Clock::now());
+    auto result = aggregates_.contacts.execute(request->contact_id(), change,
+                                               {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    for (const auto& event : std::get<kernel::Accepted<v1::ContactEvent>>(result).events) {
+        *response->mutable_changed_fields() = event.contact_updated().changed_fields();
+    }
+    *response->mutable_contact() = to_api(aggregates_.contacts.find(request->contact_id())->first.record);
+    return grpc::Status::OK;
+}
+
+}  // namespace gatehouse::sales

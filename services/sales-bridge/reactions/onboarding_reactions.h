@@ -1,0 +1,33 @@
+// How the sales bridge reacts to onboarding: a verified request in approval mode "crm" becomes a
+// lead (origin "Commerce B2B"), exactly once: the lead id is derived from the request number and
+// creating an existing lead does nothing, and the lead's commit carries the inbox record.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gatehouse/kernel/inbox_consumer.h"
+#include "gatehouse/onboarding/v1/events.pb.h"
+#include "reactions/sales_aggregates.h"
+
+namespace gatehouse::sales {
+
+struct SalesUser final {
+    std::string user_id;
+    std::string email;
+};
+
+// Who new leads go to: nobody (unassigned, the default) or round-robin over `users`.
+struct LeadAssignment final {
+    bool round_robin = false;
+    std::vector<SalesUser> users;
+};
+
+// The lead a verified request becomes; `owner` may be empty (unassigned). Pure.
+v1::LeadCreated lead_from(const onboarding::v1::EmailVerified& verified, const SalesUser& owner);
+
+kernel::HandlerVerdict react_to_onboarding_event(const kernel::InboundEvent& event, LeadRuntime& leads,
+                                                 const LeadAssignment& assignment);
+
+}  // namespace gatehouse::sales
