@@ -139,6 +139,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add(
             {"kafka.properties", OptionType::map, "",
              "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512 (TLS / SASL)."})
+        .add({"kafka.consumer_group_prefix", OptionType::string, "",
+              "Prefix of the input consumer groups' names. Change it to re-read every input topic from the "
+              "beginning: harmless, events already processed are skipped."})
         .add({"kafka.topic_prefix", OptionType::string, "",
               "Prefix of every topic name the service uses (own, input and dead-letter topics), for shared clusters."})
         .add(

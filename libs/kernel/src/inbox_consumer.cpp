@@ -265,7 +265,7 @@ void InboxConsumer::start() {
         return;
     }
     std::map<std::string, std::string> overrides = impl_->options.consumer_properties;
-    overrides["group.id"] = impl_->options.consumer_name;
+    overrides["group.id"] = impl_->options.group_id.empty() ? impl_->options.consumer_name : impl_->options.group_id;
     overrides["enable.auto.commit"] = "true";         // commits only what we stored...
     overrides["enable.auto.offset.store"] = "false";  // ...which is after processing
     overrides.try_emplace("auto.offset.reset", "earliest");

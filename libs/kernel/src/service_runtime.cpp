@@ -57,7 +57,6 @@ struct ServiceRuntime::Parts {
     std::vector<Projection*> projections;
     std::string relay_topic;
     struct Input {
-        std::vector<std::string> unprefixed_topics;
         std::vector<std::string> topics;
         InboxHandler handler;
     };
@@ -113,7 +112,7 @@ std::string ServiceRuntime::topic(const std::string& name) const { return config
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
 void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }
 void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
-    Parts::Input input{topics, {}, std::move(handler)};
+    Parts::Input input{{}, std::move(handler)};
     for (const std::string& name : topics) {
         input.topics.push_back(topic(name));
     }
@@ -209,13 +208,16 @@ int ServiceRuntime::run() {
     }
     for (const Parts::Input& input : parts.inputs) {
         // One consumer (and consumer group) per consume() call, so that a handler retrying one
-        // input never holds up another. The group is named after the service and its topics
-        // (without the deployment's prefix), e.g. "notifier.gatehouse.sales.events.v1".
+        // input never holds up another. The group is named after the service and its topics (with
+        // the deployment's prefixes), e.g. "notifier.gatehouse.sales.events.v1"; the inbox records
+        // are namespaced by the service alone, so a new group (kafka.consumer_group_prefix)
+        // re-reads the topics without re-applying anything.
         InboxOptions options;
         options.kafka = kafka_settings();
         options.consumer_name = name_;
-        for (std::size_t i = 0; i < input.unprefixed_topics.size(); ++i) {
-            options.consumer_name += (i == 0 ? "." : "+") + input.unprefixed_topics[i];
+        options.group_id = config_.string("kafka.consumer_group_prefix") + name_;
+        for (std::size_t i = 0; i < input.topics.size(); ++i) {
+            options.group_id += (i == 0 ? "." : "+") + input.topics[i];
         }
         options.topics = input.topics;
         options.dead_letter_topic = topic("gatehouse." + name_ + ".dead-letters.v1");

@@ -51,6 +51,9 @@ struct InboxOptions final {
     KafkaSettings kafka;
     // The consumer group id, and the namespace of this consumer's inbox records.
     std::string consumer_name;
+    // The Kafka consumer group; empty: consumer_name. Changing it re-consumes the topics from the
+    // start (auto.offset.reset=earliest), which the inbox records make harmless.
+    std::string group_id;
     std::vector<std::string> topics;
     std::string dead_letter_topic;
     std::chrono::milliseconds retry_initial{100};

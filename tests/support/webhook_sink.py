@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+"""A local HTTP receiver for incoming-webhook posts (tests): stores every POST body.
+
+  webhook_sink.py --dir DIR
+
+Prints "webhook-sink ready port=N". A POST to /<channel> is stored as DIR/<n>.json:
+{"path": "/<channel>", "body": <the JSON posted>} and answered 200; a POST to a path that starts
+with /gone is answered 410 (a permanent failure). Stops on SIGTERM / SIGINT.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    lock = threading.Lock()
+    counter = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if self.path.startswith("/gone"):
+                self.send_response(410)
+                self.end_headers()
+                return
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                self.send_response(400)
+                self.end_headers()
+                return
+            with lock:
+                counter[0] += 1
+                name = os.path.join(args.dir, "%06d.json" % counter[0])
+            with open(name + ".tmp", "w", encoding="utf-8") as out:
+                json.dump({"path": self.path, "body": parsed}, out)
+            os.rename(name + ".tmp", name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"1")
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print("webhook-sink ready port=%d" % server.server_address[1], flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
