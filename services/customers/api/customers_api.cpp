@@ -1,0 +1,768 @@
+#include "api/customers_api.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "gatehouse/kernel/grpc_status.h"
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/proto_codec.h"
+#include "gatehouse/kernel/time.h"
+
+namespace gatehouse::customers {
+namespace {
+
+grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
+grpc::Status denied(const std::string& message) { return {grpc::StatusCode::PERMISSION_DENIED, message}; }
+grpc::Status no_such(const std::string& what) { return {grpc::StatusCode::NOT_FOUND, what}; }
+
+// "ipv4:127.0.0.1:5555" -> "ipv4:127.0.0.1": limits are per client address, not per connection.
+std::string client_address(const grpc::ServerContext& context) {
+    const std::string peer = context.peer();
+    const auto colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+bool valid_id(std::string_view id) {
+    return !id.empty() && id.size() <= 40 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+}
+
+std::optional<std::string> check_text(const std::string& field, const std::string& value, std::size_t min,
+                                      std::size_t max) {
+    if (value.size() < min) {
+        return field + ": is required";
+    }
+    if (value.size() > max) {
+        return field + ": must have at most " + std::to_string(max) + " characters";
+    }
+    if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\n' || c == '\r' || c == '\0'; })) {
+        return field + ": must be one line";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_email(const std::string& field, const std::string& email) {
+    const auto at = email.find('@');
+    if (email.empty() || email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size() ||
+        email.find('.', at) == std::string::npos ||
+        std::any_of(email.begin(), email.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+        return field + ": must be an email address (name@domain)";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_money(const std::string& field, const common::v1::Money& money) {
+    if (money.minor_units() < 0) {
+        return field + ": must not be negative";
+    }
+    if (money.minor_units() > 0 &&
+        (money.currency_code().size() != 3 || !std::all_of(money.currency_code().begin(), money.currency_code().end(),
+                                                           [](char c) { return c >= 'A' && c <= 'Z'; }))) {
+        return field + ": currency_code must be an ISO 4217 code such as EUR";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_details(v1::CustomerType type, const v1::CustomerDetails& details,
+                                         const std::vector<std::string>& fields) {
+    for (const std::string& field : fields) {
+        if (!field_applies(type, field)) {
+            return "fields: " + field + " is not a field of this customer type";
+        }
+        if (field == "email") {
+            if (auto problem = check_email("details.email", details.email()); problem && !details.email().empty()) {
+                return problem;
+            }
+        } else if (field != "address") {
+            const bool required = field == "name" || field == "first_name" || field == "last_name";
+            if (auto problem = check_text("details." + field, field_value(details, field), required ? 1 : 0, 200)) {
+                return problem;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+v1::PartnerUserStatus to_api_status(UserStatus status) {
+    switch (status) {
+        case UserStatus::pending:
+            return v1::PARTNER_USER_STATUS_PENDING;
+        case UserStatus::active:
+            return v1::PARTNER_USER_STATUS_ACTIVE;
+        case UserStatus::removed:
+            return v1::PARTNER_USER_STATUS_REMOVED;
+    }
+    return v1::PARTNER_USER_STATUS_UNSPECIFIED;
+}
+
+v1::Hierarchy hierarchy_of(const std::string& id, const HierarchyState& hierarchy, const std::string& organization) {
+    v1::Hierarchy out;
+    out.set_hierarchy_id(id);
+    out.set_name(hierarchy.name);
+    out.set_organization_customer_id(organization);
+    for (const auto& member : hierarchy.members) {
+        out.add_member_customer_ids(member);
+    }
+    return out;
+}
+
+}  // namespace
+
+v1::PartnerUser to_api(const PartnerUserState& user, const std::string& organization_id) {
+    v1::PartnerUser out;
+    out.set_user_id(user.user.user_id());
+    out.set_customer_id(user.user.customer_id());
+    out.set_organization_customer_id(organization_id);
+    out.set_email(user.user.email());
+    out.set_first_name(user.user.first_name());
+    out.set_last_name(user.user.last_name());
+    out.set_job_title(user.user.job_title());
+    *out.mutable_spending_limit() = user.user.spending_limit();
+    *out.mutable_permissions() = user.user.permissions();
+    out.set_administrator(user.user.administrator());
+    out.set_status(to_api_status(user.status));
+    out.set_password_set(!user.credential_id.empty());
+    if (!user.invitation_id.empty()) {
+        *out.mutable_invitation_expires_at() = kernel::to_timestamp(user.invitation_expires_at);
+    }
+    return out;
+}
+
+CustomersApi::CustomersApi(CustomersApp& app, kernel::EventStore& store,
+                           const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter)
+    : app_(app), store_(store), authenticator_(authenticator), anonymous_limiter_(anonymous_limiter) {}
+
+v1::Customer CustomersApi::to_api(const CustomerState& state) {
+    v1::Customer out;
+    const auto& created = state.created;
+    out.set_customer_id(created.customer_id());
+    out.set_type(created.type());
+    *out.mutable_details() = state.details;
+    out.set_source(created.source());
+    out.set_status(state.blocked ? v1::CUSTOMER_STATUS_BLOCKED : v1::CUSTOMER_STATUS_ACTIVE);
+    out.set_crm_account_id(created.crm_account_id());
+    out.set_crm_contact_id(created.crm_contact_id());
+    out.set_prospect_request_number(created.prospect_request_number());
+    if (created.type() == v1::CUSTOMER_TYPE_ORGANIZATION) {
+        *out.mutable_credit_limit() = state.credit_limit;
+        out.set_payment_terms(state.payment_terms);
+    } else {
+        *out.mutable_spending_limit() = state.spending_limit;
+        out.set_organization_customer_id(app_.organization_of(state));
+        // The B2B administrator flag follows the organisation's administrator.
+        if (const auto organization = app_.customer(out.organization_customer_id())) {
+            const PartnerUserState* admin = organization->user(organization->admin_user_id);
+            out.set_b2b_admin(admin != nullptr && admin->user.customer_id() == created.customer_id());
+        }
+    }
+    return out;
+}
+
+grpc::Status CustomersApi::throttle(grpc::ServerContext* context, const std::string& what) {
+    if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests from this address; try again in a minute"};
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::identify(grpc::ServerContext* context, Caller& caller) {
+    const auto& metadata = context->client_metadata();
+    const auto header = metadata.find("authorization");
+    if (header == metadata.end()) {
+        return {grpc::StatusCode::UNAUTHENTICATED, "a credential is required (authorization: Bearer <token>)"};
+    }
+    const std::string_view value(header->second.data(), header->second.size());
+    if (auto staff = authenticator_.authenticate(value)) {
+        caller.staff = *staff;
+        return grpc::Status::OK;
+    }
+    if (value.rfind("Bearer ", 0) == 0) {
+        if (auto session = app_.session(std::string(value.substr(7)))) {
+            caller.partner = *session;
+            return grpc::Status::OK;
+        }
+    }
+    return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid (or the session has ended)"};
+}
+
+grpc::Status CustomersApi::require_hq(grpc::ServerContext* context, Caller& caller) {
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    return caller.hq() ? grpc::Status::OK : denied("this call needs the hq role");
+}
+
+grpc::Status CustomersApi::user_manager(grpc::ServerContext* context, const std::string& requested_organization,
+                                        Caller& caller, std::string& organization_id) {
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    if (caller.hq()) {
+        if (!valid_id(requested_organization)) {
+            return invalid("organization_customer_id: is required");
+        }
+        organization_id = requested_organization;
+        const auto organization = app_.customer(organization_id);
+        if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
+            return no_such("organization_customer_id: no such organization");
+        }
+        return grpc::Status::OK;
+    }
+    if (!caller.partner_admin()) {
+        return denied("only HQ and the partner's administrator manage partner users");
+    }
+    if (!requested_organization.empty() && requested_organization != caller.partner->organization_id) {
+        return no_such("organization_customer_id: no such organization");  // no hint that it exists
+    }
+    organization_id = caller.partner->organization_id;
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::managed_user(grpc::ServerContext* context, const std::string& user_id, Caller& caller,
+                                        UserRef& user) {
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!caller.hq() && !caller.partner_admin()) {
+        return denied("only HQ and the partner's administrator manage partner users");
+    }
+    if (!valid_id(user_id)) {
+        return invalid("user_id: is required");
+    }
+    auto found = app_.find_user([&](const PartnerUserState& candidate) { return candidate.user.user_id() == user_id; });
+    if (!found || found->user.status == UserStatus::removed ||
+        (!caller.hq() && found->organization_id != caller.partner->organization_id)) {
+        return no_such("user_id: no such user");
+    }
+    user = *found;
+    return grpc::Status::OK;
+}
+
+// --- HQ: customer master ---
+
+grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1::CreateCustomerRequest* request,
+                                          v1::CreateCustomerResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    const auto type = request->type();
+    if (type != v1::CUSTOMER_TYPE_ORGANIZATION && type != v1::CUSTOMER_TYPE_PERSON) {
+        return invalid("type: must be CUSTOMER_TYPE_ORGANIZATION or CUSTOMER_TYPE_PERSON");
+    }
+    v1::CustomerDetails details = request->details();
+    details.set_email(to_lower(details.email()));
+    std::vector<std::string> fields;
+    for (const std::string& field : replicated_fields()) {
+        if (field_applies(type, field)) {
+            fields.push_back(field);
+        }
+    }
+    if (auto problem = check_details(type, details, fields)) {
+        return invalid(*problem);
+    }
+    if (type == v1::CUSTOMER_TYPE_PERSON) {
+        if (auto problem = check_email("details.email", details.email())) {
+            return invalid(*problem);
+        }
+        if (app_.person_email_taken(details.email())) {
+            return {grpc::StatusCode::ALREADY_EXISTS, "details.email: is the email of an active person customer"};
+        }
+        details.set_name(details.first_name() + " " + details.last_name());
+        if (!request->organization_customer_id().empty()) {
+            const auto organization = app_.customer(request->organization_customer_id());
+            if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
+                return no_such("organization_customer_id: no such organization");
+            }
+        }
+    } else if (!request->organization_customer_id().empty()) {
+        return invalid("organization_customer_id: only a Person belongs to an organization");
+    }
+    customers::CreateCustomer create;
+    auto& created = create.created;
+    created.set_customer_id(app_.next_customer_id());
+    created.set_type(type);
+    *created.mutable_details() = details;
+    created.set_source(v1::CUSTOMER_SOURCE_HQ);
+    created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    *created.mutable_changed_at() = kernel::to_timestamp(Clock::now());
+    created.set_organization_customer_id(request->organization_customer_id());
+    auto result = app_.execute(created.customer_id(), create, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_customer() = to_api(*app_.customer(created.customer_id()));
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1::UpdateCustomerRequest* request,
+                                          v1::UpdateCustomerResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    const auto found = valid_id(request->customer_id()) ? app_.customer(request->customer_id()) : std::nullopt;
+    if (!found) {
+        return no_such("customer_id: no such customer");
+    }
+    if (request->fields().empty()) {
+        return invalid("fields: name at least one field to change");
+    }
+    customers::UpdateCustomer update;
+    update.details = request->details();
+    update.details.set_email(to_lower(update.details.email()));
+    update.fields.assign(request->fields().begin(), request->fields().end());
+    if (auto problem = check_details(found->created.type(), update.details, update.fields)) {
+        return invalid(*problem);
+    }
+    update.changed_at = Clock::now();
+    update.side = Side::customers;
+    update.changed_by = caller.actor();
+    auto result = app_.execute(request->customer_id(), update, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::BlockCustomer(grpc::ServerContext* context, const v1::BlockCustomerRequest* request,
+                                         v1::BlockCustomerResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!valid_id(request->customer_id())) {
+        return invalid("customer_id: is required");
+    }
+    if (auto problem = check_text("reason", request->reason(), 0, 1000)) {
+        return invalid(*problem);
+    }
+    auto result =
+        app_.execute(request->customer_id(),
+                     customers::BlockCustomer{request->blocked(), request->reason(), caller.actor()}, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::SetLimits(grpc::ServerContext* context, const v1::SetLimitsRequest* request,
+                                     v1::SetLimitsResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!valid_id(request->customer_id())) {
+        return invalid("customer_id: is required");
+    }
+    customers::SetLimits limits;
+    if (request->has_credit_limit()) {
+        if (auto problem = check_money("credit_limit", request->credit_limit())) {
+            return invalid(*problem);
+        }
+        limits.credit_limit = request->credit_limit();
+    }
+    if (!request->payment_terms().empty()) {
+        if (auto problem = check_text("payment_terms", request->payment_terms(), 0, 200)) {
+            return invalid(*problem);
+        }
+        limits.payment_terms = request->payment_terms();
+    }
+    if (request->has_spending_limit()) {
+        if (auto problem = check_money("spending_limit", request->spending_limit())) {
+            return invalid(*problem);
+        }
+        limits.spending_limit = request->spending_limit();
+    }
+    limits.by = caller.actor();
+    auto result = app_.execute(request->customer_id(), limits, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::GetCustomerRequest* request,
+                                       v1::GetCustomerResponse* response) {
+    Caller caller;
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!caller.reader() && !caller.partner) {
+        return denied("this call needs the hq or operator role, or a partner session");
+    }
+    const auto found = valid_id(request->customer_id()) ? app_.customer(request->customer_id()) : std::nullopt;
+    if (!found) {
+        return no_such("customer_id: no such customer");
+    }
+    if (caller.partner) {
+        // A partner user sees their organisation and themselves; the administrator also its people.
+        const std::string& own = caller.partner->organization_id;
+        const bool organization = found->created.customer_id() == own;
+        const auto me = app_.customer(own);
+        const PartnerUserState* user = me ? me->user(caller.partner->user_id) : nullptr;
+        const bool self = user != nullptr && user->user.customer_id() == found->created.customer_id();
+        const bool member = caller.partner_admin() && found->created.type() == v1::CUSTOMER_TYPE_PERSON &&
+                            app_.organization_of(*found) == own;
+        if (!organization && !self && !member) {
+            return no_such("customer_id: no such customer");
+        }
+    }
+    *response->mutable_customer() = to_api(*found);
+    if (caller.partner && !caller.partner_admin()) {
+        // "View Financials" is a permission: without it, no credit limit or payment terms.
+        const auto me = app_.customer(caller.partner->organization_id);
+        const PartnerUserState* user = me ? me->user(caller.partner->user_id) : nullptr;
+        if (user == nullptr || !user->user.permissions().view_financials()) {
+            response->mutable_customer()->clear_credit_limit();
+            response->mutable_customer()->clear_payment_terms();
+        }
+    }
+    if (caller.reader()) {
+        for (const auto& recorded :
+             store_.read_stream(kernel::StreamId{std::string(Customer::kAggregateType), request->customer_id()})) {
+            v1::HistoryEntry& entry = *response->add_history();
+            *entry.mutable_at() = recorded.envelope.occurred_at();
+            entry.set_event_type(recorded.envelope.event_type());
+            entry.set_actor(recorded.envelope.actor());
+        }
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1::ListCustomersRequest* request,
+                                         v1::ListCustomersResponse* response) {
+    Caller caller;
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!caller.reader()) {
+        return denied("this call needs the hq or operator role");
+    }
+    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
+    if (page_size < 1 || page_size > 200) {
+        return invalid("page_size: must be between 1 and 200");
+    }
+    if (request->text().size() > 200) {
+        return invalid("text: must have at most 200 characters");
+    }
+    const std::string text = to_lower(request->text());
+    std::vector<CustomerState> states;
+    app_.for_each([&](const CustomerState& state, kernel::StreamVersion) {
+        if (request->type() != v1::CUSTOMER_TYPE_UNSPECIFIED && state.created.type() != request->type()) {
+            return;
+        }
+        const auto status = state.blocked ? v1::CUSTOMER_STATUS_BLOCKED : v1::CUSTOMER_STATUS_ACTIVE;
+        if (request->status() != v1::CUSTOMER_STATUS_UNSPECIFIED && status != request->status()) {
+            return;
+        }
+        if (!text.empty()) {
+            const std::string haystack =
+                to_lower(state.details.name() + "\n" + state.details.email() + "\n" + state.created.customer_id() +
+                         "\n" + state.created.crm_account_id() + "\n" + state.created.crm_contact_id());
+            if (haystack.find(text) == std::string::npos) {
+                return;
+            }
+        }
+        states.push_back(state);
+    });
+    // Customer ids are zero-padded numbers: their order is creation order. The page token is the
+    // last id of the previous page.
+    std::sort(states.begin(), states.end(),
+              [](const auto& a, const auto& b) { return a.created.customer_id() < b.created.customer_id(); });
+    response->set_total(static_cast<int>(states.size()));
+    for (const auto& state : states) {
+        if (!request->page_token().empty() && state.created.customer_id() <= request->page_token()) {
+            continue;
+        }
+        if (response->customers_size() == page_size) {
+            response->set_next_page_token(response->customers(page_size - 1).customer_id());
+            break;
+        }
+        *response->add_customers() = to_api(state);
+    }
+    return grpc::Status::OK;
+}
+
+// --- hierarchies ---
+
+grpc::Status CustomersApi::CreateHierarchy(grpc::ServerContext* context, const v1::CreateHierarchyRequest* request,
+                                           v1::CreateHierarchyResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!valid_id(request->organization_customer_id())) {
+        return invalid("organization_customer_id: is required");
+    }
+    if (auto problem = check_text("name", request->name(), 1, 200)) {
+        return invalid(*problem);
+    }
+    const std::string id = app_.next_hierarchy_id();
+    auto result = app_.execute(request->organization_customer_id(),
+                               customers::CreateHierarchy{id, request->name(), caller.actor()}, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    const auto organization = app_.customer(request->organization_customer_id());
+    *response->mutable_hierarchy() =
+        hierarchy_of(id, organization->hierarchies.at(id), request->organization_customer_id());
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::ChangeHierarchyMember(grpc::ServerContext* context,
+                                                 const v1::ChangeHierarchyMemberRequest* request,
+                                                 v1::ChangeHierarchyMemberResponse* response) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!valid_id(request->hierarchy_id()) || !valid_id(request->customer_id())) {
+        return invalid("hierarchy_id, customer_id: are required");
+    }
+    const std::string hierarchy_id = request->hierarchy_id();
+    const auto organization =
+        app_.find_customer([&](const CustomerState& state) { return state.hierarchies.count(hierarchy_id) > 0; });
+    if (!organization) {
+        return no_such("hierarchy_id: no such hierarchy");
+    }
+    if (request->add() && !app_.customer(request->customer_id())) {
+        return no_such("customer_id: no such customer");
+    }
+    const std::string& organization_id = organization->created.customer_id();
+    auto result = app_.execute(
+        organization_id, customers::ChangeMember{hierarchy_id, request->customer_id(), request->add()}, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_hierarchy() =
+        hierarchy_of(hierarchy_id, app_.customer(organization_id)->hierarchies.at(hierarchy_id), organization_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::ListHierarchies(grpc::ServerContext* context, const v1::ListHierarchiesRequest* request,
+                                           v1::ListHierarchiesResponse* response) {
+    Caller caller;
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    std::string organization_id = request->organization_customer_id();
+    if (caller.partner) {
+        if (!caller.partner_admin()) {
+            return denied("only HQ and the partner's administrator see hierarchies");
+        }
+        if (!organization_id.empty() && organization_id != caller.partner->organization_id) {
+            return no_such("organization_customer_id: no such organization");
+        }
+        organization_id = caller.partner->organization_id;
+    } else if (!caller.reader()) {
+        return denied("this call needs the hq or operator role");
+    }
+    app_.for_each([&](const CustomerState& state, kernel::StreamVersion) {
+        if (!organization_id.empty() && state.created.customer_id() != organization_id) {
+            return;
+        }
+        for (const auto& [id, hierarchy] : state.hierarchies) {
+            *response->add_hierarchies() = hierarchy_of(id, hierarchy, state.created.customer_id());
+        }
+    });
+    std::sort(response->mutable_hierarchies()->begin(), response->mutable_hierarchies()->end(),
+              [](const auto& a, const auto& b) { return a.hierarchy_id() < b.hierarchy_id(); });
+    return grpc::Status::OK;
+}
+
+// --- partner users ---
+
+grpc::Status CustomersApi::ListPartnerUsers(grpc::ServerContext* context, const v1::ListPartnerUsersRequest* request,
+                                            v1::ListPartnerUsersResponse* response) {
+    Caller caller;
+    std::string organization_id;
+    if (auto status = user_manager(context, request->organization_customer_id(), caller, organization_id);
+        !status.ok()) {
+        return status;
+    }
+    const auto organization = app_.customer(organization_id);
+    if (!organization) {
+        return no_such("organization_customer_id: no such organization");
+    }
+    for (const auto& [id, user] : organization->users) {
+        if (user.status != UserStatus::removed) {
+            *response->add_users() = customers::to_api(user, organization_id);
+        }
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::AddPartnerUser(grpc::ServerContext* context, const v1::AddPartnerUserRequest* request,
+                                          v1::AddPartnerUserResponse* response) {
+    Caller caller;
+    std::string organization_id;
+    if (auto status = user_manager(context, request->organization_customer_id(), caller, organization_id);
+        !status.ok()) {
+        return status;
+    }
+    NewPartnerUser user{to_lower(request->email()), request->first_name(),     request->last_name(),
+                        request->job_title(),       request->spending_limit(), request->permissions()};
+    for (const auto& problem :
+         {check_email("email", user.email), check_text("first_name", user.first_name, 1, 100),
+          check_text("last_name", user.last_name, 1, 100), check_text("job_title", user.job_title, 0, 100),
+          check_money("spending_limit", user.spending_limit)}) {
+        if (problem) {
+            return invalid(*problem);
+        }
+    }
+    auto result = app_.add_partner_user(organization_id, user, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    const auto organization = app_.customer(organization_id);
+    const PartnerUserState* added = organization->user_by_email(user.email);
+    if (added != nullptr) {
+        *response->mutable_user() = customers::to_api(*added, organization_id);
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::UpdatePartnerUser(grpc::ServerContext* context, const v1::UpdatePartnerUserRequest* request,
+                                             v1::UpdatePartnerUserResponse* response) {
+    Caller caller;
+    UserRef user;
+    if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {
+        return status;
+    }
+    for (const auto& problem :
+         {check_text("first_name", request->first_name(), 1, 100),
+          check_text("last_name", request->last_name(), 1, 100), check_text("job_title", request->job_title(), 0, 100),
+          check_money("spending_limit", request->spending_limit())}) {
+        if (problem) {
+            return invalid(*problem);
+        }
+    }
+    customers::UpdatePartnerUser update;
+    update.update.set_user_id(request->user_id());
+    update.update.set_first_name(request->first_name());
+    update.update.set_last_name(request->last_name());
+    update.update.set_job_title(request->job_title());
+    *update.update.mutable_spending_limit() = request->spending_limit();
+    *update.update.mutable_permissions() = request->permissions();
+    update.update.set_updated_by(caller.actor());
+    auto result = app_.execute(user.organization_id, update, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_user() =
+        customers::to_api(*app_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::RemovePartnerUser(grpc::ServerContext* context, const v1::RemovePartnerUserRequest* request,
+                                             v1::RemovePartnerUserResponse* /*response*/) {
+    Caller caller;
+    UserRef user;
+    if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {
+        return status;
+    }
+    auto result = app_.execute(user.organization_id, customers::RemovePartnerUser{request->user_id(), caller.actor()},
+                               caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::ChangeInvitation(grpc::ServerContext* context, const v1::InvitationRequest* request,
+                                            v1::InvitationResponse* response) {
+    Caller caller;
+    UserRef user;
+    if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {
+        return status;
+    }
+    auto result = request->revoke()
+                      ? app_.execute(user.organization_id,
+                                     customers::ChangeInvitation{request->user_id(), std::nullopt, caller.actor()},
+                                     caller.actor())
+                      : app_.resend_invitation(user.organization_id, request->user_id(), caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_user() =
+        customers::to_api(*app_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::ChangeAdministrator(grpc::ServerContext* context,
+                                               const v1::ChangeAdministratorRequest* request,
+                                               v1::ChangeAdministratorResponse* /*response*/) {
+    Caller caller;
+    if (auto status = require_hq(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!valid_id(request->organization_customer_id()) || !valid_id(request->new_admin_user_id())) {
+        return invalid("organization_customer_id, new_admin_user_id: are required");
+    }
+    auto result =
+        app_.execute(request->organization_customer_id(),
+                     customers::ChangeAdministrator{request->new_admin_user_id(), caller.actor()}, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    return grpc::Status::OK;
+}
+
+// --- anonymous: set password, sign in ---
+
+grpc::Status CustomersApi::SetPassword(grpc::ServerContext* context, const v1::SetPasswordRequest* request,
+                                       v1::SetPasswordResponse* /*response*/) {
+    if (auto limited = throttle(context, "set-password"); !limited.ok()) {
+        return limited;
+    }
+    if (request->token().empty() || request->token().size() > 128) {
+        return invalid("token: is required (the code from the invitation link)");
+    }
+    if (auto rejection = app_.set_password(request->token(), request->password())) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::SignIn(grpc::ServerContext* context, const v1::SignInRequest* request,
+                                  v1::SignInResponse* response) {
+    if (auto limited = throttle(context, "sign-in"); !limited.ok()) {
+        return limited;
+    }
+    if (request->email().empty() || request->email().size() > 254 || request->password().empty() ||
+        request->password().size() > 256) {
+        return invalid("email, password: are required");
+    }
+    const auto signed_in = app_.sign_in(request->email(), request->password());
+    if (!signed_in) {
+        // One answer for an unknown email, a wrong password, an inactive user or a throttled account.
+        return {grpc::StatusCode::UNAUTHENTICATED, "the email or password is not correct"};
+    }
+    response->set_session_token(signed_in->session_token);
+    *response->mutable_expires_at() = kernel::to_timestamp(signed_in->expires_at);
+    response->set_user_id(signed_in->user_id);
+    response->set_organization_customer_id(signed_in->organization_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::SignOut(grpc::ServerContext* context, const v1::SignOutRequest* /*request*/,
+                                   v1::SignOutResponse* /*response*/) {
+    Caller caller;
+    if (auto status = identify(context, caller); !status.ok()) {
+        return status;
+    }
+    if (!caller.partner) {
+        return invalid("only a partner session can be signed out");
+    }
+    app_.sign_out(*caller.partner);
+    return grpc::Status::OK;
+}
+
+}  // namespace gatehouse::customers

@@ -1,0 +1,668 @@
+#include "app/customers_app.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/ids.h"
+#include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/time.h"
+#include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
+
+namespace gatehouse::customers {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string hex(std::string_view bytes) {
+    std::string text(bytes.size() * 2 + 1, '\0');
+    sodium_bin2hex(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    text.pop_back();
+    return text;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+        const auto end = text.find('\n', start);
+        parts.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) {
+            return parts;
+        }
+        start = end + 1;
+    }
+}
+
+std::string invitation_key(const std::string& token_hash) { return "invitation/" + hex(token_hash); }
+std::string session_key(const std::string& token_hash) { return "session/" + hex(token_hash); }
+std::string credential_key(const std::string& user_id, const std::string& credential_id) {
+    return "credential/" + user_id + "/" + credential_id;
+}
+
+// Common passwords of 12 characters or more (a small bundled list; compared in lower case).
+constexpr std::array kCommonPasswords = {
+    "password1234",   "password12345", "password123456", "passwordpassword", "123456789012", "1234567890123",
+    "12345678901234", "111111111111",  "000000000000",   "qwertyuiop12",     "qwerty123456", "qwertyuiopasdf",
+    "1q2w3e4r5t6y",   "1qaz2wsx3edc",  "iloveyou1234",   "abc123456789",     "abcdefghijkl", "welcome12345",
+    "welcome123456",  "letmein12345",  "changeme1234",   "administrator",    "admin1234567", "password123!",
+    "p@ssword1234",   "p@ssw0rd1234",  "monkey123456",   "sunshine1234",     "football1234", "baseball1234",
+    "princess1234",   "dragon123456",  "trustno11234",   "starwars1234",     "superman1234", "asdfghjkl123",
+    "zaq12wsxcde3",   "passw0rd1234",  "summer202412",   "winter202412",     "gatehouse123", "gatehouse1234"};
+
+v1::CustomerDetails organization_details(const onboarding::v1::CompanyDetails& company) {
+    v1::CustomerDetails details;
+    details.set_name(company.name());
+    details.set_phone(company.phone());
+    details.set_website(company.website());
+    details.set_tax_id(company.tax_id());
+    *details.mutable_address() = company.address();
+    return details;
+}
+
+v1::CustomerDetails person_details(const common::v1::ContactPerson& contact) {
+    v1::CustomerDetails details;
+    details.set_first_name(contact.first_name());
+    details.set_last_name(contact.last_name());
+    details.set_name(contact.first_name() + " " + contact.last_name());
+    details.set_email(to_lower(contact.email()));
+    details.set_phone(contact.phone());
+    details.set_job_title(contact.job_title());
+    return details;
+}
+
+template <class Message>
+bool parse(const kernel::InboundEvent& event, Message& message) {
+    return message.ParseFromString(event.envelope.payload());
+}
+
+}  // namespace
+
+CustomersApp::CustomersApp(CustomerRuntime& customers, kernel::EventStore& store, NumberSequences numbers,
+                           CustomersSettings settings)
+    : customers_(customers),
+      store_(store),
+      numbers_(numbers),
+      settings_(std::move(settings)),
+      sealer_(settings_.notifier_public_key, "notifier.public_key"),
+      sign_in_per_account_(settings_.sign_in_per_account_rate, settings_.sign_in_per_account_burst) {}
+
+// --- lookups ---
+
+std::optional<CustomerState> CustomersApp::customer(const std::string& customer_id) {
+    if (auto found = customers_.find(customer_id)) {
+        return found->first;
+    }
+    return std::nullopt;
+}
+
+std::optional<CustomerState> CustomersApp::find_customer(const std::function<bool(const CustomerState&)>& match) {
+    std::optional<CustomerState> found;
+    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
+        if (state.exists && match(state) && (!found || id < found->created.customer_id())) {
+            found = state;
+        }
+    });
+    return found;
+}
+
+std::optional<UserRef> CustomersApp::find_user(const std::function<bool(const PartnerUserState&)>& match) {
+    std::optional<UserRef> found;
+    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
+        for (const auto& [user_id, user] : state.users) {
+            if (!found && match(user)) {
+                found = UserRef{id, user};
+            }
+        }
+    });
+    return found;
+}
+
+std::string CustomersApp::organization_of(const CustomerState& person) {
+    if (!person.created.organization_customer_id().empty() || person.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION ||
+        person.created.crm_account_id().empty()) {
+        return person.created.organization_customer_id();
+    }
+    const std::string account = person.created.crm_account_id();
+    const auto organization = find_customer([&](const CustomerState& state) {
+        return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION && state.created.crm_account_id() == account;
+    });
+    return organization ? organization->created.customer_id() : std::string();
+}
+
+bool CustomersApp::person_email_taken(const std::string& email) {
+    const std::string wanted = to_lower(email);
+    return find_customer([&](const CustomerState& state) {
+               return state.created.type() == v1::CUSTOMER_TYPE_PERSON && !state.blocked &&
+                      to_lower(state.details.email()) == wanted;
+           })
+        .has_value();
+}
+
+void CustomersApp::for_each(const std::function<void(const CustomerState&, kernel::StreamVersion)>& visit) const {
+    customers_.for_each([&](const std::string&, const CustomerState& state, kernel::StreamVersion version) {
+        if (state.exists) {
+            visit(state, version);
+        }
+    });
+}
+
+Result CustomersApp::execute(const std::string& customer_id, const Customer::Command& command,
+                             const std::string& actor) {
+    return customers_.execute(customer_id, command, {.correlation_id = kernel::new_uuid_v7(), .actor = actor});
+}
+
+// --- reactions ---
+
+kernel::HandlerVerdict CustomersApp::verdict(const Result& result, const kernel::InboundEvent& event) {
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        if (rejection->code == kernel::RejectionCode::conflict ||
+            rejection->code == kernel::RejectionCode::unavailable) {
+            throw kernel::TransientError(rejection->message);
+        }
+        // Nothing later can make it valid: recorded as processed and logged, not retried.
+        kernel::logger("customers")
+            ->warn("{} {} ignored: {}", event.envelope.event_type(), event.envelope.event_id(), rejection->message);
+        return kernel::HandlerVerdict::ignored();
+    }
+    return kernel::HandlerVerdict::applied();
+}
+
+kernel::HandlerVerdict CustomersApp::on_onboarding_event(const kernel::InboundEvent& event) {
+    if (event.envelope.event_type() != onboarding::v1::ProspectApproved::descriptor()->full_name()) {
+        return kernel::HandlerVerdict::ignored();
+    }
+    return onboard(event, event.envelope.payload());
+}
+
+kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, const std::string& payload) {
+    onboarding::v1::ProspectApproved approved;
+    if (!approved.ParseFromString(payload) || approved.prospect().request_number().empty()) {
+        return kernel::HandlerVerdict::poison("undecodable ProspectApproved or no request number");
+    }
+    const auto& prospect = approved.prospect();
+    const std::string& request = prospect.request_number();
+    if (find_customer([&](const CustomerState& state) { return state.onboarded_request == request; })) {
+        return kernel::HandlerVerdict::ignored();  // this request made a partner already
+    }
+    const auto now = Clock::now();
+    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
+                                         .causation_id = event.envelope.event_id(),
+                                         .actor = "onboarding",
+                                         .inbox_key = event.inbox_key};
+
+    // The customers replicated from the CRM for this request (CRM mode), if any.
+    auto crm_organization = find_customer([&](const CustomerState& state) {
+        return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
+               state.created.prospect_request_number() == request && !state.created.crm_account_id().empty();
+    });
+    auto crm_person = find_customer([&](const CustomerState& state) {
+        return state.created.type() == v1::CUSTOMER_TYPE_PERSON && state.created.prospect_request_number() == request &&
+               !state.created.crm_contact_id().empty();
+    });
+    const bool crm_decided = prospect.approval_mode() == onboarding::v1::APPROVAL_MODE_CRM &&
+                             approved.path() == onboarding::v1::DECISION_PATH_CRM;
+    if (crm_decided && (!crm_organization || !crm_person)) {
+        // The CRM account / contact come on the sales topic, in no order with this one: retry later.
+        throw kernel::TransientError("the CRM account and contact of " + request + " have not been replicated yet");
+    }
+
+    OnboardPartner command;
+    command.request_number = request;
+    std::string organization_id;
+    std::string person_id;
+    if (crm_organization && crm_person) {
+        organization_id = crm_organization->created.customer_id();
+        person_id = crm_person->created.customer_id();
+    } else {
+        // The admin's Person customer first, under a key of the request: a redelivery after a crash
+        // between the two commits finds it and reuses it (and the organization id it names).
+        const std::string person_key = "approval-person:" + request;
+        if (auto first = customers_.previous_answer(person_key)) {
+            person_id = first->aggregate_id;
+            organization_id = customer(person_id)->created.organization_customer_id();
+        } else {
+            organization_id = numbers_.customers.next();
+            person_id = numbers_.customers.next();
+            CreateCustomer create;
+            auto& person = create.created;
+            person.set_customer_id(person_id);
+            person.set_type(v1::CUSTOMER_TYPE_PERSON);
+            *person.mutable_details() = person_details(prospect.contact());
+            person.set_source(v1::CUSTOMER_SOURCE_SELF_SERVE);
+            person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+            *person.mutable_changed_at() = kernel::to_timestamp(now);
+            person.set_organization_customer_id(organization_id);
+            person.set_b2b_admin(true);
+            person.set_prospect_request_number(request);
+            auto created = customers_.execute(person_id, create,
+                                              {.idempotency_key = person_key,
+                                               .correlation_id = context.correlation_id,
+                                               .causation_id = context.causation_id,
+                                               .actor = context.actor});
+            if (std::holds_alternative<kernel::Rejection>(created)) {
+                return verdict(created, event);
+            }
+        }
+        v1::CustomerCreated organization;
+        organization.set_customer_id(organization_id);
+        organization.set_type(v1::CUSTOMER_TYPE_ORGANIZATION);
+        *organization.mutable_details() = organization_details(prospect.company());
+        organization.mutable_details()->set_email(to_lower(prospect.contact().email()));
+        organization.set_source(v1::CUSTOMER_SOURCE_SELF_SERVE);
+        organization.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+        *organization.mutable_changed_at() = kernel::to_timestamp(now);
+        organization.set_prospect_request_number(request);
+        command.organization = organization;
+    }
+    const auto person = customer(person_id);
+    if (!person) {
+        throw kernel::TransientError("customer " + person_id + " not readable yet");
+    }
+    command.hierarchy_id = numbers_.hierarchies.next();
+    auto& admin = command.admin;
+    admin.set_user_id(numbers_.users.next());
+    admin.set_customer_id(person_id);
+    admin.set_email(to_lower(person->details.email()));
+    admin.set_first_name(person->details.first_name());
+    admin.set_last_name(person->details.last_name());
+    admin.set_job_title(person->details.job_title());
+    admin.set_added_by("onboarding");
+    command.invitation = new_invitation(organization_id, admin.user_id(), now);
+    return verdict(customers_.execute(organization_id, command, context), event);
+}
+
+kernel::HandlerVerdict CustomersApp::on_sales_event(const kernel::InboundEvent& event) {
+    const std::string& type = event.envelope.event_type();
+    if (type != sales::v1::AccountCreated::descriptor()->full_name() &&
+        type != sales::v1::AccountUpdated::descriptor()->full_name() &&
+        type != sales::v1::ContactCreated::descriptor()->full_name() &&
+        type != sales::v1::ContactUpdated::descriptor()->full_name()) {
+        return kernel::HandlerVerdict::ignored();  // leads, opportunities, notes: not ours
+    }
+    return replicate(event);
+}
+
+// One CRM account / contact change, in the shape the customers side keeps it.
+namespace {
+struct CrmChange {
+    bool account = true;
+    bool created = false;
+    std::string crm_id;
+    std::string account_id;
+    std::string request_number;
+    v1::CustomerDetails details;
+    std::vector<std::string> fields;
+    google::protobuf::Timestamp changed_at;
+    common::v1::ChangeOrigin origin = common::v1::CHANGE_ORIGIN_UNSPECIFIED;
+};
+
+template <class Account>
+CrmChange account_change(const Account& account, bool created) {
+    CrmChange change;
+    change.account = true;
+    change.created = created;
+    change.crm_id = account.account_id();
+    change.account_id = account.account_id();
+    change.request_number = account.prospect_request_number();
+    change.details.set_name(account.name());
+    *change.details.mutable_address() = account.address();
+    change.details.set_phone(account.phone());
+    change.details.set_website(account.website());
+    change.details.set_tax_id(account.tax_id());
+    change.fields.assign(account.changed_fields().begin(), account.changed_fields().end());
+    change.changed_at = account.changed_at();
+    change.origin = account.origin();
+    return change;
+}
+
+template <class Contact>
+CrmChange contact_change(const Contact& contact, bool created) {
+    CrmChange change;
+    change.account = false;
+    change.created = created;
+    change.crm_id = contact.contact_id();
+    change.account_id = contact.account_id();
+    change.request_number = contact.prospect_request_number();
+    change.details.set_first_name(contact.first_name());
+    change.details.set_last_name(contact.last_name());
+    change.details.set_name(contact.first_name() + " " + contact.last_name());
+    change.details.set_email(to_lower(contact.email()));
+    change.details.set_phone(contact.phone());
+    change.details.set_job_title(contact.job_title());
+    change.fields.assign(contact.changed_fields().begin(), contact.changed_fields().end());
+    change.changed_at = contact.changed_at();
+    change.origin = contact.origin();
+    return change;
+}
+}  // namespace
+
+kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event) {
+    const std::string& type = event.envelope.event_type();
+    CrmChange change;
+    bool ok = false;
+    if (type == sales::v1::AccountCreated::descriptor()->full_name()) {
+        sales::v1::AccountCreated message;
+        ok = parse(event, message);
+        change = account_change(message, true);
+    } else if (type == sales::v1::AccountUpdated::descriptor()->full_name()) {
+        sales::v1::AccountUpdated message;
+        ok = parse(event, message);
+        change = account_change(message, false);
+    } else if (type == sales::v1::ContactCreated::descriptor()->full_name()) {
+        sales::v1::ContactCreated message;
+        ok = parse(event, message);
+        change = contact_change(message, true);
+    } else {
+        sales::v1::ContactUpdated message;
+        ok = parse(event, message);
+        change = contact_change(message, false);
+    }
+    if (!ok || change.crm_id.empty()) {
+        return kernel::HandlerVerdict::poison("undecodable " + type + " or no account / contact id");
+    }
+    if (change.origin != common::v1::CHANGE_ORIGIN_LOCAL) {
+        return kernel::HandlerVerdict::ignored();  // rule 1: no echo
+    }
+    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
+                                         .causation_id = event.envelope.event_id(),
+                                         .actor = "sales-bridge",
+                                         .inbox_key = event.inbox_key};
+    const auto linked = find_customer([&](const CustomerState& state) {
+        return change.account ? state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
+                                    state.created.crm_account_id() == change.crm_id
+                              : state.created.crm_contact_id() == change.crm_id;
+    });
+    if (linked) {
+        // An update, or a "created" delivered again / for a record we know: apply as an update.
+        UpdateCustomer update;
+        update.details = change.details;
+        update.fields = change.fields;
+        if (change.created && update.fields.empty()) {
+            for (const std::string& field : replicated_fields()) {
+                update.fields.push_back(field);
+            }
+        }
+        update.changed_at = kernel::to_time_point(change.changed_at);
+        update.side = Side::sales;
+        update.changed_by = "sales-bridge";
+        return verdict(customers_.execute(linked->created.customer_id(), update, context), event);
+    }
+    if (!change.created) {
+        // Account / contact events share their CRM record's partition, so "created" came first; an
+        // update of a record we never linked (e.g. one created before replication started) is skipped.
+        kernel::logger("customers")->warn("{} for unknown CRM record {} ignored", type, change.crm_id);
+        return kernel::HandlerVerdict::ignored();
+    }
+    // A new CRM record: one customer per CRM id (the key makes a redelivery find the first one).
+    const std::string key = std::string(change.account ? "crm-account:" : "crm-contact:") + change.crm_id;
+    if (customers_.previous_answer(key)) {
+        return kernel::HandlerVerdict::ignored();
+    }
+    CreateCustomer create;
+    auto& created = create.created;
+    created.set_customer_id(numbers_.customers.next());
+    created.set_type(change.account ? v1::CUSTOMER_TYPE_ORGANIZATION : v1::CUSTOMER_TYPE_PERSON);
+    for (const std::string& field : replicated_fields()) {
+        if (field_applies(created.type(), field)) {
+            copy_field(change.details, *created.mutable_details(), field);
+        }
+    }
+    if (!change.account) {
+        created.mutable_details()->set_name(change.details.name());
+    }
+    created.set_source(v1::CUSTOMER_SOURCE_CRM);
+    created.set_origin(common::v1::CHANGE_ORIGIN_REPLICATED);
+    *created.mutable_changed_at() = change.changed_at;
+    created.set_crm_account_id(change.account_id);
+    if (!change.account) {
+        created.set_crm_contact_id(change.crm_id);
+        const std::string account = change.account_id;
+        if (const auto organization = find_customer([&](const CustomerState& state) {
+                return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
+                       state.created.crm_account_id() == account;
+            })) {
+            created.set_organization_customer_id(organization->created.customer_id());
+        }
+    }
+    created.set_prospect_request_number(change.request_number);
+    kernel::CommandContext keyed = context;
+    keyed.idempotency_key = key;
+    return verdict(customers_.execute(created.customer_id(), create, keyed), event);
+}
+
+// --- partner users ---
+
+v1::InvitationIssued CustomersApp::new_invitation(const std::string& organization_id, const std::string& user_id,
+                                                  Clock::time_point now) {
+    const kernel::IssuedToken token = sealer_.issue();
+    v1::InvitationIssued invitation;
+    invitation.set_invitation_id(kernel::new_uuid_v7());
+    invitation.set_token_sealed_for_notifier(token.sealed_for_notifier);
+    *invitation.mutable_expires_at() = kernel::to_timestamp(now + settings_.invitation_ttl);
+    // The token's hash stays in this store: it names the link, durably, before the link exists.
+    kernel::Commit commit;
+    commit.metadata.emplace_back(invitation_key(token.hash),
+                                 organization_id + "\n" + user_id + "\n" + invitation.invitation_id());
+    (void)store_.commit(std::move(commit));
+    return invitation;
+}
+
+Result CustomersApp::add_partner_user(const std::string& organization_id, const NewPartnerUser& user,
+                                      const std::string& by) {
+    if (person_email_taken(user.email)) {
+        return kernel::Rejection{kernel::RejectionCode::already_exists,
+                                 "email: is the email of an existing person customer"};
+    }
+    AddPartnerUser add;
+    auto& added = add.user;
+    added.set_user_id(numbers_.users.next());
+    added.set_customer_id(numbers_.customers.next());
+    added.set_organization_customer_id(organization_id);
+    added.set_email(to_lower(user.email));
+    added.set_first_name(user.first_name);
+    added.set_last_name(user.last_name);
+    added.set_job_title(user.job_title);
+    *added.mutable_spending_limit() = user.spending_limit;
+    *added.mutable_permissions() = user.permissions;
+    added.set_added_by(by);
+    const std::string correlation = kernel::new_uuid_v7();
+    auto pending = customers_.execute(organization_id, add, {.correlation_id = correlation, .actor = by});
+    if (std::holds_alternative<kernel::Rejection>(pending)) {
+        return pending;
+    }
+    // Provisioned as a Person customer of the organisation.
+    CreateCustomer create;
+    auto& person = create.created;
+    person.set_customer_id(added.customer_id());
+    person.set_type(v1::CUSTOMER_TYPE_PERSON);
+    person.mutable_details()->set_first_name(user.first_name);
+    person.mutable_details()->set_last_name(user.last_name);
+    person.mutable_details()->set_name(user.first_name + " " + user.last_name);
+    person.mutable_details()->set_email(to_lower(user.email));
+    person.mutable_details()->set_job_title(user.job_title);
+    person.set_source(v1::CUSTOMER_SOURCE_HQ);
+    person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    *person.mutable_changed_at() = kernel::to_timestamp(Clock::now());
+    person.set_organization_customer_id(organization_id);
+    person.set_user_id(added.user_id());
+    auto created = customers_.execute(added.customer_id(), create, {.correlation_id = correlation, .actor = by});
+    if (std::holds_alternative<kernel::Rejection>(created)) {
+        return created;
+    }
+    if (user.spending_limit.minor_units() > 0) {
+        SetLimits limits;
+        limits.spending_limit = user.spending_limit;
+        limits.by = by;
+        (void)customers_.execute(added.customer_id(), limits, {.correlation_id = correlation, .actor = by});
+    }
+    return customers_.execute(
+        organization_id,
+        ActivatePartnerUser{added.user_id(), new_invitation(organization_id, added.user_id(), Clock::now())},
+        {.correlation_id = correlation, .actor = by});
+}
+
+Result CustomersApp::resend_invitation(const std::string& organization_id, const std::string& user_id,
+                                       const std::string& by) {
+    return customers_.execute(organization_id,
+                              ChangeInvitation{user_id, new_invitation(organization_id, user_id, Clock::now()), by},
+                              {.correlation_id = kernel::new_uuid_v7(), .actor = by});
+}
+
+std::size_t CustomersApp::expire_invitations(Clock::time_point now) {
+    std::vector<std::string> due;
+    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
+        for (const auto& [user_id, user] : state.users) {
+            if (!user.invitation_id.empty() && now > user.invitation_expires_at) {
+                due.push_back(id);
+                return;
+            }
+        }
+    });
+    std::size_t expired = 0;
+    for (const std::string& id : due) {
+        auto result = customers_.execute(id, ExpireInvitations{now}, {.actor = "system"});
+        if (const auto* accepted = std::get_if<kernel::Accepted<v1::CustomerEvent>>(&result)) {
+            expired += accepted->events.size();
+        }
+    }
+    return expired;
+}
+
+// --- passwords and sessions ---
+
+std::optional<std::string> CustomersApp::check_password_policy(const std::string& password, const std::string& email) {
+    if (password.size() < 12) {
+        return "password: must have at least 12 characters";
+    }
+    if (password.size() > 256) {
+        return "password: must have at most 256 characters";
+    }
+    const std::string lower = to_lower(password);
+    if (lower == to_lower(email) || lower == to_lower(email.substr(0, email.find('@')))) {
+        return "password: must not be the email address";
+    }
+    if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), lower) != kCommonPasswords.end()) {
+        return "password: is one of the most common passwords";
+    }
+    return std::nullopt;
+}
+
+std::optional<kernel::Rejection> CustomersApp::set_password(const std::string& token, const std::string& password) {
+    const kernel::Rejection invalid{kernel::RejectionCode::invalid_argument,
+                                    "token: the link is invalid or has expired"};
+    const auto link = store_.read_metadata(invitation_key(kernel::blake2b_256(token)));
+    if (!link) {
+        return invalid;
+    }
+    const auto parts = split_lines(*link);
+    if (parts.size() != 3) {
+        return invalid;
+    }
+    const auto organization = customer(parts[0]);
+    const PartnerUserState* user = organization ? organization->user(parts[1]) : nullptr;
+    if (user == nullptr || user->invitation_id != parts[2]) {
+        return invalid;
+    }
+    if (auto problem = check_password_policy(password, user->user.email())) {
+        return kernel::Rejection{kernel::RejectionCode::invalid_argument, *problem};
+    }
+    std::string hash(crypto_pwhash_STRBYTES, '\0');
+    if (crypto_pwhash_str(hash.data(), password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        return kernel::Rejection{kernel::RejectionCode::unavailable, "out of memory hashing the password; try again"};
+    }
+    hash.resize(std::strlen(hash.c_str()));
+    // The hash is stored first under a fresh id; only the PasswordSet event that names the id makes it
+    // the user's password (a concurrent second use of the link loses in the decider).
+    const std::string credential_id = kernel::new_uuid_v7();
+    kernel::Commit commit;
+    commit.metadata.emplace_back(credential_key(parts[1], credential_id), hash);
+    (void)store_.commit(std::move(commit));
+    auto result = customers_.execute(parts[0], SetPassword{parts[1], parts[2], credential_id, Clock::now()},
+                                     {.correlation_id = kernel::new_uuid_v7(), .actor = parts[1]});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return *rejection;
+    }
+    return std::nullopt;
+}
+
+std::optional<SignedIn> CustomersApp::sign_in(const std::string& email, const std::string& password) {
+    const std::string wanted = to_lower(email);
+    // Throttled per account whether or not the account exists: the answer reveals nothing.
+    if (!sign_in_per_account_.allow(wanted)) {
+        return std::nullopt;
+    }
+    const auto found = find_user([&](const PartnerUserState& user) {
+        return user.status == UserStatus::active && to_lower(user.user.email()) == wanted;
+    });
+    std::optional<std::string> stored;
+    if (found && !found->user.credential_id.empty()) {
+        stored = store_.read_metadata(credential_key(found->user.user.user_id(), found->user.credential_id));
+    }
+    if (!stored) {
+        // Spend the same time as a real check, so that timing does not tell existing emails apart.
+        static const std::string dummy = [] {
+            std::string hash(crypto_pwhash_STRBYTES, '\0');
+            if (crypto_pwhash_str(hash.data(), "not-a-password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                  crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                return std::string();
+            }
+            return std::string(hash.c_str());
+        }();
+        if (!dummy.empty() && crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size()) == 0) {
+            kernel::logger("customers")->error("the dummy password hash matched: should never happen");
+        }
+        return std::nullopt;
+    }
+    if (crypto_pwhash_str_verify(stored->c_str(), password.data(), password.size()) != 0) {
+        return std::nullopt;
+    }
+    const auto organization = customer(found->organization_id);
+    if (!organization || organization->blocked) {
+        return std::nullopt;
+    }
+    SignedIn signed_in;
+    signed_in.session_token = kernel::random_token(32);
+    signed_in.expires_at = Clock::now() + settings_.session_ttl;
+    signed_in.user_id = found->user.user.user_id();
+    signed_in.organization_id = found->organization_id;
+    store_.write_metadata_lazily(
+        session_key(kernel::blake2b_256(signed_in.session_token)),
+        signed_in.user_id + "\n" + signed_in.organization_id + "\n" +
+            std::to_string(TimeUtil::TimestampToNanoseconds(kernel::to_timestamp(signed_in.expires_at))));
+    return signed_in;
+}
+
+std::optional<PartnerSession> CustomersApp::session(const std::string& token) {
+    const std::string token_hash = kernel::blake2b_256(token);
+    const auto stored = store_.read_metadata(session_key(token_hash));
+    if (!stored) {
+        return std::nullopt;
+    }
+    const auto parts = split_lines(*stored);
+    if (parts.size() != 3) {
+        return std::nullopt;  // ended
+    }
+    if (TimeUtil::TimestampToNanoseconds(kernel::to_timestamp(Clock::now())) > std::stoll(parts[2])) {
+        return std::nullopt;
+    }
+    // Revocation is immediate: a removed user, or a blocked organisation, has no session.
+    const auto organization = customer(parts[1]);
+    const PartnerUserState* user = organization ? organization->user(parts[0]) : nullptr;
+    if (user == nullptr || user->status != UserStatus::active || organization->blocked) {
+        return std::nullopt;
+    }
+    return PartnerSession{parts[0], parts[1], user->user.email(), organization->admin_user_id == parts[0], token_hash};
+}
+
+void CustomersApp::sign_out(const PartnerSession& session) {
+    store_.write_metadata_lazily(session_key(session.token_hash), "ended");
+}
+
+}  // namespace gatehouse::customers

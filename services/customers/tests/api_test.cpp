@@ -1,0 +1,792 @@
+// The customers service over loopback, against the real process: reactions to onboarding and
+// sales events, replication, partner users, set-password and sign-in, and the authorization matrix.
+#include <google/protobuf/util/time_util.h>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "customers_process.h"
+#include "gatehouse/customers/v1/events.pb.h"
+#include "gatehouse/kernel/time.h"
+#include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
+#include "wait_until.h"
+
+using namespace gatehouse;
+using namespace gatehouse::testing;
+using namespace std::chrono_literals;
+namespace cv1 = gatehouse::customers::v1;
+
+namespace {
+
+const std::string kPassword = "correct horse battery";
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 60s) {
+    return wait_until(condition, timeout, 100ms);
+}
+
+std::string envelope(const google::protobuf::Message& event, const std::string& id, const std::string& aggregate_type,
+                     const std::string& key, const std::string& producer) {
+    kernel::v1::EventEnvelope envelope;
+    envelope.set_event_id(id);
+    envelope.set_event_type(event.GetDescriptor()->full_name());
+    envelope.set_aggregate_type(aggregate_type);
+    envelope.set_aggregate_id(key);
+    envelope.set_aggregate_version(1);
+    envelope.set_producer(producer);
+    envelope.set_correlation_id(id);
+    envelope.set_payload(event.SerializeAsString());
+    return envelope.SerializeAsString();
+}
+
+onboarding::v1::ProspectApproved approval(const std::string& request_number, const std::string& company,
+                                          const std::string& email,
+                                          onboarding::v1::ApprovalMode mode = onboarding::v1::APPROVAL_MODE_DIRECT) {
+    onboarding::v1::ProspectApproved approved;
+    approved.set_approved_by(mode == onboarding::v1::APPROVAL_MODE_CRM ? "sales-bridge" : "alice");
+    approved.set_path(mode == onboarding::v1::APPROVAL_MODE_CRM ? onboarding::v1::DECISION_PATH_CRM
+                                                                : onboarding::v1::DECISION_PATH_HQ);
+    auto& prospect = *approved.mutable_prospect();
+    prospect.set_request_number(request_number);
+    prospect.mutable_company()->set_name(company);
+    prospect.mutable_company()->mutable_address()->set_city("Berlin");
+    prospect.mutable_company()->mutable_address()->set_country_code("DE");
+    prospect.mutable_company()->set_phone("+49 30 1234567");
+    prospect.mutable_contact()->set_first_name("Jane");
+    prospect.mutable_contact()->set_last_name(company);
+    prospect.mutable_contact()->set_email(email);
+    prospect.set_approval_mode(mode);
+    return approved;
+}
+
+// Every event on the customers topic: (event type, payload).
+std::vector<std::pair<std::string, std::string>> customer_events(KafkaTestCluster& kafka, CustomersProcess& service,
+                                                                 std::size_t at_least = 1) {
+    std::vector<std::pair<std::string, std::string>> events;
+    for (const auto& record : kafka.read_all(service.customers_topic(), at_least, 30s)) {
+        kernel::v1::EventEnvelope envelope;
+        REQUIRE(envelope.ParseFromString(record.value));
+        events.emplace_back(envelope.event_type(), envelope.payload());
+    }
+    return events;
+}
+
+template <class Message>
+std::vector<Message> events_of(KafkaTestCluster& kafka, CustomersProcess& service) {
+    std::vector<Message> found;
+    for (const auto& [type, payload] : customer_events(kafka, service)) {
+        if (type == Message::descriptor()->full_name()) {
+            Message message;
+            REQUIRE(message.ParseFromString(payload));
+            found.push_back(message);
+        }
+    }
+    return found;
+}
+
+// The clear token of the newest invitation to `email`, opened as the notifier would.
+std::string invitation_token(KafkaTestCluster& kafka, CustomersProcess& service, const std::string& email,
+                             std::size_t resend_count = 0) {
+    std::string token;
+    eventually([&] {
+        for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+            if (issued.email() == email && issued.resend_count() == resend_count) {
+                token = service.unseal(issued.token_sealed_for_notifier());
+            }
+        }
+        return !token.empty();
+    });
+    REQUIRE_FALSE(token.empty());
+    return token;
+}
+
+grpc::Status set_password(CustomersProcess& service, const std::string& token, const std::string& password) {
+    cv1::SetPasswordRequest request;
+    request.set_token(token);
+    request.set_password(password);
+    cv1::SetPasswordResponse response;
+    return service.api().SetPassword(as().get(), request, &response);
+}
+
+std::string sign_in(CustomersProcess& service, const std::string& email, const std::string& password = kPassword,
+                    grpc::StatusCode expected = grpc::StatusCode::OK) {
+    cv1::SignInRequest request;
+    request.set_email(email);
+    request.set_password(password);
+    cv1::SignInResponse response;
+    const auto status = service.api().SignIn(as().get(), request, &response);
+    CHECK(status.error_code() == expected);
+    return response.session_token();
+}
+
+cv1::ListCustomersResponse list(CustomersProcess& service, const std::string& text,
+                                cv1::CustomerType type = cv1::CUSTOMER_TYPE_UNSPECIFIED) {
+    cv1::ListCustomersRequest request;
+    request.set_text(text);
+    request.set_type(type);
+    cv1::ListCustomersResponse response;
+    REQUIRE(service.api().ListCustomers(as(kHqToken).get(), request, &response).ok());
+    return response;
+}
+
+std::vector<cv1::PartnerUser> users_of(CustomersProcess& service, const std::string& organization) {
+    cv1::ListPartnerUsersRequest request;
+    request.set_organization_customer_id(organization);
+    cv1::ListPartnerUsersResponse response;
+    if (!service.api().ListPartnerUsers(as(kHqToken).get(), request, &response).ok()) {
+        return {};
+    }
+    return {response.users().begin(), response.users().end()};
+}
+
+// The organization created for a company name (empty until it exists).
+std::string organization_named(CustomersProcess& service, const std::string& name) {
+    const auto found = list(service, name, cv1::CUSTOMER_TYPE_ORGANIZATION);
+    for (const auto& customer : found.customers()) {
+        if (customer.details().name() == name) {
+            return customer.customer_id();
+        }
+    }
+    return {};
+}
+
+struct Partner {
+    std::string organization_id;
+    std::string admin_user_id;
+    std::string admin_customer_id;
+    std::string admin_session;
+};
+
+// A partner onboarded through a direct approval, its admin with a password and a session.
+Partner onboard(KafkaTestCluster& kafka, CustomersProcess& service, const std::string& request_number,
+                const std::string& company, const std::string& email) {
+    kafka.produce(service.onboarding_topic(), request_number,
+                  envelope(approval(request_number, company, email), "approved-" + request_number, "prospect",
+                           request_number, "onboarding"));
+    Partner partner;
+    REQUIRE(eventually([&] { return !(partner.organization_id = organization_named(service, company)).empty(); }));
+    REQUIRE(eventually([&] { return users_of(service, partner.organization_id).size() == 1; }));
+    const auto admin = users_of(service, partner.organization_id).front();
+    partner.admin_user_id = admin.user_id();
+    partner.admin_customer_id = admin.customer_id();
+    REQUIRE(set_password(service, invitation_token(kafka, service, email), kPassword).ok());
+    partner.admin_session = sign_in(service, email);
+    REQUIRE_FALSE(partner.admin_session.empty());
+    return partner;
+}
+
+cv1::PartnerUser add_user(CustomersProcess& service, const std::string& token, const std::string& organization,
+                          const std::string& email, grpc::StatusCode expected = grpc::StatusCode::OK) {
+    cv1::AddPartnerUserRequest request;
+    request.set_organization_customer_id(organization);
+    request.set_email(email);
+    request.set_first_name("Max");
+    request.set_last_name("Muster");
+    request.set_job_title("Buyer");
+    cv1::AddPartnerUserResponse response;
+    const auto status = service.api().AddPartnerUser(as(token).get(), request, &response);
+    CHECK(status.error_code() == expected);
+    return response.user();
+}
+
+sales::v1::AccountCreated account_created(const std::string& account_id, const std::string& request_number,
+                                          const std::string& name, google::protobuf::Timestamp at) {
+    sales::v1::AccountCreated account;
+    account.set_account_id(account_id);
+    account.set_prospect_request_number(request_number);
+    account.set_name(name);
+    account.set_phone("+49 40 1");
+    for (const char* field : {"name", "phone"}) {
+        account.add_changed_fields(field);
+    }
+    *account.mutable_changed_at() = at;
+    account.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    return account;
+}
+
+sales::v1::ContactCreated contact_created(const std::string& contact_id, const std::string& account_id,
+                                          const std::string& request_number, const std::string& email,
+                                          google::protobuf::Timestamp at) {
+    sales::v1::ContactCreated contact;
+    contact.set_contact_id(contact_id);
+    contact.set_account_id(account_id);
+    contact.set_prospect_request_number(request_number);
+    contact.set_first_name("Carla");
+    contact.set_last_name("Contact");
+    contact.set_email(email);
+    for (const char* field : {"first_name", "last_name", "email"}) {
+        contact.add_changed_fields(field);
+    }
+    *contact.mutable_changed_at() = at;
+    contact.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    return contact;
+}
+
+cv1::Customer get(CustomersProcess& service, const std::string& id) {
+    cv1::GetCustomerRequest request;
+    request.set_customer_id(id);
+    cv1::GetCustomerResponse response;
+    REQUIRE(service.api().GetCustomer(as(kHqToken).get(), request, &response).ok());
+    return response.customer();
+}
+
+google::protobuf::Timestamp now_plus(std::chrono::seconds offset) {
+    return kernel::to_timestamp(std::chrono::system_clock::now() + offset);
+}
+
+}  // namespace
+
+TEST_CASE("prospect approved: organization, admin, hierarchy and invitation, exactly once under redelivery",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const std::string record = envelope(approval("PR-000001", "Acme GmbH", "Jane@Acme.example"), "approved-1",
+                                        "prospect", "PR-000001", "onboarding");
+    kafka.produce(service.onboarding_topic(), "PR-000001", record);
+    kafka.produce(service.onboarding_topic(), "PR-000001", record);  // redelivered
+    // The same approval again under another event id (e.g. a republished topic).
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000001", "Acme GmbH", "jane@acme.example"), "approved-1-again", "prospect",
+                           "PR-000001", "onboarding"));
+    // A later approval on the same partition: once it is applied, the three before it were handled.
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000002", "Marker AG", "mark@marker.example"), "approved-2", "prospect",
+                           "PR-000001", "onboarding"));
+    REQUIRE(eventually([&] { return !organization_named(service, "Marker AG").empty(); }));
+
+    const std::string organization = organization_named(service, "Acme GmbH");
+    REQUIRE_FALSE(organization.empty());
+    CHECK(list(service, "acme").total() == 2);  // the Organization and the admin's Person, once each
+    const auto users = users_of(service, organization);
+    REQUIRE(users.size() == 1);
+    CHECK(users[0].administrator());
+    CHECK(users[0].email() == "jane@acme.example");
+    CHECK(users[0].status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+    const cv1::Customer admin = get(service, users[0].customer_id());
+    CHECK(admin.b2b_admin());
+    CHECK(admin.organization_customer_id() == organization);
+    CHECK(admin.source() == cv1::CUSTOMER_SOURCE_SELF_SERVE);
+
+    cv1::ListHierarchiesRequest hierarchies_request;
+    hierarchies_request.set_organization_customer_id(organization);
+    cv1::ListHierarchiesResponse hierarchies;
+    REQUIRE(service.api().ListHierarchies(as(kHqToken).get(), hierarchies_request, &hierarchies).ok());
+    REQUIRE(hierarchies.hierarchies_size() == 1);
+    CHECK(hierarchies.hierarchies(0).member_customer_ids_size() == 2);
+
+    std::vector<cv1::InvitationIssued> invitations;
+    for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+        if (issued.organization_customer_id() == organization) {
+            invitations.push_back(issued);
+        }
+    }
+    REQUIRE(invitations.size() == 1);
+    CHECK(invitations[0].kind() == cv1::INVITATION_KIND_ADMIN_ON_APPROVAL);
+    CHECK(invitations[0].request_number() == "PR-000001");
+    CHECK(invitations[0].organization_name() == "Acme GmbH");
+    const std::string token = service.unseal(invitations[0].token_sealed_for_notifier());
+    REQUIRE(token.size() >= 22);  // at least 128 random bits
+    for (const auto& record_on_topic : kafka.read_all(service.customers_topic(), 1, 10s)) {
+        CHECK(record_on_topic.value.find(token) == std::string::npos);
+    }
+}
+
+TEST_CASE("crm mode: the approval waits for the replicated account and contact, then reuses them", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    // The approval arrives first; the CRM records come later on their own topic.
+    kafka.produce(service.onboarding_topic(), "PR-000005",
+                  envelope(approval("PR-000005", "Initech", "carla@initech.example", onboarding::v1::APPROVAL_MODE_CRM),
+                           "approved-5", "prospect", "PR-000005", "onboarding"));
+    kafka.produce(service.sales_topic(), "ACC-5",
+                  envelope(account_created("ACC-5", "PR-000005", "Initech", now_plus(-60s)), "sales-1", "account",
+                           "ACC-5", "sales-bridge"));
+    kafka.produce(service.sales_topic(), "CON-5",
+                  envelope(contact_created("CON-5", "ACC-5", "PR-000005", "carla@initech.example", now_plus(-60s)),
+                           "sales-2", "contact", "CON-5", "sales-bridge"));
+    std::string organization;
+    REQUIRE(eventually([&] { return !(organization = organization_named(service, "Initech")).empty(); }));
+    REQUIRE(eventually([&] { return users_of(service, organization).size() == 1; }));
+    CHECK(list(service, "ACC-5", cv1::CUSTOMER_TYPE_ORGANIZATION).total() == 1);
+    CHECK(list(service, "carla@initech.example", cv1::CUSTOMER_TYPE_PERSON).total() == 1);  // reused, not copied
+    const auto admin = users_of(service, organization).front();
+    const cv1::Customer person = get(service, admin.customer_id());
+    CHECK(person.crm_contact_id() == "CON-5");
+    CHECK(person.organization_customer_id() == organization);
+    CHECK(person.b2b_admin());
+    CHECK(get(service, organization).source() == cv1::CUSTOMER_SOURCE_CRM);
+    CHECK_FALSE(invitation_token(kafka, service, "carla@initech.example").empty());
+}
+
+TEST_CASE("replication: CRM records become customers once, HQ edits go out LOCAL, nothing echoes, last writer wins",
+          "[api][kafka][replication]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const auto created_at = now_plus(-3600s);
+    const std::string account =
+        envelope(account_created("ACC-1", "", "Globex", created_at), "sales-acc-1", "account", "ACC-1", "sales-bridge");
+    kafka.produce(service.sales_topic(), "ACC-1", account);
+    kafka.produce(service.sales_topic(), "ACC-1", account);  // redelivered
+    kafka.produce(service.sales_topic(), "ACC-1",
+                  envelope(account_created("ACC-1", "", "Globex", created_at), "sales-acc-1-again", "account", "ACC-1",
+                           "sales-bridge"));
+    kafka.produce(service.sales_topic(), "CON-1",
+                  envelope(contact_created("CON-1", "ACC-1", "", "greta@globex.example", created_at), "sales-con-1",
+                           "contact", "CON-1", "sales-bridge"));
+    REQUIRE(eventually([&] { return list(service, "CON-1").total() == 1; }));
+    REQUIRE(eventually([&] { return list(service, "ACC-1").total() == 2; }));  // org + person (by its account)
+    const std::string organization = organization_named(service, "Globex");
+    REQUIRE_FALSE(organization.empty());
+    CHECK(get(service, organization).crm_account_id() == "ACC-1");
+    CHECK(get(service, list(service, "CON-1").customers(0).customer_id()).organization_customer_id() == organization);
+
+    // HQ edits the name: a LOCAL change for sales-bridge, with the CRM id.
+    cv1::UpdateCustomerRequest edit;
+    edit.set_customer_id(organization);
+    edit.mutable_details()->set_name("Globex HQ");
+    edit.add_fields("name");
+    cv1::UpdateCustomerResponse edited;
+    REQUIRE(service.api().UpdateCustomer(as(kHqToken).get(), edit, &edited).ok());
+    const auto hq_edit_at = now_plus(0s);
+
+    auto update = [&](const std::string& id, const std::string& field, const std::string& value,
+                      google::protobuf::Timestamp at, common::v1::ChangeOrigin origin) {
+        sales::v1::AccountUpdated updated;
+        updated.set_account_id("ACC-1");
+        updated.add_changed_fields(field);
+        if (field == "name") {
+            updated.set_name(value);
+        } else {
+            updated.set_phone(value);
+        }
+        *updated.mutable_changed_at() = at;
+        updated.set_origin(origin);
+        kafka.produce(service.sales_topic(), "ACC-1", envelope(updated, id, "account", "ACC-1", "sales-bridge"));
+    };
+    // sales-bridge's echo of HQ's change (REPLICATED): ignored. A concurrent CRM edit made before
+    // HQ's: loses. A later CRM edit of the phone: applied and published REPLICATED.
+    update("sales-upd-1", "name", "Globex HQ", hq_edit_at, common::v1::CHANGE_ORIGIN_REPLICATED);
+    update("sales-upd-2", "name", "Globex CRM (older)", now_plus(-60s), common::v1::CHANGE_ORIGIN_LOCAL);
+    const auto phone_at = now_plus(60s);
+    update("sales-upd-3", "phone", "+49 40 999", phone_at, common::v1::CHANGE_ORIGIN_LOCAL);
+    REQUIRE(eventually([&] { return get(service, organization).details().phone() == "+49 40 999"; }));
+    CHECK(get(service, organization).details().name() == "Globex HQ");
+
+    std::vector<cv1::CustomerUpdated> local;
+    std::vector<cv1::CustomerUpdated> replicated;
+    REQUIRE(eventually([&] {
+        local.clear();
+        replicated.clear();
+        for (const auto& updated : events_of<cv1::CustomerUpdated>(kafka, service)) {
+            (updated.origin() == common::v1::CHANGE_ORIGIN_LOCAL ? local : replicated).push_back(updated);
+        }
+        return local.size() == 1 && replicated.size() == 1;
+    }));
+    CHECK(local[0].crm_account_id() == "ACC-1");
+    CHECK(std::vector<std::string>(local[0].changed_fields().begin(), local[0].changed_fields().end()) ==
+          std::vector<std::string>{"name"});
+    CHECK(replicated[0].details().phone() == "+49 40 999");
+    CHECK(google::protobuf::util::TimeUtil::TimestampToNanoseconds(replicated[0].changed_at()) ==
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(phone_at));  // kept as replicated
+    CHECK(events_of<cv1::CustomerCreated>(kafka, service).size() == 2);         // never duplicated
+}
+
+TEST_CASE("partner users: added, invited, password set once, sign-in, removal revokes the session at once",
+          "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+
+    const auto max = add_user(service, acme.admin_session, "", "max@acme.example");
+    CHECK(max.status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+    CHECK_FALSE(max.permissions().view_financials());
+    add_user(service, acme.admin_session, "", "MAX@acme.example", grpc::StatusCode::ALREADY_EXISTS);
+    const std::string token = invitation_token(kafka, service, "max@acme.example");
+
+    // Password policy, then the link works once.
+    CHECK(set_password(service, token, "short").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(set_password(service, token, "password1234").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(set_password(service, token, "max@acme.example").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(set_password(service, token + "x", kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    REQUIRE(set_password(service, token, kPassword).ok());
+    CHECK(set_password(service, token, kPassword + "2").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+    // Sign-in: a wrong password and an unknown email get the same answer.
+    sign_in(service, "max@acme.example", "wrong password!", grpc::StatusCode::UNAUTHENTICATED);
+    sign_in(service, "nobody@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    const std::string session = sign_in(service, "max@acme.example");
+    REQUIRE_FALSE(session.empty());
+    cv1::GetCustomerRequest own;
+    own.set_customer_id(acme.organization_id);
+    cv1::GetCustomerResponse seen;
+    CHECK(service.api().GetCustomer(as(session).get(), own, &seen).ok());
+
+    // Removed: out of the hierarchy, the customer kept, the session refused at once.
+    cv1::RemovePartnerUserRequest remove;
+    remove.set_user_id(max.user_id());
+    cv1::RemovePartnerUserResponse removed;
+    REQUIRE(service.api().RemovePartnerUser(as(acme.admin_session).get(), remove, &removed).ok());
+    CHECK(service.api().GetCustomer(as(session).get(), own, &seen).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    sign_in(service, "max@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(get(service, max.customer_id()).customer_id() == max.customer_id());
+    std::vector<cv1::PartnerUserRemoved> removed_events;
+    REQUIRE(
+        eventually([&] { return (removed_events = events_of<cv1::PartnerUserRemoved>(kafka, service)).size() == 1; }));
+    CHECK(removed_events[0].organization_name() == "Acme GmbH");
+    CHECK(removed_events[0].removed_by() == acme.admin_user_id);
+
+    // No password hash and no token on the topic.
+    for (const auto& record : kafka.read_all(service.customers_topic(), 1, 10s)) {
+        CHECK(record.value.find("$argon2id$") == std::string::npos);
+        CHECK(record.value.find(token) == std::string::npos);
+        CHECK(record.value.find(session) == std::string::npos);
+    }
+}
+
+TEST_CASE("invitations: a resend replaces the link, a revoked link is dead, HQ changes the administrator",
+          "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    const auto max = add_user(service, kHqToken, acme.organization_id, "max@acme.example");
+    const std::string first = invitation_token(kafka, service, "max@acme.example", 0);
+
+    cv1::InvitationRequest resend;
+    resend.set_user_id(max.user_id());
+    cv1::InvitationResponse resent;
+    REQUIRE(service.api().ChangeInvitation(as(acme.admin_session).get(), resend, &resent).ok());
+    const std::string second = invitation_token(kafka, service, "max@acme.example", 1);
+    CHECK(set_password(service, first, kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+    cv1::InvitationRequest revoke;
+    revoke.set_user_id(max.user_id());
+    revoke.set_revoke(true);
+    REQUIRE(service.api().ChangeInvitation(as(kHqToken).get(), revoke, &resent).ok());
+    CHECK(set_password(service, second, kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    REQUIRE(service.api().ChangeInvitation(as(kHqToken).get(), resend, &resent).ok());
+    REQUIRE(set_password(service, invitation_token(kafka, service, "max@acme.example", 2), kPassword).ok());
+
+    cv1::ChangeAdministratorRequest change;
+    change.set_organization_customer_id(acme.organization_id);
+    change.set_new_admin_user_id(max.user_id());
+    cv1::ChangeAdministratorResponse changed;
+    CHECK(service.api().ChangeAdministrator(as(acme.admin_session).get(), change, &changed).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    REQUIRE(service.api().ChangeAdministrator(as(kHqToken).get(), change, &changed).ok());
+    const auto users = users_of(service, acme.organization_id);
+    REQUIRE(users.size() == 2);
+    for (const auto& user : users) {
+        CHECK(user.administrator() == (user.user_id() == max.user_id()));
+    }
+    std::vector<cv1::AdministratorChanged> events;
+    REQUIRE(eventually([&] { return (events = events_of<cv1::AdministratorChanged>(kafka, service)).size() == 1; }));
+    CHECK(events[0].old_admin().email() == "jane@acme.example");
+    CHECK(events[0].new_admin().email() == "max@acme.example");
+    // The old administrator is a normal user now: no more user management.
+    cv1::ListPartnerUsersRequest list_request;
+    cv1::ListPartnerUsersResponse listed;
+    CHECK(service.api().ListPartnerUsers(as(acme.admin_session).get(), list_request, &listed).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    const std::string max_session = sign_in(service, "max@acme.example");
+    CHECK(service.api().ListPartnerUsers(as(max_session).get(), list_request, &listed).ok());
+}
+
+TEST_CASE("authorization matrix: anonymous, partner user, admin of A, admin of B, HQ, operator",
+          "[api][kafka][authz]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner a = onboard(kafka, service, "PR-000001", "Alpha GmbH", "anna@alpha.example");
+    const Partner b = onboard(kafka, service, "PR-000002", "Beta GmbH", "bert@beta.example");
+    const auto user_a = add_user(service, a.admin_session, "", "udo@alpha.example");
+    REQUIRE(set_password(service, invitation_token(kafka, service, "udo@alpha.example"), kPassword).ok());
+    const std::string user_a_session = sign_in(service, "udo@alpha.example");
+
+    using Code = grpc::StatusCode;
+    struct Caller {
+        const char* name;
+        std::string token;
+    };
+    const std::vector<Caller> callers = {{"anonymous", ""},
+                                         {"partner user of A", user_a_session},
+                                         {"admin of A", a.admin_session},
+                                         {"admin of B", b.admin_session},
+                                         {"hq", kHqToken},
+                                         {"operator", kOperatorToken}};
+    int counter = 0;
+    using Call = std::function<grpc::Status(const std::string&)>;
+    const std::vector<std::pair<std::string, Call>> calls = {
+        {"ListPartnerUsers(A)",
+         [&](const std::string& token) {
+             cv1::ListPartnerUsersRequest request;
+             request.set_organization_customer_id(a.organization_id);
+             cv1::ListPartnerUsersResponse response;
+             return service.api().ListPartnerUsers(as(token).get(), request, &response);
+         }},
+        {"AddPartnerUser(A)",
+         [&](const std::string& token) {
+             cv1::AddPartnerUserRequest request;
+             request.set_organization_customer_id(a.organization_id);
+             request.set_email("new" + std::to_string(++counter) + "@alpha.example");
+             request.set_first_name("New");
+             request.set_last_name("User");
+             cv1::AddPartnerUserResponse response;
+             return service.api().AddPartnerUser(as(token).get(), request, &response);
+         }},
+        {"UpdatePartnerUser(user of A)",
+         [&](const std::string& token) {
+             cv1::UpdatePartnerUserRequest request;
+             request.set_user_id(user_a.user_id());
+             request.set_first_name("Udo");
+             request.set_last_name("Alpha");
+             request.mutable_permissions()->set_view_financials(true);
+             cv1::UpdatePartnerUserResponse response;
+             return service.api().UpdatePartnerUser(as(token).get(), request, &response);
+         }},
+        {"GetCustomer(organization A)",
+         [&](const std::string& token) {
+             cv1::GetCustomerRequest request;
+             request.set_customer_id(a.organization_id);
+             cv1::GetCustomerResponse response;
+             return service.api().GetCustomer(as(token).get(), request, &response);
+         }},
+        {"GetCustomer(admin of A)",
+         [&](const std::string& token) {
+             cv1::GetCustomerRequest request;
+             request.set_customer_id(a.admin_customer_id);
+             cv1::GetCustomerResponse response;
+             return service.api().GetCustomer(as(token).get(), request, &response);
+         }},
+        {"ListHierarchies(A)",
+         [&](const std::string& token) {
+             cv1::ListHierarchiesRequest request;
+             request.set_organization_customer_id(a.organization_id);
+             cv1::ListHierarchiesResponse response;
+             return service.api().ListHierarchies(as(token).get(), request, &response);
+         }},
+        {"ListCustomers",
+         [&](const std::string& token) {
+             cv1::ListCustomersRequest request;
+             cv1::ListCustomersResponse response;
+             return service.api().ListCustomers(as(token).get(), request, &response);
+         }},
+        {"CreateCustomer",
+         [&](const std::string& token) {
+             cv1::CreateCustomerRequest request;
+             request.set_type(cv1::CUSTOMER_TYPE_ORGANIZATION);
+             request.mutable_details()->set_name("Gamma " + std::to_string(++counter));
+             cv1::CreateCustomerResponse response;
+             return service.api().CreateCustomer(as(token).get(), request, &response);
+         }},
+        {"UpdateCustomer(A)",
+         [&](const std::string& token) {
+             cv1::UpdateCustomerRequest request;
+             request.set_customer_id(a.organization_id);
+             request.mutable_details()->set_phone("+49 " + std::to_string(++counter));
+             request.add_fields("phone");
+             cv1::UpdateCustomerResponse response;
+             return service.api().UpdateCustomer(as(token).get(), request, &response);
+         }},
+        {"ChangeAdministrator(A, same admin)",
+         [&](const std::string& token) {
+             cv1::ChangeAdministratorRequest request;
+             request.set_organization_customer_id(a.organization_id);
+             request.set_new_admin_user_id(a.admin_user_id);
+             cv1::ChangeAdministratorResponse response;
+             return service.api().ChangeAdministrator(as(token).get(), request, &response);
+         }},
+        {"RemovePartnerUser(admin of A)",
+         [&](const std::string& token) {
+             cv1::RemovePartnerUserRequest request;
+             request.set_user_id(a.admin_user_id);
+             cv1::RemovePartnerUserResponse response;
+             return service.api().RemovePartnerUser(as(token).get(), request, &response);
+         }},
+    };
+    const Code U = Code::UNAUTHENTICATED, D = Code::PERMISSION_DENIED, N = Code::NOT_FOUND, O = Code::OK,
+               F = Code::FAILED_PRECONDITION;
+    // Rows: calls; columns: anonymous, partner user of A, admin of A, admin of B, hq, operator.
+    const std::vector<std::vector<Code>> expected = {
+        {U, D, O, N, O, D},  // ListPartnerUsers(A)
+        {U, D, O, N, O, D},  // AddPartnerUser(A)
+        {U, D, O, N, O, D},  // UpdatePartnerUser(user of A)
+        {U, O, O, N, O, O},  // GetCustomer(organization A)
+        {U, N, O, N, O, O},  // GetCustomer(admin of A)
+        {U, D, O, N, O, O},  // ListHierarchies(A)
+        {U, D, D, D, O, O},  // ListCustomers
+        {U, D, D, D, O, D},  // CreateCustomer
+        {U, D, D, D, O, D},  // UpdateCustomer(A)
+        {U, D, D, D, O, D},  // ChangeAdministrator(A, same admin)
+        {U, D, F, N, F, D},  // RemovePartnerUser(admin of A): nobody removes the administrator
+    };
+    for (std::size_t row = 0; row < calls.size(); ++row) {
+        for (std::size_t column = 0; column < callers.size(); ++column) {
+            const auto status = calls[row].second(callers[column].token);
+            INFO(calls[row].first << " as " << callers[column].name << ": " << status.error_message());
+            CHECK(status.error_code() == expected[row][column]);
+        }
+    }
+    // A partner user without "View Financials" sees no credit limit; with it (granted above), they do.
+    cv1::SetLimitsRequest limits;
+    limits.set_customer_id(a.organization_id);
+    limits.mutable_credit_limit()->set_currency_code("EUR");
+    limits.mutable_credit_limit()->set_minor_units(1'000'000);
+    limits.set_payment_terms("30 days net");
+    cv1::SetLimitsResponse limited;
+    REQUIRE(service.api().SetLimits(as(kHqToken).get(), limits, &limited).ok());
+    cv1::GetCustomerRequest request;
+    request.set_customer_id(a.organization_id);
+    cv1::GetCustomerResponse response;
+    REQUIRE(service.api().GetCustomer(as(user_a_session).get(), request, &response).ok());
+    CHECK(response.customer().payment_terms() == "30 days net");
+    // Errors never carry a token.
+    cv1::GetCustomerResponse ignored;
+    const auto refused = service.api().GetCustomer(as(user_a_session + "x").get(), request, &ignored);
+    CHECK(refused.error_message().find(user_a_session) == std::string::npos);
+}
+
+TEST_CASE("hq: create, search, block, hierarchies with members, history per customer", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    cv1::CreateCustomerRequest organization_request;
+    organization_request.set_type(cv1::CUSTOMER_TYPE_ORGANIZATION);
+    organization_request.mutable_details()->set_name("Umbrella Corp");
+    cv1::CreateCustomerResponse organization;
+    REQUIRE(service.api().CreateCustomer(as(kHqToken).get(), organization_request, &organization).ok());
+    cv1::CreateCustomerRequest person_request;
+    person_request.set_type(cv1::CUSTOMER_TYPE_PERSON);
+    person_request.mutable_details()->set_first_name("Alice");
+    person_request.mutable_details()->set_last_name("Wesker");
+    person_request.mutable_details()->set_email("alice@umbrella.example");
+    person_request.set_organization_customer_id(organization.customer().customer_id());
+    cv1::CreateCustomerResponse person;
+    REQUIRE(service.api().CreateCustomer(as(kHqToken).get(), person_request, &person).ok());
+    cv1::CreateCustomerResponse duplicate;
+    CHECK(service.api().CreateCustomer(as(kHqToken).get(), person_request, &duplicate).error_code() ==
+          grpc::StatusCode::ALREADY_EXISTS);
+    person_request.mutable_details()->set_email("not an email");
+    CHECK(service.api().CreateCustomer(as(kHqToken).get(), person_request, &duplicate).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+
+    cv1::CreateHierarchyRequest hierarchy_request;
+    hierarchy_request.set_organization_customer_id(organization.customer().customer_id());
+    hierarchy_request.set_name("Umbrella buyers");
+    cv1::CreateHierarchyResponse hierarchy;
+    REQUIRE(service.api().CreateHierarchy(as(kHqToken).get(), hierarchy_request, &hierarchy).ok());
+    cv1::ChangeHierarchyMemberRequest member;
+    member.set_hierarchy_id(hierarchy.hierarchy().hierarchy_id());
+    member.set_customer_id(person.customer().customer_id());
+    member.set_add(true);
+    cv1::ChangeHierarchyMemberResponse changed;
+    REQUIRE(service.api().ChangeHierarchyMember(as(kHqToken).get(), member, &changed).ok());
+    CHECK(changed.hierarchy().member_customer_ids_size() == 2);
+    member.set_add(false);
+    REQUIRE(service.api().ChangeHierarchyMember(as(kHqToken).get(), member, &changed).ok());
+    CHECK(changed.hierarchy().member_customer_ids_size() == 1);
+    CHECK(get(service, person.customer().customer_id()).customer_id() == person.customer().customer_id());
+
+    cv1::BlockCustomerRequest block;
+    block.set_customer_id(organization.customer().customer_id());
+    block.set_blocked(true);
+    cv1::BlockCustomerResponse blocked;
+    CHECK(service.api().BlockCustomer(as(kHqToken).get(), block, &blocked).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);  // a reason is required
+    block.set_reason("unpaid invoices");
+    REQUIRE(service.api().BlockCustomer(as(kHqToken).get(), block, &blocked).ok());
+    CHECK(blocked.customer().status() == cv1::CUSTOMER_STATUS_BLOCKED);
+    cv1::ListCustomersRequest search;
+    search.set_status(cv1::CUSTOMER_STATUS_BLOCKED);
+    cv1::ListCustomersResponse found;
+    REQUIRE(service.api().ListCustomers(as(kOperatorToken).get(), search, &found).ok());
+    REQUIRE(found.total() == 1);
+    CHECK(found.customers(0).details().name() == "Umbrella Corp");
+    cv1::ListCustomersRequest page;
+    page.set_page_size(1);
+    REQUIRE(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
+    CHECK(found.total() == 2);
+    REQUIRE(found.customers_size() == 1);
+    page.set_page_token(found.next_page_token());
+    REQUIRE(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
+    REQUIRE(found.customers_size() == 1);
+    CHECK(found.customers(0).customer_id() == person.customer().customer_id());
+
+    cv1::GetCustomerRequest history_request;
+    history_request.set_customer_id(organization.customer().customer_id());
+    cv1::GetCustomerResponse history;
+    REQUIRE(service.api().GetCustomer(as(kHqToken).get(), history_request, &history).ok());
+    std::vector<std::string> types;
+    for (const auto& entry : history.history()) {
+        types.push_back(entry.event_type());
+        CHECK(entry.actor() == "alice");
+    }
+    CHECK(types == std::vector<std::string>{
+                       "gatehouse.customers.v1.CustomerCreated", "gatehouse.customers.v1.HierarchyCreated",
+                       "gatehouse.customers.v1.HierarchyMemberAdded", "gatehouse.customers.v1.HierarchyMemberAdded",
+                       "gatehouse.customers.v1.HierarchyMemberRemoved", "gatehouse.customers.v1.CustomerBlocked"});
+}
+
+TEST_CASE("sign-in attempts are throttled per account, whether or not it exists", "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_BURST", "3"},
+                                     {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_PER_MINUTE", "1"}});
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");  // 1 attempt
+    sign_in(service, "jane@acme.example", "wrong password 1", grpc::StatusCode::UNAUTHENTICATED);
+    sign_in(service, "jane@acme.example", "wrong password 2", grpc::StatusCode::UNAUTHENTICATED);
+    // The burst is used up: even the right password is refused now, with the same answer.
+    sign_in(service, "jane@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    // Another account is not affected.
+    sign_in(service, "nobody@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_FALSE(acme.admin_session.empty());
+}
+
+TEST_CASE("after a restart the state rebuilt from the log is the state before, passwords included", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    const auto max = add_user(service, acme.admin_session, "", "max@acme.example");
+    const auto before = list(service, "");
+    REQUIRE(service.stop() == 0);
+    service.start();
+    const auto after = list(service, "");
+    REQUIRE(after.total() == before.total());
+    for (int i = 0; i < after.customers_size(); ++i) {
+        CHECK(after.customers(i).SerializeAsString() == before.customers(i).SerializeAsString());
+    }
+    CHECK(users_of(service, acme.organization_id).size() == 2);
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+    // The redelivered approval after the restart changes nothing.
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000001", "Acme GmbH", "jane@acme.example"), "approved-PR-000001", "prospect",
+                           "PR-000001", "onboarding"));
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000009", "Marker AG", "mark@marker.example"), "approved-9", "prospect",
+                           "PR-000001", "onboarding"));
+    REQUIRE(eventually([&] { return !organization_named(service, "Marker AG").empty(); }));
+    CHECK(list(service, "acme").total() == before.total());
+    CHECK(max.status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+}
+
+TEST_CASE("docs/configuration.md lists every customers setting as the binary describes it", "[docs]") {
+    ChildProcess help({GATEHOUSE_CUSTOMERS_BINARY, "--help"});
+    std::string output;
+    while (auto line = help.read_line(10s)) {
+        output += *line + "\n";
+    }
+    REQUIRE(help.wait() == 0);
+    const std::string table = output.substr(output.find("| setting |"));
+    std::ifstream in(GATEHOUSE_SOURCE_DIR "/docs/configuration.md");
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO("expected table:\n" << table);
+    CHECK_THAT(doc, Catch::Contains(table));
+}
+
+TEST_CASE("a bad setting stops gatehouse-customers with a message naming it", "[docs]") {
+    TempDir dir;
+    ChildProcess no_key({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(), GATEHOUSE_CUSTOMERS_BINARY},
+                        true);
+    std::string output;
+    while (auto line = no_key.read_line(10s)) {
+        output += *line + "\n";
+    }
+    CHECK(no_key.wait() == 2);
+    CHECK_THAT(output, Catch::Contains("notifier.public_key"));
+}
