@@ -5,13 +5,17 @@
 #include <map>
 
 #include "domain/notification.h"
+#include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
 
 namespace gatehouse::notifier {
 namespace {
 
 namespace ob = onboarding::v1;
+namespace cu = customers::v1;
+namespace sa = sales::v1;
 
 // Builds the NotificationQueued records of one cause event.
 class Plan {
@@ -164,6 +168,128 @@ void plan_onboarding(const kernel::v1::EventEnvelope& envelope, const PlannerSet
     // InvitationIssued (it holds the link); other onboarding events tell no one.
 }
 
+void plan_customers(const kernel::v1::EventEnvelope& envelope, const PlannerSettings& settings, Plan& plan,
+                    std::string& error) {
+    const std::string& type = envelope.event_type();
+    const std::string& locale = settings.default_locale;
+    if (type == cu::InvitationIssued::descriptor()->full_name()) {
+        cu::InvitationIssued invitation;
+        if (!decode(envelope, invitation, error)) {
+            return;
+        }
+        if (invitation.email().empty() || invitation.token_sealed_for_notifier().empty()) {
+            error = "InvitationIssued without an email or a sealed token";
+            return;
+        }
+        const std::string name = full_name(invitation.first_name(), invitation.last_name());
+        v1::NotificationQueued* queued = nullptr;
+        if (invitation.kind() == cu::INVITATION_KIND_ADMIN_ON_APPROVAL) {
+            // The approval itself: the new admin learns that the partner exists and sets a password.
+            queued = &plan.add("partner_approved", v1::CHANNEL_EMAIL, invitation.email(), locale,
+                               {{"company_name", invitation.organization_name()},
+                                {"contact_name", name},
+                                {"request_number", invitation.request_number()}});
+        } else {
+            queued = &plan.add("partner_user_invitation", v1::CHANNEL_EMAIL, invitation.email(), locale,
+                               {{"organization_name", invitation.organization_name()}, {"user_name", name}});
+        }
+        Plan::with_link(*queued, invitation.token_sealed_for_notifier(),
+                        "/set-password?token=", invitation.expires_at());
+    } else if (type == cu::PartnerUserRemoved::descriptor()->full_name()) {
+        cu::PartnerUserRemoved removed;
+        if (!decode(envelope, removed, error)) {
+            return;
+        }
+        plan.add("partner_user_removed", v1::CHANNEL_EMAIL, removed.email(), locale,
+                 {{"organization_name", removed.organization_name()},
+                  {"user_name", full_name(removed.first_name(), removed.last_name())},
+                  {"removed_by", removed.removed_by()}});
+    } else if (type == cu::AdministratorChanged::descriptor()->full_name()) {
+        cu::AdministratorChanged changed;
+        if (!decode(envelope, changed, error)) {
+            return;
+        }
+        const std::string old_name = full_name(changed.old_admin().first_name(), changed.old_admin().last_name());
+        const std::string new_name = full_name(changed.new_admin().first_name(), changed.new_admin().last_name());
+        const std::map<std::string, std::string> common = {{"organization_name", changed.organization_name()},
+                                                           {"old_admin_name", old_name},
+                                                           {"new_admin_name", new_name}};
+        auto to_new = common;
+        to_new["user_name"] = new_name;
+        plan.add("administrator_granted", v1::CHANNEL_EMAIL, changed.new_admin().email(), locale, to_new);
+        if (!changed.old_admin().email().empty()) {
+            auto to_old = common;
+            to_old["user_name"] = old_name;
+            plan.add("administrator_revoked", v1::CHANNEL_EMAIL, changed.old_admin().email(), locale, to_old);
+        }
+    }
+}
+
+std::string money(const common::v1::Money& value) {
+    if (value.currency_code().empty() && value.minor_units() == 0) {
+        return "";
+    }
+    const auto units = value.minor_units();
+    const auto cents = units < 0 ? -(units % 100) : units % 100;
+    return std::to_string(units / 100) + "." + (cents < 10 ? "0" : "") + std::to_string(cents) + " " +
+           value.currency_code();
+}
+
+void plan_sales(const kernel::v1::EventEnvelope& envelope, const PlannerSettings& settings, Plan& plan,
+                std::string& error) {
+    if (settings.chat_channels.count("sales") == 0) {
+        return;  // the sales team's channel is the only audience of sales events
+    }
+    const std::string& type = envelope.event_type();
+    const std::string& locale = settings.default_locale;
+    if (type == sa::LeadCreated::descriptor()->full_name()) {
+        sa::LeadCreated lead;
+        if (!decode(envelope, lead, error)) {
+            return;
+        }
+        plan.add("lead_created_chat", v1::CHANNEL_CHAT, "sales", locale,
+                 {{"lead_id", lead.lead_id()},
+                  {"company_name", lead.company_name()},
+                  {"request_number", lead.prospect_request_number()},
+                  {"contact_name", full_name(lead.contact().first_name(), lead.contact().last_name())},
+                  {"contact_email", lead.contact().email()},
+                  {"owner", lead.owner_email().empty() ? lead.owner_user_id() : lead.owner_email()}});
+    } else if (type == sa::LeadAssigned::descriptor()->full_name()) {
+        sa::LeadAssigned assigned;
+        if (!decode(envelope, assigned, error)) {
+            return;
+        }
+        plan.add("lead_assigned_chat", v1::CHANNEL_CHAT, "sales", locale,
+                 {{"lead_id", assigned.lead_id()},
+                  {"company_name", assigned.company_name()},
+                  {"request_number", assigned.prospect_request_number()},
+                  {"owner", assigned.owner_email().empty() ? assigned.owner_user_id() : assigned.owner_email()}});
+    } else if (type == sa::OpportunityWon::descriptor()->full_name()) {
+        sa::OpportunityWon won;
+        if (!decode(envelope, won, error)) {
+            return;
+        }
+        plan.add("opportunity_won_chat", v1::CHANNEL_CHAT, "sales", locale,
+                 {{"opportunity_id", won.opportunity_id()},
+                  {"company_name", won.company_name()},
+                  {"request_number", won.prospect_request_number()},
+                  {"estimated_value", money(won.estimated_value())},
+                  {"decided_by", won.won_by()}});
+    } else if (type == sa::OpportunityLost::descriptor()->full_name()) {
+        sa::OpportunityLost lost;
+        if (!decode(envelope, lost, error)) {
+            return;
+        }
+        plan.add("opportunity_lost_chat", v1::CHANNEL_CHAT, "sales", locale,
+                 {{"opportunity_id", lost.opportunity_id()},
+                  {"company_name", lost.company_name()},
+                  {"request_number", lost.prospect_request_number()},
+                  {"estimated_value", money(lost.estimated_value())},
+                  {"decided_by", lost.lost_by()},
+                  {"reason", lost.reason()}});
+    }
+}
+
 }  // namespace
 
 std::string locale_for_country(const std::string& country_code, const PlannerSettings& settings) {
@@ -183,17 +309,26 @@ std::vector<v1::NotificationQueued> plan_notifications(InputTopic topic, const k
                                                        std::chrono::system_clock::time_point now,
                                                        std::string& payload_error) {
     payload_error.clear();
+    static const std::map<InputTopic, std::string> kTopicName = {
+        {InputTopic::onboarding, "gatehouse.onboarding.events.v1"},
+        {InputTopic::customers, "gatehouse.customers.events.v1"},
+        {InputTopic::sales, "gatehouse.sales.events.v1"}};
+    Plan plan(envelope, kTopicName.at(topic), now);
     switch (topic) {
-        case InputTopic::onboarding: {
-            Plan plan(envelope, "gatehouse.onboarding.events.v1", now);
+        case InputTopic::onboarding:
             plan_onboarding(envelope, settings, plan, payload_error);
-            return payload_error.empty() ? plan.take() : std::vector<v1::NotificationQueued>{};
-        }
+            break;
         case InputTopic::customers:
+            plan_customers(envelope, settings, plan, payload_error);
+            break;
         case InputTopic::sales:
+            plan_sales(envelope, settings, plan, payload_error);
             break;
     }
-    return {};
+    if (!payload_error.empty()) {
+        return {};
+    }
+    return plan.take();
 }
 
 }  // namespace gatehouse::notifier

@@ -5,8 +5,10 @@
 #include <fstream>
 #include <set>
 
+#include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
 #include "notifier_process.h"
 #include "wait_until.h"
 
@@ -255,4 +257,74 @@ TEST_CASE("killed with SIGKILL and restarted, then its input re-read from offset
     CHECK(smtp.received().size() == received_before_replay);
     CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == kRequests);
     CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED).empty());
+}
+
+TEST_CASE("partner emails (welcome, invitation, removal, new admin) and the sales channel's posts", "[kafka]") {
+    namespace cu = gatehouse::customers::v1;
+    namespace sa = gatehouse::sales::v1;
+    KafkaTestCluster kafka;
+    Sink smtp(kSmtpSink);
+    Sink webhook(kWebhookSink);
+    auto settings = smtp_settings(smtp.port());
+    settings["GATEHOUSE_CHAT_WEBHOOKS"] = "sales=http://127.0.0.1:" + std::to_string(webhook.port()) + "/sales";
+    NotifierProcess notifier(kafka, settings);
+
+    cu::InvitationIssued welcome;
+    welcome.set_user_id("U-000001");
+    welcome.set_email("ada@smith.example");
+    welcome.set_first_name("Ada");
+    welcome.set_last_name("Lovelace");
+    welcome.set_organization_name("Smith & Sons");
+    welcome.set_request_number("PR-000001");
+    welcome.set_kind(cu::INVITATION_KIND_ADMIN_ON_APPROVAL);
+    welcome.set_token_sealed_for_notifier(notifier.seal("set-password-1"));
+    *welcome.mutable_expires_at() = kernel::to_timestamp(std::chrono::system_clock::now() + std::chrono::hours(72));
+    notifier.produce("gatehouse.customers.events.v1", "partner-user", "U-000001", welcome);
+    cu::InvitationIssued invitation = welcome;
+    invitation.set_user_id("U-000002");
+    invitation.set_email("bob@smith.example");
+    invitation.set_first_name("Bob");
+    invitation.set_kind(cu::INVITATION_KIND_PARTNER_USER);
+    invitation.set_token_sealed_for_notifier(notifier.seal("set-password-2"));
+    notifier.produce("gatehouse.customers.events.v1", "partner-user", "U-000002", invitation);
+    cu::AdministratorChanged changed;
+    changed.set_organization_name("Smith & Sons");
+    changed.mutable_old_admin()->set_email("ada@smith.example");
+    changed.mutable_old_admin()->set_first_name("Ada");
+    changed.mutable_new_admin()->set_email("bob@smith.example");
+    changed.mutable_new_admin()->set_first_name("Bob");
+    notifier.produce("gatehouse.customers.events.v1", "customer", "C-000001", changed);
+    cu::PartnerUserRemoved removed;
+    removed.set_email("carl@smith.example");
+    removed.set_first_name("Carl");
+    removed.set_organization_name("Smith & Sons");
+    removed.set_removed_by("bob@smith.example");
+    notifier.produce("gatehouse.customers.events.v1", "partner-user", "U-000003", removed);
+    sa::OpportunityWon won;
+    won.set_opportunity_id("OPP-000001");
+    won.set_company_name("Smith & Sons");
+    won.set_prospect_request_number("PR-000001");
+    won.set_won_by("sam");
+    notifier.produce("gatehouse.sales.events.v1", "opportunity", "OPP-000001", won);
+
+    REQUIRE(wait_until([&] { return smtp.received().size() >= 5 && !webhook.received().empty(); }, kDeliveryTimeout));
+    const auto emails = smtp.received();
+    CHECK(emails.size() == 5);
+    const auto* approved = email_to(emails, "ada@smith.example", "your partner account is ready");
+    REQUIRE(approved != nullptr);
+    CHECK_THAT(
+        (*approved)["text"].get<std::string>(),
+        Catch::Contains("https://shop.example/set-password?token=set-password-1") && Catch::Contains("PR-000001"));
+    const auto* invited = email_to(emails, "bob@smith.example", "You have been invited to Smith & Sons");
+    REQUIRE(invited != nullptr);
+    CHECK_THAT((*invited)["text"].get<std::string>(), Catch::Contains("set-password?token=set-password-2"));
+    CHECK(email_to(emails, "bob@smith.example", "You are now the administrator") != nullptr);
+    CHECK(email_to(emails, "ada@smith.example", "has a new administrator") != nullptr);
+    const auto* gone = email_to(emails, "carl@smith.example", "was removed");
+    REQUIRE(gone != nullptr);
+    CHECK_THAT((*gone)["text"].get<std::string>(), Catch::Contains("by bob@smith.example"));
+    const auto posts = webhook.received();
+    REQUIRE(posts.size() == 1);
+    CHECK(posts[0]["path"] == "/sales");
+    CHECK_THAT(posts[0]["body"]["text"].get<std::string>(), Catch::Contains("OPP-000001") && Catch::Contains("won"));
 }

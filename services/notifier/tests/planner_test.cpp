@@ -2,8 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include "domain/planner.h"
+#include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/sales/v1/events.pb.h"
 
 using namespace gatehouse;
 using namespace gatehouse::notifier;
@@ -131,4 +133,93 @@ TEST_CASE("events that tell no one plan nothing; an undecodable payload is an er
     std::string error;
     CHECK(plan_notifications(InputTopic::onboarding, broken, {}, kNow, error).empty());
     CHECK_FALSE(error.empty());
+}
+
+namespace {
+
+namespace cu = gatehouse::customers::v1;
+namespace sa = gatehouse::sales::v1;
+
+template <class Message>
+std::vector<v1::NotificationQueued> plan_from(InputTopic topic, const Message& message,
+                                              const PlannerSettings& settings = {}) {
+    std::string error;
+    auto planned = plan_notifications(topic, envelope("evt-9", message), settings, kNow, error);
+    CHECK(error.empty());
+    return planned;
+}
+
+}  // namespace
+
+TEST_CASE("invitations: the approved admin's welcome and a new user's invitation, each with its link", "[planner]") {
+    cu::InvitationIssued invitation;
+    invitation.set_user_id("U-1");
+    invitation.set_email("ada@smith.example");
+    invitation.set_first_name("Ada");
+    invitation.set_organization_name("Smith & Sons");
+    invitation.set_request_number("PR-000042");
+    invitation.set_kind(cu::INVITATION_KIND_ADMIN_ON_APPROVAL);
+    invitation.set_token_sealed_for_notifier("sealed-invite");
+    auto planned = plan_from(InputTopic::customers, invitation);
+    REQUIRE(planned.size() == 1);
+    CHECK(planned[0].template_name() == "partner_approved");
+    CHECK(planned[0].link_path() == "/set-password?token=");
+    CHECK(planned[0].sealed_token() == "sealed-invite");
+    CHECK(planned[0].variables().at("request_number") == "PR-000042");
+    invitation.set_kind(cu::INVITATION_KIND_PARTNER_USER);
+    planned = plan_from(InputTopic::customers, invitation);
+    REQUIRE(planned.size() == 1);
+    CHECK(planned[0].template_name() == "partner_user_invitation");
+    CHECK(planned[0].variables().at("organization_name") == "Smith & Sons");
+    invitation.clear_token_sealed_for_notifier();
+    std::string error;
+    CHECK(plan_notifications(InputTopic::customers, envelope("evt-9", invitation), {}, kNow, error).empty());
+    CHECK_FALSE(error.empty());
+}
+
+TEST_CASE("a new administrator: both the new and the old one are told", "[planner]") {
+    cu::AdministratorChanged changed;
+    changed.set_organization_name("Smith & Sons");
+    changed.mutable_old_admin()->set_email("ada@smith.example");
+    changed.mutable_old_admin()->set_first_name("Ada");
+    changed.mutable_new_admin()->set_email("bob@smith.example");
+    changed.mutable_new_admin()->set_first_name("Bob");
+    const auto planned = plan_from(InputTopic::customers, changed);
+    REQUIRE(planned.size() == 2);
+    CHECK(planned[0].template_name() == "administrator_granted");
+    CHECK(planned[0].recipient() == "bob@smith.example");
+    CHECK(planned[1].template_name() == "administrator_revoked");
+    CHECK(planned[1].recipient() == "ada@smith.example");
+    CHECK(planned[1].variables().at("new_admin_name") == "Bob");
+    cu::PartnerUserRemoved removed;
+    removed.set_email("carl@smith.example");
+    removed.set_organization_name("Smith & Sons");
+    CHECK(plan_from(InputTopic::customers, removed)[0].template_name() == "partner_user_removed");
+}
+
+TEST_CASE("sales events are posted to the sales channel when it has a webhook", "[planner]") {
+    sa::OpportunityWon won;
+    won.set_opportunity_id("OPP-000001");
+    won.set_company_name("Smith & Sons");
+    won.set_prospect_request_number("PR-000042");
+    won.mutable_estimated_value()->set_currency_code("EUR");
+    won.mutable_estimated_value()->set_minor_units(1250005);
+    CHECK(plan_from(InputTopic::sales, won).empty());  // no sales channel configured
+    PlannerSettings settings;
+    settings.chat_channels = {"sales"};
+    auto planned = plan_from(InputTopic::sales, won, settings);
+    REQUIRE(planned.size() == 1);
+    CHECK(planned[0].template_name() == "opportunity_won_chat");
+    CHECK(planned[0].channel() == v1::CHANNEL_CHAT);
+    CHECK(planned[0].variables().at("estimated_value") == "12500.05 EUR");
+    sa::LeadAssigned assigned;
+    assigned.set_lead_id("LEAD-000001");
+    assigned.set_owner_email("sam@sales.example");
+    CHECK(plan_from(InputTopic::sales, assigned, settings)[0].variables().at("owner") == "sam@sales.example");
+    sa::OpportunityLost lost;
+    lost.set_reason("budget cut");
+    CHECK(plan_from(InputTopic::sales, lost, settings)[0].variables().at("reason") == "budget cut");
+    sa::LeadCreated lead;
+    lead.set_lead_id("LEAD-000002");
+    CHECK(plan_from(InputTopic::sales, lead, settings)[0].template_name() == "lead_created_chat");
 }
