@@ -10,5 +10,6 @@ namespace gatehouse::cli {
 struct Cli;
 
 void add_onboarding_commands(CLI::App& app, Cli& cli);
+void add_notifier_commands(CLI::App& app, Cli& cli);
 
 }  // namespace gatehouse::cli

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     app.add_flag("--json", cli.json, "print JSON instead of tables");
 
     add_onboarding_commands(app, cli);
+    add_notifier_commands(app, cli);
 
     try {
         app.parse(argc, argv);
