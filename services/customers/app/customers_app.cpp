@@ -373,11 +373,31 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
                                          .causation_id = event.envelope.event_id(),
                                          .actor = "sales-bridge",
                                          .inbox_key = event.inbox_key};
-    const auto linked = find_customer([&](const CustomerState& state) {
-        return change.account ? state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
-                                    state.created.crm_account_id() == change.crm_id
+    const auto wanted_type = change.account ? v1::CUSTOMER_TYPE_ORGANIZATION : v1::CUSTOMER_TYPE_PERSON;
+    auto linked = find_customer([&](const CustomerState& state) {
+        return change.account ? state.created.type() == wanted_type && state.created.crm_account_id() == change.crm_id
                               : state.created.crm_contact_id() == change.crm_id;
     });
+    if (!linked && change.created && !change.request_number.empty()) {
+        // The CRM record of a partner approved here first (e.g. an HQ override in CRM mode): link
+        // the customers that request created instead of creating a second one.
+        const std::string request = change.request_number;
+        auto unlinked = find_customer([&](const CustomerState& state) {
+            return state.created.type() == wanted_type && state.created.prospect_request_number() == request &&
+                   (change.account ? state.created.crm_account_id() : state.created.crm_contact_id()).empty();
+        });
+        if (unlinked) {
+            auto result = customers_.execute(unlinked->created.customer_id(),
+                                             LinkToCrm{change.account_id, change.account ? "" : change.crm_id},
+                                             {.correlation_id = context.correlation_id,
+                                              .causation_id = context.causation_id,
+                                              .actor = context.actor});
+            if (std::holds_alternative<kernel::Rejection>(result)) {
+                return verdict(result, event);
+            }
+            linked = customer(unlinked->created.customer_id());
+        }
+    }
     if (linked) {
         // An update, or a "created" delivered again / for a record we know: apply as an update.
         UpdateCustomer update;

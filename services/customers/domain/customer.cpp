@@ -94,6 +94,31 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
     return Events{event};
 }
 
+Decision<v1::CustomerEvent> decide_link(const LinkToCrm& command, const CustomerState& state) {
+    if (!state.exists) {
+        return not_found("customer_id");
+    }
+    const bool organization = is_organization(state);
+    const std::string& wanted = organization ? command.crm_account_id : command.crm_contact_id;
+    const std::string& current = organization ? state.created.crm_account_id() : state.created.crm_contact_id();
+    if (wanted.empty()) {
+        return Rejection{RejectionCode::invalid_argument, "the CRM id for this customer type is missing"};
+    }
+    if (current == wanted) {
+        return nothing();
+    }
+    if (!current.empty()) {
+        return Rejection{RejectionCode::failed_precondition,
+                         "customer " + state.created.customer_id() + " is linked to CRM record " + current};
+    }
+    v1::CustomerEvent event;
+    auto& linked = *event.mutable_linked_to_crm();
+    linked.set_customer_id(state.created.customer_id());
+    linked.set_crm_account_id(command.crm_account_id);
+    linked.set_crm_contact_id(organization ? std::string() : command.crm_contact_id);
+    return Events{event};
+}
+
 Decision<v1::CustomerEvent> decide_block(const BlockCustomer& command, const CustomerState& state) {
     if (!state.exists) {
         return not_found("customer_id");
@@ -565,6 +590,8 @@ kernel::Decision<v1::CustomerEvent> Customer::decide(const Command& command, con
                 return decide_create(c, state);
             } else if constexpr (std::is_same_v<C, UpdateCustomer>) {
                 return decide_update(c, state);
+            } else if constexpr (std::is_same_v<C, LinkToCrm>) {
+                return decide_link(c, state);
             } else if constexpr (std::is_same_v<C, BlockCustomer>) {
                 return decide_block(c, state);
             } else if constexpr (std::is_same_v<C, SetLimits>) {

@@ -99,6 +99,12 @@ struct UpdateCustomer {
     std::string changed_by;
 };
 
+// Links an existing customer (e.g. one created on a direct approval) to its CRM record.
+struct LinkToCrm {
+    std::string crm_account_id;
+    std::string crm_contact_id;
+};
+
 struct BlockCustomer {
     bool blocked = true;
     std::string reason;
@@ -179,9 +185,9 @@ struct ChangeAdministrator {
 struct Customer final {
     using Event = v1::CustomerEvent;
     using Command =
-        std::variant<CreateCustomer, UpdateCustomer, BlockCustomer, SetLimits, OnboardPartner, CreateHierarchy,
-                     ChangeMember, AddPartnerUser, ActivatePartnerUser, UpdatePartnerUser, RemovePartnerUser,
-                     ChangeInvitation, ExpireInvitations, SetPassword, ChangeAdministrator>;
+        std::variant<CreateCustomer, UpdateCustomer, LinkToCrm, BlockCustomer, SetLimits, OnboardPartner,
+                     CreateHierarchy, ChangeMember, AddPartnerUser, ActivatePartnerUser, UpdatePartnerUser,
+                     RemovePartnerUser, ChangeInvitation, ExpireInvitations, SetPassword, ChangeAdministrator>;
     using State = CustomerState;
     static constexpr std::string_view kAggregateType = "customer";
 

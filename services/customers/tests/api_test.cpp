@@ -318,6 +318,29 @@ TEST_CASE("crm mode: the approval waits for the replicated account and contact, 
     CHECK_FALSE(invitation_token(kafka, service, "carla@initech.example").empty());
 }
 
+TEST_CASE("crm mode, HQ override: fresh customers now, linked (not duplicated) when the CRM records arrive",
+          "[api][kafka][replication]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    auto approved = approval("PR-000006", "Hooli", "gavin@hooli.example", onboarding::v1::APPROVAL_MODE_CRM);
+    approved.set_path(onboarding::v1::DECISION_PATH_HQ_OVERRIDE);
+    approved.set_override_reason("strategic partner");
+    kafka.produce(service.onboarding_topic(), "PR-000006",
+                  envelope(approved, "approved-6", "prospect", "PR-000006", "onboarding"));
+    std::string organization;
+    REQUIRE(eventually([&] { return !(organization = organization_named(service, "Hooli")).empty(); }));
+    kafka.produce(service.sales_topic(), "ACC-6",
+                  envelope(account_created("ACC-6", "PR-000006", "Hooli", now_plus(-60s)), "sales-6a", "account",
+                           "ACC-6", "sales-bridge"));
+    kafka.produce(service.sales_topic(), "CON-6",
+                  envelope(contact_created("CON-6", "ACC-6", "PR-000006", "gavin@hooli.example", now_plus(-60s)),
+                           "sales-6c", "contact", "CON-6", "sales-bridge"));
+    REQUIRE(eventually([&] { return get(service, organization).crm_account_id() == "ACC-6"; }));
+    REQUIRE(eventually([&] { return list(service, "CON-6").total() == 1; }));
+    CHECK(list(service, "hooli").total() == 2);  // still one Organization and one Person
+    CHECK(list(service, "CON-6").customers(0).customer_id() == users_of(service, organization).front().customer_id());
+}
+
 TEST_CASE("replication: CRM records become customers once, HQ edits go out LOCAL, nothing echoes, last writer wins",
           "[api][kafka][replication]") {
     KafkaTestCluster kafka;

@@ -322,3 +322,13 @@ TEST_CASE("limits: credit limit and terms for an Organization, spending limit fo
     spending.spending_limit = money;
     CHECK(rejected(spending, state).code == RejectionCode::invalid_argument);
 }
+
+TEST_CASE("link to CRM: an existing customer gets its CRM id once, never a second one", "[domain][replication]") {
+    CustomerState state = given({organization_created()});
+    const auto linked = accepted(LinkToCrm{"ACC-1", ""}, state);
+    REQUIRE(linked.size() == 1);
+    state = after(state, linked);
+    CHECK(state.created.crm_account_id() == "ACC-1");
+    CHECK(accepted(LinkToCrm{"ACC-1", ""}, state).empty());
+    CHECK(rejected(LinkToCrm{"ACC-2", ""}, state).code == RejectionCode::failed_precondition);
+}
