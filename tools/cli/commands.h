@@ -12,5 +12,6 @@ struct Cli;
 void add_onboarding_commands(CLI::App& app, Cli& cli);
 void add_notifier_commands(CLI::App& app, Cli& cli);
 void add_customers_commands(CLI::App& app, Cli& cli);
+void add_sales_commands(CLI::App& app, Cli& cli);
 
 }  // namespace gatehouse::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     add_onboarding_commands(app, cli);
     add_notifier_commands(app, cli);
     add_customers_commands(app, cli);
+    add_sales_commands(app, cli);
 
     try {
         app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/time.h"
@@ -349,19 +350,12 @@ SalesApi::SalesApi(SalesAggregates aggregates, kernel::EventStore& store,
     : aggregates_(aggregates), store_(store), authenticator_(authenticator), settings_(std::move(settings)) {}
 
 grpc::Status SalesApi::authenticate(grpc::ServerContext* context, Actor& actor) const {
-    const auto& metadata = context->client_metadata();
-    const auto header = metadata.find("authorization");
-    if (header == metadata.end()) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "a sales credential is required (authorization: Bearer <token>)"};
+    kernel::Principal principal;
+    if (auto denied = kernel::authenticate_call(*context, authenticator_, {"sales", "sales-manager"}, principal);
+        !denied.ok()) {
+        return denied;
     }
-    const auto principal = authenticator_.authenticate(std::string_view(header->second.data(), header->second.size()));
-    if (!principal) {
-        return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
-    }
-    if (principal->role != "sales" && principal->role != "sales-manager") {
-        return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the sales or sales-manager role"};
-    }
-    actor = Actor{principal->user_id, principal->email, principal->role == "sales-manager"};
+    actor = Actor{principal.user_id, principal.email, principal.role == "sales-manager"};
     return grpc::Status::OK;
 }
 
@@ -656,7 +650,9 @@ grpc::Status SalesApi::ScheduleAppointment(grpc::ServerContext* context, const v
     *appointment.mutable_attendees() = request->attendees();
     appointment.set_online_meeting_url(request->online_meeting_url());
     const kernel::CommandContext command_context{
-        .idempotency_key = request->idempotency_key().empty() ? "" : "appointment:" + request->idempotency_key(),
+        // Keys are per user: another user's key never answers for them.
+        .idempotency_key =
+            request->idempotency_key().empty() ? "" : "appointment:" + actor.user_id + ":" + request->idempotency_key(),
         .correlation_id = kernel::new_uuid_v7(),
         .actor = actor.user_id};
     if (!request->lead_id().empty()) {
@@ -692,7 +688,8 @@ grpc::Status SalesApi::AddNote(grpc::ServerContext* context, const v1::AddNoteRe
     command.note.set_text(request->text());
     *command.note.mutable_added_at() = kernel::to_timestamp(Clock::now());
     const kernel::CommandContext command_context{
-        .idempotency_key = request->idempotency_key().empty() ? "" : "note:" + request->idempotency_key(),
+        .idempotency_key =
+            request->idempotency_key().empty() ? "" : "note:" + actor.user_id + ":" + request->idempotency_key(),
         .correlation_id = kernel::new_uuid_v7(),
         .actor = actor.user_id};
     if (!request->lead_id().empty()) {

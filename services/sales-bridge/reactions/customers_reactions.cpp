@@ -64,14 +64,51 @@ std::optional<ChangeContact> contact_change_from(const customers::v1::CustomerUp
     return change;
 }
 
+customers::v1::CustomerUpdated as_update(const customers::v1::CustomerCreated& created) {
+    customers::v1::CustomerUpdated updated;
+    updated.set_customer_id(created.customer_id());
+    updated.set_type(created.type());
+    *updated.mutable_details() = created.details();
+    *updated.mutable_changed_at() = created.changed_at();
+    updated.set_origin(created.origin());
+    updated.set_crm_account_id(created.crm_account_id());
+    updated.set_crm_contact_id(created.crm_contact_id());
+    const auto& details = created.details();
+    for (const auto& [name, has_value] :
+         std::initializer_list<std::pair<const char*, bool>>{{"name", !details.name().empty()},
+                                                             {"phone", !details.phone().empty()},
+                                                             {"email", !details.email().empty()},
+                                                             {"website", !details.website().empty()},
+                                                             {"tax_id", !details.tax_id().empty()},
+                                                             {"address", details.has_address()},
+                                                             {"first_name", !details.first_name().empty()},
+                                                             {"last_name", !details.last_name().empty()},
+                                                             {"job_title", !details.job_title().empty()}}) {
+        if (has_value) {
+            updated.add_changed_fields(name);
+        }
+    }
+    return updated;
+}
+
 kernel::HandlerVerdict react_to_customers_event(const kernel::InboundEvent& event, AccountRuntime& accounts,
                                                 ContactRuntime& contacts) {
-    if (event.envelope.event_type() != customers::v1::CustomerUpdated::descriptor()->full_name()) {
-        return kernel::HandlerVerdict::ignored();  // created (from our own accounts), hierarchies, users, ...
-    }
+    const std::string& type = event.envelope.event_type();
     customers::v1::CustomerUpdated updated;
-    if (!updated.ParseFromString(event.envelope.payload())) {
-        return kernel::HandlerVerdict::poison("undecodable " + event.envelope.event_type());
+    if (type == customers::v1::CustomerUpdated::descriptor()->full_name()) {
+        if (!updated.ParseFromString(event.envelope.payload())) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+    } else if (type == customers::v1::CustomerCreated::descriptor()->full_name()) {
+        // Normally REPLICATED (made from our own account / contact); a LOCAL one that names a CRM
+        // id carries HQ's values for all its fields.
+        customers::v1::CustomerCreated created;
+        if (!created.ParseFromString(event.envelope.payload())) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        updated = as_update(created);
+    } else {
+        return kernel::HandlerVerdict::ignored();  // hierarchies, users, credit limits, ...
     }
     const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
                                          .causation_id = event.envelope.event_id(),

@@ -1,5 +1,6 @@
 // How the sales bridge applies the customers service's changes to linked accounts / contacts
-// (docs/replication.md): only CustomerUpdated events with origin LOCAL (no echo), only for a CRM
+// (docs/replication.md): only CustomerUpdated (and CustomerCreated) events with origin LOCAL (no
+// echo), only for a CRM
 // id this service knows, per field last-writer-wins (the Account / Contact deciders). What wins is
 // published as AccountUpdated / ContactUpdated with origin REPLICATED; if nothing wins, nothing is
 // published and the event is only recorded as processed.
@@ -18,6 +19,9 @@ namespace gatehouse::sales {
 std::optional<ChangeAccount> account_change_from(const customers::v1::CustomerUpdated& updated);
 // The same for a Person linked to a contact.
 std::optional<ChangeContact> contact_change_from(const customers::v1::CustomerUpdated& updated);
+
+// A CustomerCreated as the change of every field it has a value for.
+customers::v1::CustomerUpdated as_update(const customers::v1::CustomerCreated& created);
 
 kernel::HandlerVerdict react_to_customers_event(const kernel::InboundEvent& event, AccountRuntime& accounts,
                                                 ContactRuntime& contacts);
