@@ -343,10 +343,10 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
             revoke ? "revoke the open set-password link" : "send a new set-password link (the old one stops working)");
         invitation->add_option("user", args.id, "user id")->required();
         invitation->callback([=, &cli] {
-            cu::InvitationRequest call;
+            cu::ChangeInvitationRequest call;
             call.set_user_id(args.id);
             call.set_revoke(revoke);
-            cu::InvitationResponse response;
+            cu::ChangeInvitationResponse response;
             if (cli.succeeded(service()->ChangeInvitation(cli.context().get(), call, &response))) {
                 cli.json ? print_json(response) : void(std::cout << args.id << (revoke ? ": revoked\n" : ": sent\n"));
             }

@@ -656,6 +656,20 @@ grpc::Status CustomersApi::UpdatePartnerUser(grpc::ServerContext* context, const
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
+    // The user's Person customer follows (and the change goes to the CRM contact like an HQ edit).
+    customers::UpdateCustomer person;
+    person.details.set_first_name(request->first_name());
+    person.details.set_last_name(request->last_name());
+    person.details.set_job_title(request->job_title());
+    person.fields = {"first_name", "last_name", "job_title"};
+    person.changed_at = Clock::now();
+    person.side = Side::customers;
+    person.changed_by = caller.actor();
+    (void)app_.execute(user.user.user.customer_id(), person, caller.actor());
+    customers::SetLimits spending;
+    spending.spending_limit = request->spending_limit();
+    spending.by = caller.actor();
+    (void)app_.execute(user.user.user.customer_id(), spending, caller.actor());
     *response->mutable_user() =
         customers::to_api(*app_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
     return grpc::Status::OK;
@@ -676,8 +690,8 @@ grpc::Status CustomersApi::RemovePartnerUser(grpc::ServerContext* context, const
     return grpc::Status::OK;
 }
 
-grpc::Status CustomersApi::ChangeInvitation(grpc::ServerContext* context, const v1::InvitationRequest* request,
-                                            v1::InvitationResponse* response) {
+grpc::Status CustomersApi::ChangeInvitation(grpc::ServerContext* context, const v1::ChangeInvitationRequest* request,
+                                            v1::ChangeInvitationResponse* response) {
     Caller caller;
     UserRef user;
     if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {

@@ -54,8 +54,8 @@ class CustomersApi final : public v1::CustomersService::Service {
                                    v1::UpdatePartnerUserResponse* response) override;
     grpc::Status RemovePartnerUser(grpc::ServerContext* context, const v1::RemovePartnerUserRequest* request,
                                    v1::RemovePartnerUserResponse* response) override;
-    grpc::Status ChangeInvitation(grpc::ServerContext* context, const v1::InvitationRequest* request,
-                                  v1::InvitationResponse* response) override;
+    grpc::Status ChangeInvitation(grpc::ServerContext* context, const v1::ChangeInvitationRequest* request,
+                                  v1::ChangeInvitationResponse* response) override;
     grpc::Status ChangeAdministrator(grpc::ServerContext* context, const v1::ChangeAdministratorRequest* request,
                                      v1::ChangeAdministratorResponse* response) override;
     grpc::Status SetPassword(grpc::ServerContext* context, const v1::SetPasswordRequest* request,

@@ -147,7 +147,10 @@ Decision<v1::CustomerEvent> decide_limits(const SetLimits& command, const Custom
         return not_found("customer_id");
     }
     Events events;
-    if (command.credit_limit || command.payment_terms) {
+    const bool credit_unchanged = command.credit_limit.value_or(state.credit_limit).SerializeAsString() ==
+                                      state.credit_limit.SerializeAsString() &&
+                                  command.payment_terms.value_or(state.payment_terms) == state.payment_terms;
+    if ((command.credit_limit || command.payment_terms) && !credit_unchanged) {
         if (!is_organization(state)) {
             return Rejection{RejectionCode::invalid_argument,
                              "credit_limit: credit limit and payment terms are for an Organization"};
@@ -159,7 +162,8 @@ Decision<v1::CustomerEvent> decide_limits(const SetLimits& command, const Custom
         set.set_payment_terms(command.payment_terms.value_or(state.payment_terms));
         set.set_set_by(command.by);
     }
-    if (command.spending_limit) {
+    if (command.spending_limit &&
+        command.spending_limit->SerializeAsString() != state.spending_limit.SerializeAsString()) {
         if (is_organization(state)) {
             return Rejection{RejectionCode::invalid_argument, "spending_limit: a spending limit is for a Person"};
         }
@@ -647,6 +651,9 @@ CustomerState Customer::evolve(State state, const Event& event) {
                 state, updated.details(), {updated.changed_fields().begin(), updated.changed_fields().end()},
                 FieldStamp{TimeUtil::TimestampToNanoseconds(updated.changed_at()),
                            updated.origin() == common::v1::CHANGE_ORIGIN_REPLICATED ? Side::sales : Side::customers});
+            if (state.created.type() == v1::CUSTOMER_TYPE_PERSON) {
+                state.details.set_name(state.details.first_name() + " " + state.details.last_name());
+            }
             break;
         }
         case Event::kLinkedToCrm:

@@ -444,6 +444,21 @@ TEST_CASE("partner users: added, invited, password set once, sign-in, removal re
     cv1::GetCustomerResponse seen;
     CHECK(service.api().GetCustomer(as(session).get(), own, &seen).ok());
 
+    // An edit of the user reaches their Person customer (names, job title, spending limit).
+    cv1::UpdatePartnerUserRequest edit;
+    edit.set_user_id(max.user_id());
+    edit.set_first_name("Maximilian");
+    edit.set_last_name("Muster");
+    edit.set_job_title("Head of purchasing");
+    edit.mutable_spending_limit()->set_currency_code("EUR");
+    edit.mutable_spending_limit()->set_minor_units(50'000);
+    cv1::UpdatePartnerUserResponse edited;
+    REQUIRE(service.api().UpdatePartnerUser(as(acme.admin_session).get(), edit, &edited).ok());
+    const cv1::Customer person = get(service, max.customer_id());
+    CHECK(person.details().name() == "Maximilian Muster");
+    CHECK(person.details().job_title() == "Head of purchasing");
+    CHECK(person.spending_limit().minor_units() == 50'000);
+
     // Removed: out of the hierarchy, the customer kept, the session refused at once.
     cv1::RemovePartnerUserRequest remove;
     remove.set_user_id(max.user_id());
@@ -474,14 +489,14 @@ TEST_CASE("invitations: a resend replaces the link, a revoked link is dead, HQ c
     const auto max = add_user(service, kHqToken, acme.organization_id, "max@acme.example");
     const std::string first = invitation_token(kafka, service, "max@acme.example", 0);
 
-    cv1::InvitationRequest resend;
+    cv1::ChangeInvitationRequest resend;
     resend.set_user_id(max.user_id());
-    cv1::InvitationResponse resent;
+    cv1::ChangeInvitationResponse resent;
     REQUIRE(service.api().ChangeInvitation(as(acme.admin_session).get(), resend, &resent).ok());
     const std::string second = invitation_token(kafka, service, "max@acme.example", 1);
     CHECK(set_password(service, first, kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 
-    cv1::InvitationRequest revoke;
+    cv1::ChangeInvitationRequest revoke;
     revoke.set_user_id(max.user_id());
     revoke.set_revoke(true);
     REQUIRE(service.api().ChangeInvitation(as(kHqToken).get(), revoke, &resent).ok());
