@@ -7,6 +7,7 @@
 #include "domain/planner.h"
 #include "domain/templates.h"
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/sealed_token.h"
 #include "gatehouse/kernel/service_runtime.h"
@@ -72,9 +73,15 @@ kernel::ConfigSchema schema() {
 
 int main(int argc, char** argv) {
     try {
+        if (const auto code =
+                kernel::run_log_command(argc, argv, "notifier", schema(), "gatehouse.notifier.events.v1")) {
+            return *code;  // restore-from-topic / verify
+        }
         const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
         if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-notifier [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+            std::cout << "usage: gatehouse-notifier [CONFIG.yaml]\n       gatehouse-notifier restore-from-topic "
+                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-notifier verify [CONFIG.yaml]\nSettings (file "
+                         "or GATEHOUSE_* environment):\n\n"
                       << schema().describe_markdown("GATEHOUSE_");
             return 0;
         }

@@ -6,6 +6,7 @@
 #include "api/onboarding_api.h"
 #include "domain/prospect.h"
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "reactions/sales_reactions.h"
@@ -46,9 +47,15 @@ int main(int argc, char** argv) {
         if (sodium_init() < 0) {
             throw std::runtime_error("libsodium failed to initialise");
         }
+        if (const auto code =
+                kernel::run_log_command(argc, argv, "onboarding", schema(), "gatehouse.onboarding.events.v1")) {
+            return *code;  // restore-from-topic / verify
+        }
         const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
         if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-onboarding [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+            std::cout << "usage: gatehouse-onboarding [CONFIG.yaml]\n       gatehouse-onboarding restore-from-topic "
+                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-onboarding verify [CONFIG.yaml]\nSettings "
+                         "(file or GATEHOUSE_* environment):\n\n"
                       << schema().describe_markdown("GATEHOUSE_");
             return 0;
         }
@@ -73,7 +80,8 @@ int main(int argc, char** argv) {
 
         kernel::ServiceRuntime runtime("onboarding", config);
         kernel::NumberSequence request_numbers(runtime.store(), "request-number",
-                                               kernel::NumberFormat(config.string("onboarding.request_number_format")));
+                                               kernel::NumberFormat(config.string("onboarding.request_number_format")),
+                                               std::string(Prospect::kAggregateType));
         ProspectRuntime prospects(
             runtime.store(),
             {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});

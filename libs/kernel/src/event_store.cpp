@@ -350,7 +350,7 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     if (auto stored = impl->get(impl->meta, "log-id")) {
         impl->log_id = *stored;
     } else {
-        impl->log_id = new_uuid_v7();
+        impl->log_id = options.log_id_for_new_log.empty() ? new_uuid_v7() : options.log_id_for_new_log;
         rocksdb::WriteOptions write_options;
         write_options.sync = true;
         rocks::check(impl->db->Put(write_options, impl->meta, "log-id", impl->log_id), "write the log id");
@@ -492,6 +492,8 @@ void EventStore::write_metadata_lazily(const std::string& key, const std::string
 
 const std::filesystem::path& EventStore::directory() const { return impl_->directory; }
 const std::string& EventStore::log_id() const { return impl_->log_id; }
+
+void EventStore::sync() { rocks::check(impl_->db->SyncWAL(), "sync the write-ahead log"); }
 
 StoreStats EventStore::stats() const {
     std::lock_guard lock(impl_->head_mutex);

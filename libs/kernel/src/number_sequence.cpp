@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gatehouse/kernel/envelope_view.h"
 #include "gatehouse/kernel/errors.h"
 #include "rocks_helpers.h"
 
@@ -29,11 +30,42 @@ std::string NumberFormat::format(std::uint64_t number) const {
     return prefix_ + digits + suffix_;
 }
 
-NumberSequence::NumberSequence(EventStore& store, std::string name, NumberFormat format)
+std::optional<std::uint64_t> NumberFormat::parse(std::string_view text) const {
+    if (text.size() < prefix_.size() + suffix_.size() + 1 || text.substr(0, prefix_.size()) != prefix_ ||
+        text.substr(text.size() - suffix_.size()) != suffix_) {
+        return std::nullopt;
+    }
+    const std::string_view digits = text.substr(prefix_.size(), text.size() - prefix_.size() - suffix_.size());
+    std::uint64_t number = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9' || number > (UINT64_MAX - 9) / 10) {
+            return std::nullopt;
+        }
+        number = number * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return number;
+}
+
+NumberSequence::NumberSequence(EventStore& store, std::string name, NumberFormat format, std::string aggregate_type)
     : store_(store), key_("q/" + std::move(name)), format_(std::move(format)) {
     if (auto stored = store_.read_metadata(key_)) {
         last_ = rocks::read_big_endian(*stored);
+        return;
     }
+    if (aggregate_type.empty() || store_.head().value == 0) {
+        return;
+    }
+    // No stored state but events: the log was restored from the topic (metadata is not on the
+    // topic). Resume after the highest number in use, so that no number is handed out twice.
+    store_.scan_raw(LogPosition{1}, [&](LogPosition position, std::string_view bytes) {
+        const EnvelopeView view = EnvelopeView::parse(position, bytes);
+        if (view.aggregate_type == aggregate_type) {
+            if (const auto number = format_.parse(view.aggregate_id)) {
+                last_ = std::max(last_, *number);
+            }
+        }
+        return true;
+    });
 }
 
 std::string NumberSequence::next() {

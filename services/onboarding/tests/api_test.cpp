@@ -18,26 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-v1::SubmitRequestRequest valid_request(const std::string& email = "jane@acme.example",
-                                       const std::string& company = "Acme GmbH") {
-    v1::SubmitRequestRequest request;
-    auto& details = *request.mutable_company();
-    details.set_name(company);
-    details.mutable_address()->set_street("Hauptstrasse 1");
-    details.mutable_address()->set_city("Berlin");
-    details.mutable_address()->set_postal_code("10115");
-    details.mutable_address()->set_country_code("DE");
-    details.set_phone("+49 30 1234567");
-    details.set_tax_id(company == "Acme GmbH" ? "DE 136 695 976" : "");  // others: no VAT id, no match
-    auto& contact = *request.mutable_contact();
-    contact.set_first_name("Jane");
-    contact.set_last_name("Doe");
-    contact.set_email(email);
-    contact.set_phone("+49 30 7654321");
-    contact.set_job_title("Purchasing manager");
-    return request;
-}
-
 std::string submit(OnboardingProcess& service, const v1::SubmitRequestRequest& request) {
     v1::SubmitRequestResponse response;
     const grpc::Status status = service.api().SubmitRequest(as().get(), request, &response);

@@ -36,21 +36,7 @@ class OnboardingProcess final {
     ~OnboardingProcess() { stop(); }
 
     void start() {
-        char key[64];
-        sodium_bin2base64(key, sizeof key, public_key_, sizeof public_key_, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-        std::vector<std::string> command = {"/usr/bin/env",
-                                            "GATEHOUSE_DATA_DIR=" + data_.path().string(),
-                                            "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
-                                            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
-                                            "GATEHOUSE_LOG_LEVEL=warn",
-                                            "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
-                                            std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key,
-                                            std::string("GATEHOUSE_AUTH_TOKENS=") + kHqToken +
-                                                "=hq:alice:alice@hq.example," + kSalesToken +
-                                                "=sales:bob:bob@hq.example"};
-        for (const auto& [name, value] : settings_) {
-            command.push_back(name + "=" + value);
-        }
+        std::vector<std::string> command = environment();
         command.push_back(GATEHOUSE_ONBOARDING_BINARY);
         process_ = std::make_unique<ChildProcess>(command);
         while (auto line = process_->read_line(std::chrono::seconds(60))) {
@@ -63,6 +49,42 @@ class OnboardingProcess final {
         }
         throw std::runtime_error("gatehouse-onboarding did not become ready");
     }
+
+    // `/usr/bin/env` with this process's settings, to start the binary with.
+    [[nodiscard]] std::vector<std::string> environment() const {
+        char key[64];
+        sodium_bin2base64(key, sizeof key, public_key_, sizeof public_key_, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        std::vector<std::string> command = {"/usr/bin/env",
+                                            "GATEHOUSE_DATA_DIR=" + data_dir().string(),
+                                            "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
+                                            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                                            "GATEHOUSE_LOG_LEVEL=warn",
+                                            "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
+                                            std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key,
+                                            std::string("GATEHOUSE_AUTH_TOKENS=") + kHqToken +
+                                                "=hq:alice:alice@hq.example," + kSalesToken +
+                                                "=sales:bob:bob@hq.example"};
+        for (const auto& [name, value] : settings_) {
+            command.push_back(name + "=" + value);
+        }
+        return command;
+    }
+
+    // Runs an operator command of the binary (e.g. "verify") with this process's settings, while
+    // the service is stopped; returns its exit code and its output (stdout and stderr).
+    std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
+        std::vector<std::string> command = environment();
+        command.push_back(GATEHOUSE_ONBOARDING_BINARY);
+        command.insert(command.end(), arguments.begin(), arguments.end());
+        ChildProcess tool(command, true);
+        std::string output;
+        while (auto line = tool.read_line(std::chrono::seconds(120))) {
+            output += *line + "\n";
+        }
+        return {tool.wait(), output};
+    }
+
+    [[nodiscard]] std::filesystem::path data_dir() const { return data_.path() / "log"; }
 
     // SIGTERM and wait; returns the exit code.
     int stop() {
@@ -105,6 +127,27 @@ class OnboardingProcess final {
     std::unique_ptr<ChildProcess> process_;
     std::unique_ptr<onboarding::v1::OnboardingService::Stub> stub_;
 };
+
+// A request that passes validation (German company, VAT id with valid check digits).
+inline onboarding::v1::SubmitRequestRequest valid_request(const std::string& email = "jane@acme.example",
+                                                          const std::string& company = "Acme GmbH") {
+    onboarding::v1::SubmitRequestRequest request;
+    auto& details = *request.mutable_company();
+    details.set_name(company);
+    details.mutable_address()->set_street("Hauptstrasse 1");
+    details.mutable_address()->set_city("Berlin");
+    details.mutable_address()->set_postal_code("10115");
+    details.mutable_address()->set_country_code("DE");
+    details.set_phone("+49 30 1234567");
+    details.set_tax_id(company == "Acme GmbH" ? "DE 136 695 976" : "");  // others: no VAT id, no match
+    auto& contact = *request.mutable_contact();
+    contact.set_first_name("Jane");
+    contact.set_last_name("Doe");
+    contact.set_email(email);
+    contact.set_phone("+49 30 7654321");
+    contact.set_job_title("Purchasing manager");
+    return request;
+}
 
 // A client context with an optional bearer token and a deadline.
 inline std::unique_ptr<grpc::ClientContext> as(const char* token = nullptr) {

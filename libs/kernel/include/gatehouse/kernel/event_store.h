@@ -34,6 +34,9 @@ struct StoreOptions final {
     bool durable = true;
     // Upper bound of commits written in one group.
     std::size_t max_group_size = 512;
+    // The id a NEW log gets (empty: a fresh random one). Set only when restoring a lost log from
+    // its topic, so that positions already published keep their meaning (see log_restore.h).
+    std::string log_id_for_new_log{};
 };
 
 // The events of one aggregate to append, with the version the writer expects the stream to have.
@@ -127,6 +130,10 @@ class EventStore final {
     // Writes metadata without waiting for an fsync (for positions that may safely fall behind,
     // such as the relay's published position).
     void write_metadata_lazily(const std::string& key, const std::string& value);
+
+    // Makes every commit so far durable (an fsync of the write-ahead log): for bulk loads with
+    // StoreOptions::durable = false, such as restoring a log from its topic.
+    void sync();
 
     [[nodiscard]] const std::filesystem::path& directory() const;
     [[nodiscard]] StoreStats stats() const;

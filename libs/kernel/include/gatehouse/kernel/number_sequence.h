@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "gatehouse/kernel/event_store.h"
 
@@ -19,6 +21,8 @@ class NumberFormat final {
     // Throws ConfigError naming the format if it has no run of '#' or more than one.
     explicit NumberFormat(std::string pattern);
     [[nodiscard]] std::string format(std::uint64_t number) const;
+    // The number in `text` if it is in this format ("PR-000123" -> 123), else nullopt.
+    [[nodiscard]] std::optional<std::uint64_t> parse(std::string_view text) const;
     [[nodiscard]] const std::string& pattern() const { return pattern_; }
 
   private:
@@ -30,7 +34,10 @@ class NumberFormat final {
 
 class NumberSequence final {
   public:
-    NumberSequence(EventStore& store, std::string name, NumberFormat format);
+    // `aggregate_type`: the aggregates whose ids this sequence numbers (e.g. "prospect"). When the
+    // sequence has no stored state but the log has events (a log restored from the topic, see
+    // log_restore.h), it resumes after the highest such id in the log instead of at 1.
+    NumberSequence(EventStore& store, std::string name, NumberFormat format, std::string aggregate_type = {});
     // Allocates the next number durably and returns it formatted.
     [[nodiscard]] std::string next();
     [[nodiscard]] std::uint64_t last_allocated() const;
