@@ -52,7 +52,17 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
     if (!state.exists) {
         return not_found("customer_id");
     }
-    const FieldStamp incoming{nanos(command.changed_at), command.side};
+    FieldStamp incoming{nanos(command.changed_at), command.side};
+    if (command.side == Side::customers) {
+        // A local edit overwrites what the user sees, even when the other side's clock runs ahead:
+        // its stamp moves just past the stored ones of its fields (and is published so, so that
+        // the other side orders it the same way).
+        for (const std::string& field : command.fields) {
+            if (const auto stored = state.stamps.find(field); stored != state.stamps.end()) {
+                incoming.changed_at_nanos = std::max(incoming.changed_at_nanos, stored->second.changed_at_nanos + 1);
+            }
+        }
+    }
     v1::CustomerEvent event;
     auto& updated = *event.mutable_customer_updated();
     for (const std::string& field : command.fields) {
@@ -85,7 +95,7 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
     }
     updated.set_customer_id(state.created.customer_id());
     updated.set_type(state.created.type());
-    *updated.mutable_changed_at() = kernel::to_timestamp(command.changed_at);
+    *updated.mutable_changed_at() = TimeUtil::NanosecondsToTimestamp(incoming.changed_at_nanos);
     updated.set_origin(command.side == Side::customers ? common::v1::CHANGE_ORIGIN_LOCAL
                                                        : common::v1::CHANGE_ORIGIN_REPLICATED);
     updated.set_crm_account_id(state.created.crm_account_id());

@@ -332,3 +332,17 @@ TEST_CASE("link to CRM: an existing customer gets its CRM id once, never a secon
     CHECK(accepted(LinkToCrm{"ACC-1", ""}, state).empty());
     CHECK(rejected(LinkToCrm{"ACC-2", ""}, state).code == RejectionCode::failed_precondition);
 }
+
+TEST_CASE("an HQ edit wins over a CRM change stamped ahead by a skewed clock: its stamp moves past it",
+          "[domain][replication]") {
+    CustomerState state = given({organization_created()});
+    state = after(state, accepted(rename("CRM, clock ahead", kT0 + 10h, Side::sales), state));
+    const auto edit = accepted(rename("HQ now", kT0 + 1h, Side::customers), state);
+    REQUIRE(edit.size() == 1);
+    CHECK(kernel::to_time_point(edit[0].customer_updated().changed_at()) > kT0 + 10h);
+    state = after(state, edit);
+    CHECK(state.details.name() == "HQ now");
+    // The CRM's own change at the same instant as the moved stamp would still lose (tie: customers).
+    CHECK(accepted(rename("CRM", kernel::to_time_point(edit[0].customer_updated().changed_at()), Side::sales), state)
+              .empty());
+}
