@@ -529,6 +529,24 @@ TEST_CASE("invitations: a resend replaces the link, a revoked link is dead, HQ c
     CHECK(service.api().ListPartnerUsers(as(max_session).get(), list_request, &listed).ok());
 }
 
+TEST_CASE("an invitation link expires after invitation.ttl and is closed by the sweeper", "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka,
+                             {{"GATEHOUSE_INVITATION_TTL", "2s"}, {"GATEHOUSE_INVITATION_SWEEP_INTERVAL", "200ms"}});
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000001", "Acme GmbH", "jane@acme.example"), "approved-1", "prospect",
+                           "PR-000001", "onboarding"));
+    const std::string token = invitation_token(kafka, service, "jane@acme.example");
+    std::vector<cv1::InvitationExpired> expired;
+    REQUIRE(eventually([&] { return !(expired = events_of<cv1::InvitationExpired>(kafka, service)).empty(); }));
+    CHECK(expired.size() == 1);
+    CHECK(set_password(service, token, kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    const std::string organization = organization_named(service, "Acme GmbH");
+    const auto users = users_of(service, organization);
+    REQUIRE(users.size() == 1);
+    CHECK_FALSE(users[0].has_invitation_expires_at());  // no open link: HQ or the admin resends
+}
+
 TEST_CASE("authorization matrix: anonymous, partner user, admin of A, admin of B, HQ, operator",
           "[api][kafka][authz]") {
     KafkaTestCluster kafka;
