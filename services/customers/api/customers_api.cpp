@@ -268,9 +268,6 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
         if (auto problem = check_email("details.email", details.email())) {
             return invalid(*problem);
         }
-        if (app_.person_email_taken(details.email())) {
-            return {grpc::StatusCode::ALREADY_EXISTS, "details.email: is the email of an active person customer"};
-        }
         details.set_name(details.first_name() + " " + details.last_name());
         if (!request->organization_customer_id().empty()) {
             const auto organization = app_.customer(request->organization_customer_id());
@@ -290,7 +287,7 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
     created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
     *created.mutable_changed_at() = kernel::to_timestamp(Clock::now());
     created.set_organization_customer_id(request->organization_customer_id());
-    auto result = app_.execute(created.customer_id(), create, caller.actor());
+    auto result = app_.create_customer(create, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }

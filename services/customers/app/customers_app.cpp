@@ -157,6 +157,18 @@ Result CustomersApp::execute(const std::string& customer_id, const Customer::Com
     return customers_.execute(customer_id, command, {.correlation_id = kernel::new_uuid_v7(), .actor = actor});
 }
 
+Result CustomersApp::create_customer(const CreateCustomer& create, const std::string& actor) {
+    std::unique_lock lock(person_emails_, std::defer_lock);
+    if (create.created.type() == v1::CUSTOMER_TYPE_PERSON) {
+        lock.lock();
+        if (person_email_taken(create.created.details().email())) {
+            return kernel::Rejection{kernel::RejectionCode::already_exists,
+                                     "details.email: is the email of an active person customer"};
+        }
+    }
+    return execute(create.created.customer_id(), create, actor);
+}
+
 // --- reactions ---
 
 kernel::HandlerVerdict CustomersApp::verdict(const Result& result, const kernel::InboundEvent& event) {
@@ -475,6 +487,7 @@ v1::InvitationIssued CustomersApp::new_invitation(const std::string& organizatio
 
 Result CustomersApp::add_partner_user(const std::string& organization_id, const NewPartnerUser& user,
                                       const std::string& by) {
+    std::unique_lock lock(person_emails_);  // until the user's Person customer exists
     if (person_email_taken(user.email)) {
         return kernel::Rejection{kernel::RejectionCode::already_exists,
                                  "email: is the email of an existing person customer"};
@@ -515,6 +528,7 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
     if (std::holds_alternative<kernel::Rejection>(created)) {
         return created;
     }
+    lock.unlock();
     if (user.spending_limit.minor_units() > 0) {
         SetLimits limits;
         limits.spending_limit = user.spending_limit;

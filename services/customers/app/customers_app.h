@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,9 @@ class CustomersApp final {
 
     // --- commands ---
     Result execute(const std::string& customer_id, const Customer::Command& command, const std::string& actor);
+    // Creates a customer; a Person only if its email is not an active Person customer's (checked
+    // and created under one lock, so two concurrent calls cannot both pass).
+    Result create_customer(const CreateCustomer& create, const std::string& actor);
     std::string next_customer_id() { return numbers_.customers.next(); }
     std::string next_hierarchy_id() { return numbers_.hierarchies.next(); }
     // Adds a user to an organisation: Pending, then its Person customer, then Active and invited.
@@ -128,6 +132,7 @@ class CustomersApp final {
     CustomersSettings settings_;
     kernel::TokenSealer sealer_;
     kernel::RateLimiter sign_in_per_account_;
+    std::mutex person_emails_;  // held from the uniqueness check to the Person's creation
 };
 
 }  // namespace gatehouse::customers

@@ -809,6 +809,10 @@ TEST_CASE("after a restart the state rebuilt from the log is the state before, p
     }
     CHECK(users_of(service, acme.organization_id).size() == 2);
     CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+    // A session from before the restart still works (its hash is in the store's metadata).
+    cv1::ListPartnerUsersRequest own_users;
+    cv1::ListPartnerUsersResponse listed;
+    CHECK(service.api().ListPartnerUsers(as(acme.admin_session).get(), own_users, &listed).ok());
     // The redelivered approval after the restart changes nothing.
     kafka.produce(service.onboarding_topic(), "PR-000001",
                   envelope(approval("PR-000001", "Acme GmbH", "jane@acme.example"), "approved-PR-000001", "prospect",
