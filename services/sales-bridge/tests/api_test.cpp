@@ -674,6 +674,57 @@ TEST_CASE("the integrator example decodes the sales topic with kcat and protoc",
     CHECK_THAT(output, Catch::Contains("  owner_email: \"bob@sales.example\""));
 }
 
+TEST_CASE("the gatehouse CLI works the lead to a won opportunity, with exit codes", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    SalesProcess service(kafka);
+    verify_on_topic(kafka, service, verified("PR-000001", "Acme GmbH"));
+    wait_for_leads(service, 1);
+    const auto cli = [&](std::vector<std::string> words, const char* token = kBobToken) {
+        std::vector<std::string> command = {GATEHOUSE_CLI_BINARY, "--sales", service.address(), "--token", token};
+        command.insert(command.end(), words.begin(), words.end());
+        ChildProcess process(command, true);
+        std::string output;
+        while (auto line = process.read_line(30s)) {
+            output += *line + "\n";
+        }
+        return std::make_pair(process.wait(), output);
+    };
+    auto [code, output] = cli({"leads", "list", "--view", "all"});
+    CHECK(code == 0);
+    CHECK_THAT(output,
+               Catch::Contains("LEAD-PR-000001") && Catch::Contains("(unassigned)") && Catch::Contains("1 of 1 shown"));
+    std::tie(code, output) =
+        cli({"leads", "qualify", "LEAD-PR-000001", "--value", "25000", "--close-date", "2026-12-31"});
+    CHECK(code == 1);  // refused: unassigned
+    CHECK_THAT(output, Catch::Contains("PERMISSION_DENIED"));
+    std::tie(code, output) = cli({"leads", "assign", "LEAD-PR-000001", "bob"});
+    CHECK(code == 0);
+    std::tie(code, output) =
+        cli({"leads", "qualify", "LEAD-PR-000001", "--value", "25k", "--close-date", "2026-12-31"});
+    CHECK(code == 2);  // bad usage, caught before calling
+    std::tie(code, output) =
+        cli({"leads", "qualify", "LEAD-PR-000001", "--value", "25000.50", "--close-date", "2026-12-31"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("opportunity OPP-PR-000001"));
+    std::tie(code, output) = cli({"appointments", "schedule", "OPP-PR-000001", "--subject", "Contract review",
+                                  "--start", "2026-12-01T10:00:00Z", "--end", "2026-12-01T11:00:00Z", "--attendee",
+                                  "jane@PR-000001.example", "--meeting-url", "https://meet.example/acme"});
+    CHECK(code == 0);
+    std::tie(code, output) = cli({"notes", "add", "LEAD-PR-000001", "Signed the NDA"});
+    CHECK(code == 0);
+    std::tie(code, output) = cli({"opportunities", "win", "OPP-PR-000001"}, kCarolToken);
+    CHECK(code == 1);
+    std::tie(code, output) = cli({"opportunities", "win", "OPP-PR-000001"});
+    CHECK(code == 0);
+    std::tie(code, output) = cli({"opportunities", "show", "OPP-PR-000001"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("Won") && Catch::Contains("EUR 25000.50") &&
+                           Catch::Contains("Contract review") && Catch::Contains("closed as won"));
+    std::tie(code, output) = cli({"--json", "leads", "show", "LEAD-PR-000001"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("\"leadId\": \"LEAD-PR-000001\"") && Catch::Contains("Signed the NDA"));
+}
+
 TEST_CASE("docs/configuration.md lists every sales-bridge setting as the binary describes it", "[docs]") {
     ChildProcess help({GATEHOUSE_SALES_BINARY, "--help"});
     std::string output;

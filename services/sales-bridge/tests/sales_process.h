@@ -54,9 +54,9 @@ class SalesProcess final {
         const std::string ready = "sales-bridge ready grpc=";
         while (auto line = process_->read_line(std::chrono::seconds(60))) {
             if (line->rfind(ready, 0) == 0) {
-                const int port = std::stoi(line->substr(ready.size()));
+                port_ = std::stoi(line->substr(ready.size()));
                 stub_ = sales::v1::SalesService::NewStub(
-                    grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+                    grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
                 return;
             }
         }
@@ -84,6 +84,7 @@ class SalesProcess final {
     }
 
     sales::v1::SalesService::Stub& api() { return *stub_; }
+    [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
@@ -95,6 +96,7 @@ class SalesProcess final {
     TempDir data_;
     std::unique_ptr<ChildProcess> process_;
     std::unique_ptr<sales::v1::SalesService::Stub> stub_;
+    int port_ = 0;
 };
 
 // A client context with an optional bearer token and a deadline.
