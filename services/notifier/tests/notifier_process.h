@@ -20,6 +20,7 @@
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "kafka_test_cluster.h"
+#include "sinks.h"
 #include "temp_dir.h"
 
 namespace gatehouse::testing {
@@ -32,59 +33,6 @@ inline std::string base64url(const unsigned char* bytes, std::size_t size) {
     text.resize(text.find('\0'));
     return text;
 }
-
-// A helper server (smtp_sink.py / webhook_sink.py) storing what it receives as JSON files.
-class Sink final {
-  public:
-    Sink(std::string script, std::vector<std::string> arguments = {}) : script_(std::move(script)) {
-        start(std::move(arguments));
-    }
-    ~Sink() { stop(); }
-
-    void start(std::vector<std::string> arguments = {}) {
-        std::vector<std::string> command = {"/usr/bin/python3", script_, "--dir", dir_.path().string()};
-        command.insert(command.end(), arguments.begin(), arguments.end());
-        process_ = std::make_unique<ChildProcess>(command, true);
-        while (auto line = process_->read_line(std::chrono::seconds(20))) {
-            if (const auto at = line->find("ready port="); at != std::string::npos) {
-                port_ = std::stoi(line->substr(at + 11));
-                return;
-            }
-        }
-        throw std::runtime_error(script_ + " did not start");
-    }
-    void stop() {
-        if (process_) {
-            process_->kill(SIGTERM);
-            process_->wait();
-            process_.reset();
-        }
-    }
-    [[nodiscard]] int port() const { return port_; }
-
-    // Everything received so far, in arrival order.
-    [[nodiscard]] std::vector<nlohmann::json> received() const {
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
-            if (entry.path().extension() == ".json") {
-                files.push_back(entry.path());
-            }
-        }
-        std::sort(files.begin(), files.end());
-        std::vector<nlohmann::json> records;
-        for (const auto& file : files) {
-            std::ifstream in(file);
-            records.push_back(nlohmann::json::parse(in));
-        }
-        return records;
-    }
-
-  private:
-    std::string script_;
-    TempDir dir_;
-    std::unique_ptr<ChildProcess> process_;
-    int port_ = 0;
-};
 
 class NotifierProcess final {
   public:

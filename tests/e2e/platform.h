@@ -1,0 +1,239 @@
+// The whole platform for end-to-end tests: the four service processes (real binaries, their own
+// data directories), the real SMTP server and a webhook receiver, on Kafka (the real broker under
+// the ctest label "kafka", librdkafka's mock cluster otherwise), with a topic prefix of its own.
+// Tests drive it only through the public gRPC APIs, the topics and the emails received.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <sodium.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "gatehouse/customers/v1/customers_service.grpc.pb.h"
+#include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
+#include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
+#include "gatehouse/sales/v1/sales_service.grpc.pb.h"
+#include "kafka_test_cluster.h"
+#include "sinks.h"
+#include "temp_dir.h"
+#include "wait_until.h"
+
+namespace gatehouse::testing {
+
+inline constexpr const char* kHq = "e2e-hq-token-0123456789";
+inline constexpr const char* kOperator = "e2e-operator-token-0123456789";
+inline constexpr const char* kSales = "e2e-sales-token-0123456789";
+inline constexpr const char* kSalesManager = "e2e-sales-manager-token-0123456789";
+
+inline std::string key_text(const unsigned char* bytes, std::size_t size) {
+    std::string text(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(text.data(), text.size(), bytes, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    text.resize(text.find('\0'));
+    return text;
+}
+
+// One service process: started with its settings, stopped with SIGTERM or killed with SIGKILL,
+// restarted on the same data directory.
+class ServiceProcess final {
+  public:
+    ServiceProcess(std::string name, std::string binary, std::map<std::string, std::string> settings)
+        : name_(std::move(name)), binary_(std::move(binary)), settings_(std::move(settings)) {}
+    ~ServiceProcess() { stop(SIGKILL); }
+
+    void start() {
+        std::vector<std::string> command = environment();
+        command.push_back(binary_);
+        process_ = std::make_unique<ChildProcess>(command);
+        const std::string ready = name_ + " ready grpc=";
+        while (auto line = process_->read_line(std::chrono::seconds(90))) {
+            if (line->rfind(ready, 0) == 0) {
+                port_ = std::stoi(line->substr(ready.size()));
+                channel_ =
+                    grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials());
+                return;
+            }
+        }
+        throw std::runtime_error("gatehouse " + name_ + " did not become ready");
+    }
+
+    int stop(int signal = SIGTERM) {
+        if (!process_) {
+            return -1;
+        }
+        process_->kill(signal);
+        const int code = process_->wait();
+        process_.reset();
+        return code;
+    }
+
+    // Runs an operator command of the binary (restore-from-topic, verify) while the service is stopped.
+    std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
+        std::vector<std::string> command = environment();
+        command.push_back(binary_);
+        command.insert(command.end(), arguments.begin(), arguments.end());
+        ChildProcess tool(command, true);
+        std::string output;
+        while (auto line = tool.read_line(std::chrono::seconds(120))) {
+            output += *line + "\n";
+        }
+        return {tool.wait(), output};
+    }
+
+    [[nodiscard]] std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+    [[nodiscard]] int port() const { return port_; }
+    [[nodiscard]] std::filesystem::path data_dir() const { return data_.path() / "log"; }
+    [[nodiscard]] const std::string& name() const { return name_; }
+
+  private:
+    [[nodiscard]] std::vector<std::string> environment() const {
+        std::vector<std::string> command = {"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + data_dir().string()};
+        for (const auto& [setting, value] : settings_) {
+            command.push_back(setting + "=" + value);
+        }
+        return command;
+    }
+
+    std::string name_;
+    std::string binary_;
+    std::map<std::string, std::string> settings_;
+    TempDir data_;
+    std::unique_ptr<ChildProcess> process_;
+    std::shared_ptr<grpc::Channel> channel_;
+    int port_ = 0;
+};
+
+struct PlatformOptions {
+    std::string approval_mode = "direct";
+};
+
+class Platform final {
+  public:
+    explicit Platform(KafkaTestCluster& kafka, PlatformOptions options = {})
+        : kafka_(kafka),
+          prefix_(unique_topic("e2e") + "."),
+          smtp_(support_script("smtp_sink.py")),
+          webhook_(support_script("webhook_sink.py")) {
+        if (sodium_init() < 0) {
+            throw std::runtime_error("libsodium");
+        }
+        unsigned char public_key[crypto_box_PUBLICKEYBYTES];
+        unsigned char secret_key[crypto_box_SECRETKEYBYTES];
+        crypto_box_keypair(public_key, secret_key);
+        for (const char* topic : {"gatehouse.onboarding.events.v1", "gatehouse.customers.events.v1",
+                                  "gatehouse.sales.events.v1", "gatehouse.notifier.events.v1"}) {
+            kafka_.create_topic(prefix_ + topic, 3);
+        }
+        for (const char* service : {"onboarding", "customers", "sales-bridge", "notifier"}) {
+            kafka_.create_topic(prefix_ + "gatehouse." + service + ".dead-letters.v1", 1);
+        }
+        const std::map<std::string, std::string> common = {
+            {"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap()},
+            {"GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_},
+            {"GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000"},
+            {"GATEHOUSE_LOG_LEVEL", "warn"},
+            {"GATEHOUSE_NOTIFIER_PUBLIC_KEY", key_text(public_key, sizeof public_key)},
+            {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "10000"},
+            {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "10000"}};
+        auto with = [&](std::map<std::string, std::string> own) {
+            own.insert(common.begin(), common.end());
+            return own;
+        };
+        onboarding_ = std::make_unique<ServiceProcess>(
+            "onboarding", GATEHOUSE_ONBOARDING_BINARY,
+            with({{"GATEHOUSE_ONBOARDING_APPROVAL_MODE", options.approval_mode},
+                  {"GATEHOUSE_AUTH_TOKENS", std::string(kHq) + "=hq:hilda:hilda@hq.example"}}));
+        customers_ = std::make_unique<ServiceProcess>(
+            "customers", GATEHOUSE_CUSTOMERS_BINARY,
+            with({{"GATEHOUSE_AUTH_TOKENS",
+                   std::string(kHq) + "=hq:hilda:hilda@hq.example," + kOperator + "=operator:otto:otto@ops.example"},
+                  {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_BURST", "1000"},
+                  {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_PER_MINUTE", "1000"}}));
+        sales_ = std::make_unique<ServiceProcess>(
+            "sales-bridge", GATEHOUSE_SALES_BINARY,
+            with({{"GATEHOUSE_AUTH_TOKENS", std::string(kSales) + "=sales:sam:sam@sales.example," + kSalesManager +
+                                                "=sales-manager:mia:mia@sales.example"}}));
+        notifier_ = std::make_unique<ServiceProcess>(
+            "notifier", GATEHOUSE_NOTIFIER_BINARY,
+            with({{"GATEHOUSE_NOTIFIER_SECRET_KEY", key_text(secret_key, sizeof secret_key)},
+                  {"GATEHOUSE_EMAIL_TRANSPORT", "smtp"},
+                  {"GATEHOUSE_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp_.port())},
+                  {"GATEHOUSE_LINKS_BASE_URL", "https://shop.example"},
+                  {"GATEHOUSE_CHAT_WEBHOOKS", "hq=http://127.0.0.1:" + std::to_string(webhook_.port()) +
+                                                  "/hq,sales=http://127.0.0.1:" + std::to_string(webhook_.port()) +
+                                                  "/sales"},
+                  {"GATEHOUSE_DELIVERY_POLL_INTERVAL", "50ms"},
+                  {"GATEHOUSE_DELIVERY_BACKOFF_INITIAL", "100ms"},
+                  {"GATEHOUSE_DELIVERY_BACKOFF_MAX", "1s"},
+                  {"GATEHOUSE_AUTH_TOKENS", std::string(kOperator) + "=operator:otto:otto@ops.example"}}));
+        sodium_memzero(secret_key, sizeof secret_key);
+        for (auto* service : all()) {
+            service->start();
+        }
+    }
+
+    std::vector<ServiceProcess*> all() { return {onboarding_.get(), customers_.get(), sales_.get(), notifier_.get()}; }
+    ServiceProcess& onboarding_process() { return *onboarding_; }
+    ServiceProcess& customers_process() { return *customers_; }
+    ServiceProcess& sales_process() { return *sales_; }
+    ServiceProcess& notifier_process() { return *notifier_; }
+
+    // Fresh stubs: the channel changes when a service restarts.
+    auto onboarding() { return onboarding::v1::OnboardingService::NewStub(onboarding_->channel()); }
+    auto customers() { return customers::v1::CustomersService::NewStub(customers_->channel()); }
+    auto sales() { return sales::v1::SalesService::NewStub(sales_->channel()); }
+    auto notifier() { return notifier::v1::NotifierService::NewStub(notifier_->channel()); }
+
+    Sink& smtp() { return smtp_; }
+    Sink& webhook() { return webhook_; }
+    [[nodiscard]] std::string topic(const std::string& name) const { return prefix_ + name; }
+    KafkaTestCluster& kafka() { return kafka_; }
+
+  private:
+    KafkaTestCluster& kafka_;
+    std::string prefix_;
+    Sink smtp_;
+    Sink webhook_;
+    std::unique_ptr<ServiceProcess> onboarding_;
+    std::unique_ptr<ServiceProcess> customers_;
+    std::unique_ptr<ServiceProcess> sales_;
+    std::unique_ptr<ServiceProcess> notifier_;
+};
+
+// A client context with a bearer credential (or none) and a deadline.
+inline std::unique_ptr<grpc::ClientContext> call_as(const std::string& token = {}) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    if (!token.empty()) {
+        context->AddMetadata("authorization", "Bearer " + token);
+    }
+    return context;
+}
+
+// The emails received for `address` whose subject contains `subject_part`.
+inline std::vector<nlohmann::json> emails_to(Sink& smtp, const std::string& address, const std::string& subject_part) {
+    std::vector<nlohmann::json> found;
+    for (auto& email : smtp.received()) {
+        if (email["to"] == address && email["subject"].get<std::string>().find(subject_part) != std::string::npos) {
+            found.push_back(std::move(email));
+        }
+    }
+    return found;
+}
+
+// The token of the first link "...token=XYZ" in an email's text.
+inline std::string link_token(const nlohmann::json& email) {
+    const std::string text = email["text"];
+    const auto at = text.find("token=");
+    if (at == std::string::npos) {
+        return {};
+    }
+    const auto end = text.find_first_of(" \r\n", at);
+    return text.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
+}
+
+}  // namespace gatehouse::testing
