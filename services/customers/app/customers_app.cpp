@@ -95,6 +95,9 @@ CustomersApp::CustomersApp(CustomerRuntime& customers, kernel::EventStore& store
 // --- lookups ---
 
 std::optional<CustomerState> CustomersApp::customer(const std::string& customer_id) {
+    if (customer_id.empty()) {
+        return std::nullopt;  // e.g. the organization of a Person that belongs to none
+    }
     if (auto found = customers_.find(customer_id)) {
         return found->first;
     }

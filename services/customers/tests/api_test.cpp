@@ -723,6 +723,17 @@ TEST_CASE("hq: create, search, block, hierarchies with members, history per cust
     CHECK(service.api().CreateCustomer(as(kHqToken).get(), person_request, &duplicate).error_code() ==
           grpc::StatusCode::INVALID_ARGUMENT);
 
+    // A Person of no organization (a consumer, say) is fine too.
+    cv1::CreateCustomerRequest loner_request;
+    loner_request.set_type(cv1::CUSTOMER_TYPE_PERSON);
+    loner_request.mutable_details()->set_first_name("Leon");
+    loner_request.mutable_details()->set_last_name("Kennedy");
+    loner_request.mutable_details()->set_email("leon@example.org");
+    cv1::CreateCustomerResponse loner;
+    REQUIRE(service.api().CreateCustomer(as(kHqToken).get(), loner_request, &loner).ok());
+    CHECK(loner.customer().organization_customer_id().empty());
+    CHECK_FALSE(loner.customer().b2b_admin());
+
     cv1::CreateHierarchyRequest hierarchy_request;
     hierarchy_request.set_organization_customer_id(organization.customer().customer_id());
     hierarchy_request.set_name("Umbrella buyers");
@@ -758,7 +769,7 @@ TEST_CASE("hq: create, search, block, hierarchies with members, history per cust
     cv1::ListCustomersRequest page;
     page.set_page_size(1);
     REQUIRE(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
-    CHECK(found.total() == 2);
+    CHECK(found.total() == 3);
     REQUIRE(found.customers_size() == 1);
     page.set_page_token(found.next_page_token());
     REQUIRE(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
