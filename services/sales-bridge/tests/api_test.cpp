@@ -208,6 +208,35 @@ TEST_CASE("a verified crm request becomes exactly one lead, however often it arr
     CHECK(created.origin() == "Commerce B2B");
 }
 
+TEST_CASE("undecodable and invalid input events are dead-lettered and the service keeps going", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    SalesProcess service(kafka);
+    kafka.produce(service.onboarding_topic(), "PR-000009", "not an envelope at all");
+    auto no_number = verified("", "Nameless GmbH");
+    kafka.produce(service.onboarding_topic(), "PR-000009",
+                  envelope(no_number, "verified-without-number", "prospect", "PR-000009", "onboarding"));
+    gatehouse::kernel::v1::EventEnvelope garbled;
+    garbled.set_event_id("customers-garbled");
+    garbled.set_event_type("gatehouse.customers.v1.CustomerUpdated");
+    garbled.set_aggregate_id("CU-000001");
+    garbled.set_payload("\xff\xff\xff");
+    kafka.produce(service.customers_topic(), "CU-000001", garbled.SerializeAsString());
+    // Behind them on the same partition: a good request, which still becomes a lead.
+    verify_on_topic(kafka, service, verified("PR-000010", "Acme GmbH"), "", "PR-000009");
+    wait_for_leads(service, 1);
+
+    const auto dead = kafka.read_all(service.dead_letter_topic(), 3, 30s);
+    REQUIRE(dead.size() == 3);
+    std::vector<std::string> reasons;
+    for (const auto& record : dead) {
+        reasons.push_back(record.headers.at("gatehouse.dlq.reason"));
+    }
+    std::sort(reasons.begin(), reasons.end());
+    CHECK_THAT(reasons[0], Catch::Contains("EmailVerified without prospect.request_number"));
+    CHECK_THAT(reasons[1], Catch::Contains("undecodable"));
+    CHECK_THAT(reasons[2], Catch::Contains("undecodable"));
+}
+
 TEST_CASE("views: All commerce B2B leads and My open leads, with filters and paging", "[api][kafka]") {
     KafkaTestCluster kafka;
     SalesProcess service(kafka);

@@ -29,7 +29,7 @@ class SalesProcess final {
         kafka_.create_topic(sales_topic(), 3);
         kafka_.create_topic(onboarding_topic(), 3);
         kafka_.create_topic(customers_topic(), 3);
-        kafka_.create_topic(prefix_ + "gatehouse.sales-bridge.dead-letters.v1", 1);
+        kafka_.create_topic(dead_letter_topic(), 1);
         start();
     }
     ~SalesProcess() { stop(); }
@@ -88,6 +88,7 @@ class SalesProcess final {
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
+    [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.sales-bridge.dead-letters.v1"; }
 
   private:
     KafkaTestCluster& kafka_;
