@@ -6,6 +6,7 @@
 #include "api/customers_api.h"
 #include "app/customers_app.h"
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_runtime.h"
 
@@ -50,9 +51,15 @@ int main(int argc, char** argv) {
         if (sodium_init() < 0) {
             throw std::runtime_error("libsodium failed to initialise");
         }
+        if (const auto code =
+                kernel::run_log_command(argc, argv, "customers", schema(), "gatehouse.customers.events.v1")) {
+            return *code;  // restore-from-topic / verify
+        }
         const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
         if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-customers [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+            std::cout << "usage: gatehouse-customers [CONFIG.yaml]\n       gatehouse-customers restore-from-topic "
+                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-customers verify [CONFIG.yaml]\nSettings (file "
+                         "or GATEHOUSE_* environment):\n\n"
                       << schema().describe_markdown("GATEHOUSE_");
             return 0;
         }

@@ -80,8 +80,7 @@ int main(int argc, char** argv) {
 
         kernel::ServiceRuntime runtime("onboarding", config);
         kernel::NumberSequence request_numbers(runtime.store(), "request-number",
-                                               kernel::NumberFormat(config.string("onboarding.request_number_format")),
-                                               std::string(Prospect::kAggregateType));
+                                               kernel::NumberFormat(config.string("onboarding.request_number_format")));
         ProspectRuntime prospects(
             runtime.store(),
             {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});

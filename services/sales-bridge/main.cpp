@@ -5,6 +5,7 @@
 
 #include "api/sales_api.h"
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "reactions/customers_reactions.h"
@@ -39,9 +40,15 @@ int main(int argc, char** argv) {
         if (sodium_init() < 0) {
             throw std::runtime_error("libsodium failed to initialise");
         }
+        if (const auto code =
+                kernel::run_log_command(argc, argv, "sales-bridge", schema(), "gatehouse.sales.events.v1")) {
+            return *code;  // restore-from-topic / verify
+        }
         const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
         if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-sales-bridge [CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
+            std::cout << "usage: gatehouse-sales-bridge [CONFIG.yaml]\n       gatehouse-sales-bridge "
+                         "restore-from-topic [CONFIG.yaml] [--log-id ID]\n       gatehouse-sales-bridge verify "
+                         "[CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
                       << schema().describe_markdown("GATEHOUSE_");
             return 0;
         }

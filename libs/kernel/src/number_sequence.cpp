@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "gatehouse/kernel/envelope_view.h"
 #include "gatehouse/kernel/errors.h"
 #include "rocks_helpers.h"
 
@@ -46,24 +45,39 @@ std::optional<std::uint64_t> NumberFormat::parse(std::string_view text) const {
     return number;
 }
 
-NumberSequence::NumberSequence(EventStore& store, std::string name, NumberFormat format, std::string aggregate_type)
+std::uint64_t NumberFormat::highest_in(std::string_view bytes) const {
+    std::uint64_t highest = 0;
+    const std::string_view prefix = prefix_;
+    for (auto at = bytes.find(prefix); at != std::string_view::npos; at = bytes.find(prefix, at + 1)) {
+        const auto digits_start = at + prefix.size();
+        auto digits_end = digits_start;
+        while (digits_end < bytes.size() && bytes[digits_end] >= '0' && bytes[digits_end] <= '9') {
+            ++digits_end;
+        }
+        if (digits_end - digits_start < width_ || bytes.substr(digits_end, suffix_.size()) != suffix_) {
+            continue;
+        }
+        if (const auto number = parse(bytes.substr(at, digits_end + suffix_.size() - at))) {
+            highest = std::max(highest, *number);
+        }
+    }
+    return highest;
+}
+
+NumberSequence::NumberSequence(EventStore& store, std::string name, NumberFormat format)
     : store_(store), key_("q/" + std::move(name)), format_(std::move(format)) {
     if (auto stored = store_.read_metadata(key_)) {
         last_ = rocks::read_big_endian(*stored);
         return;
     }
-    if (aggregate_type.empty() || store_.head().value == 0) {
+    if (store_.head().value == 0) {
         return;
     }
-    // No stored state but events: the log was restored from the topic (metadata is not on the
-    // topic). Resume after the highest number in use, so that no number is handed out twice.
-    store_.scan_raw(LogPosition{1}, [&](LogPosition position, std::string_view bytes) {
-        const EnvelopeView view = EnvelopeView::parse(position, bytes);
-        if (view.aggregate_type == aggregate_type) {
-            if (const auto number = format_.parse(view.aggregate_id)) {
-                last_ = std::max(last_, *number);
-            }
-        }
+    // No stored state but events: the log was restored from its topic. Numbers are ids that
+    // events carry (as aggregate ids or in payloads); resume after the highest one. A false match
+    // (the same pattern in free text) only skips numbers.
+    store_.scan_raw(LogPosition{1}, [&](LogPosition, std::string_view bytes) {
+        last_ = std::max(last_, format_.highest_in(bytes));
         return true;
     });
 }

@@ -53,6 +53,36 @@ TEST_CASE("number sequences continue after a reopen and never repeat", "[sequenc
     CHECK(other.next() == "H-0001");
 }
 
+TEST_CASE("number formats find their numbers in text", "[sequence]") {
+    const NumberFormat format("CH-######");
+    CHECK(format.parse("CH-000042") == 42U);
+    CHECK_FALSE(format.parse("CH-00004x").has_value());
+    CHECK_FALSE(format.parse("XX-000042").has_value());
+    CHECK(format.highest_in("hierarchy CH-000042 of CU-000900, then CH-000107; CH-12 is too short") == 107U);
+    CHECK(format.highest_in("nothing here") == 0U);
+    CHECK(NumberFormat("H#####/B2B").highest_in("H00007/B2B H00009/B2C") == 7U);
+}
+
+TEST_CASE("a sequence without stored state resumes after the highest number in the log (restored log)", "[sequence]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    Commit commit;
+    StreamAppend& append = commit.appends.emplace_back();
+    append.stream = StreamId{"customer", "CU-000007"};
+    auto& envelope = append.events.emplace_back();
+    envelope.set_event_id(new_uuid_v7());
+    envelope.set_event_type("test.HierarchyCreated");
+    envelope.set_payload(std::string("\x0a\x09") + "CH-000042" + "\x12\x09" + "CU-000007");
+    REQUIRE(store->commit(std::move(commit)).outcome == CommitOutcome::committed);
+    NumberSequence hierarchies(*store, "hierarchy", NumberFormat("CH-######"));
+    CHECK(hierarchies.next() == "CH-000043");
+    NumberSequence customers(*store, "customer", NumberFormat("CU-######"));
+    CHECK(customers.next() == "CU-000008");
+    // Once it has stored state, that state wins (no scan).
+    NumberSequence again(*store, "hierarchy", NumberFormat("CH-######"));
+    CHECK(again.next() == "CH-000044");
+}
+
 TEST_CASE("the partitioner agrees with librdkafka's murmur2 (Kafka's Java default)", "[partitioner]") {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char error[256];

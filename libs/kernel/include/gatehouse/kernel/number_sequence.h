@@ -23,6 +23,8 @@ class NumberFormat final {
     [[nodiscard]] std::string format(std::uint64_t number) const;
     // The number in `text` if it is in this format ("PR-000123" -> 123), else nullopt.
     [[nodiscard]] std::optional<std::uint64_t> parse(std::string_view text) const;
+    // The highest number written in this format anywhere in `bytes` (0 if none).
+    [[nodiscard]] std::uint64_t highest_in(std::string_view bytes) const;
     [[nodiscard]] const std::string& pattern() const { return pattern_; }
 
   private:
@@ -34,10 +36,10 @@ class NumberFormat final {
 
 class NumberSequence final {
   public:
-    // `aggregate_type`: the aggregates whose ids this sequence numbers (e.g. "prospect"). When the
-    // sequence has no stored state but the log has events (a log restored from the topic, see
-    // log_restore.h), it resumes after the highest such id in the log instead of at 1.
-    NumberSequence(EventStore& store, std::string name, NumberFormat format, std::string aggregate_type = {});
+    // When the sequence has no stored state but the log has events (a log restored from its topic,
+    // see log_restore.h: sequences are metadata, not events), it resumes after the highest number
+    // in this format found in any event, so that no number is handed out twice.
+    NumberSequence(EventStore& store, std::string name, NumberFormat format);
     // Allocates the next number durably and returns it formatted.
     [[nodiscard]] std::string next();
     [[nodiscard]] std::uint64_t last_allocated() const;
