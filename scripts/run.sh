@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # The README's run command. Installs what is missing (no Java: the embedded broker needs none),
-# builds, starts the platform on loopback, plays an onboarding story through the `gatehouse` CLI,
-# and leaves everything running until `scripts/run.sh stop`.
-#
-# Today the platform is the embedded broker (librdkafka's mock cluster) and the onboarding
-# service; customers, sales-bridge and notifier join as their issues land (4-6), and with the
-# notifier the story continues past "confirm your email".
+# builds, starts the platform on loopback — the embedded broker (librdkafka's mock cluster) and
+# the four services, the notifier writing emails as files — then plays a whole onboarding story
+# through the `gatehouse` CLI, showing each step, and leaves everything running to explore.
 #
 #   scripts/run.sh          start (idempotent) and play the story
 #   scripts/run.sh stop     stop what it started, by pid
 #   scripts/run.sh status
+#
+# Everything lives in $GATEHOUSE_RUN_DIR (default ./run): pids, logs, data, keys, tokens, emails.
 set -euo pipefail
 cd "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.."
 root=$PWD
 run_dir="${GATEHOUSE_RUN_DIR:-$root/run}"
 bin=$root/build/release
+services=(onboarding customers sales-bridge notifier)
+declare -A binary=(
+  [onboarding]=$bin/services/onboarding/gatehouse-onboarding
+  [customers]=$bin/services/customers/gatehouse-customers
+  [sales-bridge]=$bin/services/sales-bridge/gatehouse-sales-bridge
+  [notifier]=$bin/services/notifier/gatehouse-notifier
+)
 
 alive() { [[ -f $run_dir/$1.pid ]] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 
@@ -31,13 +37,16 @@ stop_one() {
   rm -f "$run_dir/$name.pid"
 }
 
+stop_all() {
+  for name in notifier sales-bridge customers onboarding mock-broker; do stop_one "$name"; done
+}
+
 case "${1:-start}" in
   stop)
-    stop_one onboarding
-    stop_one mock-broker
+    stop_all
     exit 0 ;;
   status)
-    for name in mock-broker onboarding; do
+    for name in mock-broker "${services[@]}"; do
       if alive "$name"; then echo "run: $name running (pid $(cat "$run_dir/$name.pid"))"; else echo "run: $name stopped"; fi
     done
     exit 0 ;;
@@ -46,22 +55,49 @@ case "${1:-start}" in
 esac
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Shows a CLI call, then runs it.
+show() {
+  printf '$ gatehouse'
+  printf ' %q' "$@"
+  printf '\n'
+  "$cli" "$@"
+}
+token() { cat "$run_dir/$1-token"; }
 
-if ! alive mock-broker || ! alive onboarding; then
+# The port a service printed in its "<name> ready grpc=PORT metrics=PORT" line.
+grpc_port() { sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$run_dir/$1.out" | tail -1; }
+
+start_service() {
+  local name=$1
+  shift
+  rm -f "$run_dir/$name.out"
+  env GATEHOUSE_DATA_DIR="$run_dir/data/$name" \
+    GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$(cat "$run_dir/bootstrap")" \
+    GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 \
+    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" \
+    "$@" nohup "${binary[$name]}" >"$run_dir/$name.out" 2>"$run_dir/$name.log" &
+  echo $! >"$run_dir/$name.pid"
+  for _ in $(seq 1 600); do grep -q "ready grpc=" "$run_dir/$name.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q "ready grpc=" "$run_dir/$name.out" || { echo "run: $name did not start; see $run_dir/$name.log" >&2; exit 1; }
+  echo "$name on 127.0.0.1:$(grpc_port "$name") (log: $run_dir/$name.log)"
+}
+
+running=1
+for name in mock-broker "${services[@]}"; do alive "$name" || running=0; done
+if [[ $running == 0 ]]; then
   step "install what is missing, build"
   scripts/install-deps.sh --no-java
   cmake --preset release >/dev/null
-  cmake --build --preset release --target gatehouse-mock-broker gatehouse-onboarding gatehouse gatehouse-keygen
+  cmake --build --preset release --target gatehouse-mock-broker gatehouse-onboarding gatehouse-customers \
+    gatehouse-sales-bridge gatehouse-notifier gatehouse gatehouse-keygen
   mkdir -p "$run_dir"
-  stop_one onboarding
-  stop_one mock-broker
+  stop_all
 
   step "start the embedded Kafka broker (in memory, no Java)"
   rm -f "$run_dir/bootstrap"
   topics=()
-  for service in onboarding customers sales notifier; do
-    topics+=(--topic "gatehouse.$service.events.v1:3" --topic "gatehouse.$service.dead-letters.v1:1")
-  done
+  for topic in onboarding customers sales notifier; do topics+=(--topic "gatehouse.$topic.events.v1:3"); done
+  for service in "${services[@]}"; do topics+=(--topic "gatehouse.$service.dead-letters.v1:1"); done
   nohup "$bin/tools/mock-broker/gatehouse-mock-broker" "${topics[@]}" --bootstrap-file "$run_dir/bootstrap" \
     >"$run_dir/mock-broker.log" 2>&1 &
   echo $! >"$run_dir/mock-broker.pid"
@@ -69,56 +105,144 @@ if ! alive mock-broker || ! alive onboarding; then
   [[ -s $run_dir/bootstrap ]] || { echo "run: the broker did not start; see $run_dir/mock-broker.log" >&2; exit 1; }
   echo "broker on $(cat "$run_dir/bootstrap")"
 
-  step "start the onboarding service"
+  step "start the four services (approval mode crm: the sales bridge's opportunity decides)"
   [[ -f $run_dir/keys.env ]] || "$bin/tools/keygen/gatehouse-keygen" >"$run_dir/keys.env"
-  [[ -f $run_dir/hq-token ]] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$run_dir/hq-token"
-  chmod 600 "$run_dir/keys.env" "$run_dir/hq-token"
+  for who in hq sales operator; do
+    [[ -f $run_dir/$who-token ]] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$run_dir/$who-token"
+  done
+  chmod 600 "$run_dir/keys.env" "$run_dir"/*-token
   # shellcheck disable=SC1091
   source "$run_dir/keys.env"
-  rm -f "$run_dir/onboarding.out"
-  GATEHOUSE_DATA_DIR="$run_dir/data/onboarding" \
-  GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$(cat "$run_dir/bootstrap")" \
-  GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 \
-  GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" \
-  GATEHOUSE_AUTH_TOKENS="$(cat "$run_dir/hq-token")=hq:alice:alice@hq.example" \
-    nohup "$bin/services/onboarding/gatehouse-onboarding" >"$run_dir/onboarding.out" 2>"$run_dir/onboarding.log" &
-  echo $! >"$run_dir/onboarding.pid"
-  for _ in $(seq 1 300); do grep -q "ready grpc=" "$run_dir/onboarding.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q "ready grpc=" "$run_dir/onboarding.out" || { echo "run: onboarding did not start; see $run_dir/onboarding.log" >&2; exit 1; }
+  mkdir -p "$run_dir/outbox"
+  start_service onboarding GATEHOUSE_ONBOARDING_APPROVAL_MODE=crm \
+    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example"
+  start_service customers \
+    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example,$(token operator)=operator:otto:otto@ops.example"
+  start_service sales-bridge \
+    GATEHOUSE_AUTH_TOKENS="$(token sales)=sales-manager:sam:sam@sales.example"
+  start_service notifier GATEHOUSE_NOTIFIER_SECRET_KEY="$GATEHOUSE_NOTIFIER_SECRET_KEY" \
+    GATEHOUSE_EMAIL_TRANSPORT=file GATEHOUSE_EMAIL_FILE_DIR="$run_dir/outbox" \
+    GATEHOUSE_LINKS_BASE_URL=https://shop.example GATEHOUSE_DELIVERY_POLL_INTERVAL=100ms \
+    GATEHOUSE_AUTH_TOKENS="$(token operator)=operator:otto:otto@ops.example"
 fi
-port=$(sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$run_dir/onboarding.out" | tail -1)
-export GATEHOUSE_ONBOARDING_ADDR=127.0.0.1:$port
-echo "onboarding on $GATEHOUSE_ONBOARDING_ADDR (log: $run_dir/onboarding.log)"
+export GATEHOUSE_ONBOARDING_ADDR=127.0.0.1:$(grpc_port onboarding)
+export GATEHOUSE_CUSTOMERS_ADDR=127.0.0.1:$(grpc_port customers)
+export GATEHOUSE_SALES_ADDR=127.0.0.1:$(grpc_port sales-bridge)
+export GATEHOUSE_NOTIFIER_ADDR=127.0.0.1:$(grpc_port notifier)
 cli=$bin/tools/cli/gatehouse
 
-step "a prospect submits a request (anonymous, as the storefront would)"
+# Waits (up to 60 s) until the file transport has written an email whose text matches $1; prints
+# its path.
+wait_for_email() {
+  for _ in $(seq 1 600); do
+    local file
+    file=$(grep -l -- "$1" "$run_dir"/outbox/*.eml 2>/dev/null | head -1 || true)
+    [[ -n $file ]] && { echo "$file"; return 0; }
+    sleep 0.1
+  done
+  echo "run: no email matching $1 arrived; see $run_dir/notifier.log" >&2
+  return 1
+}
+# The decoded text part and the token of the first link in an .eml file.
+email_text() {
+  python3 -c 'import email,email.policy,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);
+print("To:", m["To"]); print("Subject:", m["Subject"]); print(); print(m.get_body(("plain",)).get_content().rstrip())' "$1"
+}
+link_token() {
+  python3 -c 'import email,email.policy,re,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default);
+print(re.search(r"token=([A-Za-z0-9_-]+)", m.get_body(("plain",)).get_content()).group(1))' "$1"
+}
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+
 suffix=$(date +%s)
-out=$("$cli" request submit --company "Acme GmbH $suffix" --street "Hauptstrasse 1" --city Berlin --postal-code 10115 \
+company="Acme GmbH $suffix"
+requester="jane.$suffix@acme.example"
+
+step "1. a prospect submits a request (anonymous, as the storefront would)"
+out=$(show request submit --company "$company" --street "Hauptstrasse 1" --city Berlin --postal-code 10115 \
   --country DE --phone "+49 30 1234567" --tax-id DE136695976 --first-name Jane --last-name Doe \
-  --email "jane.$suffix@acme.example" --contact-phone "+49 30 7654321" --job-title "Purchasing manager" \
+  --email "$requester" --contact-phone "+49 30 7654321" --job-title "Purchasing manager" \
   --idempotency-key "demo-$suffix")
 echo "$out"
-number=$(echo "$out" | awk '{print $2}')
-
-step "the requester looks up the status"
-"$cli" request status "$number" "jane.$suffix@acme.example"
+number=$(echo "$out" | sed -n 's/^request \(PR-[0-9]*\) submitted.*/\1/p')
 
 step "a bad request gets a clear error naming the field"
-"$cli" request submit --company Acme --street x --city y --postal-code 1 --country XX --phone 123 \
+show request submit --company Acme --street x --city y --postal-code 1 --country XX --phone 123 \
   --first-name J --last-name D --email jane --contact-phone 1 --job-title t || true
 
-step "HQ lists the prospects (with its token)"
-GATEHOUSE_TOKEN=$(cat "$run_dir/hq-token") "$cli" prospects list
+step "2. the confirmation email (German: the company is in DE) and the requester confirms"
+mail=$(wait_for_email "$number")
+echo "email written: $mail"
+email_text "$mail" | sed 's/^/    | /'
+show request verify "$number" "$(link_token "$mail")"
+
+step "3. the verified request became a lead in the sales bridge (\"All commerce B2B leads\")"
+export GATEHOUSE_TOKEN; GATEHOUSE_TOKEN=$(token sales)
+lead=""
+for _ in $(seq 1 300); do
+  lead=$("$cli" --json leads list --text "$requester" | json_field '["leads"][0]["leadId"]' 2>/dev/null || true)
+  [[ -n $lead ]] && break
+  sleep 0.1
+done
+[[ -n $lead ]] || { echo "run: no lead for $number; see $run_dir/sales-bridge.log" >&2; exit 1; }
+show leads list --text "$requester"
+
+step "4. sales qualifies the lead: opportunity, account and contact (replicated to customers)"
+out=$(show --json leads qualify "$lead" --value 25000.00 --close-date 2026-12-31)
+echo "$out"
+opportunity=$(echo "$out" | sed -n '/^{/,$p' | json_field '["opportunityId"]')
+
+step "5. the opportunity is won: the prospect is approved"
+show opportunities win "$opportunity"
+export GATEHOUSE_TOKEN; GATEHOUSE_TOKEN=$(token hq)
+for _ in $(seq 1 300); do
+  "$cli" request status "$number" "$requester" | grep -q Approved && break
+  sleep 0.1
+done
+show request status "$number" "$requester"
+
+step "6. customers: the organization and the requester (B2B admin) from the CRM, and the hierarchy"
+organization=""
+for _ in $(seq 1 300); do
+  organization=$("$cli" --json customers list --text "$company" --type organization |
+    json_field '["customers"][0]["customerId"]' 2>/dev/null || true)
+  [[ -n $organization ]] && "$cli" hierarchies list --organization "$organization" 2>/dev/null | grep -q . && break
+  sleep 0.1
+done
+show customers list --text "$suffix"
+show hierarchies list --organization "$organization"
+
+step "7. the welcome email; the admin sets a password and signs in"
+mail=$(wait_for_email "set-password")
+echo "email written: $mail"
+email_text "$mail" | sed 's/^/    | /'
+printf '$ gatehouse set-password --token …   (password read from stdin)\n'
+echo "correct horse battery staple $suffix" | "$cli" set-password --token "$(link_token "$mail")"
+printf '$ gatehouse sign-in --email %s   (password read from stdin)\n' "$requester"
+session=$(echo "correct horse battery staple $suffix" | "$cli" sign-in --email "$requester")
+echo "signed in; session token ${session:0:6}…"
+
+step "8. the admin adds a user to the partner; the user gets an invitation"
+GATEHOUSE_TOKEN=$session show users add --email "john.$suffix@acme.example" --first-name John --last-name Roe \
+  --job-title Buyer
+mail=$(wait_for_email "john.$suffix@acme.example")
+echo "email written: $mail"
+GATEHOUSE_TOKEN=$session show users list
+
+step "9. every email the notifier wrote (file transport)"
+GATEHOUSE_TOKEN=$(token operator) show notifications list
 
 cat <<TXT
 
-The request waits for its email confirmation: the notifier (issue 6) will send the link; until
-then the story stops here. Explore on your own:
+The platform keeps running. Explore it:
 
-  export GATEHOUSE_ONBOARDING_ADDR=$GATEHOUSE_ONBOARDING_ADDR GATEHOUSE_TOKEN=\$(cat $run_dir/hq-token)
+  export GATEHOUSE_ONBOARDING_ADDR=$GATEHOUSE_ONBOARDING_ADDR GATEHOUSE_CUSTOMERS_ADDR=$GATEHOUSE_CUSTOMERS_ADDR
+  export GATEHOUSE_SALES_ADDR=$GATEHOUSE_SALES_ADDR GATEHOUSE_NOTIFIER_ADDR=$GATEHOUSE_NOTIFIER_ADDR
+  export GATEHOUSE_TOKEN=\$(cat $run_dir/hq-token)      # or sales-token, operator-token
   $cli --help
   $cli prospects show $number
-  kcat -b $(cat "$run_dir/bootstrap") -C -t gatehouse.onboarding.events.v1 -e -f '%k %h\n'
+  $cli tail onboarding sales customers --bootstrap $(cat "$run_dir/bootstrap") --from-beginning --max 20
+  ls $run_dir/outbox                                    # the emails, one .eml each
 
 Stop everything with: scripts/run.sh stop
 TXT

@@ -16,12 +16,26 @@ expect() {
   fi
 }
 expect "broker on 127\.0\.0\.1:[0-9]+"
-expect "onboarding on 127\.0\.0\.1:[0-9]+"
+for service in onboarding customers sales-bridge notifier; do
+  expect "$service on 127\.0\.0\.1:[0-9]+"
+done
 expect "request PR-[0-9]{6} submitted; status AwaitingVerification"
-expect "PR-[0-9]{6}: AwaitingVerification"
 expect "error: INVALID_ARGUMENT: company.address.country_code"
-expect "^NUMBER +STATUS +COMPANY"
-expect "1 of 1 shown"
+expect "Subject: Ihre Partneranfrage PR-[0-9]{6}"
+expect "email confirmed; request PR-[0-9]{6} is Pending"
+expect "^LEAD-[A-Z0-9-]+ +Open"
+expect "OPP-[A-Z0-9-]+: Won"
+expect "PR-[0-9]{6}: Approved"
+expect "Organization +Acme GmbH"
+expect "Person +Jane Doe"
+expect "Subject: Welcome, Acme GmbH [0-9]+: your partner account is ready"
+expect "password set"
+expect "signed in; session token"
+expect "invitation sent to john"
+expect "partner_user_invitation"
+expect "3 of 3 shown"
+# The emails are files the user can open.
+[[ $(ls "$GATEHOUSE_RUN_DIR"/outbox/*.eml | wc -l) == 3 ]] || { echo "FAIL: expected 3 .eml files"; fail=1; }
 pids=$(cat "$GATEHOUSE_RUN_DIR"/*.pid)
 "$root/scripts/run.sh" stop
 for pid in $pids; do
