@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     add_notifier_commands(app, cli);
     add_customers_commands(app, cli);
     add_sales_commands(app, cli);
+    add_tail_command(app, cli);
+    add_dlq_commands(app, cli);
 
     try {
         app.parse(argc, argv);

@@ -34,6 +34,24 @@ class DeliveryWaiter final : public RdKafka::DeliveryReportCb {
     std::string error;
 };
 
+InboundRecord to_record(RdKafka::Message& message) {
+    InboundRecord record;
+    record.topic = message.topic_name();
+    record.partition = message.partition();
+    record.offset = message.offset();
+    if (message.key_pointer() != nullptr) {
+        record.key.assign(static_cast<const char*>(message.key_pointer()), message.key_len());
+    }
+    record.value.assign(static_cast<const char*>(message.payload()), message.len());
+    if (const RdKafka::Headers* headers = message.headers()) {
+        for (const auto& header : headers->get_all()) {
+            record.headers.emplace_back(header.key(),
+                                        std::string(static_cast<const char*>(header.value()), header.value_size()));
+        }
+    }
+    return record;
+}
+
 }  // namespace
 
 struct InboxConsumer::Impl {
@@ -55,6 +73,9 @@ struct InboxConsumer::Impl {
     InboxStats stats;                     // guarded by mutex
     std::string failure;                  // guarded by mutex
     std::condition_variable stop_signal;  // wakes a backoff wait early
+    // Held while a record is processed, so that a redelivery never runs beside a consumed record
+    // (the handler and the dead-letter producer's delivery wait are not shared safely).
+    std::mutex processing;
 
     template <class Update>
     void record(Update update) {
@@ -66,9 +87,9 @@ struct InboxConsumer::Impl {
     }
 
     void run();
-    void process(RdKafka::Message& message);
-    void dead_letter(RdKafka::Message& message, const std::string& reason);
-    void mark_processed(const std::string& inbox_key);
+    RedeliveryOutcome process(const InboundRecord& message, bool redelivery);
+    void dead_letter(const InboundRecord& message, const std::string& reason);
+    void mark_processed(const std::string& inbox_key, bool dead_lettered = false);
     void store_offset(RdKafka::Message& message);
     // Sleeps for the backoff of attempt `attempt`; false if stopping.
     bool back_off(int attempt);
@@ -92,34 +113,36 @@ bool InboxConsumer::Impl::back_off(int attempt) {
     return !stop_signal.wait_for(lock, wait, [&] { return stopping.load(); });
 }
 
-void InboxConsumer::Impl::mark_processed(const std::string& inbox_key) {
+void InboxConsumer::Impl::mark_processed(const std::string& inbox_key, bool dead_lettered) {
     if (store.was_processed(inbox_key)) {
         return;
     }
     Commit commit;
     commit.inbox_key = inbox_key;
+    if (dead_lettered) {  // lets a re-drive tell "dead-lettered" from "applied" (see redeliver())
+        commit.metadata.emplace_back(InboxConsumer::dead_letter_mark(inbox_key), utc_now_iso8601());
+    }
     (void)store.commit(std::move(commit));
 }
 
-void InboxConsumer::Impl::dead_letter(RdKafka::Message& message, const std::string& reason) {
-    log->warn("dead-lettering {}/{}@{}: {}", message.topic_name(), message.partition(), message.offset(), reason);
+void InboxConsumer::Impl::dead_letter(const InboundRecord& message, const std::string& reason) {
+    log->warn("dead-lettering {}/{}@{}: {}", message.topic, message.partition, message.offset, reason);
     for (int attempt = 0;; ++attempt) {
         RdKafka::Headers* headers = RdKafka::Headers::create();
-        if (const RdKafka::Headers* original = message.headers()) {
-            for (const auto& header : original->get_all()) {
-                headers->add(header.key(), header.value(), header.value_size());
-            }
+        for (const auto& [key, value] : message.headers) {
+            headers->add(key, value);
         }
         headers->add(headers::kDeadLetterReason, reason);
-        headers->add(headers::kDeadLetterTopic, message.topic_name());
-        headers->add(headers::kDeadLetterPartition, std::to_string(message.partition()));
-        headers->add(headers::kDeadLetterOffset, std::to_string(message.offset()));
+        headers->add(headers::kDeadLetterTopic, message.topic);
+        headers->add(headers::kDeadLetterPartition, std::to_string(message.partition));
+        headers->add(headers::kDeadLetterOffset, std::to_string(message.offset));
         headers->add(headers::kDeadLetterTime, utc_now_iso8601());
         headers->add(headers::kDeadLetterConsumer, options.consumer_name);
         dead_letter_delivery = DeliveryWaiter{};
         const RdKafka::ErrorCode code = dead_letter_producer->produce(
-            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, message.payload(),
-            message.len(), message.key_pointer(), message.key_len(), 0, headers, nullptr);
+            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+            const_cast<char*>(message.value.data()), message.value.size(), message.key.data(), message.key.size(), 0,
+            headers, nullptr);
         if (code != RdKafka::ERR_NO_ERROR) {
             delete headers;
         } else {
@@ -140,26 +163,32 @@ void InboxConsumer::Impl::dead_letter(RdKafka::Message& message, const std::stri
     }
 }
 
-void InboxConsumer::Impl::process(RdKafka::Message& message) {
-    record([](InboxStats& s) { ++s.received; });
+RedeliveryOutcome InboxConsumer::Impl::process(const InboundRecord& message, bool redelivery) {
+    if (!redelivery) {
+        record([](InboxStats& s) { ++s.received; });
+    }
     v1::EventEnvelope envelope;
-    if (!envelope.ParseFromArray(message.payload(), static_cast<int>(message.len()))) {
+    if (!envelope.ParseFromString(message.value)) {
         dead_letter(message, "undecodable: the value is not a gatehouse.kernel.v1.EventEnvelope");
-        store_offset(message);
-        return;
+        return RedeliveryOutcome::dead_lettered;
     }
     if (envelope.event_id().empty() || envelope.event_type().empty() || envelope.aggregate_id().empty()) {
         dead_letter(message, "invalid envelope: event_id, event_type and aggregate_id are required");
-        store_offset(message);
-        return;
+        return RedeliveryOutcome::dead_lettered;
     }
-    const std::string key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
-    if (store.was_processed(key)) {
-        record([](InboxStats& s) { ++s.duplicates; });
-        store_offset(message);
-        return;
+    const std::string original_key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
+    std::string key = original_key;
+    if (store.was_processed(original_key)) {
+        // A re-drive may run an event once more only if it was marked processed for being
+        // dead-lettered, and then under a key of its own, so that repeating it changes nothing.
+        if (!redelivery || !store.read_metadata(InboxConsumer::dead_letter_mark(original_key)) ||
+            store.was_processed(InboxConsumer::redrive_key(original_key))) {
+            record([](InboxStats& s) { ++s.duplicates; });
+            return RedeliveryOutcome::duplicate;
+        }
+        key = InboxConsumer::redrive_key(original_key);
     }
-    const InboundEvent inbound{envelope, message.topic_name(), message.partition(), message.offset(), key};
+    const InboundEvent inbound{envelope, message.topic, message.partition, message.offset, key};
     for (int attempt = 0;; ++attempt) {
         HandlerVerdict verdict;
         try {
@@ -183,7 +212,12 @@ void InboxConsumer::Impl::process(RdKafka::Message& message) {
         switch (verdict.kind) {
             case HandlerVerdict::Kind::poison:
                 dead_letter(message, verdict.reason);
-                break;
+                // Marked (with the dead-letter mark) so that consumption never retries it; a failed
+                // re-drive marks nothing, so the new dead letter can be re-driven in turn.
+                if (key == original_key) {
+                    mark_processed(key, true);
+                }
+                return RedeliveryOutcome::dead_lettered;
             case HandlerVerdict::Kind::applied:
                 record([](InboxStats& s) { ++s.applied; });
                 break;
@@ -193,8 +227,7 @@ void InboxConsumer::Impl::process(RdKafka::Message& message) {
         }
         // The handler's own commit normally carried the inbox record; make sure it exists.
         mark_processed(key);
-        store_offset(message);
-        return;
+        return verdict.kind == HandlerVerdict::Kind::applied ? RedeliveryOutcome::applied : RedeliveryOutcome::ignored;
     }
 }
 
@@ -224,9 +257,13 @@ void InboxConsumer::Impl::run() {
         while (!stopping) {
             std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
             switch (message->err()) {
-                case RdKafka::ERR_NO_ERROR:
-                    process(*message);
+                case RdKafka::ERR_NO_ERROR: {
+                    const InboundRecord inbound = to_record(*message);
+                    std::lock_guard lock(processing);
+                    (void)process(inbound, false);
+                    store_offset(*message);
                     break;
+                }
                 case RdKafka::ERR__TIMED_OUT:
                 case RdKafka::ERR__PARTITION_EOF:
                     break;
@@ -320,6 +357,16 @@ bool InboxConsumer::wait_for(const std::function<bool(const InboxStats&)>& done,
     std::unique_lock lock(impl_->mutex);
     return impl_->changed.wait_for(lock, timeout, [&] { return done(impl_->stats) || !impl_->failure.empty(); }) &&
            done(impl_->stats);
+}
+
+const std::vector<std::string>& InboxConsumer::topics() const { return impl_->options.topics; }
+
+RedeliveryOutcome InboxConsumer::redeliver(const InboundRecord& record) {
+    if (!impl_->dead_letter_producer) {
+        throw ConfigError("inbox consumer " + impl_->options.consumer_name + ": redeliver() before start()");
+    }
+    std::lock_guard lock(impl_->processing);
+    return impl_->process(record, true);
 }
 
 std::string InboxConsumer::failure() const {

@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/service_type.h>
 #include <httplib.h>
 
 #include <condition_variable>
@@ -16,6 +17,7 @@
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/outbox_relay.h"
+#include "operator_service.h"
 
 namespace gatehouse::kernel {
 namespace {
@@ -76,6 +78,7 @@ struct ServiceRuntime::Parts {
 
     std::unique_ptr<OutboxRelay> relay;
     std::vector<std::unique_ptr<InboxConsumer>> inboxes;
+    std::unique_ptr<grpc::Service> operator_service;  // dead letters: list, re-drive (every service)
     std::unique_ptr<grpc::Server> grpc_server;
     httplib::Server http;
     std::thread http_thread;
@@ -241,6 +244,13 @@ int ServiceRuntime::run() {
     for (grpc::Service* service : parts.grpc_services) {
         builder.RegisterService(service);
     }
+    std::vector<InboxConsumer*> inboxes;
+    for (const auto& inbox : parts.inboxes) {
+        inboxes.push_back(inbox.get());
+    }
+    parts.operator_service = make_operator_service(name_, config_, kafka_settings(),
+                                                   topic("gatehouse." + name_ + ".dead-letters.v1"), inboxes);
+    builder.RegisterService(parts.operator_service.get());
     parts.grpc_server = builder.BuildAndStart();
     if (!parts.grpc_server || grpc_port == 0) {
         throw ConfigError("setting grpc.listen: cannot listen on " + config_.string("grpc.listen"));

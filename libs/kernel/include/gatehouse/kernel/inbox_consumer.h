@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gatehouse/kernel/event_store.h"
@@ -46,6 +47,19 @@ struct HandlerVerdict final {
 };
 
 using InboxHandler = std::function<HandlerVerdict(const InboundEvent&)>;
+
+// One Kafka record as the inbox sees it, without librdkafka types: what redeliver() takes.
+struct InboundRecord final {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What became of a redelivered record.
+enum class RedeliveryOutcome { applied, ignored, duplicate, dead_lettered };
 
 struct InboxOptions final {
     KafkaSettings kafka;
@@ -86,10 +100,24 @@ class InboxConsumer final {
     // Waits until `done(stats)` holds; false on timeout.
     bool wait_for(const std::function<bool(const InboxStats&)>& done, std::chrono::milliseconds timeout) const;
     [[nodiscard]] std::string failure() const;
+    // The topics this consumer reads (with the deployment's prefix).
+    [[nodiscard]] const std::vector<std::string>& topics() const;
+
+    // Re-drive of a dead letter: processes `record` (as read from record.topic) exactly as if it had
+    // just been consumed: decode, dedupe, handler (with retries), commit, poison -> a new dead letter;
+    // no Kafka offset is stored. Runs between two consumed records (never concurrently with one).
+    // An event marked processed when it was dead-lettered runs once more, under the inbox key
+    // redrive_key(): so a re-drive applies an event at most once, however often it is repeated, and
+    // an event already applied (or re-driven) is a `duplicate`. Requires start(). Throws like the
+    // consumer would stop (StoreError), or TransientError when stopped while retrying.
+    RedeliveryOutcome redeliver(const InboundRecord& record);
 
     static std::string inbox_key(const std::string& consumer_name, const std::string& event_id) {
         return consumer_name + "/" + event_id;
     }
+    static std::string redrive_key(const std::string& inbox_key) { return inbox_key + "/redriven"; }
+    // Metadata written with the "processed" mark of a dead-lettered event (value: the time).
+    static std::string dead_letter_mark(const std::string& inbox_key) { return "dlq/" + inbox_key; }
 
   private:
     struct Impl;
