@@ -26,6 +26,9 @@ kernel::ConfigSchema schema() {
               "sales.users (in user id order)."})
         .add({"sales.users", kernel::OptionType::map, "",
               "The sales team: user_id=email. Leads can be assigned to these users (and by round-robin)."})
+        .add({"sales.qualification_check_interval", kernel::OptionType::duration, "1m",
+              "How often qualified leads whose opportunity, account or contact is missing (a crash or store error "
+              "between the lead's commit and theirs) are completed; also done once at start-up."})
         .add({"auth.tokens", kernel::OptionType::map, "",
               "Bearer tokens of sales users: token=role:user_id:email (role sales or sales-manager). At least 16 "
               "characters each.",
@@ -96,12 +99,16 @@ int main(int argc, char** argv) {
         runtime.consume({"gatehouse.customers.events.v1"}, [&](const kernel::InboundEvent& event) {
             return react_to_customers_event(event, accounts, contacts);
         });
-        runtime.on_ready([&] {
-            // A crash between a lead's qualification and the records it creates is repaired here.
+        // A crash between a lead's qualification and the records it creates is repaired at start-up,
+        // a failure while the service runs at the next check.
+        const auto complete_qualifications = [&] {
             if (const auto completed = complete_pending_qualifications(aggregates); completed > 0) {
                 kernel::logger("sales")->warn("completed {} interrupted lead qualifications", completed);
             }
-        });
+        };
+        runtime.on_ready(complete_qualifications);
+        runtime.every(config.duration("sales.qualification_check_interval"), "complete-qualifications",
+                      complete_qualifications);
         runtime.add_grpc_service(api);
         return runtime.run();
     } catch (const kernel::ConfigError& error) {
