@@ -6,8 +6,8 @@
 #include "api/customers_api.h"
 #include "app/customers_app.h"
 #include "gatehouse/kernel/errors.h"
-#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
 
 using namespace gatehouse;
@@ -47,74 +47,57 @@ kernel::ConfigSchema schema() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium failed to initialise");
-        }
-        if (const auto code =
-                kernel::run_log_command(argc, argv, "customers", schema(), "gatehouse.customers.events.v1")) {
-            return *code;  // restore-from-topic / verify
-        }
-        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
-        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-customers [CONFIG.yaml]\n       gatehouse-customers restore-from-topic "
-                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-customers verify [CONFIG.yaml]\nSettings (file "
-                         "or GATEHOUSE_* environment):\n\n"
-                      << schema().describe_markdown("GATEHOUSE_");
-            return 0;
-        }
-        const kernel::Config config =
-            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
-        CustomersSettings settings;
-        settings.invitation_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("invitation.ttl"));
-        settings.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("session.ttl"));
-        settings.notifier_public_key = config.string("notifier.public_key");
-        const auto per_minute = config.integer("rate_limit.sign_in_per_account_per_minute");
-        const auto burst = config.integer("rate_limit.sign_in_per_account_burst");
-        if (per_minute < 1 || burst < 1) {
-            throw kernel::ConfigError("settings rate_limit.sign_in_per_account_*: must be at least 1");
-        }
-        settings.sign_in_per_account_rate = static_cast<double>(per_minute) / 60.0;
-        settings.sign_in_per_account_burst = static_cast<double>(burst);
-        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
-        kernel::RateLimiter anonymous_limiter(static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
-                                              static_cast<double>(config.integer("rate_limit.anonymous_burst")));
-
-        kernel::ServiceRuntime runtime("customers", config);
-        kernel::NumberSequence customer_numbers(
-            runtime.store(), "customer-number",
-            kernel::NumberFormat(config.string("customers.customer_number_format")));
-        kernel::NumberSequence hierarchy_numbers(
-            runtime.store(), "hierarchy-number",
-            kernel::NumberFormat(config.string("customers.hierarchy_number_format")));
-        kernel::NumberSequence user_numbers(runtime.store(), "user-number",
-                                            kernel::NumberFormat(config.string("customers.user_number_format")));
-        CustomerRuntime customers(
-            runtime.store(),
-            {"customers", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
-        CustomersApp app(customers, runtime.store(), {customer_numbers, hierarchy_numbers, user_numbers}, settings);
-        CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter);
-
-        runtime.add_projection(customers);
-        runtime.relay_to("gatehouse.customers.events.v1");
-        // One consumer per input topic: a ProspectApproved waiting for its CRM customers (a transient
-        // retry) never holds up the sales topic that brings them.
-        runtime.consume({"gatehouse.onboarding.events.v1"},
-                        [&](const kernel::InboundEvent& event) { return app.on_onboarding_event(event); });
-        runtime.consume({"gatehouse.sales.events.v1"},
-                        [&](const kernel::InboundEvent& event) { return app.on_sales_event(event); });
-        runtime.every(config.duration("invitation.sweep_interval"), "expire-invitations", [&] {
-            if (const auto expired = app.expire_invitations(Clock::now()); expired > 0) {
-                kernel::logger("customers")->info("closed {} invitations whose link expired", expired);
+    return kernel::service_main(
+        argc, argv, {"customers", "gatehouse.customers.events.v1", schema()}, [](const kernel::Config& config) {
+            if (sodium_init() < 0) {
+                throw std::runtime_error("libsodium failed to initialise");
             }
+            CustomersSettings settings;
+            settings.invitation_ttl =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("invitation.ttl"));
+            settings.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("session.ttl"));
+            settings.notifier_public_key = config.string("notifier.public_key");
+            const auto per_minute = config.integer("rate_limit.sign_in_per_account_per_minute");
+            const auto burst = config.integer("rate_limit.sign_in_per_account_burst");
+            if (per_minute < 1 || burst < 1) {
+                throw kernel::ConfigError("settings rate_limit.sign_in_per_account_*: must be at least 1");
+            }
+            settings.sign_in_per_account_rate = static_cast<double>(per_minute) / 60.0;
+            settings.sign_in_per_account_burst = static_cast<double>(burst);
+            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+            kernel::RateLimiter anonymous_limiter(
+                static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
+                static_cast<double>(config.integer("rate_limit.anonymous_burst")));
+
+            kernel::ServiceRuntime runtime("customers", config);
+            kernel::NumberSequence customer_numbers(
+                runtime.store(), "customer-number",
+                kernel::NumberFormat(config.string("customers.customer_number_format")));
+            kernel::NumberSequence hierarchy_numbers(
+                runtime.store(), "hierarchy-number",
+                kernel::NumberFormat(config.string("customers.hierarchy_number_format")));
+            kernel::NumberSequence user_numbers(runtime.store(), "user-number",
+                                                kernel::NumberFormat(config.string("customers.user_number_format")));
+            CustomerRuntime customers(
+                runtime.store(),
+                {"customers", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
+            CustomersApp app(customers, runtime.store(), {customer_numbers, hierarchy_numbers, user_numbers}, settings);
+            CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter);
+
+            runtime.add_projection(customers);
+            runtime.relay_to("gatehouse.customers.events.v1");
+            // One consumer per input topic: a ProspectApproved waiting for its CRM customers (a transient
+            // retry) never holds up the sales topic that brings them.
+            runtime.consume({"gatehouse.onboarding.events.v1"},
+                            [&](const kernel::InboundEvent& event) { return app.on_onboarding_event(event); });
+            runtime.consume({"gatehouse.sales.events.v1"},
+                            [&](const kernel::InboundEvent& event) { return app.on_sales_event(event); });
+            runtime.every(config.duration("invitation.sweep_interval"), "expire-invitations", [&] {
+                if (const auto expired = app.expire_invitations(Clock::now()); expired > 0) {
+                    kernel::logger("customers")->info("closed {} invitations whose link expired", expired);
+                }
+            });
+            runtime.add_grpc_service(api);
+            return runtime.run();
         });
-        runtime.add_grpc_service(api);
-        return runtime.run();
-    } catch (const kernel::ConfigError& error) {
-        std::cerr << "gatehouse-customers: configuration error: " << error.what() << "\n";
-        return 2;
-    } catch (const std::exception& error) {
-        std::cerr << "gatehouse-customers: " << error.what() << "\n";
-        return 1;
-    }
 }

@@ -7,9 +7,9 @@
 #include "domain/planner.h"
 #include "domain/templates.h"
 #include "gatehouse/kernel/errors.h"
-#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/sealed_token.h"
+#include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "reactions/inbound.h"
 #include "transport/transport.h"
@@ -72,99 +72,82 @@ kernel::ConfigSchema schema() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        if (const auto code =
-                kernel::run_log_command(argc, argv, "notifier", schema(), "gatehouse.notifier.events.v1")) {
-            return *code;  // restore-from-topic / verify
-        }
-        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
-        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-notifier [CONFIG.yaml]\n       gatehouse-notifier restore-from-topic "
-                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-notifier verify [CONFIG.yaml]\nSettings (file "
-                         "or GATEHOUSE_* environment):\n\n"
-                      << schema().describe_markdown("GATEHOUSE_");
-            return 0;
-        }
-        const kernel::Config config =
-            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
-        const kernel::TokenOpener tokens(config.string("notifier.public_key"), config.string("notifier.secret_key"),
-                                         "notifier.public_key", "notifier.secret_key");
-        const TemplateSet templates(config.string("templates.dir"), config.string("templates.default_locale"));
+    return kernel::service_main(
+        argc, argv, {"notifier", "gatehouse.notifier.events.v1", schema()}, [](const kernel::Config& config) {
+            const kernel::TokenOpener tokens(config.string("notifier.public_key"), config.string("notifier.secret_key"),
+                                             "notifier.public_key", "notifier.secret_key");
+            const TemplateSet templates(config.string("templates.dir"), config.string("templates.default_locale"));
 
-        std::unique_ptr<EmailTransport> email;
-        const std::string transport = config.string("email.transport");
-        if (transport == "file") {
-            const std::string dir = config.string("email.file_dir");
-            email = make_file_transport(dir.empty() ? std::filesystem::path(config.string("data_dir")) / "outbox"
-                                                    : std::filesystem::path(dir));
-        } else if (transport == "smtp") {
-            email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
-                                         config.string("smtp.username"), config.string("smtp.password"),
-                                         config.duration("smtp.timeout")});
-        } else {
-            throw kernel::ConfigError("setting email.transport: expected file or smtp, got \"" + transport + "\"");
-        }
+            std::unique_ptr<EmailTransport> email;
+            const std::string transport = config.string("email.transport");
+            if (transport == "file") {
+                const std::string dir = config.string("email.file_dir");
+                email = make_file_transport(dir.empty() ? std::filesystem::path(config.string("data_dir")) / "outbox"
+                                                        : std::filesystem::path(dir));
+            } else if (transport == "smtp") {
+                email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
+                                             config.string("smtp.username"), config.string("smtp.password"),
+                                             config.duration("smtp.timeout")});
+            } else {
+                throw kernel::ConfigError("setting email.transport: expected file or smtp, got \"" + transport + "\"");
+            }
 
-        PlannerSettings planner;
-        planner.default_locale = config.string("templates.default_locale");
-        planner.locales = templates.locales();
-        for (const auto& [channel, url] : config.map("chat.webhooks")) {
-            planner.chat_channels.insert(channel);
-        }
-        planner.hq_email = config.string("notify.hq_email");
-        planner.tell_rejection_reason = config.boolean("notify.include_rejection_reason");
+            PlannerSettings planner;
+            planner.default_locale = config.string("templates.default_locale");
+            planner.locales = templates.locales();
+            for (const auto& [channel, url] : config.map("chat.webhooks")) {
+                planner.chat_channels.insert(channel);
+            }
+            planner.hq_email = config.string("notify.hq_email");
+            planner.tell_rejection_reason = config.boolean("notify.include_rejection_reason");
 
-        DispatchSettings dispatch;
-        dispatch.links_base_url = config.string("links.base_url");
-        while (!dispatch.links_base_url.empty() && dispatch.links_base_url.back() == '/') {
-            dispatch.links_base_url.pop_back();
-        }
-        dispatch.from = config.string("email.from");
-        dispatch.message_id_domain = config.string("email.message_id_domain");
-        dispatch.chat_webhooks = config.map("chat.webhooks");
-        const auto max_attempts = config.integer("delivery.max_attempts");
-        if (max_attempts < 1) {
-            throw kernel::ConfigError("setting delivery.max_attempts: must be at least 1");
-        }
-        dispatch.max_attempts = static_cast<unsigned>(max_attempts);
-        dispatch.backoff_initial = config.duration("delivery.backoff_initial");
-        dispatch.backoff_max = config.duration("delivery.backoff_max");
-        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+            DispatchSettings dispatch;
+            dispatch.links_base_url = config.string("links.base_url");
+            while (!dispatch.links_base_url.empty() && dispatch.links_base_url.back() == '/') {
+                dispatch.links_base_url.pop_back();
+            }
+            dispatch.from = config.string("email.from");
+            dispatch.message_id_domain = config.string("email.message_id_domain");
+            dispatch.chat_webhooks = config.map("chat.webhooks");
+            const auto max_attempts = config.integer("delivery.max_attempts");
+            if (max_attempts < 1) {
+                throw kernel::ConfigError("setting delivery.max_attempts: must be at least 1");
+            }
+            dispatch.max_attempts = static_cast<unsigned>(max_attempts);
+            dispatch.backoff_initial = config.duration("delivery.backoff_initial");
+            dispatch.backoff_max = config.duration("delivery.backoff_max");
+            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
 
-        kernel::ServiceRuntime runtime("notifier", config);
-        auto& metrics = runtime.metrics();
-        NotificationRuntime notifications(
-            runtime.store(), {"notifier", 16, &metrics.histogram("gatehouse_command_seconds", "Command latency (s)")});
-        DispatchMetrics dispatch_metrics{
-            &metrics.counter("gatehouse_notifications_sent_total", "Notifications delivered"),
-            &metrics.counter("gatehouse_notifications_failed_total", "Failed delivery attempts"),
-            &metrics.counter("gatehouse_notifications_retried_total", "Failed attempts that will be retried"),
-            &metrics.counter("gatehouse_notifications_dead_lettered_total", "Notifications given up on"),
-            &metrics.gauge("gatehouse_notifications_queue_depth", "Notifications waiting to be sent"),
-            &metrics.histogram("gatehouse_notification_send_seconds", "Time to deliver one notification (s)")};
-        Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics);
-        NotifierApi api(notifications, authenticator);
+            kernel::ServiceRuntime runtime("notifier", config);
+            auto& metrics = runtime.metrics();
+            NotificationRuntime notifications(
+                runtime.store(),
+                {"notifier", 16, &metrics.histogram("gatehouse_command_seconds", "Command latency (s)")});
+            DispatchMetrics dispatch_metrics{
+                &metrics.counter("gatehouse_notifications_sent_total", "Notifications delivered"),
+                &metrics.counter("gatehouse_notifications_failed_total", "Failed delivery attempts"),
+                &metrics.counter("gatehouse_notifications_retried_total", "Failed attempts that will be retried"),
+                &metrics.counter("gatehouse_notifications_dead_lettered_total", "Notifications given up on"),
+                &metrics.gauge("gatehouse_notifications_queue_depth", "Notifications waiting to be sent"),
+                &metrics.histogram("gatehouse_notification_send_seconds", "Time to deliver one notification (s)")};
+            Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics);
+            NotifierApi api(notifications, authenticator);
 
-        runtime.add_projection(notifications);
-        runtime.relay_to("gatehouse.notifier.events.v1");
-        // One consumer per input topic: a slow or retrying topic never holds up the others.
-        const std::pair<const char*, InputTopic> inputs[] = {{"gatehouse.onboarding.events.v1", InputTopic::onboarding},
-                                                             {"gatehouse.customers.events.v1", InputTopic::customers},
-                                                             {"gatehouse.sales.events.v1", InputTopic::sales}};
-        for (const auto& [topic, kind] : inputs) {
-            runtime.consume({topic}, [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
-                return queue_notifications(kind, event, notifications, planner);
-            });
-        }
-        runtime.every(config.duration("delivery.poll_interval"), "dispatch",
-                      [&] { dispatcher.dispatch_due(Clock::now()); });
-        runtime.add_grpc_service(api);
-        return runtime.run();
-    } catch (const kernel::ConfigError& error) {
-        std::cerr << "gatehouse-notifier: configuration error: " << error.what() << "\n";
-        return 2;
-    } catch (const std::exception& error) {
-        std::cerr << "gatehouse-notifier: " << error.what() << "\n";
-        return 1;
-    }
+            runtime.add_projection(notifications);
+            runtime.relay_to("gatehouse.notifier.events.v1");
+            // One consumer per input topic: a slow or retrying topic never holds up the others.
+            const std::pair<const char*, InputTopic> inputs[] = {
+                {"gatehouse.onboarding.events.v1", InputTopic::onboarding},
+                {"gatehouse.customers.events.v1", InputTopic::customers},
+                {"gatehouse.sales.events.v1", InputTopic::sales}};
+            for (const auto& [topic, kind] : inputs) {
+                runtime.consume({topic}, [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
+                    return queue_notifications(kind, event, notifications, planner);
+                });
+            }
+            runtime.every(config.duration("delivery.poll_interval"), "dispatch",
+                          [&] { dispatcher.dispatch_due(Clock::now()); });
+            runtime.add_grpc_service(api);
+            return runtime.run();
+        });
 }

@@ -6,8 +6,8 @@
 #include "api/onboarding_api.h"
 #include "domain/prospect.h"
 #include "gatehouse/kernel/errors.h"
-#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "reactions/sales_reactions.h"
 
@@ -43,65 +43,49 @@ kernel::ConfigSchema schema() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium failed to initialise");
-        }
-        if (const auto code =
-                kernel::run_log_command(argc, argv, "onboarding", schema(), "gatehouse.onboarding.events.v1")) {
-            return *code;  // restore-from-topic / verify
-        }
-        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
-        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-onboarding [CONFIG.yaml]\n       gatehouse-onboarding restore-from-topic "
-                         "[CONFIG.yaml] [--log-id ID]\n       gatehouse-onboarding verify [CONFIG.yaml]\nSettings "
-                         "(file or GATEHOUSE_* environment):\n\n"
-                      << schema().describe_markdown("GATEHOUSE_");
-            return 0;
-        }
-        const kernel::Config config =
-            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
-        OnboardingSettings settings;
-        const std::string mode = config.string("onboarding.approval_mode");
-        if (mode != "direct" && mode != "crm") {
-            throw kernel::ConfigError("setting onboarding.approval_mode: expected direct or crm, got \"" + mode + "\"");
-        }
-        settings.approval_mode = mode == "crm" ? v1::APPROVAL_MODE_CRM : v1::APPROVAL_MODE_DIRECT;
-        settings.verification_ttl =
-            std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.ttl"));
-        settings.resend_interval =
-            std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.resend_interval"));
-        settings.max_resends =
-            static_cast<unsigned>(std::max<std::int64_t>(0, config.integer("verification.max_resends")));
-        settings.notifier_public_key = config.string("notifier.public_key");
-        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
-        kernel::RateLimiter anonymous_limiter(static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
-                                              static_cast<double>(config.integer("rate_limit.anonymous_burst")));
-
-        kernel::ServiceRuntime runtime("onboarding", config);
-        kernel::NumberSequence request_numbers(runtime.store(), "request-number",
-                                               kernel::NumberFormat(config.string("onboarding.request_number_format")));
-        ProspectRuntime prospects(
-            runtime.store(),
-            {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
-        OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
-
-        runtime.add_projection(prospects);
-        runtime.relay_to("gatehouse.onboarding.events.v1");
-        runtime.consume({"gatehouse.sales.events.v1"},
-                        [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });
-        runtime.every(config.duration("verification.sweep_interval"), "expire-verifications", [&] {
-            if (const auto closed = expire_overdue_requests(prospects, Clock::now()); closed > 0) {
-                kernel::logger("onboarding")->info("closed {} requests whose verification link expired", closed);
+    return kernel::service_main(
+        argc, argv, {"onboarding", "gatehouse.onboarding.events.v1", schema()}, [](const kernel::Config& config) {
+            if (sodium_init() < 0) {
+                throw std::runtime_error("libsodium failed to initialise");
             }
+            OnboardingSettings settings;
+            const std::string mode = config.string("onboarding.approval_mode");
+            if (mode != "direct" && mode != "crm") {
+                throw kernel::ConfigError("setting onboarding.approval_mode: expected direct or crm, got \"" + mode +
+                                          "\"");
+            }
+            settings.approval_mode = mode == "crm" ? v1::APPROVAL_MODE_CRM : v1::APPROVAL_MODE_DIRECT;
+            settings.verification_ttl =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.ttl"));
+            settings.resend_interval =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("verification.resend_interval"));
+            settings.max_resends =
+                static_cast<unsigned>(std::max<std::int64_t>(0, config.integer("verification.max_resends")));
+            settings.notifier_public_key = config.string("notifier.public_key");
+            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+            kernel::RateLimiter anonymous_limiter(
+                static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
+                static_cast<double>(config.integer("rate_limit.anonymous_burst")));
+
+            kernel::ServiceRuntime runtime("onboarding", config);
+            kernel::NumberSequence request_numbers(
+                runtime.store(), "request-number",
+                kernel::NumberFormat(config.string("onboarding.request_number_format")));
+            ProspectRuntime prospects(
+                runtime.store(),
+                {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
+            OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
+
+            runtime.add_projection(prospects);
+            runtime.relay_to("gatehouse.onboarding.events.v1");
+            runtime.consume({"gatehouse.sales.events.v1"},
+                            [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });
+            runtime.every(config.duration("verification.sweep_interval"), "expire-verifications", [&] {
+                if (const auto closed = expire_overdue_requests(prospects, Clock::now()); closed > 0) {
+                    kernel::logger("onboarding")->info("closed {} requests whose verification link expired", closed);
+                }
+            });
+            runtime.add_grpc_service(api);
+            return runtime.run();
         });
-        runtime.add_grpc_service(api);
-        return runtime.run();
-    } catch (const kernel::ConfigError& error) {
-        std::cerr << "gatehouse-onboarding: configuration error: " << error.what() << "\n";
-        return 2;
-    } catch (const std::exception& error) {
-        std::cerr << "gatehouse-onboarding: " << error.what() << "\n";
-        return 1;
-    }
 }

@@ -4,32 +4,14 @@
 #include <fstream>
 
 #include "child_process.h"
+#include "settings_docs.h"
 #include "temp_dir.h"
 
 using namespace gatehouse::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string output_of(ChildProcess& process) {
-    std::string output;
-    while (auto line = process.read_line(10s)) {
-        output += *line + "\n";
-    }
-    return output;
-}
-
-}  // namespace
-
 TEST_CASE("docs/configuration.md lists every notifier setting as the binary describes it", "[docs]") {
-    ChildProcess help({GATEHOUSE_NOTIFIER_BINARY, "--help"});
-    const std::string output = output_of(help);
-    REQUIRE(help.wait() == 0);
-    const std::string table = output.substr(output.find("| setting |"));
-    std::ifstream in(GATEHOUSE_SOURCE_DIR "/docs/configuration.md");
-    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO("expected table:\n" << table);
-    CHECK_THAT(doc, Catch::Contains(table));
+    check_settings_documented(GATEHOUSE_NOTIFIER_BINARY);
 }
 
 TEST_CASE("gatehouse-notifier refuses to start without its keys, with bad templates or a bad transport", "[docs]") {

@@ -57,7 +57,7 @@ TEST_CASE("notification ids are stable per cause, template and recipient, and di
     CHECK(id.size() == 26);
 }
 
-TEST_CASE("queue: once; queueing the same notification again changes nothing", "[notification]") {
+TEST_CASE("queue: once, and queueing the same notification again changes nothing", "[notification]") {
     const auto events = then_events(Notification::decide(Queue{queued_record()}, given({})));
     REQUIRE(events.size() == 1);
     const auto state = given(events);
@@ -84,7 +84,8 @@ TEST_CASE("sent: recorded once with the stable Message-ID", "[notification]") {
           kernel::RejectionCode::failed_precondition);
 }
 
-TEST_CASE("a failed attempt schedules the next; the last one, or a permanent refusal, dead-letters", "[notification]") {
+TEST_CASE("a failed attempt schedules the next, and the last one, or a permanent refusal, dead-letters",
+          "[notification]") {
     auto history = then_events(Notification::decide(Queue{queued_record()}, given({})));
     const auto first = then_events(Notification::decide(failure(false, 3, kT0 + 1s), given(history)));
     REQUIRE(first.size() == 1);
@@ -107,7 +108,7 @@ TEST_CASE("a failed attempt schedules the next; the last one, or a permanent ref
     CHECK(refused[1].dead_lettered().permanent());
 }
 
-TEST_CASE("redrive: only a dead letter, with a reason; attempts start again", "[notification]") {
+TEST_CASE("redrive: only a dead letter, with a reason, and attempts start again", "[notification]") {
     auto history = then_events(Notification::decide(Queue{queued_record()}, given({})));
     CHECK(then_rejected(Notification::decide(Redrive{"ops", "fixed", kT0}, given(history))).code ==
           kernel::RejectionCode::failed_precondition);

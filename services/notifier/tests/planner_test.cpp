@@ -124,7 +124,7 @@ TEST_CASE("prospect rejected: a decline quoting the reason unless policy says no
     CHECK(plan(envelope("evt-5", rejected), discreet)[0].variables().at("reason").empty());
 }
 
-TEST_CASE("events that tell no one plan nothing; an undecodable payload is an error", "[planner]") {
+TEST_CASE("events that tell no one plan nothing, and an undecodable payload is an error", "[planner]") {
     ob::ProspectApproved approved;  // the welcome email follows the customers service's invitation
     *approved.mutable_prospect() = prospect();
     CHECK(plan(envelope("evt-6", approved)).empty());

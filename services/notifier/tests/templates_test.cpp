@@ -68,7 +68,7 @@ TEST_CASE("variables are escaped for where they land", "[templates]") {
     CHECK(chat.find("&lt;!channel&gt; &amp; co") != std::string::npos);
 }
 
-TEST_CASE("a locale without the template falls back to the default; with it, it is used", "[templates]") {
+TEST_CASE("a locale without the template falls back to the default, and with it, it is used", "[templates]") {
     const TemplateSet templates(kTemplates, "en");
     CHECK(templates.resolve_locale("request_received", "de") == "de");
     CHECK(templates.resolve_locale("prospect_rejected", "de") == "en");
