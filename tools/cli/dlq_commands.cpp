@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <string>
 
@@ -118,7 +119,10 @@ void add_dlq_commands(CLI::App& app, Cli& cli) {
         request.set_all(args.all);
         request.set_reason(args.reason);
         kv::RedriveDeadLettersResponse response;
-        if (!cli.succeeded(service_stub()->RedriveDeadLetters(cli.context().get(), request, &response))) {
+        auto context = cli.context();
+        // Each dead letter runs through the service's reaction (with its retries): allow more time.
+        context->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+        if (!cli.succeeded(service_stub()->RedriveDeadLetters(context.get(), request, &response))) {
             return;
         }
         if (cli.json) {

@@ -45,8 +45,10 @@ InboundRecord to_record(RdKafka::Message& message) {
     record.value.assign(static_cast<const char*>(message.payload()), message.len());
     if (const RdKafka::Headers* headers = message.headers()) {
         for (const auto& header : headers->get_all()) {
-            record.headers.emplace_back(header.key(),
-                                        std::string(static_cast<const char*>(header.value()), header.value_size()));
+            record.headers.emplace_back(
+                header.key(), header.value() == nullptr
+                                  ? std::string()
+                                  : std::string(static_cast<const char*>(header.value()), header.value_size()));
         }
     }
     return record;
