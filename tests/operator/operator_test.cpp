@@ -380,3 +380,31 @@ TEST_CASE("onboarding's dead letters: listed with their reasons, re-driven by an
                    "onboarding"})
               .first == 1);
 }
+
+TEST_CASE("a service without auth.tokens serves the operator API too, and answers UNAUTHENTICATED", "[kafka]") {
+    KafkaTestCluster kafka;
+    const std::string prefix = unique_topic("operator.fixture") + ".";
+    kafka.create_topic(prefix + "fixture.in", 1);
+    kafka.create_topic(prefix + "fixture.out", 1);
+    TempDir directory;
+    ChildProcess fixture({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + directory.path().string(),
+                          "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
+                          "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix, "GATEHOUSE_LOG_LEVEL=warn",
+                          GATEHOUSE_SERVICE_FIXTURE});
+    int port = 0;
+    while (auto line = fixture.read_line(60s)) {
+        if (line->rfind("ready ", 0) == 0) {
+            port = std::stoi(line->substr(6));
+            break;
+        }
+    }
+    REQUIRE(port > 0);
+    auto operators = kernel::v1::OperatorService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    kernel::v1::ListDeadLettersResponse listed;
+    const grpc::Status status = operators->ListDeadLetters(operator_call().get(), {}, &listed);
+    CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_THAT(status.error_message(), Catch::Contains("auth.tokens"));
+    fixture.kill(SIGTERM);
+    CHECK(fixture.wait() == 0);
+}
