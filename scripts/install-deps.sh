@@ -5,13 +5,17 @@
 #   scripts/install-deps.sh            build + test dependencies, including Java and Maven
 #                                      for the real Kafka broker
 #   scripts/install-deps.sh --no-java  without Java / Maven (the embedded broker needs neither)
+#   scripts/install-deps.sh --containers  also podman, podman-compose and debootstrap for the
+#                                      opt-in container test (scripts/container-test.sh)
 set -euo pipefail
 
 with_java=1
+with_containers=0
 for arg in "$@"; do
   case "$arg" in
     --no-java) with_java=0 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --containers) with_containers=1 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-deps.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,6 +33,10 @@ packages=(
 )
 if [[ $with_java == 1 ]]; then
   packages+=(default-jre-headless maven)
+fi
+if [[ $with_containers == 1 ]]; then
+  # dnsname: containers of a compose network find each other by service name (CNI backend)
+  packages+=(podman runc podman-compose debootstrap golang-github-containernetworking-plugin-dnsname catatonit)
 fi
 
 missing=()
