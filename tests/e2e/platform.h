@@ -5,7 +5,6 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
-#include <sodium.h>
 
 #include <csignal>
 #include <map>
@@ -13,14 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
 #include "kafka_test_cluster.h"
+#include "service_process.h"
 #include "sinks.h"
-#include "temp_dir.h"
 #include "wait_until.h"
 
 namespace gatehouse::testing {
@@ -29,83 +27,6 @@ inline constexpr const char* kHq = "e2e-hq-token-0123456789";
 inline constexpr const char* kOperator = "e2e-operator-token-0123456789";
 inline constexpr const char* kSales = "e2e-sales-token-0123456789";
 inline constexpr const char* kSalesManager = "e2e-sales-manager-token-0123456789";
-
-inline std::string key_text(const unsigned char* bytes, std::size_t size) {
-    std::string text(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-    sodium_bin2base64(text.data(), text.size(), bytes, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    text.resize(text.find('\0'));
-    return text;
-}
-
-// One service process: started with its settings, stopped with SIGTERM or killed with SIGKILL,
-// restarted on the same data directory.
-class ServiceProcess final {
-  public:
-    ServiceProcess(std::string name, std::string binary, std::map<std::string, std::string> settings)
-        : name_(std::move(name)), binary_(std::move(binary)), settings_(std::move(settings)) {}
-    ~ServiceProcess() { stop(SIGKILL); }
-
-    void start() {
-        std::vector<std::string> command = environment();
-        command.push_back(binary_);
-        process_ = std::make_unique<ChildProcess>(command);
-        const std::string ready = name_ + " ready grpc=";
-        while (auto line = process_->read_line(std::chrono::seconds(90))) {
-            if (line->rfind(ready, 0) == 0) {
-                port_ = std::stoi(line->substr(ready.size()));
-                channel_ =
-                    grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials());
-                return;
-            }
-        }
-        throw std::runtime_error("gatehouse " + name_ + " did not become ready");
-    }
-
-    int stop(int signal = SIGTERM) {
-        if (!process_) {
-            return -1;
-        }
-        process_->kill(signal);
-        const int code = process_->wait();
-        process_.reset();
-        return code;
-    }
-
-    // Runs an operator command of the binary (restore-from-topic, verify) while the service is stopped.
-    std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
-        std::vector<std::string> command = environment();
-        command.push_back(binary_);
-        command.insert(command.end(), arguments.begin(), arguments.end());
-        ChildProcess tool(command, true);
-        std::string output;
-        while (auto line = tool.read_line(std::chrono::seconds(120))) {
-            output += *line + "\n";
-        }
-        return {tool.wait(), output};
-    }
-
-    [[nodiscard]] std::shared_ptr<grpc::Channel> channel() const { return channel_; }
-    [[nodiscard]] int port() const { return port_; }
-    [[nodiscard]] std::filesystem::path data_dir() const { return data_.path() / "log"; }
-    [[nodiscard]] const std::string& name() const { return name_; }
-
-  private:
-    [[nodiscard]] std::vector<std::string> environment() const {
-        std::vector<std::string> command = {"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + data_dir().string()};
-        for (const auto& [setting, value] : settings_) {
-            command.push_back(setting + "=" + value);
-        }
-        return command;
-    }
-
-    std::string name_;
-    std::string binary_;
-    std::map<std::string, std::string> settings_;
-    TempDir data_;
-    std::unique_ptr<ChildProcess> process_;
-    std::shared_ptr<grpc::Channel> channel_;
-    int port_ = 0;
-};
 
 struct PlatformOptions {
     std::string approval_mode = "direct";
@@ -118,12 +39,6 @@ class Platform final {
           prefix_(unique_topic("e2e") + "."),
           smtp_(support_script("smtp_sink.py")),
           webhook_(support_script("webhook_sink.py")) {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium");
-        }
-        unsigned char public_key[crypto_box_PUBLICKEYBYTES];
-        unsigned char secret_key[crypto_box_SECRETKEYBYTES];
-        crypto_box_keypair(public_key, secret_key);
         for (const char* topic : {"gatehouse.onboarding.events.v1", "gatehouse.customers.events.v1",
                                   "gatehouse.sales.events.v1", "gatehouse.notifier.events.v1"}) {
             kafka_.create_topic(prefix_ + topic, 3);
@@ -131,14 +46,13 @@ class Platform final {
         for (const char* service : {"onboarding", "customers", "sales-bridge", "notifier"}) {
             kafka_.create_topic(prefix_ + "gatehouse." + service + ".dead-letters.v1", 1);
         }
-        const std::map<std::string, std::string> common = {
-            {"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap()},
-            {"GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_},
-            {"GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000"},
-            {"GATEHOUSE_LOG_LEVEL", "warn"},
-            {"GATEHOUSE_NOTIFIER_PUBLIC_KEY", key_text(public_key, sizeof public_key)},
-            {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "10000"},
-            {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "10000"}};
+        const std::map<std::string, std::string> common = {{"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap()},
+                                                           {"GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_},
+                                                           {"GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000"},
+                                                           {"GATEHOUSE_LOG_LEVEL", "warn"},
+                                                           {"GATEHOUSE_NOTIFIER_PUBLIC_KEY", keys_.public_text()},
+                                                           {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "10000"},
+                                                           {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "10000"}};
         auto with = [&](std::map<std::string, std::string> own) {
             own.insert(common.begin(), common.end());
             return own;
@@ -159,7 +73,7 @@ class Platform final {
                                                 "=sales-manager:mia:mia@sales.example"}}));
         notifier_ = std::make_unique<ServiceProcess>(
             "notifier", GATEHOUSE_NOTIFIER_BINARY,
-            with({{"GATEHOUSE_NOTIFIER_SECRET_KEY", key_text(secret_key, sizeof secret_key)},
+            with({{"GATEHOUSE_NOTIFIER_SECRET_KEY", keys_.secret_text()},
                   {"GATEHOUSE_EMAIL_TRANSPORT", "smtp"},
                   {"GATEHOUSE_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp_.port())},
                   {"GATEHOUSE_LINKS_BASE_URL", "https://shop.example"},
@@ -170,7 +84,6 @@ class Platform final {
                   {"GATEHOUSE_DELIVERY_BACKOFF_INITIAL", "100ms"},
                   {"GATEHOUSE_DELIVERY_BACKOFF_MAX", "1s"},
                   {"GATEHOUSE_AUTH_TOKENS", std::string(kOperator) + "=operator:otto:otto@ops.example"}}));
-        sodium_memzero(secret_key, sizeof secret_key);
         for (auto* service : all()) {
             service->start();
         }
@@ -196,6 +109,7 @@ class Platform final {
   private:
     KafkaTestCluster& kafka_;
     std::string prefix_;
+    NotifierKeys keys_;
     Sink smtp_;
     Sink webhook_;
     std::unique_ptr<ServiceProcess> onboarding_;
@@ -203,16 +117,6 @@ class Platform final {
     std::unique_ptr<ServiceProcess> sales_;
     std::unique_ptr<ServiceProcess> notifier_;
 };
-
-// A client context with a bearer credential (or none) and a deadline.
-inline std::unique_ptr<grpc::ClientContext> call_as(const std::string& token = {}) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-    if (!token.empty()) {
-        context->AddMetadata("authorization", "Bearer " + token);
-    }
-    return context;
-}
 
 // The emails received for `address` whose subject contains `subject_part`.
 inline std::vector<nlohmann::json> emails_to(Sink& smtp, const std::string& address, const std::string& subject_part) {

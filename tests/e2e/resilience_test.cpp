@@ -27,15 +27,13 @@ constexpr auto kSettle = 180s;
 // DEADLINE_EXCEEDED are retried, anything else is the answer.
 grpc::Status retrying(const std::function<grpc::Status()>& call) {
     grpc::Status status;
-    const auto deadline = std::chrono::steady_clock::now() + 90s;
-    do {
-        status = call();
-        if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
-            status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-            return status;
-        }
-        std::this_thread::sleep_for(100ms);  // the service is restarting: give it a moment
-    } while (std::chrono::steady_clock::now() < deadline);
+    wait_until(
+        [&] {
+            status = call();
+            return status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+                   status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED;
+        },
+        90s, 100ms);
     return status;
 }
 

@@ -11,11 +11,10 @@
 #include <memory>
 #include <string>
 
-#include "child_process.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "kafka_test_cluster.h"
-#include "temp_dir.h"
+#include "service_process.h"
 
 namespace gatehouse::testing {
 
@@ -25,58 +24,30 @@ inline constexpr const char* kOperatorToken = "operator-token-0123456789abcdef";
 class CustomersProcess final {
   public:
     explicit CustomersProcess(KafkaTestCluster& kafka, std::map<std::string, std::string> settings = {})
-        : kafka_(kafka), settings_(std::move(settings)), prefix_(unique_topic("test") + ".") {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium");
-        }
-        crypto_box_keypair(public_key_, secret_key_);
+        : kafka_(kafka), prefix_(unique_topic("test") + ".") {
         kafka_.create_topic(customers_topic(), 3);
         kafka_.create_topic(onboarding_topic(), 3);
         kafka_.create_topic(sales_topic(), 3);
         kafka_.create_topic(prefix_ + "gatehouse.customers.dead-letters.v1", 1);
+        settings.try_emplace("GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap());
+        settings.try_emplace("GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000");
+        settings.try_emplace("GATEHOUSE_LOG_LEVEL", "warn");
+        settings.try_emplace("GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_);
+        settings.try_emplace("GATEHOUSE_NOTIFIER_PUBLIC_KEY", keys_.public_text());
+        settings.try_emplace("GATEHOUSE_AUTH_TOKENS", std::string(kHqToken) + "=hq:alice:alice@hq.example," +
+                                                          kOperatorToken + "=operator:olga:olga@hq.example");
+        process_ = std::make_unique<ServiceProcess>("customers", GATEHOUSE_CUSTOMERS_BINARY, std::move(settings));
         start();
     }
-    ~CustomersProcess() { stop(); }
 
     void start() {
-        char key[64];
-        sodium_bin2base64(key, sizeof key, public_key_, sizeof public_key_, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-        std::vector<std::string> command = {"/usr/bin/env",
-                                            "GATEHOUSE_DATA_DIR=" + data_.path().string(),
-                                            "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
-                                            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
-                                            "GATEHOUSE_LOG_LEVEL=warn",
-                                            "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
-                                            std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key,
-                                            std::string("GATEHOUSE_AUTH_TOKENS=") + kHqToken +
-                                                "=hq:alice:alice@hq.example," + kOperatorToken +
-                                                "=operator:olga:olga@hq.example"};
-        for (const auto& [name, value] : settings_) {
-            command.push_back(name + "=" + value);
-        }
-        command.push_back(GATEHOUSE_CUSTOMERS_BINARY);
-        process_ = std::make_unique<ChildProcess>(command);
-        while (auto line = process_->read_line(std::chrono::seconds(60))) {
-            if (line->rfind("customers ready grpc=", 0) == 0) {
-                const int port = std::stoi(line->substr(std::string("customers ready grpc=").size()));
-                stub_ = customers::v1::CustomersService::NewStub(
-                    grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-                return;
-            }
-        }
-        throw std::runtime_error("gatehouse-customers did not become ready");
+        process_->start();
+        stub_ = customers::v1::CustomersService::NewStub(process_->channel());
     }
-
     // SIGTERM and wait; returns the exit code.
     int stop() {
-        if (!process_) {
-            return -1;
-        }
-        process_->kill(SIGTERM);
-        const int code = process_->wait();
-        process_.reset();
         stub_.reset();
-        return code;
+        return process_->stop();
     }
 
     customers::v1::CustomersService::Stub& api() { return *stub_; }
@@ -85,38 +56,17 @@ class CustomersProcess final {
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
 
     // Opens a token sealed for the notifier, as the notifier will.
-    std::string unseal(const std::string& sealed) const {
-        if (sealed.size() < crypto_box_SEALBYTES) {
-            return {};
-        }
-        std::string token(sealed.size() - crypto_box_SEALBYTES, '\0');
-        if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(token.data()),
-                                 reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(), public_key_,
-                                 secret_key_) != 0) {
-            return {};
-        }
-        return token;
-    }
+    [[nodiscard]] std::string unseal(const std::string& sealed) const { return keys_.unseal(sealed); }
 
   private:
     KafkaTestCluster& kafka_;
-    std::map<std::string, std::string> settings_;
     std::string prefix_;
-    TempDir data_;
-    unsigned char public_key_[crypto_box_PUBLICKEYBYTES]{};
-    unsigned char secret_key_[crypto_box_SECRETKEYBYTES]{};
-    std::unique_ptr<ChildProcess> process_;
+    NotifierKeys keys_;
+    std::unique_ptr<ServiceProcess> process_;
     std::unique_ptr<customers::v1::CustomersService::Stub> stub_;
 };
 
 // A client context with an optional bearer token and a deadline.
-inline std::unique_ptr<grpc::ClientContext> as(const std::string& token = {}) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) {
-        context->AddMetadata("authorization", "Bearer " + token);
-    }
-    return context;
-}
+inline std::unique_ptr<grpc::ClientContext> as(const std::string& token = {}) { return call_as(token); }
 
 }  // namespace gatehouse::testing
