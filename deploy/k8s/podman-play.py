@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Rewrites deploy/k8s into what `podman kube play` (podman 4.3) can run on one machine.
+
+  deploy/k8s/podman-play.py [--secret KEY=VALUE ...] > play.yaml
+  podman kube play --network NET play.yaml
+
+For a smoke test of the manifests (deploy/k8s/podman-smoke.sh), not a deployment. podman 4.3
+plays Pods, ConfigMaps and PersistentVolumeClaims but not StatefulSets, Jobs, Services or
+PodDisruptionBudgets, cannot read a Secret given in the same file, and has no gRPC probes.
+So, from the resources that kustomization.yaml lists:
+  - a StatefulSet becomes its pod <name>-0 (the pod name is its DNS name on the network), its
+    volumeClaimTemplates become PVCs <template>-<name>-0;
+  - a Job becomes a Pod with restartPolicy OnFailure;
+  - a headless-Service name "<pod>.<service>" in a value becomes "<pod>";
+  - Secret references become the values given with --secret (else the example's values);
+  - fieldRef metadata.name becomes the pod's name, and $(VAR) references are expanded;
+  - probes are dropped (the image's HEALTHCHECK, /readyz, still applies);
+  - Services, PodDisruptionBudgets and the Namespace are dropped.
+"""
+import argparse
+import copy
+import os
+import re
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HEADLESS_NAME = re.compile(r"\b([a-z0-9][a-z0-9-]*-[0-9]+)\.[a-z0-9][a-z0-9-]*\b")
+VAR_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def load_resources():
+    with open(os.path.join(HERE, "kustomization.yaml"), encoding="utf-8") as f:
+        kustomization = yaml.safe_load(f)
+    documents = []
+    for name in kustomization["resources"]:
+        with open(os.path.join(HERE, name), encoding="utf-8") as f:
+            documents.extend(d for d in yaml.safe_load_all(f) if d)
+    return documents
+
+
+def rewrite_container(container, pod_name, secrets):
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        container.pop(probe, None)
+    values = {}
+    env = []
+    for variable in container.get("env", []):
+        variable = dict(variable)
+        source = variable.pop("valueFrom", None)
+        if source and "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            variable["value"] = secrets.get(ref["name"], {}).get(ref["key"], "")
+        elif source and source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
+            variable["value"] = pod_name
+        elif source:
+            raise SystemExit("podman-play.py: unsupported valueFrom in %s: %s" % (pod_name, source))
+        value = VAR_REFERENCE.sub(lambda m: values.get(m.group(1), m.group(0)), str(variable.get("value", "")))
+        variable["value"] = HEADLESS_NAME.sub(r"\1", value)
+        values[variable["name"]] = variable["value"]
+        env.append(variable)
+    if env:
+        container["env"] = env
+
+
+def pod(name, labels, spec, secrets):
+    spec = copy.deepcopy(spec)
+    for container in spec.get("containers", []) + spec.get("initContainers", []):
+        rewrite_container(container, name, secrets)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE",
+                        help="a value of the gatehouse-secrets Secret (repeatable)")
+    args = parser.parse_args()
+
+    documents = load_resources()
+    secrets = {}
+    for document in documents:
+        if document["kind"] == "Secret":
+            secrets[document["metadata"]["name"]] = dict(document.get("stringData", {}))
+    for item in args.secret:
+        key, _, value = item.partition("=")
+        secrets.setdefault("gatehouse-secrets", {})[key] = value
+
+    out = []
+    for document in documents:
+        kind = document["kind"]
+        if kind == "ConfigMap":
+            document = copy.deepcopy(document)
+            document["data"] = {k: HEADLESS_NAME.sub(r"\1", str(v)) for k, v in document["data"].items()}
+            out.append(document)
+        elif kind == "StatefulSet":
+            name = document["metadata"]["name"] + "-0"
+            template = document["spec"]["template"]
+            spec = copy.deepcopy(template["spec"])
+            spec["hostname"] = name
+            spec.setdefault("volumes", [])
+            for claim in document["spec"].get("volumeClaimTemplates", []):
+                claim_name = "%s-%s" % (claim["metadata"]["name"], name)
+                out.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                            "metadata": {"name": claim_name}, "spec": claim["spec"]})
+                spec["volumes"].append({"name": claim["metadata"]["name"],
+                                        "persistentVolumeClaim": {"claimName": claim_name}})
+            out.append(pod(name, template["metadata"].get("labels", {}), spec, secrets))
+        elif kind == "Job":
+            template = document["spec"]["template"]
+            out.append(pod(document["metadata"]["name"], template["metadata"].get("labels", {}),
+                           template["spec"], secrets))
+        elif kind in ("Secret", "Service", "PodDisruptionBudget", "Namespace"):
+            continue
+        else:
+            raise SystemExit("podman-play.py: no rule for kind %s" % kind)
+    yaml.safe_dump_all(out, sys.stdout, sort_keys=False)
+
+
+if __name__ == "__main__":
+    main()
