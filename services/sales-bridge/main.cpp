@@ -5,8 +5,8 @@
 
 #include "api/sales_api.h"
 #include "gatehouse/kernel/errors.h"
-#include "gatehouse/kernel/log_restore.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "reactions/customers_reactions.h"
 #include "reactions/onboarding_reactions.h"
@@ -39,83 +39,64 @@ kernel::ConfigSchema schema() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium failed to initialise");
-        }
-        if (const auto code =
-                kernel::run_log_command(argc, argv, "sales-bridge", schema(), "gatehouse.sales.events.v1")) {
-            return *code;  // restore-from-topic / verify
-        }
-        const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
-        if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-sales-bridge [CONFIG.yaml]\n       gatehouse-sales-bridge "
-                         "restore-from-topic [CONFIG.yaml] [--log-id ID]\n       gatehouse-sales-bridge verify "
-                         "[CONFIG.yaml]\nSettings (file or GATEHOUSE_* environment):\n\n"
-                      << schema().describe_markdown("GATEHOUSE_");
-            return 0;
-        }
-        const kernel::Config config =
-            kernel::Config::load(schema(), file ? std::optional<std::filesystem::path>(file) : std::nullopt);
-        LeadAssignment assignment;
-        const std::string mode = config.string("sales.lead_assignment");
-        if (mode != "unassigned" && mode != "round_robin") {
-            throw kernel::ConfigError("setting sales.lead_assignment: expected unassigned or round_robin, got \"" +
-                                      mode + "\"");
-        }
-        SalesApiSettings api_settings;
-        api_settings.sales_users = config.map("sales.users");
-        for (const auto& [user_id, email] : api_settings.sales_users) {
-            if (user_id.empty() || email.find('@') == std::string::npos) {
-                throw kernel::ConfigError("setting sales.users: expected user_id=email, got \"" + user_id + "=" +
-                                          email + "\"");
+    return kernel::service_main(
+        argc, argv, {"sales-bridge", "gatehouse.sales.events.v1", schema()}, [](const kernel::Config& config) {
+            if (sodium_init() < 0) {
+                throw std::runtime_error("libsodium failed to initialise");
             }
-            assignment.users.push_back({user_id, email});
-        }
-        assignment.round_robin = mode == "round_robin";
-        if (assignment.round_robin && assignment.users.empty()) {
-            throw kernel::ConfigError(
-                "setting sales.users: round_robin (sales.lead_assignment) needs at least one user");
-        }
-        const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
-
-        kernel::ServiceRuntime runtime("sales-bridge", config);
-        auto& latency = runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)");
-        LeadRuntime leads(runtime.store(), {"sales-bridge", 16, &latency});
-        OpportunityRuntime opportunities(runtime.store(), {"sales-bridge", 16, &latency});
-        AccountRuntime accounts(runtime.store(), {"sales-bridge", 16, &latency});
-        ContactRuntime contacts(runtime.store(), {"sales-bridge", 16, &latency});
-        SalesAggregates aggregates{leads, opportunities, accounts, contacts};
-        SalesApi api(aggregates, runtime.store(), authenticator, api_settings);
-
-        runtime.add_projection(leads);
-        runtime.add_projection(opportunities);
-        runtime.add_projection(accounts);
-        runtime.add_projection(contacts);
-        runtime.relay_to("gatehouse.sales.events.v1");
-        runtime.consume({"gatehouse.onboarding.events.v1"}, [&](const kernel::InboundEvent& event) {
-            return react_to_onboarding_event(event, leads, assignment);
-        });
-        runtime.consume({"gatehouse.customers.events.v1"}, [&](const kernel::InboundEvent& event) {
-            return react_to_customers_event(event, accounts, contacts);
-        });
-        // A crash between a lead's qualification and the records it creates is repaired at start-up,
-        // a failure while the service runs at the next check.
-        const auto complete_qualifications = [&] {
-            if (const auto completed = complete_pending_qualifications(aggregates); completed > 0) {
-                kernel::logger("sales")->warn("completed {} interrupted lead qualifications", completed);
+            LeadAssignment assignment;
+            const std::string mode = config.string("sales.lead_assignment");
+            if (mode != "unassigned" && mode != "round_robin") {
+                throw kernel::ConfigError("setting sales.lead_assignment: expected unassigned or round_robin, got \"" +
+                                          mode + "\"");
             }
-        };
-        runtime.on_ready(complete_qualifications);
-        runtime.every(config.duration("sales.qualification_check_interval"), "complete-qualifications",
-                      complete_qualifications);
-        runtime.add_grpc_service(api);
-        return runtime.run();
-    } catch (const kernel::ConfigError& error) {
-        std::cerr << "gatehouse-sales-bridge: configuration error: " << error.what() << "\n";
-        return 2;
-    } catch (const std::exception& error) {
-        std::cerr << "gatehouse-sales-bridge: " << error.what() << "\n";
-        return 1;
-    }
+            SalesApiSettings api_settings;
+            api_settings.sales_users = config.map("sales.users");
+            for (const auto& [user_id, email] : api_settings.sales_users) {
+                if (user_id.empty() || email.find('@') == std::string::npos) {
+                    throw kernel::ConfigError("setting sales.users: expected user_id=email, got \"" + user_id + "=" +
+                                              email + "\"");
+                }
+                assignment.users.push_back({user_id, email});
+            }
+            assignment.round_robin = mode == "round_robin";
+            if (assignment.round_robin && assignment.users.empty()) {
+                throw kernel::ConfigError(
+                    "setting sales.users: round_robin (sales.lead_assignment) needs at least one user");
+            }
+            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+
+            kernel::ServiceRuntime runtime("sales-bridge", config);
+            auto& latency = runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)");
+            LeadRuntime leads(runtime.store(), {"sales-bridge", 16, &latency});
+            OpportunityRuntime opportunities(runtime.store(), {"sales-bridge", 16, &latency});
+            AccountRuntime accounts(runtime.store(), {"sales-bridge", 16, &latency});
+            ContactRuntime contacts(runtime.store(), {"sales-bridge", 16, &latency});
+            SalesAggregates aggregates{leads, opportunities, accounts, contacts};
+            SalesApi api(aggregates, runtime.store(), authenticator, api_settings);
+
+            runtime.add_projection(leads);
+            runtime.add_projection(opportunities);
+            runtime.add_projection(accounts);
+            runtime.add_projection(contacts);
+            runtime.relay_to("gatehouse.sales.events.v1");
+            runtime.consume({"gatehouse.onboarding.events.v1"}, [&](const kernel::InboundEvent& event) {
+                return react_to_onboarding_event(event, leads, assignment);
+            });
+            runtime.consume({"gatehouse.customers.events.v1"}, [&](const kernel::InboundEvent& event) {
+                return react_to_customers_event(event, accounts, contacts);
+            });
+            // A crash between a lead's qualification and the records it creates is repaired at start-up,
+            // a failure while the service runs at the next check.
+            const auto complete_qualifications = [&] {
+                if (const auto completed = complete_pending_qualifications(aggregates); completed > 0) {
+                    kernel::logger("sales")->warn("completed {} interrupted lead qualifications", completed);
+                }
+            };
+            runtime.on_ready(complete_qualifications);
+            runtime.every(config.duration("sales.qualification_check_interval"), "complete-qualifications",
+                          complete_qualifications);
+            runtime.add_grpc_service(api);
+            return runtime.run();
+        });
 }

@@ -11,6 +11,7 @@
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
 #include "sales_process.h"
+#include "settings_docs.h"
 #include "wait_until.h"
 
 using namespace gatehouse::testing;
@@ -755,17 +756,7 @@ TEST_CASE("the gatehouse CLI works the lead to a won opportunity, with exit code
 }
 
 TEST_CASE("docs/configuration.md lists every sales-bridge setting as the binary describes it", "[docs]") {
-    ChildProcess help({GATEHOUSE_SALES_BINARY, "--help"});
-    std::string output;
-    while (auto line = help.read_line(10s)) {
-        output += *line + "\n";
-    }
-    REQUIRE(help.wait() == 0);
-    const std::string table = output.substr(output.find("| setting |"));
-    std::ifstream in(GATEHOUSE_SOURCE_DIR "/docs/configuration.md");
-    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO("expected table:\n" << table);
-    CHECK_THAT(doc, Catch::Contains(table));
+    check_settings_documented(GATEHOUSE_SALES_BINARY);
 }
 
 TEST_CASE("a bad setting stops gatehouse-sales-bridge with a message naming it", "[docs]") {
