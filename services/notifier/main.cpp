@@ -31,8 +31,9 @@ kernel::ConfigSchema schema() {
               true})
         .add({"links.base_url", kernel::OptionType::string, "http://127.0.0.1:8080",
               "Where the storefront serves /verify and /set-password: the start of every link in an email."})
-        .add({"templates.dir", kernel::OptionType::string, GATEHOUSE_DEFAULT_TEMPLATES_DIR,
-              "Directory of the mustache templates (<locale>/<template>.<part>.mustache); copy and edit to override."})
+        .add({"templates.dir", kernel::OptionType::string, "",
+              "Directory of the mustache templates (<locale>/<template>.<part>.mustache); copy and edit to override. "
+              "Empty: the bundled ones (/usr/share/gatehouse/templates when installed, else the source tree's)."})
         .add({"templates.default_locale", kernel::OptionType::string, "en",
               "Locale used when a recipient's locale has no template."})
         .add({"email.transport", kernel::OptionType::string, "file",
@@ -69,6 +70,17 @@ kernel::ConfigSchema schema() {
     return schema;
 }
 
+// The templates to use: the configured directory, else the installed ones, else the source tree's.
+std::filesystem::path templates_dir(const std::string& configured) {
+    if (!configured.empty()) {
+        return configured;
+    }
+    const std::filesystem::path installed = "/usr/share/gatehouse/templates";
+    std::error_code ignored;
+    return std::filesystem::is_directory(installed, ignored) ? installed
+                                                             : std::filesystem::path(GATEHOUSE_DEFAULT_TEMPLATES_DIR);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,7 +88,8 @@ int main(int argc, char** argv) {
         argc, argv, {"notifier", "gatehouse.notifier.events.v1", schema()}, [](const kernel::Config& config) {
             const kernel::TokenOpener tokens(config.string("notifier.public_key"), config.string("notifier.secret_key"),
                                              "notifier.public_key", "notifier.secret_key");
-            const TemplateSet templates(config.string("templates.dir"), config.string("templates.default_locale"));
+            const TemplateSet templates(templates_dir(config.string("templates.dir")),
+                                        config.string("templates.default_locale"));
 
             std::unique_ptr<EmailTransport> email;
             const std::string transport = config.string("email.transport");

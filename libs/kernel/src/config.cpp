@@ -220,7 +220,8 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::filesys
     for (char** entry = environ; *entry != nullptr; ++entry) {
         const char* equals = std::strchr(*entry, '=');
         const std::string variable(*entry, equals ? static_cast<std::size_t>(equals - *entry) : 0);
-        if (variable.rfind(env_prefix, 0) != 0) {
+        // <prefix>CONFIG names the configuration file itself (read by main, see service_main.h).
+        if (variable.rfind(env_prefix, 0) != 0 || variable == env_prefix + "CONFIG") {
             continue;
         }
         const bool known = std::any_of(schema.options().begin(), schema.options().end(),

@@ -309,6 +309,11 @@ void InboxConsumer::start() {
     overrides["enable.auto.offset.store"] = "false";  // ...which is after processing
     overrides.try_emplace("auto.offset.reset", "earliest");
     overrides.try_emplace("auto.commit.interval.ms", "500");
+    // An input topic created after the service subscribed is seen at the next metadata refresh
+    // (librdkafka's default: 5 minutes); look every 10 s instead.
+    if (impl_->options.kafka.properties.count("topic.metadata.refresh.interval.ms") == 0) {
+        overrides.try_emplace("topic.metadata.refresh.interval.ms", "10000");
+    }
     auto conf = kafka::make_conf(impl_->options.kafka, overrides);
     std::string error;
     impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "counter_domain.h"
+#include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/number_sequence.h"
@@ -81,6 +82,19 @@ TEST_CASE("a sequence without stored state resumes after the highest number in t
     // Once it has stored state, that state wins (no scan).
     NumberSequence again(*store, "hierarchy", NumberFormat("CH-######"));
     CHECK(again.next() == "CH-000044");
+}
+
+TEST_CASE("one-time tokens are URL-safe, distinct, and never start with '-' (an option on a command line)", "[auth]") {
+    std::set<std::string> seen;
+    for (int i = 0; i < 3000; ++i) {
+        const std::string token = random_token(16);
+        CHECK(token.size() == 22);
+        CHECK(token.front() != '-');
+        CHECK(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+              std::string::npos);
+        seen.insert(token);
+    }
+    CHECK(seen.size() == 3000);
 }
 
 TEST_CASE("the partitioner agrees with librdkafka's murmur2 (Kafka's Java default)", "[partitioner]") {
