@@ -1,6 +1,7 @@
 #include "gatehouse/kernel/event_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -77,6 +78,44 @@ void decode_into(LogPosition position, std::string_view record, RecordedEvent& o
     }
 }
 
+// The `counts` family's values: a signed 64-bit count, little-endian; commits add deltas to it
+// with Merge, so that concurrent commits in one group never read-modify-write a counter.
+std::string encode_count(std::int64_t value) {
+    std::string bytes(sizeof value, '\0');
+    std::memcpy(bytes.data(), &value, sizeof value);
+    return bytes;
+}
+
+std::int64_t decode_count(std::string_view bytes) {
+    std::int64_t value = 0;
+    if (bytes.size() == sizeof value) {
+        std::memcpy(&value, bytes.data(), sizeof value);
+    }
+    return value;
+}
+
+class CountAddOperator final : public rocksdb::AssociativeMergeOperator {
+  public:
+    bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+               std::string* new_value, rocksdb::Logger*) const override {
+        const std::int64_t base = existing == nullptr ? 0 : decode_count(existing->ToStringView());
+        *new_value = encode_count(base + decode_count(value.ToStringView()));
+        return true;
+    }
+    const char* Name() const override { return "gatehouse.CountAdd"; }
+};
+
+// The smallest key greater than every key that starts with `prefix`.
+std::string prefix_end(std::string prefix) {
+    while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) {
+        prefix.pop_back();
+    }
+    if (!prefix.empty()) {
+        prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    }
+    return prefix;  // empty: no upper bound
+}
+
 }  // namespace
 
 struct EventStore::Impl {
@@ -88,6 +127,8 @@ struct EventStore::Impl {
     rocksdb::ColumnFamilyHandle* events = nullptr;
     rocksdb::ColumnFamilyHandle* streams = nullptr;
     rocksdb::ColumnFamilyHandle* meta = nullptr;
+    rocksdb::ColumnFamilyHandle* index = nullptr;
+    rocksdb::ColumnFamilyHandle* counts = nullptr;
 
     // Group commit (leader / follower, as RocksDB's own write path): a committing thread queues its
     // commit; the first one to find no leader writes everything queued in one batch for all.
@@ -170,6 +211,7 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
     for (Pending* pending : group) {
         Commit& commit = pending->commit;
         CommitResult& result = pending->result;
+        bool saved = false;
         try {
             if (!commit.idempotency_key.empty()) {
                 const std::string key = idempotency_meta_key(commit.idempotency_key);
@@ -212,7 +254,12 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
             if (conflicted) {
                 continue;
             }
-            result.outcome = CommitOutcome::committed;
+            // A commit that throws half-way takes back what it put in the shared batch.
+            batch.SetSavePoint();
+            saved = true;
+            CommitResult written;
+            LogPosition position = next;
+            std::vector<std::pair<std::string, std::uint64_t>> new_heads;
             for (std::size_t i = 0; i < commit.appends.size(); ++i) {
                 StreamAppend& append = commit.appends[i];
                 std::uint64_t version = current_versions[i];
@@ -221,35 +268,56 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
                     envelope.set_aggregate_type(append.stream.aggregate_type);
                     envelope.set_aggregate_id(append.stream.aggregate_id);
                     envelope.set_aggregate_version(version);
-                    if (result.first.value == 0) {
-                        result.first = next;
+                    if (written.first.value == 0) {
+                        written.first = position;
                     }
-                    result.last = next;
-                    batch.Put(events, rocks::big_endian_key(next.value), encode_record(envelope));
+                    written.last = position;
+                    batch.Put(events, rocks::big_endian_key(position.value), encode_record(envelope));
                     std::string position_value;
-                    rocks::append_big_endian(position_value, next.value);
+                    rocks::append_big_endian(position_value, position.value);
                     batch.Put(streams, version_key(keys[i], version), position_value);
-                    next = next.next();
+                    position = position.next();
                 }
-                head_overlay[keys[i]] = version;
-                result.versions.push_back(StreamVersion{version});
+                new_heads.emplace_back(keys[i], version);
+                written.versions.push_back(StreamVersion{version});
             }
+            std::vector<std::string> new_keys;
             if (!commit.idempotency_key.empty()) {
-                const std::string key = idempotency_meta_key(commit.idempotency_key);
-                batch.Put(meta, key, commit.idempotency_answer);
-                keys_overlay.insert(key);
+                new_keys.push_back(idempotency_meta_key(commit.idempotency_key));
+                batch.Put(meta, new_keys.back(), commit.idempotency_answer);
             }
             if (!commit.inbox_key.empty()) {
-                const std::string key = inbox_meta_key(commit.inbox_key);
+                new_keys.push_back(inbox_meta_key(commit.inbox_key));
                 std::string value;
-                rocks::append_big_endian(value, result.last.value);
-                batch.Put(meta, key, value);
-                keys_overlay.insert(key);
+                rocks::append_big_endian(value, written.last.value);
+                batch.Put(meta, new_keys.back(), value);
             }
             for (const auto& [key, value] : commit.metadata) {
                 batch.Put(meta, key, value);
             }
+            for (const std::string& key : commit.index_changes.deletes) {
+                batch.Delete(index, key);
+            }
+            for (const auto& [key, value] : commit.index_changes.puts) {
+                batch.Put(index, key, value);
+            }
+            for (const auto& [key, delta] : commit.index_changes.counter_deltas) {
+                batch.Merge(counts, key, encode_count(delta));
+            }
+            // All of the commit is in the batch: only now does it become visible to the group.
+            rocks::check(batch.PopSavePoint(), "keep a commit");
+            saved = false;
+            written.outcome = CommitOutcome::committed;
+            result = std::move(written);
+            next = position;
+            for (auto& [key, version] : new_heads) {
+                head_overlay[key] = version;
+            }
+            keys_overlay.insert(new_keys.begin(), new_keys.end());
         } catch (...) {
+            if (saved) {
+                rocks::check(batch.RollbackToSavePoint(), "take back a failed commit");
+            }
             pending->error = std::current_exception();
         }
     }
@@ -324,11 +392,15 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
 
     rocksdb::ColumnFamilyOptions family_options;
     family_options.OptimizeLevelStyleCompaction();
+    rocksdb::ColumnFamilyOptions counts_options = family_options;
+    counts_options.merge_operator = std::make_shared<CountAddOperator>();
     const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, family_options},
         {"events", family_options},
         {"streams", family_options},
         {"meta", family_options},
+        {"index", family_options},
+        {"counts", counts_options},
     };
     rocksdb::DB* raw = nullptr;
     rocks::check(rocksdb::DB::Open(db_options, directory.string(), families, &impl->handles, &raw),
@@ -337,6 +409,8 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     impl->events = impl->handles[1];
     impl->streams = impl->handles[2];
     impl->meta = impl->handles[3];
+    impl->index = impl->handles[4];
+    impl->counts = impl->handles[5];
 
     std::unique_ptr<rocksdb::Iterator> last(impl->db->NewIterator(rocksdb::ReadOptions(), impl->events));
     last->SeekToLast();
@@ -474,6 +548,107 @@ LogPosition EventStore::wait_for_events_after(LogPosition after, std::chrono::mi
     std::unique_lock lock(impl_->head_mutex);
     impl_->head_cv.wait_for(lock, timeout, [&] { return impl_->head > after; });
     return impl_->head;
+}
+
+void EventStore::scan_streams(
+    std::string_view aggregate_type,
+    const std::function<void(const std::string& aggregate_id, std::vector<RecordedEvent>& events)>& visit) const {
+    if (aggregate_type.empty() || aggregate_type.find('\0') != std::string_view::npos) {
+        throw std::invalid_argument("aggregate type must be non-empty and must not contain NUL");
+    }
+    std::string prefix = "v" + std::string(aggregate_type);
+    prefix.push_back('\0');
+    const std::string upper = prefix_end(prefix);
+    rocksdb::ReadOptions read_options;
+    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+    read_options.snapshot = snapshot;
+    rocksdb::Slice upper_slice(upper);
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
+    std::vector<RecordedEvent> events;
+    std::string current_id;
+    std::string record;
+    const auto flush = [&] {
+        if (!events.empty()) {
+            visit(current_id, events);
+            events.clear();
+        }
+    };
+    try {
+        for (it->Seek(prefix); it->Valid(); it->Next()) {
+            // Key: "v" + type + NUL + id + NUL + version (8 bytes).
+            const std::string_view key = it->key().ToStringView();
+            if (key.size() < prefix.size() + 9) {
+                throw CorruptRecordError("a stream index key of " + std::string(aggregate_type) + " is truncated");
+            }
+            const std::string_view id = key.substr(prefix.size(), key.size() - prefix.size() - 9);
+            if (id != current_id) {
+                flush();
+                current_id.assign(id);
+            }
+            const LogPosition position{rocks::read_big_endian(it->value().ToStringView())};
+            rocks::check(impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
+                         "read event " + std::to_string(position.value));
+            decode_into(position, record, events.emplace_back());
+        }
+        rocks::check(it->status(), "scan the streams of " + std::string(aggregate_type));
+        flush();
+    } catch (...) {
+        it.reset();
+        impl_->db->ReleaseSnapshot(snapshot);
+        throw;
+    }
+    it.reset();
+    impl_->db->ReleaseSnapshot(snapshot);
+}
+
+void EventStore::scan_index(std::string_view lower, std::string_view upper,
+                            const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+    rocksdb::ReadOptions read_options;
+    rocksdb::Slice upper_slice(upper.data(), upper.size());
+    if (!upper.empty()) {
+        read_options.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->index));
+    for (it->Seek(rocksdb::Slice(lower.data(), lower.size())); it->Valid(); it->Next()) {
+        if (!visit(it->key().ToStringView(), it->value().ToStringView())) {
+            return;
+        }
+    }
+    rocks::check(it->status(), "scan an index");
+}
+
+std::int64_t EventStore::read_counter(const std::string& key) const {
+    const auto stored = impl_->get(impl_->counts, key);
+    return stored ? decode_count(*stored) : 0;
+}
+
+void EventStore::clear_index(const std::string& prefix) {
+    const std::string upper = prefix_end(prefix);
+    if (upper.empty()) {
+        throw std::invalid_argument("an index prefix must not be empty");
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    for (auto* family : {impl_->index, impl_->counts}) {
+        rocks::check(impl_->db->DeleteRange(write_options, family, prefix, upper), "clear a read model");
+    }
+}
+
+void EventStore::write_index(const IndexChanges& changes) {
+    rocksdb::WriteBatch batch;
+    for (const std::string& key : changes.deletes) {
+        batch.Delete(impl_->index, key);
+    }
+    for (const auto& [key, value] : changes.puts) {
+        batch.Put(impl_->index, key, value);
+    }
+    for (const auto& [key, delta] : changes.counter_deltas) {
+        batch.Merge(impl_->counts, key, encode_count(delta));
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = false;
+    rocks::check(impl_->db->Write(write_options, &batch), "write a read model");
 }
 
 bool EventStore::was_processed(const std::string& inbox_key) const {

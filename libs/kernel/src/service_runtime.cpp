@@ -57,6 +57,7 @@ std::pair<std::string, int> split_address(const std::string& address, const std:
 
 struct ServiceRuntime::Parts {
     std::vector<Projection*> projections;
+    std::vector<MaintainedReadModel*> read_models;
     std::string relay_topic;
     struct Input {
         std::vector<std::string> topics;
@@ -112,6 +113,7 @@ KafkaSettings ServiceRuntime::kafka_settings() const {
 
 std::string ServiceRuntime::topic(const std::string& name) const { return config_.string("kafka.topic_prefix") + name; }
 
+void ServiceRuntime::add_read_model(MaintainedReadModel& model) { parts_->read_models.push_back(&model); }
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
 void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }
 void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
@@ -193,12 +195,23 @@ int ServiceRuntime::run() {
         log->info("metrics on http://{}:{}/metrics", host, bound);
     }
 
-    // 2. Rebuild every projection from the log.
+    // 2. Read models to the log's head (a rebuild only when a definition changed or the log was
+    // restored), then any projection from the log.
     const auto replay_started = std::chrono::steady_clock::now();
-    const RebuildSummary summary = rebuild_from_log(*store_, parts.projections);
-    log->info("replayed {} events in {} ms", summary.events,
-              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - replay_started)
-                  .count());
+    const auto elapsed_ms = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - replay_started)
+            .count();
+    };
+    for (MaintainedReadModel* model : parts.read_models) {
+        if (const std::uint64_t indexed = model->bring_up_to_date(); indexed > 0) {
+            log->info("rebuilt the {} read model from the log: {} aggregates in {} ms", model->aggregate_type(),
+                      indexed, elapsed_ms());
+        }
+    }
+    if (!parts.projections.empty()) {
+        const RebuildSummary summary = rebuild_from_log(*store_, parts.projections);
+        log->info("replayed {} events in {} ms", summary.events, elapsed_ms());
+    }
 
     // 3. The relay and the inbox.
     if (!parts.relay_topic.empty()) {

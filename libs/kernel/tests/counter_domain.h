@@ -87,4 +87,20 @@ struct Counter final {
 
 static_assert(kernel::Decider<Counter>);
 
+// The counter's read model for the kernel's tests: by name, by value (largest first), open ones by
+// increments; counters of open and closed counters. `version` lets a test change the definition.
+inline kernel::ReadModel<Counter::State> counter_read_model(std::uint32_t version = 1) {
+    return {version, [version](const std::string&, const Counter::State& state, kernel::IndexEntries& entries) {
+                entries.add("by_name", kernel::IndexKey().text(state.name), std::to_string(state.value));
+                entries.add("by_value", kernel::IndexKey().i64_descending(state.value));
+                if (!state.closed) {
+                    entries.add("open_by_increments", kernel::IndexKey().u64(state.increments));
+                }
+                entries.count(state.closed ? "closed" : "open");
+                if (version > 1) {
+                    entries.add("by_name_v2", kernel::IndexKey().text(state.name));
+                }
+            }};
+}
+
 }  // namespace gatehouse::testing

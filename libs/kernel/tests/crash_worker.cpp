@@ -3,6 +3,9 @@
 //
 //   kernel_crash_worker append DIR THREADS
 //       appends to streams s0..s{THREADS-1} forever; prints "ack STREAM VERSION POSITION"
+//   kernel_crash_worker indexed DIR THREADS
+//       runs commands on counters c0..c49 (with the counter read model) forever; prints
+//       "ack COUNTER VERSION" for each committed command
 //   kernel_crash_worker relay DIR BOOTSTRAP TOPIC TOTAL AGGREGATES
 //       appends until the log holds TOTAL events over AGGREGATES aggregates while relaying them;
 //       prints "appended N" as it goes and "published N" when all TOTAL are on the topic, then exits
@@ -18,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "counter_domain.h"
+#include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/inbox_consumer.h"
@@ -61,6 +66,39 @@ int append(const std::string& dir, int threads) {
                 if (result.outcome == CommitOutcome::committed) {
                     say("ack " + stream.aggregate_id + " " + std::to_string(result.versions[0].value) + " " +
                         std::to_string(result.last.value));
+                }
+            }
+        });
+    }
+    for (auto& writer : writers) {
+        writer.join();
+    }
+    return 0;
+}
+
+int indexed(const std::string& dir, int threads) {
+    using gatehouse::testing::Counter;
+    auto store = EventStore::open(dir);
+    AggregateRuntime<Counter> counters(*store, {.producer = "crash-worker", .cache_capacity = 16},
+                                       gatehouse::testing::counter_read_model());
+    (void)counters.bring_up_to_date();
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t) {
+        writers.emplace_back([&, t] {
+            for (std::uint64_t i = 0;; ++i) {
+                const std::string id = "c" + std::to_string((i * 13 + static_cast<std::uint64_t>(t)) % 50);
+                const auto found = counters.find(id);
+                Counter::Command command = Counter::Increment{t + 1, ""};
+                if (!found) {
+                    command = Counter::Create{"n" + std::to_string(i % 7)};
+                } else if (found->first.closed) {
+                    continue;
+                } else if (i % 97 == 96) {
+                    command = Counter::Close{""};
+                }
+                const auto result = counters.execute(id, command);
+                if (const auto* accepted = std::get_if<Accepted<Counter::Event>>(&result)) {
+                    say("ack " + id + " " + std::to_string(accepted->version.value));
                 }
             }
         });
@@ -143,6 +181,9 @@ int main(int argc, char** argv) {
     try {
         if (args.size() == 3 && args[0] == "append") {
             return append(args[1], std::stoi(args[2]));
+        }
+        if (args.size() == 3 && args[0] == "indexed") {
+            return indexed(args[1], std::stoi(args[2]));
         }
         if (args.size() == 6 && args[0] == "relay") {
             return relay(args[1], args[2], args[3], std::stoull(args[4]), std::stoi(args[5]));

@@ -5,7 +5,6 @@
 
 #include "counter_domain.h"
 #include "gatehouse/kernel/decider.h"
-#include "gatehouse/kernel/projection.h"
 #include "temp_dir.h"
 
 using namespace gatehouse::kernel;
@@ -105,7 +104,7 @@ TEST_CASE("concurrent commands on one aggregate retry on conflict and lose nothi
     CHECK(counters.find("c1")->second == StreamVersion{kThreads * kPerThread + 1});
 }
 
-TEST_CASE("state is rebuilt from the log at start-up", "[decider]") {
+TEST_CASE("state is loaded on demand from the log after a restart", "[decider]") {
     TempDir dir;
     {
         auto store = EventStore::open(dir.path());
@@ -120,19 +119,33 @@ TEST_CASE("state is rebuilt from the log at start-up", "[decider]") {
     }
     auto store = EventStore::open(dir.path());
     AggregateRuntime<Counter> counters(*store, {"tests"});
-    Projection* projections[] = {&counters};
-    const auto summary = rebuild_from_log(*store, projections);
-    CHECK(summary.events == 10 + 55);
-    int seen = 0;
-    counters.for_each([&](const std::string& id, const Counter::State& state, StreamVersion version) {
-        const int c = std::stoi(id.substr(1));
-        CHECK(state.value == 2 * (c + 1));
-        CHECK(version == StreamVersion{std::uint64_t(c + 2)});
-        ++seen;
-    });
-    CHECK(seen == 10);
-    // The rebuilt cache decides on the right version.
+    for (int c = 0; c < 10; ++c) {
+        const auto found = counters.find("c" + std::to_string(c));
+        REQUIRE(found);
+        CHECK(found->first.value == 2 * (c + 1));
+        CHECK(found->second == StreamVersion{std::uint64_t(c + 2)});
+    }
+    CHECK_FALSE(counters.find("c10"));
+    // The loaded state decides on the right version.
     CHECK(accepted(counters.execute("c3", Counter::Increment{1, ""})).version == StreamVersion{6});
+}
+
+TEST_CASE("a cache bounded to two aggregates still decides on the current state of each", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {.producer = "tests", .cache_capacity = 2});
+    for (int c = 0; c < 5; ++c) {
+        (void)accepted(counters.execute("c" + std::to_string(c), Counter::Create{"n"}));
+    }
+    for (int round = 1; round <= 3; ++round) {
+        for (int c = 0; c < 5; ++c) {
+            CHECK(accepted(counters.execute("c" + std::to_string(c), Counter::Increment{c + 1, ""})).version ==
+                  StreamVersion{std::uint64_t(round + 1)});
+        }
+    }
+    for (int c = 0; c < 5; ++c) {
+        CHECK(counters.find("c" + std::to_string(c))->first.value == 3 * (c + 1));
+    }
 }
 
 TEST_CASE("an event the domain does not know stops the replay", "[decider]") {
@@ -146,7 +159,7 @@ TEST_CASE("an event the domain does not know stops the replay", "[decider]") {
     envelope.set_event_type("gatehouse.testing.v1.FromTheFuture");
     append.events.push_back(envelope);
     REQUIRE(store->commit(std::move(commit)).outcome == CommitOutcome::committed);
-    AggregateRuntime<Counter> counters(*store, {"tests"});
-    Projection* projections[] = {&counters};
-    CHECK_THROWS_AS(rebuild_from_log(*store, projections), CorruptRecordError);
+    AggregateRuntime<Counter> counters(*store, {"tests"}, gatehouse::testing::counter_read_model());
+    CHECK_THROWS_AS(counters.find("c1"), CorruptRecordError);
+    CHECK_THROWS_AS(counters.bring_up_to_date(), CorruptRecordError);
 }

@@ -7,9 +7,12 @@
 // plus `static constexpr std::string_view kAggregateType`. `Event` is a Protobuf message with one
 // oneof whose cases are the aggregate's event messages (see proto_codec.h).
 //
-// AggregateRuntime<D> loads an aggregate's state (cached in memory, rebuilt from the log at
-// start-up), decides, appends the events with optimistic concurrency and retries on conflict.
-// Thread safety: execute() and find() may be called concurrently from any thread.
+// AggregateRuntime<D> loads an aggregate's state on demand from its stream (into an LRU cache of
+// bounded size), decides, appends the events with optimistic concurrency and retries on conflict.
+// With a ReadModel (read_model.h) it keeps the aggregate type's indexes and counters in the same
+// atomic write as the events, and answers lookups and keyset pages over them. Nothing is folded
+// into memory at start-up: memory does not grow with history, and no query walks all aggregates.
+// Thread safety: every public method may be called concurrently from any thread.
 #pragma once
 
 #include <google/protobuf/util/time_util.h>
@@ -18,6 +21,9 @@
 #include <chrono>
 #include <concepts>
 #include <functional>
+#include <iterator>
+#include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,8 +36,8 @@
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/metrics.h"
-#include "gatehouse/kernel/projection.h"
 #include "gatehouse/kernel/proto_codec.h"
+#include "gatehouse/kernel/read_model.h"
 
 namespace gatehouse::kernel {
 
@@ -74,32 +80,204 @@ struct RuntimeOptions final {
     int max_attempts = 16;  // on version conflicts
     // When set, the duration of each execute() in seconds (for the command latency metric).
     MetricHistogram* command_latency = nullptr;
+    // Most aggregate states kept in memory; the least recently used are dropped and loaded from
+    // their streams again when next needed.
+    std::size_t cache_capacity = 10'000;
 };
 
 template <Decider D>
-class AggregateRuntime final : public Projection {
+class AggregateRuntime final : public MaintainedReadModel {
   public:
     using State = typename D::State;
     using Command = typename D::Command;
     using Event = typename D::Event;
 
-    AggregateRuntime(EventStore& store, RuntimeOptions options) : store_(store), options_(std::move(options)) {}
+    AggregateRuntime(EventStore& store, RuntimeOptions options, ReadModel<State> read_model = {})
+        : store_(store),
+          options_(std::move(options)),
+          read_model_(std::move(read_model)),
+          model_prefix_(index_layout::model_prefix(D::kAggregateType)) {
+        if (options_.cache_capacity == 0) {
+            options_.cache_capacity = 1;
+        }
+    }
 
     [[nodiscard]] CommandResult<Event> execute(const std::string& aggregate_id, const Command& command,
                                                const CommandContext& context = {}) {
         if (options_.command_latency == nullptr) {
-            return execute_timed(aggregate_id, command, context);
+            return execute_untimed(aggregate_id, command, context);
         }
         const auto started = std::chrono::steady_clock::now();
-        CommandResult<Event> result = execute_timed(aggregate_id, command, context);
+        CommandResult<Event> result = execute_untimed(aggregate_id, command, context);
         options_.command_latency->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         return result;
     }
 
+    // The first answer of a command committed with this idempotency key, if there was one. Lets
+    // the API edge answer a retry before allocating anything (e.g. a number) for it.
+    [[nodiscard]] std::optional<Accepted<Event>> previous_answer(const std::string& idempotency_key) {
+        if (auto answer = store_.read_metadata("i/" + std::string(D::kAggregateType) + ":" + idempotency_key)) {
+            return std::get<Accepted<Event>>(replay_answer(*answer));
+        }
+        return std::nullopt;
+    }
+
+    // The aggregate's state and version, if it has any events.
+    [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
+        const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});
+        if (entry.version.value == 0) {
+            return std::nullopt;
+        }
+        return std::make_pair(entry.state, entry.version);
+    }
+
+    // --- the read model ---
+
+    // Visits the entries of `index` whose key starts with `prefix`, in key order, starting after
+    // `after` (a hit's cursor; empty: from the first), until `visit` returns false. With `until`,
+    // only keys before it (exclusive) are visited, e.g. "due before now" on a time-ordered index.
+    void visit_index(std::string_view index, const IndexKey& prefix, std::string_view after,
+                     const std::function<bool(const IndexHit&)>& visit, const IndexKey* until = nullptr) const {
+        const std::string base = index_layout::index_prefix(D::kAggregateType, index);
+        std::string lower = base + prefix.bytes();
+        const std::string upper = until != nullptr ? base + until->bytes() : prefix_upper_bound(lower);
+        if (!after.empty()) {
+            std::string resume = base + std::string(after);
+            resume.push_back('\0');  // the smallest key after the cursor
+            lower = std::max(lower, resume);
+        }
+        IndexHit hit;
+        store_.scan_index(lower, upper, [&](std::string_view key, std::string_view value) {
+            if (!index_layout::decode_value(value, hit.aggregate_id, hit.value)) {
+                throw CorruptRecordError("an entry of index " + std::string(index) + " of " +
+                                         std::string(D::kAggregateType) + " is malformed");
+            }
+            hit.cursor.assign(key.substr(base.size()));
+            return visit(hit);
+        });
+    }
+
+    // The entries of `index` whose key starts with `prefix` (at most `limit`).
+    [[nodiscard]] std::vector<IndexHit> lookup(std::string_view index, const IndexKey& prefix,
+                                               std::size_t limit = 1'000) const {
+        std::vector<IndexHit> hits;
+        visit_index(index, prefix, {}, [&](const IndexHit& hit) {
+            hits.push_back(hit);
+            return hits.size() < limit;
+        });
+        return hits;
+    }
+
+    // One page of `index` under `prefix`, after `after`; `keep` (optional) filters hits.
+    [[nodiscard]] IndexPage page(std::string_view index, const IndexKey& prefix, std::string_view after,
+                                 std::size_t limit, const std::function<bool(const IndexHit&)>& keep = {}) const {
+        IndexPage result;
+        visit_index(index, prefix, after, [&](const IndexHit& hit) {
+            if (keep && !keep(hit)) {
+                return true;
+            }
+            if (result.hits.size() == limit) {
+                result.next_cursor = result.hits.back().cursor;
+                return false;
+            }
+            result.hits.push_back(hit);
+            return true;
+        });
+        return result;
+    }
+
+    // A counter of the read model (0 if nothing ever counted towards it).
+    [[nodiscard]] std::int64_t count(std::string_view counter) const {
+        return store_.read_counter(model_prefix_ + std::string(counter));
+    }
+
+    [[nodiscard]] std::string_view aggregate_type() const override { return D::kAggregateType; }
+
+    std::uint64_t bring_up_to_date() override {
+        if (!read_model_.index) {
+            return 0;
+        }
+        const std::string marker = "rm/" + std::string(D::kAggregateType);
+        const std::string wanted = std::to_string(read_model_.version);
+        if (store_.read_metadata(marker) == wanted) {
+            return 0;
+        }
+        store_.clear_index(model_prefix_);
+        constexpr std::size_t kAggregatesPerWrite = 1'000;
+        IndexChanges pending;
+        std::size_t in_pending = 0;
+        std::uint64_t indexed = 0;
+        store_.scan_streams(D::kAggregateType, [&](const std::string& id, std::vector<RecordedEvent>& events) {
+            const IndexEntries entries = entries_of(id, fold(id, events));
+            IndexChanges changes = index_layout::diff(D::kAggregateType, nullptr, &entries);
+            std::move(changes.puts.begin(), changes.puts.end(), std::back_inserter(pending.puts));
+            std::move(changes.counter_deltas.begin(), changes.counter_deltas.end(),
+                      std::back_inserter(pending.counter_deltas));
+            ++indexed;
+            if (++in_pending == kAggregatesPerWrite) {
+                store_.write_index(pending);
+                pending = {};
+                in_pending = 0;
+            }
+        });
+        store_.write_index(pending);
+        store_.sync();
+        Commit done;
+        done.metadata.emplace_back(marker, wanted);
+        (void)store_.commit(std::move(done));
+        return indexed;
+    }
+
+    [[nodiscard]] std::vector<std::string> differences_from_log() const override {
+        std::vector<std::string> differences;
+        if (!read_model_.index) {
+            return differences;
+        }
+        std::map<std::string, std::string> expected;
+        std::map<std::string, std::int64_t> expected_counters;
+        store_.scan_streams(D::kAggregateType, [&](const std::string& id, std::vector<RecordedEvent>& events) {
+            const IndexEntries entries = entries_of(id, fold(id, events));
+            for (const auto& [key, value] : entries.entries()) {
+                expected.emplace(model_prefix_ + key, value);
+            }
+            for (const auto& [counter, n] : entries.counters()) {
+                expected_counters[counter] += n;
+            }
+        });
+        store_.scan_index(model_prefix_, prefix_upper_bound(model_prefix_),
+                          [&](std::string_view key, std::string_view value) {
+                              const auto found = expected.find(std::string(key));
+                              if (found == expected.end()) {
+                                  differences.push_back("unexpected entry " + printable(key));
+                              } else {
+                                  if (found->second != value) {
+                                      differences.push_back("entry " + printable(key) + " has another value");
+                                  }
+                                  expected.erase(found);
+                              }
+                              return true;
+                          });
+        for (const auto& [key, value] : expected) {
+            differences.push_back("missing entry " + printable(key));
+        }
+        for (const auto& [counter, n] : expected_counters) {
+            if (const std::int64_t stored = count(counter); stored != n) {
+                differences.push_back("counter " + counter + " is " + std::to_string(stored) + ", the log says " +
+                                      std::to_string(n));
+            }
+        }
+        return differences;
+    }
+
   private:
-    CommandResult<Event> execute_timed(const std::string& aggregate_id, const Command& command,
-                                       const CommandContext& context) {
+    struct Entry {
+        State state;
+        StreamVersion version;
+    };
+
+    CommandResult<Event> execute_untimed(const std::string& aggregate_id, const Command& command,
+                                         const CommandContext& context) {
         const StreamId stream{std::string(D::kAggregateType), aggregate_id};
         const std::string idempotency_key = context.idempotency_key.empty()
                                                 ? std::string()
@@ -123,6 +301,10 @@ class AggregateRuntime final : public Projection {
             if (events.empty()) {
                 return Accepted<Event>{aggregate_id, current.version, {}, false};
             }
+            Entry after{current.state, StreamVersion{current.version.value + events.size()}};
+            for (const Event& event : events) {
+                after.state = D::evolve(std::move(after.state), event);
+            }
             Commit commit;
             commit.idempotency_key = idempotency_key;
             commit.inbox_key = context.inbox_key;
@@ -133,11 +315,17 @@ class AggregateRuntime final : public Projection {
                 append.events.push_back(make_envelope(event, context));
             }
             commit.idempotency_answer = aggregate_id + "\n" + std::to_string(current.version.value + 1) + "\n" +
-                                        std::to_string(current.version.value + events.size());
+                                        std::to_string(after.version.value);
+            if (read_model_.index) {
+                // The expected-version check makes `current` exactly what the index holds now.
+                const IndexEntries before_entries = entries_of(aggregate_id, current);
+                const IndexEntries after_entries = entries_of(aggregate_id, after);
+                commit.index_changes = index_layout::diff(D::kAggregateType, &before_entries, &after_entries);
+            }
             const CommitResult result = store_.commit(std::move(commit));
             switch (result.outcome) {
                 case CommitOutcome::conflict:
-                    refresh(stream);
+                    forget(aggregate_id);
                     continue;
                 case CommitOutcome::duplicate:
                     if (!result.idempotency_answer.empty()) {
@@ -145,7 +333,7 @@ class AggregateRuntime final : public Projection {
                     }
                     return Accepted<Event>{aggregate_id, current.version, {}, true};  // inbox: already processed
                 case CommitOutcome::committed:
-                    remember(stream, current, events, result.versions.front());
+                    remember(aggregate_id, std::move(after));
                     return Accepted<Event>{aggregate_id, result.versions.front(), std::move(events), false};
             }
         }
@@ -153,68 +341,46 @@ class AggregateRuntime final : public Projection {
                                                       " kept changing concurrently; try again"};
     }
 
-  public:
-    // The first answer of a command committed with this idempotency key, if there was one. Lets
-    // the API edge answer a retry before allocating anything (e.g. a number) for it.
-    [[nodiscard]] std::optional<Accepted<Event>> previous_answer(const std::string& idempotency_key) {
-        if (auto answer = store_.read_metadata("i/" + std::string(D::kAggregateType) + ":" + idempotency_key)) {
-            return std::get<Accepted<Event>>(replay_answer(*answer));
+    IndexEntries entries_of(const std::string& aggregate_id, const Entry& entry) const {
+        IndexEntries entries;
+        if (entry.version.value > 0) {
+            entries.set_aggregate_id(aggregate_id);
+            read_model_.index(aggregate_id, entry.state, entries);
         }
-        return std::nullopt;
+        return entries;
     }
 
-    // The aggregate's state and version, if it has any events.
-    [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
-        const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});
-        if (entry.version.value == 0) {
-            return std::nullopt;
+    Entry fold(const std::string& aggregate_id, const std::vector<RecordedEvent>& events) const {
+        Entry entry{D::initial(), {}};
+        for (const RecordedEvent& recorded : events) {
+            if (recorded.envelope.aggregate_version() != entry.version.value + 1) {
+                throw CorruptRecordError("stream " + std::string(D::kAggregateType) + "/" + aggregate_id +
+                                         " jumps from version " + std::to_string(entry.version.value) + " to " +
+                                         std::to_string(recorded.envelope.aggregate_version()));
+            }
+            entry.state = D::evolve(std::move(entry.state), decode(recorded));
+            entry.version = StreamVersion{recorded.envelope.aggregate_version()};
         }
-        return std::make_pair(entry.state, entry.version);
+        return entry;
     }
 
-    // Visits every known aggregate (a copy of the cache is not taken: keep `visit` short).
-    void for_each(const std::function<void(const std::string&, const State&, StreamVersion)>& visit) const {
-        std::lock_guard lock(mutex_);
-        for (const auto& [id, entry] : cache_) {
-            visit(id, entry.state, entry.version);
+    static std::string prefix_upper_bound(std::string prefix) {
+        while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) {
+            prefix.pop_back();
         }
+        if (!prefix.empty()) {
+            prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+        }
+        return prefix;
     }
 
-    void reset() override {
-        std::lock_guard lock(mutex_);
-        cache_.clear();
+    static std::string printable(std::string_view key) {
+        std::string text;
+        for (const char c : key) {
+            text.push_back(c >= 0x20 && c < 0x7F ? c : '.');
+        }
+        return text;
     }
-
-    void apply(const EnvelopeView& recorded) override {
-        if (recorded.aggregate_type != D::kAggregateType) {
-            return;
-        }
-        Event event;
-        if (!codec_.decode(recorded.event_type, recorded.payload, event)) {
-            throw CorruptRecordError("event at log position " + std::to_string(recorded.position.value) + " has type " +
-                                     std::string(recorded.event_type) + ", unknown to " +
-                                     std::string(D::kAggregateType));
-        }
-        std::lock_guard lock(mutex_);
-        auto it = cache_.find(recorded.aggregate_id);
-        if (it == cache_.end()) {
-            it = cache_.emplace(std::string(recorded.aggregate_id), Entry{D::initial(), {}}).first;
-        }
-        if (recorded.aggregate_version != it->second.version.value + 1) {
-            throw CorruptRecordError("stream " + std::string(recorded.aggregate_type) + "/" +
-                                     std::string(recorded.aggregate_id) + " jumps from version " +
-                                     std::to_string(it->second.version.value) + " to " +
-                                     std::to_string(recorded.aggregate_version));
-        }
-        it->second.state = D::evolve(std::move(it->second.state), event);
-        it->second.version = StreamVersion{recorded.aggregate_version};
-    }
-
-  private:
-    struct Entry {
-        State state;
-        StreamVersion version;
-    };
 
     v1::EventEnvelope make_envelope(const Event& event, const CommandContext& context) const {
         v1::EventEnvelope envelope;
@@ -238,55 +404,51 @@ class AggregateRuntime final : public Projection {
         return event;
     }
 
+    // The aggregate's state at its stream's current version: from the cache (this runtime is the
+    // stream's only writer, and a conflict drops the cached state), else folded from the stream.
     Entry load(const StreamId& stream) {
         {
             std::lock_guard lock(mutex_);
             if (auto it = cache_.find(stream.aggregate_id); it != cache_.end()) {
-                return it->second;
+                lru_.splice(lru_.begin(), lru_, it->second.recency);
+                return it->second.entry;
             }
         }
-        return refresh(stream);
-    }
-
-    // Brings the cached entry up to the stream's version in the store.
-    Entry refresh(const StreamId& stream) {
         Entry entry{D::initial(), {}};
-        {
-            std::lock_guard lock(mutex_);
-            if (auto it = cache_.find(stream.aggregate_id); it != cache_.end()) {
-                entry = it->second;
-            }
-        }
         for (const RecordedEvent& recorded : store_.read_stream(stream, StreamVersion{entry.version.value + 1})) {
             entry.state = D::evolve(std::move(entry.state), decode(recorded));
             entry.version = StreamVersion{recorded.envelope.aggregate_version()};
         }
-        if (entry.version.value == 0) {
-            return entry;  // no such aggregate: nothing worth caching
+        if (entry.version.value > 0) {
+            remember(stream.aggregate_id, entry);
         }
-        std::lock_guard lock(mutex_);
-        auto [it, inserted] = cache_.try_emplace(stream.aggregate_id, entry);
-        if (!inserted && it->second.version < entry.version) {
-            it->second = entry;
-        }
-        return it->second;
+        return entry;
     }
 
-    void remember(const StreamId& stream, const Entry& before, const std::vector<Event>& events, StreamVersion after) {
-        {
-            std::lock_guard lock(mutex_);
-            auto it = cache_.find(stream.aggregate_id);
-            const StreamVersion cached_version = it == cache_.end() ? StreamVersion{} : it->second.version;
-            if (cached_version == before.version) {
-                State state = before.state;
-                for (const Event& event : events) {
-                    state = D::evolve(std::move(state), event);
-                }
-                cache_.insert_or_assign(stream.aggregate_id, Entry{std::move(state), after});
-                return;
+    void remember(const std::string& aggregate_id, Entry entry) {
+        std::lock_guard lock(mutex_);
+        auto it = cache_.find(aggregate_id);
+        if (it != cache_.end()) {
+            if (it->second.entry.version < entry.version) {
+                it->second.entry = std::move(entry);
             }
+            lru_.splice(lru_.begin(), lru_, it->second.recency);
+            return;
         }
-        refresh(stream);
+        lru_.push_front(aggregate_id);
+        cache_.emplace(aggregate_id, Cached{std::move(entry), lru_.begin()});
+        while (cache_.size() > options_.cache_capacity) {
+            cache_.erase(lru_.back());
+            lru_.pop_back();
+        }
+    }
+
+    void forget(const std::string& aggregate_id) {
+        std::lock_guard lock(mutex_);
+        if (auto it = cache_.find(aggregate_id); it != cache_.end()) {
+            lru_.erase(it->second.recency);
+            cache_.erase(it);
+        }
     }
 
     CommandResult<Event> replay_answer(const std::string& answer) {
@@ -310,14 +472,17 @@ class AggregateRuntime final : public Projection {
 
     EventStore& store_;
     RuntimeOptions options_;
+    ReadModel<State> read_model_;
+    std::string model_prefix_;
     EventUnionCodec codec_{*Event::descriptor()};
     std::array<std::mutex, kWriterStripes> writer_stripes_;
     mutable std::mutex mutex_;
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+    struct Cached {
+        Entry entry;
+        std::list<std::string>::iterator recency;  // position in lru_ (front: most recent)
     };
-    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> cache_;
+    std::unordered_map<std::string, Cached> cache_;
+    std::list<std::string> lru_;
 };
 
 }  // namespace gatehouse::kernel

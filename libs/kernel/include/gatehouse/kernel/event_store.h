@@ -3,7 +3,8 @@
 // Layout (column families): `events` maps a LogPosition (8-byte big-endian) to a checksummed
 // EventEnvelope; `streams` indexes each aggregate's events by version and keeps its head version;
 // `meta` holds command idempotency keys, inbox "processed" records and named positions (relay
-// position, number sequences). See docs/architecture.md.
+// position, number sequences); `index` and `counts` hold the read models' entries and counters
+// (read_model.h). See docs/architecture.md.
 //
 // Every Commit is applied atomically: its events, their stream index entries, its idempotency key,
 // its inbox record and its metadata updates go into one rocksdb::WriteBatch. Commits are applied by
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "gatehouse/kernel/read_model.h"
 #include "gatehouse/kernel/types.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 
@@ -60,6 +62,8 @@ struct Commit final {
     std::string inbox_key;
     // Named metadata values (relay positions, sequences) written with the commit.
     std::vector<std::pair<std::string, std::string>> metadata;
+    // Read-model entries and counters changed by the commit's events (read_model.h).
+    IndexChanges index_changes;
 };
 
 enum class CommitOutcome {
@@ -123,6 +127,24 @@ class EventStore final {
     [[nodiscard]] LogPosition head() const;
     // Waits until head() > after or the timeout passes; returns head().
     LogPosition wait_for_events_after(LogPosition after, std::chrono::milliseconds timeout) const;
+
+    // Calls `visit` for every stream of `aggregate_type`, in aggregate id order, with all its events
+    // in version order (the vector may be reused between calls). For rebuilding read models: memory
+    // is bounded by the longest stream.
+    void scan_streams(std::string_view aggregate_type,
+                      const std::function<void(const std::string& aggregate_id, std::vector<RecordedEvent>& events)>&
+                          visit) const;
+
+    // --- read models (read_model.h) ---
+    // Visits index entries with lower <= key < upper, in key order, until `visit` returns false.
+    void scan_index(std::string_view lower, std::string_view upper,
+                    const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+    [[nodiscard]] std::int64_t read_counter(const std::string& key) const;
+    // Deletes every entry and counter whose key starts with `prefix` (before a rebuild).
+    void clear_index(const std::string& prefix);
+    // Writes index changes outside of a commit (a rebuild at start-up, before anything is served);
+    // not synced: follow with sync() before recording the rebuild as complete.
+    void write_index(const IndexChanges& changes);
 
     [[nodiscard]] bool was_processed(const std::string& inbox_key) const;
     [[nodiscard]] std::optional<std::string> read_metadata(const std::string& key) const;

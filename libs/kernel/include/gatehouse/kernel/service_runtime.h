@@ -1,8 +1,9 @@
 // The service runtime: what every Gatehouse service's main() is built from.
 //
 // It owns, in dependency order: configuration and logging, the RocksDB event store, the metrics
-// registry and its HTTP endpoint (/metrics, /healthz, /readyz), the projections rebuilt from the
-// log, the outbox relay, the inbox consumer and the gRPC server (with grpc.health.v1 and
+// registry and its HTTP endpoint (/metrics, /healthz, /readyz), the read models (rebuilt from the
+// log only when their definition changed or they were never built), the projections rebuilt from
+// the log, the outbox relay, the inbox consumer and the gRPC server (with grpc.health.v1 and
 // reflection). run() starts them in that order and, on SIGTERM / SIGINT, stops them in reverse:
 // in-flight RPCs drain, the inbox commits its offsets, the relay flushes its producer; exit 0.
 // A relay or inbox that fails for good makes run() return 1, so the orchestrator restarts it.
@@ -24,6 +25,7 @@
 #include "gatehouse/kernel/kafka_settings.h"
 #include "gatehouse/kernel/metrics.h"
 #include "gatehouse/kernel/projection.h"
+#include "gatehouse/kernel/read_model.h"
 
 namespace grpc {
 class Service;
@@ -49,6 +51,10 @@ class ServiceRuntime final {
     [[nodiscard]] std::string topic(const std::string& name) const;
 
     // Wiring, before run() (topic names without the prefix):
+    // A read model brought up to date before the service is ready (an AggregateRuntime with one).
+    void add_read_model(MaintainedReadModel& model);
+    // A projection rebuilt by replaying the whole log at every start (cost grows with history:
+    // prefer a read model).
     void add_projection(Projection& projection);
     void relay_to(const std::string& topic);
     // Consumes `topics` with `handler` effectively once (see inbox_consumer.h). Each call gets its own
