@@ -133,6 +133,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add(
             {"store.durable", OptionType::boolean, "true",
              "fsync every commit before acknowledging it; false trades the last commits on a machine crash for speed."})
+        .add({"store.aggregate_cache_size", OptionType::integer, "10000",
+              "Most aggregate states kept in memory per aggregate type (least recently used ones are dropped and "
+              "loaded from the log again when needed); bounds memory whatever the history's size."})
         .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092",
               "Kafka bootstrap servers (host:port,...)."})
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})

@@ -113,6 +113,17 @@ KafkaSettings ServiceRuntime::kafka_settings() const {
 
 std::string ServiceRuntime::topic(const std::string& name) const { return config_.string("kafka.topic_prefix") + name; }
 
+RuntimeOptions ServiceRuntime::aggregate_options() {
+    const std::int64_t cache_size = config_.integer("store.aggregate_cache_size");
+    if (cache_size < 1) {
+        throw ConfigError("setting store.aggregate_cache_size: must be at least 1, got " + std::to_string(cache_size));
+    }
+    return RuntimeOptions{.producer = name_,
+                          .max_attempts = 16,
+                          .command_latency = &metrics_.histogram("gatehouse_command_seconds", "Command latency (s)"),
+                          .cache_capacity = static_cast<std::size_t>(cache_size)};
+}
+
 void ServiceRuntime::add_read_model(MaintainedReadModel& model) { parts_->read_models.push_back(&model); }
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
 void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "gatehouse/kernel/config.h"
+#include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/kernel/kafka_settings.h"
@@ -46,6 +47,10 @@ class ServiceRuntime final {
     [[nodiscard]] const Config& config() const { return config_; }
     [[nodiscard]] KafkaSettings kafka_settings() const;
     [[nodiscard]] const std::string& name() const { return name_; }
+
+    // Options for an AggregateRuntime of this service: its name as producer, the shared command
+    // latency histogram, the cache bound from store.aggregate_cache_size.
+    [[nodiscard]] RuntimeOptions aggregate_options();
 
     // A topic's name as configured: kafka.topic_prefix + name.
     [[nodiscard]] std::string topic(const std::string& name) const;
