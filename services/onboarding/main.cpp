@@ -5,6 +5,7 @@
 
 #include "api/onboarding_api.h"
 #include "domain/prospect.h"
+#include "domain/prospect_read_model.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
@@ -71,12 +72,10 @@ int main(int argc, char** argv) {
             kernel::NumberSequence request_numbers(
                 runtime.store(), "request-number",
                 kernel::NumberFormat(config.string("onboarding.request_number_format")));
-            ProspectRuntime prospects(
-                runtime.store(),
-                {"onboarding", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
+            ProspectRuntime prospects(runtime.store(), runtime.aggregate_options(), prospect_read_model());
             OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
 
-            runtime.add_projection(prospects);
+            runtime.add_read_model(prospects);
             runtime.relay_to("gatehouse.onboarding.events.v1");
             runtime.consume({"gatehouse.sales.events.v1"},
                             [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });

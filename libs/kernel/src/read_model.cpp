@@ -48,6 +48,18 @@ IndexKey& IndexKey::i64_descending(std::int64_t value) {
     return *this;
 }
 
+IndexKey IndexKey::prefix_end() const {
+    IndexKey end = *this;
+    while (!end.bytes_.empty() && static_cast<unsigned char>(end.bytes_.back()) == 0xFF) {
+        end.bytes_.pop_back();
+    }
+    if (end.bytes_.empty()) {
+        throw std::invalid_argument("a key of only 0xFF bytes has no end");
+    }
+    end.bytes_.back() = static_cast<char>(static_cast<unsigned char>(end.bytes_.back()) + 1);
+    return end;
+}
+
 void IndexEntries::add(std::string_view index, const IndexKey& key, std::string value) {
     check_name(index, "an index name");
     std::string stored(index);

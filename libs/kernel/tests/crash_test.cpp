@@ -150,8 +150,8 @@ TEST_CASE("read models equal a fold of the log after a writer is killed mid-comm
         AggregateRuntime<Counter> counters(*store, {"check"}, counter_read_model());
         CHECK(counters.bring_up_to_date() == 0);  // built with the log, never rebuilt
         const auto differences = counters.differences_from_log();
-        INFO("round " << round << ": " << acks << " acknowledged; first difference: "
-                      << (differences.empty() ? "none" : differences.front()));
+        INFO("round " << round << ": " << acks
+                      << " acknowledged; first difference: " << (differences.empty() ? "none" : differences.front()));
         CHECK(differences.empty());
         for (const auto& [id, version] : acknowledged) {
             CHECK(store->stream_version(StreamId{"counter", id}).value >= version);

@@ -102,9 +102,8 @@ TEST_CASE("pages continue after the previous page's cursor and see no entry twic
         CHECK(seen[c] == "c" + std::to_string(100 + c));
     }
     // A filter skips hits but still fills the page.
-    const IndexPage odd = counters.page("by_name", IndexKey().text("same"), {}, 5, [](const IndexHit& hit) {
-        return (hit.aggregate_id.back() - '0') % 2 == 1;
-    });
+    const IndexPage odd = counters.page("by_name", IndexKey().text("same"), {}, 5,
+                                        [](const IndexHit& hit) { return (hit.aggregate_id.back() - '0') % 2 == 1; });
     CHECK(ids_of(odd.hits) == std::vector<std::string>{"c101", "c103", "c105", "c107", "c109"});
     // A range bound: open counters with fewer than one increment.
     const IndexKey until = IndexKey().u64(1);

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
+#include <map>
 
+#include "domain/prospect_read_model.h"
 #include "domain/validation.h"
 #include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
@@ -18,11 +21,6 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
-
-std::string email_domain(std::string_view email) {
-    const auto at = email.rfind('@');
-    return at == std::string_view::npos ? std::string() : to_lower(email.substr(at + 1));
-}
 
 bool valid_request_number(std::string_view number) {
     return !number.empty() && number.size() <= 32 && std::all_of(number.begin(), number.end(), [](char c) {
@@ -112,12 +110,17 @@ v1::RequestStatus to_api_status(ProspectStatus status) {
 }
 
 std::size_t expire_overdue_requests(ProspectRuntime& prospects, Clock::time_point now) {
+    // Awaiting verification with a link that expired before now: a range of the expiry index.
     std::vector<std::string> overdue;
-    prospects.for_each([&](const std::string& id, const ProspectState& state, kernel::StreamVersion) {
-        if (state.status == ProspectStatus::awaiting_verification && now > state.verification_expires_at) {
-            overdue.push_back(id);
-        }
-    });
+    const auto until =
+        kernel::IndexKey().i64(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+    prospects.visit_index(
+        "awaiting_expiry", {}, {},
+        [&](const kernel::IndexHit& hit) {
+            overdue.push_back(hit.aggregate_id);
+            return true;
+        },
+        &until);
     std::size_t closed = 0;
     for (const std::string& id : overdue) {
         auto result = prospects.execute(id, ExpireVerification{now}, {.actor = "system"});
@@ -185,36 +188,47 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     }
 
     // Possible duplicates among pending prospects and existing partners; a rejected earlier
-    // request of the same organisation becomes the new request's predecessor.
-    const std::string name_key = normalize_company_name(company.name()) + "@" + email_domain(contact.email());
-    std::vector<v1::DuplicateMatch> duplicates;
-    std::string previous_request;
-    Clock::time_point previous_at{};
-    prospects_.for_each([&](const std::string& id, const ProspectState& state, kernel::StreamVersion) {
-        const auto& other = state.request;
-        const bool same_email = to_lower(other.contact().email()) == to_lower(contact.email());
-        const bool same_tax_id = !company.tax_id().empty() && other.company().tax_id() == company.tax_id();
-        const bool same_name =
-            normalize_company_name(other.company().name()) + "@" + email_domain(other.contact().email()) == name_key;
-        if (state.status == ProspectStatus::pending || state.status == ProspectStatus::approved) {
-            const char* rule = same_email    ? "email"
-                               : same_tax_id ? "tax_id"
-                               : same_name   ? "company_name_and_email_domain"
-                                             : nullptr;
-            if (rule != nullptr) {
-                v1::DuplicateMatch& match = duplicates.emplace_back();
-                match.set_request_number(id);
-                match.set_rule(rule);
-                match.set_existing_partner(state.status == ProspectStatus::approved);
+    // request of the same organisation becomes the new request's predecessor. Three index lookups:
+    // the cost does not grow with the number of prospects.
+    struct Candidate {
+        ProspectMatch match;
+        bool same_email = false;
+        bool same_tax_id = false;
+        bool same_name = false;
+    };
+    std::map<std::string, Candidate> candidates;
+    const auto collect = [&](std::string_view index, const kernel::IndexKey& key, bool Candidate::*rule) {
+        for (const kernel::IndexHit& hit : prospects_.lookup(index, key)) {
+            if (const auto match = decode_match(hit.value)) {
+                Candidate& candidate = candidates[hit.aggregate_id];
+                candidate.match = *match;
+                candidate.*rule = true;
             }
-        } else if (state.status == ProspectStatus::rejected && (same_email || same_tax_id || same_name) &&
-                   state.decided_at >= previous_at) {
-            previous_request = id;
-            previous_at = state.decided_at;
         }
-    });
-    std::sort(duplicates.begin(), duplicates.end(),
-              [](const auto& a, const auto& b) { return a.request_number() < b.request_number(); });
+    };
+    collect("by_email", kernel::IndexKey().text(to_lower(contact.email())), &Candidate::same_email);
+    if (!company.tax_id().empty()) {
+        collect("by_tax_id", kernel::IndexKey().text(company.tax_id()), &Candidate::same_tax_id);
+    }
+    collect("by_name_domain", kernel::IndexKey().text(name_domain_key(company.name(), contact.email())),
+            &Candidate::same_name);
+    std::vector<v1::DuplicateMatch> duplicates;  // in request number order (the map's)
+    std::string previous_request;
+    std::int64_t previous_at = std::numeric_limits<std::int64_t>::min();
+    for (const auto& [id, candidate] : candidates) {
+        const ProspectStatus status = candidate.match.status;
+        if (status == ProspectStatus::pending || status == ProspectStatus::approved) {
+            v1::DuplicateMatch& match = duplicates.emplace_back();
+            match.set_request_number(id);
+            match.set_rule(candidate.same_email    ? "email"
+                           : candidate.same_tax_id ? "tax_id"
+                                                   : "company_name_and_email_domain");
+            match.set_existing_partner(status == ProspectStatus::approved);
+        } else if (status == ProspectStatus::rejected && candidate.match.decided_at_nanos >= previous_at) {
+            previous_request = id;
+            previous_at = candidate.match.decided_at_nanos;
+        }
+    }
 
     const auto now = Clock::now();
     onboarding::SubmitRequest command;
@@ -328,58 +342,83 @@ grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1
     if (!request->prospect_type().empty() && request->prospect_type() != kProspectType) {
         return invalid("prospect_type: the only type is \"B2B prospect\"");
     }
-    // Page token: "<submitted_at nanos>:<request number>" of the last entry of the previous page.
-    std::int64_t after_nanos = INT64_MAX;
-    std::string after_number;
-    if (!request->page_token().empty()) {
-        const auto colon = request->page_token().find(':');
-        try {
-            after_nanos = std::stoll(request->page_token().substr(0, colon));
-            after_number = request->page_token().substr(colon + 1);
-        } catch (const std::exception&) {
-            return invalid("page_token: is not a token from a previous page");
+    const auto after = kernel::index_layout::token_to_cursor(request->page_token());
+    if (!after) {
+        return invalid("page_token: is not a token from a previous page");
+    }
+    // Newest first, from the listing index (all statuses) or the status's part of listing_status;
+    // the submitted_at range bounds the scan (the keys are newest-first times).
+    const bool by_status = request->status() != v1::REQUEST_STATUS_UNSPECIFIED;
+    ProspectStatus wanted = ProspectStatus::none;
+    if (by_status) {
+        for (const auto status : {ProspectStatus::awaiting_verification, ProspectStatus::pending,
+                                  ProspectStatus::approved, ProspectStatus::rejected, ProspectStatus::closed}) {
+            if (to_api_status(status) == request->status()) {
+                wanted = status;
+            }
         }
-        if (colon == std::string::npos) {
-            return invalid("page_token: is not a token from a previous page");
+        if (wanted == ProspectStatus::none) {
+            return invalid("status: is not a request status");
         }
     }
+    const std::string_view index = by_status ? "listing_status" : "listing";
+    const auto key_at = [&](std::int64_t nanos) {
+        return (by_status ? listing_status_prefix(wanted) : kernel::IndexKey()).i64_descending(nanos);
+    };
+    const kernel::IndexKey from = request->has_submitted_to()
+                                      ? key_at(TimeUtil::TimestampToNanoseconds(request->submitted_to()) - 1)
+                                      : (by_status ? listing_status_prefix(wanted) : kernel::IndexKey());
+    const kernel::IndexKey until = request->has_submitted_from()
+                                       ? key_at(TimeUtil::TimestampToNanoseconds(request->submitted_from()) - 1)
+                                       : (by_status ? listing_status_prefix(wanted).prefix_end() : kernel::IndexKey());
     const std::string text = to_lower(request->text());
-    const bool from = request->has_submitted_from();
-    const bool to = request->has_submitted_to();
-    std::vector<std::pair<std::int64_t, v1::ProspectSummary>> matches;
-    prospects_.for_each([&](const std::string&, const ProspectState& state, kernel::StreamVersion) {
-        const auto& submitted_at = state.request.submitted_at();
-        if (request->status() != v1::REQUEST_STATUS_UNSPECIFIED && to_api_status(state.status) != request->status()) {
-            return;
+    const bool verified_only = !request->prospect_type().empty();
+    const auto matches = [&](const kernel::IndexHit& hit) {
+        // The value is "<status>\n<lower-cased name>\n<lower-cased email>".
+        const auto first_break = hit.value.find('\n');
+        if (verified_only && hit.value.compare(0, first_break, to_string(ProspectStatus::awaiting_verification)) == 0) {
+            return false;
         }
-        if (!request->prospect_type().empty() && state.status == ProspectStatus::awaiting_verification) {
-            return;
+        return text.empty() || hit.value.find(text, first_break + 1) != std::string::npos;
+    };
+    std::vector<std::string> page;
+    std::string last_cursor;
+    prospects_.visit_range(index, from, until, *after, [&](const kernel::IndexHit& hit) {
+        if (!matches(hit)) {
+            return true;
         }
-        if ((from && submitted_at < request->submitted_from()) || (to && !(submitted_at < request->submitted_to()))) {
-            return;
+        if (std::ssize(page) == page_size) {
+            response->set_next_page_token(kernel::index_layout::cursor_to_token(last_cursor));
+            return false;
         }
-        if (!text.empty() && to_lower(state.request.company().name()).find(text) == std::string::npos &&
-            to_lower(state.request.contact().email()).find(text) == std::string::npos) {
-            return;
-        }
-        matches.emplace_back(TimeUtil::TimestampToNanoseconds(submitted_at), summary_of(state));
+        page.push_back(hit.aggregate_id);
+        last_cursor = hit.cursor;
+        return true;
     });
-    // Newest first; the request number breaks ties.
-    std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : a.second.request_number() > b.second.request_number();
-    });
-    response->set_total(static_cast<int>(matches.size()));
-    for (const auto& [nanos, summary] : matches) {
-        if (nanos > after_nanos || (nanos == after_nanos && summary.request_number() >= after_number)) {
-            continue;
+    // The total: from the status counters, unless a text or time filter needs the range counted
+    // (the one cost here that grows with what the filter selects).
+    if (!text.empty() || request->has_submitted_from() || request->has_submitted_to()) {
+        int total = 0;
+        prospects_.visit_range(index, from, until, {}, [&](const kernel::IndexHit& hit) {
+            total += matches(hit) ? 1 : 0;
+            return true;
+        });
+        response->set_total(total);
+    } else {
+        std::int64_t total = 0;
+        for (const auto status : {ProspectStatus::awaiting_verification, ProspectStatus::pending,
+                                  ProspectStatus::approved, ProspectStatus::rejected, ProspectStatus::closed}) {
+            if ((by_status && status != wanted) || (verified_only && status == ProspectStatus::awaiting_verification)) {
+                continue;
+            }
+            total += prospects_.count(status_counter(status));
         }
-        if (response->prospects_size() == page_size) {
-            const auto& last = response->prospects(page_size - 1);
-            response->set_next_page_token(std::to_string(TimeUtil::TimestampToNanoseconds(last.submitted_at())) + ":" +
-                                          last.request_number());
-            break;
+        response->set_total(static_cast<int>(total));
+    }
+    for (const std::string& id : page) {
+        if (const auto found = prospects_.find(id)) {
+            *response->add_prospects() = summary_of(found->first);
         }
-        *response->add_prospects() = summary;
     }
     return grpc::Status::OK;
 }

@@ -140,22 +140,18 @@ class AggregateRuntime final : public MaintainedReadModel {
     void visit_index(std::string_view index, const IndexKey& prefix, std::string_view after,
                      const std::function<bool(const IndexHit&)>& visit, const IndexKey* until = nullptr) const {
         const std::string base = index_layout::index_prefix(D::kAggregateType, index);
-        std::string lower = base + prefix.bytes();
-        const std::string upper = until != nullptr ? base + until->bytes() : prefix_upper_bound(lower);
-        if (!after.empty()) {
-            std::string resume = base + std::string(after);
-            resume.push_back('\0');  // the smallest key after the cursor
-            lower = std::max(lower, resume);
-        }
-        IndexHit hit;
-        store_.scan_index(lower, upper, [&](std::string_view key, std::string_view value) {
-            if (!index_layout::decode_value(value, hit.aggregate_id, hit.value)) {
-                throw CorruptRecordError("an entry of index " + std::string(index) + " of " +
-                                         std::string(D::kAggregateType) + " is malformed");
-            }
-            hit.cursor.assign(key.substr(base.size()));
-            return visit(hit);
-        });
+        const std::string lower = base + prefix.bytes();
+        visit_stored_range(index, lower, until != nullptr ? base + until->bytes() : prefix_upper_bound(lower), after,
+                           visit);
+    }
+
+    // Visits the entries of `index` with from <= key < until (whole keys, not prefixes), after
+    // `after`, in key order, until `visit` returns false.
+    void visit_range(std::string_view index, const IndexKey& from, const IndexKey& until, std::string_view after,
+                     const std::function<bool(const IndexHit&)>& visit) const {
+        const std::string base = index_layout::index_prefix(D::kAggregateType, index);
+        visit_stored_range(index, base + from.bytes(), until.empty() ? prefix_upper_bound(base) : base + until.bytes(),
+                           after, visit);
     }
 
     // The entries of `index` whose key starts with `prefix` (at most `limit`).
@@ -339,6 +335,25 @@ class AggregateRuntime final : public MaintainedReadModel {
         }
         return Rejection{RejectionCode::conflict, "the " + std::string(D::kAggregateType) + " " + aggregate_id +
                                                       " kept changing concurrently; try again"};
+    }
+
+    void visit_stored_range(std::string_view index, std::string lower, const std::string& upper, std::string_view after,
+                            const std::function<bool(const IndexHit&)>& visit) const {
+        const std::string base = index_layout::index_prefix(D::kAggregateType, index);
+        if (!after.empty()) {
+            std::string resume = base + std::string(after);
+            resume.push_back('\0');  // the smallest key after the cursor
+            lower = std::max(lower, resume);
+        }
+        IndexHit hit;
+        store_.scan_index(lower, upper, [&](std::string_view key, std::string_view value) {
+            if (!index_layout::decode_value(value, hit.aggregate_id, hit.value)) {
+                throw CorruptRecordError("an entry of index " + std::string(index) + " of " +
+                                         std::string(D::kAggregateType) + " is malformed");
+            }
+            hit.cursor.assign(key.substr(base.size()));
+            return visit(hit);
+        });
     }
 
     IndexEntries entries_of(const std::string& aggregate_id, const Entry& entry) const {

@@ -131,9 +131,9 @@ class EventStore final {
     // Calls `visit` for every stream of `aggregate_type`, in aggregate id order, with all its events
     // in version order (the vector may be reused between calls). For rebuilding read models: memory
     // is bounded by the longest stream.
-    void scan_streams(std::string_view aggregate_type,
-                      const std::function<void(const std::string& aggregate_id, std::vector<RecordedEvent>& events)>&
-                          visit) const;
+    void scan_streams(
+        std::string_view aggregate_type,
+        const std::function<void(const std::string& aggregate_id, std::vector<RecordedEvent>& events)>& visit) const;
 
     // --- read models (read_model.h) ---
     // Visits index entries with lower <= key < upper, in key order, until `visit` returns false.

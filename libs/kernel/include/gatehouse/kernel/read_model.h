@@ -42,6 +42,8 @@ class IndexKey final {
     IndexKey& i64(std::int64_t value);
     // Signed, descending: newest first when the value is a time.
     IndexKey& i64_descending(std::int64_t value);
+    // The smallest key after every key that starts with this one (an exclusive upper bound).
+    [[nodiscard]] IndexKey prefix_end() const;
     [[nodiscard]] const std::string& bytes() const { return bytes_; }
     [[nodiscard]] bool empty() const { return bytes_.empty(); }
 
