@@ -433,9 +433,13 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
 }
 
 CommitResult EventStore::commit(Commit commit) {
+    return commit_in_queue_order([&commit] { return std::move(commit); });
+}
+
+CommitResult EventStore::commit_in_queue_order(const std::function<Commit()>& make) {
     Impl::Pending pending;
-    pending.commit = std::move(commit);
     std::unique_lock lock(impl_->queue_mutex);
+    pending.commit = make();
     impl_->queue.push_back(&pending);
     while (!pending.done) {
         if (impl_->leader_active || impl_->queue.front() != &pending) {

@@ -83,14 +83,18 @@ NumberSequence::NumberSequence(EventStore& store, std::string name, NumberFormat
 }
 
 std::string NumberSequence::next() {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t number = last_ + 1;
-    Commit commit;
-    std::string value;
-    rocks::append_big_endian(value, number);
-    commit.metadata.emplace_back(key_, std::move(value));
-    (void)store_.commit(std::move(commit));
-    last_ = number;
+    // The number is taken while its commit is queued, so the stored values are written in
+    // increasing order, while concurrent callers share one fsync (no lock held across it).
+    std::uint64_t number = 0;
+    (void)store_.commit_in_queue_order([&] {
+        std::lock_guard lock(mutex_);
+        number = ++last_;
+        Commit commit;
+        std::string value;
+        rocks::append_big_endian(value, number);
+        commit.metadata.emplace_back(key_, std::move(value));
+        return commit;
+    });
     return format_.format(number);
 }
 

@@ -216,7 +216,9 @@ TEST_CASE("a corrupted record is detected and never replayed", "[store]") {
                                   {{rocksdb::kDefaultColumnFamilyName, family},
                                    {"events", family},
                                    {"streams", family},
-                                   {"meta", family}},
+                                   {"meta", family},
+                                   {"index", family},
+                                   {"counts", family}},
                                   &handles, &raw)
                     .ok());
         const std::string key("\0\0\0\0\0\0\0\2", 8);

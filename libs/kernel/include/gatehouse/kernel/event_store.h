@@ -111,6 +111,10 @@ class EventStore final {
     // Applies `commit` atomically; blocks until it is durable (per StoreOptions::durable).
     // Throws StoreError if RocksDB fails; the commit is then not applied.
     [[nodiscard]] CommitResult commit(Commit commit);
+    // Like commit, but `make` builds the commit while it is being queued: commits made this way are
+    // written in the order their `make` ran (e.g. a sequence's increasing values), and concurrent
+    // callers still share a group's fsync. `make` must be short and must not call the store.
+    [[nodiscard]] CommitResult commit_in_queue_order(const std::function<Commit()>& make);
 
     // Events of one stream with version >= from, in version order.
     [[nodiscard]] std::vector<RecordedEvent> read_stream(const StreamId& stream, StreamVersion from = {1}) const;

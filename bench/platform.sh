@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The platform benchmark (docs/benchmarks.md, "Platform"): the onboarding service as a real
+# process, fsync on, against a real Kafka broker that this script starts on free loopback ports
+# and stops by its pid. For each history size it seeds the log through the kernel, starts the
+# service, and measures: time to ready and RSS; the same server's gRPC health check (the
+# transport's ceiling); SubmitRequest closed-loop throughput and latency; p99 at a fixed 500
+# requests/s; RSS afterwards. Prints a Markdown table.
+#
+#   bench/platform.sh [SIZES...]        (default: 0 100000 1000000)
+#   GATEHOUSE_BENCH_SOAK=600 bench/platform.sh 0    adds a 10-minute load at 500/s, RSS every 30 s
+set -euo pipefail
+cd "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.."
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(0 100000 1000000)
+requests=${GATEHOUSE_BENCH_REQUESTS:-20000}
+concurrency=${GATEHOUSE_BENCH_CONCURRENCY:-64}
+
+cmake --preset release >/dev/null
+cmake --build --preset release --target platform_bench gatehouse-onboarding gatehouse-keygen >/dev/null
+bin=build/release
+work=$(mktemp -d)
+service_pid=
+cleanup() {
+  [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
+  deploy/kafka/kafka.sh stop --data "$work/kafka" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+bootstrap=$(deploy/kafka/kafka.sh start --data "$work/kafka" 2>/dev/null | tail -1)
+eval "$("$bin/tools/keygen/gatehouse-keygen" | sed 's/^/export /')"
+
+rss_mib() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+metric() { curl -fsS "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
+now_ms() { date +%s%3N; }
+
+rows=()
+for size in "${sizes[@]}"; do
+  data="$work/log-$size"
+  seed_line="-"
+  if [[ $size -gt 0 ]]; then
+    seed_line=$("$bin/bench/platform_bench" seed "$data" "$size")
+    echo "$seed_line" >&2
+  fi
+  prefix="bench$size."
+  for topic in onboarding sales; do
+    deploy/kafka/kafka.sh create-topic --bootstrap "$bootstrap" --topic "${prefix}gatehouse.$topic.events.v1" \
+      --partitions 3 >/dev/null
+  done
+  started=$(now_ms)
+  env GATEHOUSE_DATA_DIR="$data" GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" \
+    GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 GATEHOUSE_METRICS_LISTEN=127.0.0.1:0 \
+    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" GATEHOUSE_LOG_LEVEL=warn \
+    GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000 \
+    "$bin/services/onboarding/gatehouse-onboarding" >"$work/out-$size" 2>"$work/log-$size.txt" &
+  service_pid=$!
+  for _ in $(seq 1 1200); do grep -q "ready grpc=" "$work/out-$size" 2>/dev/null && break; sleep 0.05; done
+  ready_ms=$(($(now_ms) - started))
+  grpc_port=$(sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$work/out-$size")
+  metrics_port=$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$work/out-$size")
+  [[ -n $grpc_port ]] || { cat "$work/log-$size.txt" >&2; exit 1; }
+  rss_ready=$(rss_mib "$service_pid")
+  # The seeded events are published first (as they would have been when they were written), so
+  # that the relay's catch-up does not run during the measurements.
+  relay_started=$(now_ms)
+  while [[ $(metric "$metrics_port" gatehouse_relay_lag_events) != 0 ]]; do sleep 0.2; done
+  relay_ms=$(($(now_ms) - relay_started))
+  target=127.0.0.1:$grpc_port
+  "$bin/bench/platform_bench" load --target "$target" --echo --requests 2000 --tag warmup >/dev/null
+  echo_line=$("$bin/bench/platform_bench" load --target "$target" --echo --requests "$requests" \
+    --concurrency "$concurrency" --tag echo)
+  submit_line=$("$bin/bench/platform_bench" load --target "$target" --submit --requests "$requests" \
+    --concurrency "$concurrency" --tag "submit$size")
+  fixed_line=$("$bin/bench/platform_bench" load --target "$target" --submit --requests 10000 --rate 500 \
+    --concurrency 256 --tag "fixed$size")
+  rss_after=$(rss_mib "$service_pid")
+  echo "size=$size ready=${ready_ms}ms relay_catch_up=${relay_ms}ms rss_ready=${rss_ready}MiB rss_after=${rss_after}MiB" >&2
+  echo "  $echo_line" >&2
+  echo "  $submit_line" >&2
+  echo "  $fixed_line" >&2
+  if [[ -n ${GATEHOUSE_BENCH_SOAK:-} ]]; then
+    soak_requests=$((GATEHOUSE_BENCH_SOAK * 500))
+    "$bin/bench/platform_bench" load --target "$target" --submit --requests "$soak_requests" --rate 500 \
+      --concurrency 256 --tag soak >"$work/soak.txt" &
+    soak_pid=$!
+    while kill -0 "$soak_pid" 2>/dev/null; do
+      echo "  soak: $(date +%T) rss=$(rss_mib "$service_pid") MiB" >&2
+      sleep 30
+    done
+    wait "$soak_pid" || true
+    echo "  $(cat "$work/soak.txt") rss_end=$(rss_mib "$service_pid") MiB" >&2
+  fi
+  kill "$service_pid"
+  wait "$service_pid" || true
+  service_pid=
+  field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+  rows+=("| $size | $(field "$submit_line" rate) | $(field "$submit_line" p50) / $(field "$submit_line" p99) ms | $(field "$fixed_line" p99) ms | $(field "$echo_line" rate) | ${ready_ms} ms | ${rss_ready} / ${rss_after} MiB |")
+done
+
+echo
+echo "| prospects in the log | SubmitRequest/s ($concurrency in flight) | p50 / p99 | p99 at 500/s | health check/s (same server) | ready after start | RSS ready / after load |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
