@@ -78,13 +78,11 @@ int main(int argc, char** argv) {
                 kernel::NumberFormat(config.string("customers.hierarchy_number_format")));
             kernel::NumberSequence user_numbers(runtime.store(), "user-number",
                                                 kernel::NumberFormat(config.string("customers.user_number_format")));
-            CustomerRuntime customers(
-                runtime.store(),
-                {"customers", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
+            CustomerRuntime customers(runtime.store(), runtime.aggregate_options(), customer_read_model());
             CustomersApp app(customers, runtime.store(), {customer_numbers, hierarchy_numbers, user_numbers}, settings);
             CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter);
 
-            runtime.add_projection(customers);
+            runtime.add_read_model(customers);
             runtime.relay_to("gatehouse.customers.events.v1");
             // One consumer per input topic: a ProspectApproved waiting for its CRM customers (a transient
             // retry) never holds up the sales topic that brings them.

@@ -4,6 +4,7 @@
 #include "api/notifier_api.h"
 #include "dispatch/dispatcher.h"
 #include "domain/notification.h"
+#include "domain/notification_index.h"
 #include "domain/planner.h"
 #include "domain/templates.h"
 #include "gatehouse/kernel/errors.h"
@@ -133,9 +134,7 @@ int main(int argc, char** argv) {
 
             kernel::ServiceRuntime runtime("notifier", config);
             auto& metrics = runtime.metrics();
-            NotificationRuntime notifications(
-                runtime.store(),
-                {"notifier", 16, &metrics.histogram("gatehouse_command_seconds", "Command latency (s)")});
+            NotificationRuntime notifications(runtime.store(), runtime.aggregate_options(), notification_read_model());
             DispatchMetrics dispatch_metrics{
                 &metrics.counter("gatehouse_notifications_sent_total", "Notifications delivered"),
                 &metrics.counter("gatehouse_notifications_failed_total", "Failed delivery attempts"),
@@ -146,7 +145,7 @@ int main(int argc, char** argv) {
             Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics);
             NotifierApi api(notifications, authenticator);
 
-            runtime.add_projection(notifications);
+            runtime.add_read_model(notifications);
             runtime.relay_to("gatehouse.notifier.events.v1");
             // One consumer per input topic: a slow or retrying topic never holds up the others.
             const std::pair<const char*, InputTopic> inputs[] = {
@@ -159,7 +158,7 @@ int main(int argc, char** argv) {
                 });
             }
             runtime.every(config.duration("delivery.poll_interval"), "dispatch",
-                          [&] { dispatcher.dispatch_due(Clock::now()); });
+                          [&] { dispatcher.dispatch_all_due(); });
             runtime.add_grpc_service(api);
             return runtime.run();
         });

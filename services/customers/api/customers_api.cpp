@@ -232,7 +232,7 @@ grpc::Status CustomersApi::managed_user(grpc::ServerContext* context, const std:
     if (!valid_id(user_id)) {
         return invalid("user_id: is required");
     }
-    auto found = app_.find_user([&](const PartnerUserState& candidate) { return candidate.user.user_id() == user_id; });
+    auto found = app_.user(user_id);
     if (!found || found->user.status == UserStatus::removed ||
         (!caller.hq() && found->organization_id != caller.partner->organization_id)) {
         return no_such("user_id: no such user");
@@ -449,41 +449,36 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
     if (request->text().size() > 200) {
         return invalid("text: must have at most 200 characters");
     }
-    const std::string text = to_lower(request->text());
-    std::vector<CustomerState> states;
-    app_.for_each([&](const CustomerState& state, kernel::StreamVersion) {
-        if (request->type() != v1::CUSTOMER_TYPE_UNSPECIFIED && state.created.type() != request->type()) {
-            return;
-        }
-        const auto status = state.blocked ? v1::CUSTOMER_STATUS_BLOCKED : v1::CUSTOMER_STATUS_ACTIVE;
-        if (request->status() != v1::CUSTOMER_STATUS_UNSPECIFIED && status != request->status()) {
-            return;
-        }
-        if (!text.empty()) {
-            const std::string haystack =
-                to_lower(state.details.name() + "\n" + state.details.email() + "\n" + state.created.customer_id() +
-                         "\n" + state.created.crm_account_id() + "\n" + state.created.crm_contact_id());
-            if (haystack.find(text) == std::string::npos) {
-                return;
-            }
-        }
-        states.push_back(state);
-    });
-    // Customer ids are zero-padded numbers: their order is creation order. The page token is the
-    // last id of the previous page.
-    std::sort(states.begin(), states.end(),
-              [](const auto& a, const auto& b) { return a.created.customer_id() < b.created.customer_id(); });
-    response->set_total(static_cast<int>(states.size()));
-    for (const auto& state : states) {
-        if (!request->page_token().empty() && state.created.customer_id() <= request->page_token()) {
-            continue;
-        }
-        if (response->customers_size() == page_size) {
-            response->set_next_page_token(response->customers(page_size - 1).customer_id());
+    // The page token is the last customer id of the previous page (ids are zero-padded numbers:
+    // their order is creation order, and the list's order).
+    if (!request->page_token().empty() && !valid_id(request->page_token())) {
+        return invalid("page_token: is not a token from a previous page");
+    }
+    CustomerQuery query;
+    query.type = request->type();
+    switch (request->status()) {
+        case v1::CUSTOMER_STATUS_UNSPECIFIED:
+            query.status = ListStatus::any;
             break;
-        }
+        case v1::CUSTOMER_STATUS_ACTIVE:
+            query.status = ListStatus::active;
+            break;
+        case v1::CUSTOMER_STATUS_BLOCKED:
+            query.status = ListStatus::blocked;
+            break;
+        default:
+            response->set_total(0);  // no customer has another status
+            return grpc::Status::OK;
+    }
+    query.text = to_lower(request->text());
+    query.after_customer_id = request->page_token();
+    query.page_size = static_cast<std::size_t>(page_size);
+    const CustomerPage page = app_.list_customers(query);
+    response->set_total(static_cast<int>(page.total));
+    for (const CustomerState& state : page.customers) {
         *response->add_customers() = to_api(state);
     }
+    response->set_next_page_token(page.last_customer_id);
     return grpc::Status::OK;
 }
 
@@ -524,8 +519,7 @@ grpc::Status CustomersApi::ChangeHierarchyMember(grpc::ServerContext* context,
         return invalid("hierarchy_id, customer_id: are required");
     }
     const std::string hierarchy_id = request->hierarchy_id();
-    const auto organization =
-        app_.find_customer([&](const CustomerState& state) { return state.hierarchies.count(hierarchy_id) > 0; });
+    const auto organization = app_.organization_of_hierarchy(hierarchy_id);
     if (!organization) {
         return no_such("hierarchy_id: no such hierarchy");
     }
@@ -561,16 +555,9 @@ grpc::Status CustomersApi::ListHierarchies(grpc::ServerContext* context, const v
     } else if (!caller.reader()) {
         return denied("this call needs the hq or operator role");
     }
-    app_.for_each([&](const CustomerState& state, kernel::StreamVersion) {
-        if (!organization_id.empty() && state.created.customer_id() != organization_id) {
-            return;
-        }
-        for (const auto& [id, hierarchy] : state.hierarchies) {
-            *response->add_hierarchies() = hierarchy_of(id, hierarchy, state.created.customer_id());
-        }
-    });
-    std::sort(response->mutable_hierarchies()->begin(), response->mutable_hierarchies()->end(),
-              [](const auto& a, const auto& b) { return a.hierarchy_id() < b.hierarchy_id(); });
+    for (const HierarchyRef& found : app_.hierarchies(organization_id)) {
+        *response->add_hierarchies() = hierarchy_of(found.hierarchy_id, found.hierarchy, found.organization_id);
+    }
     return grpc::Status::OK;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <set>
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/ids.h"
@@ -104,26 +105,53 @@ std::optional<CustomerState> CustomersApp::customer(const std::string& customer_
     return std::nullopt;
 }
 
-std::optional<CustomerState> CustomersApp::find_customer(const std::function<bool(const CustomerState&)>& match) {
-    std::optional<CustomerState> found;
-    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
-        if (state.exists && match(state) && (!found || id < found->created.customer_id())) {
-            found = state;
-        }
-    });
-    return found;
+std::optional<CustomerState> CustomersApp::first_customer(std::string_view index, const kernel::IndexKey& key) {
+    const auto hits = customers_.lookup(index, key, 1);
+    return hits.empty() ? std::nullopt : customer(hits.front().aggregate_id);
 }
 
-std::optional<UserRef> CustomersApp::find_user(const std::function<bool(const PartnerUserState&)>& match) {
-    std::optional<UserRef> found;
-    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
-        for (const auto& [user_id, user] : state.users) {
-            if (!found && match(user)) {
-                found = UserRef{id, user};
+std::optional<CustomerState> CustomersApp::organization_by_crm_account(const std::string& crm_account_id) {
+    return first_customer(customer_index::kCrmAccount, kernel::IndexKey().text(crm_account_id));
+}
+
+std::optional<CustomerState> CustomersApp::customer_by_crm_contact(const std::string& crm_contact_id) {
+    return first_customer(customer_index::kCrmContact, kernel::IndexKey().text(crm_contact_id));
+}
+
+std::optional<CustomerState> CustomersApp::customer_of_request(const std::string& request_number, v1::CustomerType type,
+                                                               bool crm_linked) {
+    return first_customer(customer_index::kRequest, request_key(request_number, type, crm_linked));
+}
+
+bool CustomersApp::request_onboarded(const std::string& request_number) {
+    return !customers_.lookup(customer_index::kOnboarded, kernel::IndexKey().text(request_number), 1).empty();
+}
+
+std::optional<CustomerState> CustomersApp::organization_of_hierarchy(const std::string& hierarchy_id) {
+    return first_customer(customer_index::kHierarchy, kernel::IndexKey().text(hierarchy_id));
+}
+
+std::optional<UserRef> CustomersApp::user(const std::string& user_id) {
+    for (const kernel::IndexHit& hit : customers_.lookup(customer_index::kUser, kernel::IndexKey().text(user_id), 1)) {
+        if (const auto organization = customer(hit.aggregate_id)) {
+            if (const PartnerUserState* found = organization->user(user_id)) {
+                return UserRef{hit.aggregate_id, *found};
             }
         }
-    });
-    return found;
+    }
+    return std::nullopt;
+}
+
+std::optional<UserRef> CustomersApp::active_user_by_email(const std::string& email) {
+    for (const kernel::IndexHit& hit :
+         customers_.lookup(customer_index::kUserEmail, kernel::IndexKey().text(to_lower(email)), 1)) {
+        if (const auto organization = customer(hit.aggregate_id)) {
+            if (const PartnerUserState* found = organization->user(hit.value)) {
+                return UserRef{hit.aggregate_id, *found};
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 std::string CustomersApp::organization_of(const CustomerState& person) {
@@ -131,28 +159,84 @@ std::string CustomersApp::organization_of(const CustomerState& person) {
         person.created.crm_account_id().empty()) {
         return person.created.organization_customer_id();
     }
-    const std::string account = person.created.crm_account_id();
-    const auto organization = find_customer([&](const CustomerState& state) {
-        return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION && state.created.crm_account_id() == account;
-    });
-    return organization ? organization->created.customer_id() : std::string();
+    const auto hits =
+        customers_.lookup(customer_index::kCrmAccount, kernel::IndexKey().text(person.created.crm_account_id()), 1);
+    return hits.empty() ? std::string() : hits.front().aggregate_id;
 }
 
 bool CustomersApp::person_email_taken(const std::string& email) {
-    const std::string wanted = to_lower(email);
-    return find_customer([&](const CustomerState& state) {
-               return state.created.type() == v1::CUSTOMER_TYPE_PERSON && !state.blocked &&
-                      to_lower(state.details.email()) == wanted;
-           })
-        .has_value();
+    return !customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(email)), 1).empty();
 }
 
-void CustomersApp::for_each(const std::function<void(const CustomerState&, kernel::StreamVersion)>& visit) const {
-    customers_.for_each([&](const std::string&, const CustomerState& state, kernel::StreamVersion version) {
-        if (state.exists) {
-            visit(state, version);
+CustomerPage CustomersApp::list_customers(const CustomerQuery& query) {
+    const std::string segment = list_segment(query.type, query.status);
+    const kernel::IndexKey prefix = list_prefix(segment);
+    CustomerPage page;
+    std::vector<std::string> ids;
+    bool more = false;
+    if (query.text.empty()) {
+        const std::string after =
+            query.after_customer_id.empty() ? std::string() : list_cursor_after(segment, query.after_customer_id);
+        const kernel::IndexPage found = customers_.page(customer_index::kList, prefix, after, query.page_size);
+        for (const kernel::IndexHit& hit : found.hits) {
+            ids.push_back(hit.aggregate_id);
         }
+        more = !found.next_cursor.empty();
+        page.total = customers_.count(segment);
+    } else {
+        // The one linear path: every entry of the segment is compared (its summary, never the
+        // customer), to count the matches; only the page's customers are loaded.
+        customers_.visit_index(customer_index::kList, prefix, {}, [&](const kernel::IndexHit& hit) {
+            if (hit.value.find(query.text) == std::string::npos) {
+                return true;
+            }
+            ++page.total;
+            if (!query.after_customer_id.empty() && hit.aggregate_id <= query.after_customer_id) {
+                return true;
+            }
+            if (ids.size() < query.page_size) {
+                ids.push_back(hit.aggregate_id);
+            } else {
+                more = true;
+            }
+            return true;
+        });
+    }
+    for (const std::string& id : ids) {
+        if (auto state = customer(id)) {
+            page.customers.push_back(std::move(*state));
+        }
+    }
+    if (more && !ids.empty()) {
+        page.last_customer_id = ids.back();
+    }
+    return page;
+}
+
+std::vector<HierarchyRef> CustomersApp::hierarchies(const std::string& organization_id) {
+    std::vector<HierarchyRef> found;
+    if (!organization_id.empty()) {
+        if (const auto organization = customer(organization_id)) {
+            for (const auto& [id, hierarchy] : organization->hierarchies) {
+                found.push_back(HierarchyRef{id, organization_id, hierarchy});
+            }
+        }
+        return found;
+    }
+    // Every hierarchy, in id order: the answer itself is that long (the API has no pages here).
+    std::optional<CustomerState> organization;
+    customers_.visit_index(customer_index::kHierarchy, {}, {}, [&](const kernel::IndexHit& hit) {
+        if (!organization || organization->created.customer_id() != hit.aggregate_id) {
+            organization = customer(hit.aggregate_id);
+        }
+        if (organization) {
+            if (const auto it = organization->hierarchies.find(hit.value); it != organization->hierarchies.end()) {
+                found.push_back(HierarchyRef{it->first, hit.aggregate_id, it->second});
+            }
+        }
+        return true;
     });
+    return found;
 }
 
 Result CustomersApp::execute(const std::string& customer_id, const Customer::Command& command,
@@ -202,7 +286,7 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     }
     const auto& prospect = approved.prospect();
     const std::string& request = prospect.request_number();
-    if (find_customer([&](const CustomerState& state) { return state.onboarded_request == request; })) {
+    if (request_onboarded(request)) {
         return kernel::HandlerVerdict::ignored();  // this request made a partner already
     }
     const auto now = Clock::now();
@@ -212,14 +296,8 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
                                          .inbox_key = event.inbox_key};
 
     // The customers replicated from the CRM for this request (CRM mode), if any.
-    auto crm_organization = find_customer([&](const CustomerState& state) {
-        return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
-               state.created.prospect_request_number() == request && !state.created.crm_account_id().empty();
-    });
-    auto crm_person = find_customer([&](const CustomerState& state) {
-        return state.created.type() == v1::CUSTOMER_TYPE_PERSON && state.created.prospect_request_number() == request &&
-               !state.created.crm_contact_id().empty();
-    });
+    auto crm_organization = customer_of_request(request, v1::CUSTOMER_TYPE_ORGANIZATION, true);
+    auto crm_person = customer_of_request(request, v1::CUSTOMER_TYPE_PERSON, true);
     const bool crm_decided = prospect.approval_mode() == onboarding::v1::APPROVAL_MODE_CRM &&
                              approved.path() == onboarding::v1::DECISION_PATH_CRM;
     if (crm_decided && (!crm_organization || !crm_person)) {
@@ -389,18 +467,11 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
                                          .actor = "sales-bridge",
                                          .inbox_key = event.inbox_key};
     const auto wanted_type = change.account ? v1::CUSTOMER_TYPE_ORGANIZATION : v1::CUSTOMER_TYPE_PERSON;
-    auto linked = find_customer([&](const CustomerState& state) {
-        return change.account ? state.created.type() == wanted_type && state.created.crm_account_id() == change.crm_id
-                              : state.created.crm_contact_id() == change.crm_id;
-    });
+    auto linked = change.account ? organization_by_crm_account(change.crm_id) : customer_by_crm_contact(change.crm_id);
     if (!linked && change.created && !change.request_number.empty()) {
         // The CRM record of a partner approved here first (e.g. an HQ override in CRM mode): link
         // the customers that request created instead of creating a second one.
-        const std::string request = change.request_number;
-        auto unlinked = find_customer([&](const CustomerState& state) {
-            return state.created.type() == wanted_type && state.created.prospect_request_number() == request &&
-                   (change.account ? state.created.crm_account_id() : state.created.crm_contact_id()).empty();
-        });
+        auto unlinked = customer_of_request(change.request_number, wanted_type, false);
         if (unlinked) {
             auto result = customers_.execute(unlinked->created.customer_id(),
                                              LinkToCrm{change.account_id, change.account ? "" : change.crm_id},
@@ -457,11 +528,7 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
     created.set_crm_account_id(change.account_id);
     if (!change.account) {
         created.set_crm_contact_id(change.crm_id);
-        const std::string account = change.account_id;
-        if (const auto organization = find_customer([&](const CustomerState& state) {
-                return state.created.type() == v1::CUSTOMER_TYPE_ORGANIZATION &&
-                       state.created.crm_account_id() == account;
-            })) {
+        if (const auto organization = organization_by_crm_account(change.account_id)) {
             created.set_organization_customer_id(organization->created.customer_id());
         }
     }
@@ -552,23 +619,35 @@ Result CustomersApp::resend_invitation(const std::string& organization_id, const
 }
 
 std::size_t CustomersApp::expire_invitations(Clock::time_point now) {
-    std::vector<std::string> due;
-    customers_.for_each([&](const std::string& id, const CustomerState& state, kernel::StreamVersion) {
-        for (const auto& [user_id, user] : state.users) {
-            if (!user.invitation_id.empty() && now > user.invitation_expires_at) {
-                due.push_back(id);
-                return;
+    // The organisations with an open invitation whose link expired before `now`, from the
+    // time-ordered index: O(log n + due), however many invitations are open. In batches, so that
+    // a backlog (e.g. after a long outage) is not held in memory at once.
+    constexpr std::size_t kOrganizationsPerBatch = 1'000;
+    const kernel::IndexKey until = expiry_key(now);
+    std::size_t expired = 0;
+    while (true) {
+        std::set<std::string> due;
+        customers_.visit_index(
+            customer_index::kInvitationExpiry, {}, {},
+            [&](const kernel::IndexHit& hit) {
+                due.insert(hit.aggregate_id);
+                return due.size() < kOrganizationsPerBatch;
+            },
+            &until);
+        std::size_t in_batch = 0;
+        for (const std::string& id : due) {
+            auto result = customers_.execute(id, ExpireInvitations{now}, {.actor = "system"});
+            if (const auto* accepted = std::get_if<kernel::Accepted<v1::CustomerEvent>>(&result)) {
+                in_batch += accepted->events.size();
             }
         }
-    });
-    std::size_t expired = 0;
-    for (const std::string& id : due) {
-        auto result = customers_.execute(id, ExpireInvitations{now}, {.actor = "system"});
-        if (const auto* accepted = std::get_if<kernel::Accepted<v1::CustomerEvent>>(&result)) {
-            expired += accepted->events.size();
+        expired += in_batch;
+        // A full batch that closed something: there may be more. Otherwise done (what is left
+        // failed this time, and is tried again on the next sweep).
+        if (due.size() < kOrganizationsPerBatch || in_batch == 0) {
+            return expired;
         }
     }
-    return expired;
 }
 
 // --- passwords and sessions ---
@@ -635,9 +714,7 @@ std::optional<SignedIn> CustomersApp::sign_in(const std::string& email, const st
     if (!sign_in_per_account_.allow(wanted)) {
         return std::nullopt;
     }
-    const auto found = find_user([&](const PartnerUserState& user) {
-        return user.status == UserStatus::active && to_lower(user.user.email()) == wanted;
-    });
+    const auto found = active_user_by_email(wanted);
     std::optional<std::string> stored;
     if (found && !found->user.credential_id.empty()) {
         stored = store_.read_metadata(credential_key(found->user.user.user_id(), found->user.credential_id));

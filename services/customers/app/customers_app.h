@@ -2,6 +2,13 @@
 // looking customers and users up, the prospect approval, replication from the CRM, partner users
 // with their invitations, passwords and sessions. No gRPC here.
 //
+// Lookups go through the Customer read model (domain/customer_read_model.h), which the kernel
+// keeps in the same write as the events: by email, CRM id, request number, hierarchy, user id,
+// invitation expiry, and the lists' keyset pages. Each costs O(log n + matches), or O(log n + page)
+// for a list page; aggregates are loaded on demand (an LRU cache) only for the hits. Nothing walks
+// all customers, except a list's free-text filter, which scans the summaries of the range it filters
+// (see README).
+//
 // Secrets: invitation tokens are sealed to the notifier (kernel::TokenSealer); their hashes, the
 // argon2id password hashes and the session token hashes live only in the store's metadata, never
 // in an event (events go to Kafka). A log rebuilt from the topic therefore has no credentials:
@@ -9,13 +16,15 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/customer.h"
+#include "domain/customer_read_model.h"
 #include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/inbox_consumer.h"
@@ -48,6 +57,28 @@ struct UserRef final {
     PartnerUserState user;
 };
 
+// What ListCustomers asks for.
+struct CustomerQuery final {
+    v1::CustomerType type = v1::CUSTOMER_TYPE_UNSPECIFIED;  // UNSPECIFIED: any
+    ListStatus status = ListStatus::any;
+    std::string text;               // lower-case; empty: any
+    std::string after_customer_id;  // the previous page's last id
+    std::size_t page_size = 50;
+};
+
+struct CustomerPage final {
+    std::vector<CustomerState> customers;
+    std::string last_customer_id;  // set when more customers follow: the next page starts after it
+    std::int64_t total = 0;        // all customers that match, on every page
+};
+
+// A hierarchy with the organisation it belongs to.
+struct HierarchyRef final {
+    std::string hierarchy_id;
+    std::string organization_id;
+    HierarchyState hierarchy;
+};
+
 // Who a partner session belongs to.
 struct PartnerSession final {
     std::string user_id;
@@ -78,16 +109,37 @@ class CustomersApp final {
     CustomersApp(CustomerRuntime& customers, kernel::EventStore& store, NumberSequences numbers,
                  CustomersSettings settings);
 
-    // --- lookups (over the in-memory states; see README for the cost) ---
+    // --- lookups (index lookups on the read model; see README for the cost) ---
     [[nodiscard]] std::optional<CustomerState> customer(const std::string& customer_id);
-    // The first customer satisfying `match` (in customer id order).
-    [[nodiscard]] std::optional<CustomerState> find_customer(const std::function<bool(const CustomerState&)>& match);
-    [[nodiscard]] std::optional<UserRef> find_user(const std::function<bool(const PartnerUserState&)>& match);
+    // The Organization linked to this CRM account.
+    [[nodiscard]] std::optional<CustomerState> organization_by_crm_account(const std::string& crm_account_id);
+    // The customer linked to this CRM contact.
+    [[nodiscard]] std::optional<CustomerState> customer_by_crm_contact(const std::string& crm_contact_id);
+    // The customer of this type that this prospect request created, linked to its CRM record or
+    // not (the first in customer id order).
+    [[nodiscard]] std::optional<CustomerState> customer_of_request(const std::string& request_number,
+                                                                   v1::CustomerType type, bool crm_linked);
+    // Has this request made an Organization a partner already?
+    [[nodiscard]] bool request_onboarded(const std::string& request_number);
+    // The Organization that has this hierarchy.
+    [[nodiscard]] std::optional<CustomerState> organization_of_hierarchy(const std::string& hierarchy_id);
+    // A partner user (of any status) by id, with their organisation.
+    [[nodiscard]] std::optional<UserRef> user(const std::string& user_id);
+    // The Active partner user with this email (case-insensitive).
+    [[nodiscard]] std::optional<UserRef> active_user_by_email(const std::string& email);
     // The organisation a Person belongs to: its own link, else through the CRM account.
     [[nodiscard]] std::string organization_of(const CustomerState& person);
     // Is `email` the primary email of an active (not blocked) Person customer?
     [[nodiscard]] bool person_email_taken(const std::string& email);
-    void for_each(const std::function<void(const CustomerState&, kernel::StreamVersion)>& visit) const;
+
+    // --- lists ---
+    // One page of customers in customer id order (ids are zero-padded numbers: creation order),
+    // after `after_customer_id` (empty: from the first). Type and status filters select an index
+    // range and its counter: O(log n + page). A `text` filter (lower-case substring of name, email,
+    // customer id or CRM ids) scans the summaries of that range to count its matches: O(range).
+    [[nodiscard]] CustomerPage list_customers(const CustomerQuery& query);
+    // The hierarchies of one organisation (empty id: of all), in hierarchy id order.
+    [[nodiscard]] std::vector<HierarchyRef> hierarchies(const std::string& organization_id);
 
     // --- reactions ---
     kernel::HandlerVerdict on_onboarding_event(const kernel::InboundEvent& event);
@@ -125,6 +177,8 @@ class CustomersApp final {
     kernel::HandlerVerdict onboard(const kernel::InboundEvent& event, const std::string& payload);
     kernel::HandlerVerdict replicate(const kernel::InboundEvent& event);
     static kernel::HandlerVerdict verdict(const Result& result, const kernel::InboundEvent& event);
+    // The customer of the first hit of `index` under `key`.
+    std::optional<CustomerState> first_customer(std::string_view index, const kernel::IndexKey& key);
 
     CustomerRuntime& customers_;
     kernel::EventStore& store_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "domain/notification_index.h"
 #include "gatehouse/kernel/logging.h"
 
 namespace gatehouse::notifier {
@@ -67,30 +68,46 @@ SendOutcome Dispatcher::deliver(const std::string& id, const NotificationState& 
     }
 }
 
-std::size_t Dispatcher::dispatch_due(Clock::time_point now) {
-    std::vector<std::pair<Clock::time_point, std::string>> due;
-    std::size_t queued = 0;
-    notifications_.for_each([&](const std::string& id, const NotificationState& state, kernel::StreamVersion) {
-        if (state.status == NotificationStatus::queued) {
-            ++queued;
-            if (state.next_attempt_at <= now) {
-                due.emplace_back(state.next_attempt_at, id);
-            }
+std::size_t Dispatcher::dispatch_due(Clock::time_point now) { return dispatch_batch(now).attempted; }
+
+void Dispatcher::dispatch_all_due() {
+    // Each batch moves what it attempts out of the range (sent, dead-lettered, or due again later),
+    // so this ends; a batch that attempted nothing (its entries changed meanwhile) leaves the rest
+    // to the next poll rather than spin.
+    for (;;) {
+        const Batch batch = dispatch_batch(Clock::now());
+        if (batch.found < std::max<std::size_t>(settings_.batch_size, 1) || batch.attempted == 0) {
+            return;
         }
-    });
-    if (metrics_.queue_depth != nullptr) {
-        metrics_.queue_depth->set(static_cast<double>(queued));
     }
-    std::sort(due.begin(), due.end());  // oldest first
+}
+
+Dispatcher::Batch Dispatcher::dispatch_batch(Clock::time_point now) {
+    if (metrics_.queue_depth != nullptr) {
+        metrics_.queue_depth->set(
+            static_cast<double>(notifications_.count(notification_index::status_counter(NotificationStatus::queued))));
+    }
+    // The queued notifications due at or before `now`, oldest first: a range of the "due" index.
+    const std::size_t limit = std::max<std::size_t>(settings_.batch_size, 1);
+    const kernel::IndexKey until = notification_index::due_until(now);
+    std::vector<std::string> due;
+    notifications_.visit_index(
+        notification_index::kDue, {}, {},
+        [&](const kernel::IndexHit& hit) {
+            due.push_back(hit.aggregate_id);
+            return due.size() < limit;
+        },
+        &until);
+    Batch batch;
+    batch.found = due.size();
     auto log = kernel::logger("notifier");
-    std::size_t attempted = 0;
-    for (const auto& [when, id] : due) {
+    for (const auto& id : due) {
         const auto found = notifications_.find(id);
         if (!found || found->first.status != NotificationStatus::queued) {
             continue;
         }
         const NotificationState& notification = found->first;
-        ++attempted;
+        ++batch.attempted;
         std::string message_id;
         const auto started = std::chrono::steady_clock::now();
         const SendOutcome outcome = deliver(id, notification, message_id);
@@ -134,7 +151,7 @@ std::size_t Dispatcher::dispatch_due(Clock::time_point now) {
             log->warn("notification {} attempt {} failed, will retry: {}", id, attempt, outcome.error);
         }
     }
-    return attempted;
+    return batch;
 }
 
 }  // namespace gatehouse::notifier

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <random>
 #include <string>
@@ -30,6 +31,9 @@ struct DispatchSettings {
     std::chrono::milliseconds backoff_initial{1000};
     std::chrono::milliseconds backoff_max{300000};
     std::chrono::milliseconds webhook_timeout{10000};
+    // Most notifications one dispatch_due() attempts: what one poll holds in memory and how long it
+    // runs stay bounded however long the queue is (the caller asks again while batches are full).
+    std::size_t batch_size = 200;
 };
 
 struct DispatchMetrics {
@@ -46,14 +50,25 @@ class Dispatcher final {
     Dispatcher(NotificationRuntime& notifications, const TemplateSet& templates, EmailTransport& email,
                const kernel::TokenOpener& tokens, DispatchSettings settings, DispatchMetrics metrics = {});
 
-    // Sends every notification due at `now`; returns how many were attempted.
+    // Sends the notifications due at `now`, oldest first (by next attempt time, then id): at most
+    // settings.batch_size of them. Returns how many were attempted. Finds them in the read model's
+    // "due" index (O(log n + batch)), not by a walk of all notifications.
     std::size_t dispatch_due(Clock::time_point now);
+
+    // Batches at Clock::now() until one is not full (or attempted nothing): everything due now is
+    // attempted, a batch at a time. What the poll loop runs.
+    void dispatch_all_due();
 
     // The retry time after `attempt` failed attempts: exponential from backoff_initial, capped at
     // backoff_max, with "full jitter" in [delay/2, delay].
     [[nodiscard]] Clock::time_point next_attempt(Clock::time_point now, unsigned attempt);
 
   private:
+    struct Batch {
+        std::size_t found = 0;      // due notifications taken from the index
+        std::size_t attempted = 0;  // of them, sent or failed (the others had left the queue)
+    };
+    Batch dispatch_batch(Clock::time_point now);
     SendOutcome deliver(const std::string& id, const NotificationState& notification, std::string& message_id);
 
     NotificationRuntime& notifications_;

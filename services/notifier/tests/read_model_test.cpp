@@ -1,0 +1,360 @@
+// The notifier's read model, and the dispatcher and the operator API that query it: in one
+// process, on a real event store, with a recording email transport and the API served on a
+// loopback gRPC port.
+#include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/notifier_api.h"
+#include "dispatch/dispatcher.h"
+#include "domain/notification_index.h"
+#include "gatehouse/kernel/metrics.h"
+#include "gatehouse/kernel/time.h"
+#include "service_process.h"
+#include "temp_dir.h"
+
+using namespace gatehouse;
+using namespace gatehouse::notifier;
+using namespace std::chrono_literals;
+using gatehouse::testing::TempDir;
+
+namespace {
+
+const std::filesystem::path kTemplates = GATEHOUSE_NOTIFIER_TEMPLATES_DIR;
+constexpr const char* kOperatorToken = "operator-token-0123456789abcdef";
+constexpr const char* kHqToken = "hq-token-0123456789abcdef";
+
+v1::NotificationQueued queued_record(const std::string& cause, Clock::time_point queued_at) {
+    v1::NotificationQueued queued;
+    const std::string recipient = "user-" + cause + "@example.com";
+    queued.set_notification_id(notification_id(cause, "request_received", recipient));
+    queued.set_cause_event_id(cause);
+    queued.set_cause_event_type("gatehouse.onboarding.v1.RequestSubmitted");
+    queued.set_cause_topic("gatehouse.onboarding.events.v1");
+    queued.set_template_name("request_received");
+    queued.set_channel(v1::CHANNEL_EMAIL);
+    queued.set_recipient(recipient);
+    queued.set_locale("en");
+    (*queued.mutable_variables())["request_number"] = "PR-" + cause;
+    *queued.mutable_queued_at() = kernel::to_timestamp(queued_at);
+    return queued;
+}
+
+template <class Result>
+void require_accepted(const Result& result) {
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        FAIL("rejected: " << rejection->message);
+    }
+}
+
+// An event store with the notification runtime and its read model (a small cache: most reads
+// load from the log).
+struct Store {
+    TempDir dir;
+    std::unique_ptr<kernel::EventStore> store = kernel::EventStore::open(dir.path());
+    NotificationRuntime notifications{*store, {.producer = "notifier", .cache_capacity = 2}, notification_read_model()};
+
+    std::string queue(const std::string& cause, Clock::time_point queued_at) {
+        const auto record = queued_record(cause, queued_at);
+        require_accepted(notifications.execute(record.notification_id(), Queue{record}));
+        return record.notification_id();
+    }
+    void send(const std::string& id, Clock::time_point at) {
+        require_accepted(notifications.execute(id, RecordSent{"<" + id + "@x>", "test", at}));
+    }
+    void dead_letter(const std::string& id, Clock::time_point at) {
+        require_accepted(notifications.execute(id, RecordFailure{"550 no such mailbox", true, 8, at, at}));
+    }
+    std::vector<std::string> index(std::string_view name, const kernel::IndexKey& prefix = {}) const {
+        std::vector<std::string> ids;
+        for (const auto& hit : notifications.lookup(name, prefix)) {
+            ids.push_back(hit.aggregate_id);
+        }
+        return ids;
+    }
+};
+
+class RecordingTransport final : public EmailTransport {
+  public:
+    std::function<SendOutcome(const OutgoingEmail&)> answer = [](const OutgoingEmail&) {
+        return SendOutcome::delivered();
+    };
+    std::vector<std::string> sent_to;
+
+    SendOutcome send(const OutgoingEmail& email) override {
+        sent_to.push_back(email.to);
+        return answer(email);
+    }
+    [[nodiscard]] std::string name() const override { return "recording"; }
+};
+
+std::string recipient_of(const std::string& cause) { return "user-" + cause + "@example.com"; }
+
+// The API on a loopback port, and a client of it.
+class ApiServer final {
+  public:
+    explicit ApiServer(NotificationRuntime& notifications)
+        : authenticator_({{kOperatorToken, "operator:olga:olga@ops.example"}, {kHqToken, "hq:hanna"}}, "auth.tokens"),
+          api_(notifications, authenticator_) {
+        grpc::ServerBuilder builder;
+        int port = 0;
+        builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+        builder.RegisterService(&api_);
+        server_ = builder.BuildAndStart();
+        REQUIRE(server_ != nullptr);
+        stub_ = v1::NotifierService::NewStub(
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    }
+    ~ApiServer() { server_->Shutdown(); }
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    v1::NotifierService::Stub& stub() { return *stub_; }
+
+    grpc::Status list(v1::NotificationStatus status, int page_size, const std::string& token,
+                      v1::ListNotificationsResponse& response, const char* as = kOperatorToken) {
+        v1::ListNotificationsRequest request;
+        request.set_status(status);
+        request.set_page_size(page_size);
+        request.set_page_token(token);
+        return stub_->ListNotifications(testing::call_as(as).get(), request, &response);
+    }
+
+    // Every page of a list: the ids in order, checking each page's total.
+    std::vector<std::string> list_all(v1::NotificationStatus status, int page_size, int total, int& pages) {
+        std::vector<std::string> ids;
+        std::string token;
+        pages = 0;
+        do {
+            v1::ListNotificationsResponse response;
+            const auto result = list(status, page_size, token, response);
+            REQUIRE(result.ok());
+            CHECK(response.total() == total);
+            CHECK(response.notifications_size() <= page_size);
+            for (const auto& summary : response.notifications()) {
+                ids.push_back(summary.notification_id());
+                if (status != v1::NOTIFICATION_STATUS_UNSPECIFIED) {
+                    CHECK(summary.status() == status);
+                }
+            }
+            token = response.next_page_token();
+            ++pages;
+            REQUIRE(pages < 100);
+        } while (!token.empty());
+        return ids;
+    }
+
+  private:
+    kernel::BearerAuthenticator authenticator_;
+    NotifierApi api_;
+    std::unique_ptr<grpc::Server> server_;
+    std::unique_ptr<v1::NotifierService::Stub> stub_;
+};
+
+}  // namespace
+
+TEST_CASE("the read model lists newest first (ties by id, descending), by status, and counts each status",
+          "[read_model]") {
+    Store store;
+    const auto t0 = Clock::now() - 1h;
+    std::vector<std::pair<std::int64_t, std::string>> expected;  // (queued_at, id)
+    std::vector<std::string> ids;
+    for (int i = 0; i < 6; ++i) {
+        const auto at = t0 + std::chrono::seconds(i / 2);  // two at each time: the id decides
+        ids.push_back(store.queue("evt-" + std::to_string(i), at));
+        expected.emplace_back(kernel::to_timestamp(at).seconds(), ids.back());
+    }
+    std::sort(expected.rbegin(), expected.rend());
+    std::vector<std::string> newest;
+    for (const auto& [at, id] : expected) {
+        newest.push_back(id);
+    }
+    CHECK(store.index(notification_index::kNewest) == newest);
+    CHECK(store.index(notification_index::kByStatus, notification_index::status_prefix(NotificationStatus::queued)) ==
+          newest);
+    CHECK(store.notifications.count("status:queued") == 6);
+
+    store.send(ids[0], t0 + 10s);
+    store.dead_letter(ids[3], t0 + 10s);
+    CHECK(store.notifications.count("status:queued") == 4);
+    CHECK(store.notifications.count("status:sent") == 1);
+    CHECK(store.notifications.count("status:dead-lettered") == 1);
+    CHECK(store.index(notification_index::kNewest) == newest);  // the position does not move
+    CHECK(store.index(notification_index::kByStatus, notification_index::status_prefix(NotificationStatus::sent)) ==
+          std::vector<std::string>{ids[0]});
+    CHECK(store.index(notification_index::kByStatus,
+                      notification_index::status_prefix(NotificationStatus::dead_lettered)) ==
+          std::vector<std::string>{ids[3]});
+    // Only queued notifications are due, oldest first (then by id).
+    CHECK(store.index(notification_index::kDue) ==
+          std::vector<std::string>{ids[1], ids[2], std::min(ids[4], ids[5]), std::max(ids[4], ids[5])});
+    CHECK(store.notifications.differences_from_log().empty());
+
+    // A list position is what follows the status in a "status" entry, and all of a "newest" one.
+    for (const auto& hit : store.notifications.lookup(notification_index::kNewest, {})) {
+        CHECK(notification_index::is_list_position(hit.cursor));
+        CHECK_FALSE(notification_index::is_list_position(hit.cursor + "x"));
+        CHECK_FALSE(notification_index::is_list_position(hit.cursor.substr(0, hit.cursor.size() - 1)));
+    }
+    const auto sent_prefix = notification_index::status_prefix(NotificationStatus::sent);
+    const auto sent = store.notifications.lookup(notification_index::kByStatus, sent_prefix);
+    REQUIRE(sent.size() == 1);
+    CHECK(notification_index::is_list_position(sent[0].cursor.substr(sent_prefix.bytes().size())));
+    CHECK_FALSE(notification_index::is_list_position(""));
+    CHECK_FALSE(notification_index::is_list_position("12345678"));
+}
+
+TEST_CASE("the dispatcher attempts what is due, oldest first, a batch at a time, without walking the queue",
+          "[read_model]") {
+    Store store;
+    const auto t0 = Clock::now() - 1h;
+    std::vector<std::string> causes;
+    for (int i = 0; i < 5; ++i) {
+        causes.push_back("evt-" + std::to_string(i));
+        store.queue(causes.back(), t0 + std::chrono::minutes(4 - i));  // evt-4 is the oldest
+    }
+    const TemplateSet templates(kTemplates, "en");
+    RecordingTransport email;
+    const testing::NotifierKeys keys;
+    const kernel::TokenOpener tokens(keys.public_text(), keys.secret_text(), "public", "secret");
+    kernel::MetricsRegistry metrics;
+    auto& depth = metrics.gauge("queue_depth", "queue depth");
+    DispatchSettings settings;
+    settings.backoff_initial = 1h;
+    settings.backoff_max = 2h;
+    settings.batch_size = 2;
+    Dispatcher dispatcher(store.notifications, templates, email, tokens, settings,
+                          DispatchMetrics{.queue_depth = &depth});
+
+    // Due by t0 + 1m30s: evt-4 and evt-3, oldest first.
+    CHECK(dispatcher.dispatch_due(t0 + 90s) == 2);
+    CHECK(email.sent_to == std::vector<std::string>{recipient_of("evt-4"), recipient_of("evt-3")});
+    CHECK(depth.value() == 5);  // measured before the batch
+    CHECK(dispatcher.dispatch_due(t0 + 90s) == 0);
+    CHECK(depth.value() == 3);
+
+    // evt-1 fails (transiently): it is due again only after its backoff; the rest are sent, a
+    // batch of two at a time.
+    email.answer = [](const OutgoingEmail& outgoing) {
+        return outgoing.to == recipient_of("evt-1") ? SendOutcome::transient("421 try later")
+                                                    : SendOutcome::delivered();
+    };
+    dispatcher.dispatch_all_due();
+    CHECK(email.sent_to.size() == 5);
+    CHECK(email.sent_to[2] == recipient_of("evt-2"));
+    CHECK(store.notifications.count("status:queued") == 1);
+    CHECK(store.notifications.count("status:sent") == 4);
+    const auto waiting = store.notifications.find(notification_id("evt-1", "request_received", recipient_of("evt-1")));
+    REQUIRE(waiting);
+    CHECK(waiting->first.status == NotificationStatus::queued);
+    CHECK(waiting->first.attempts == 1);
+    CHECK(waiting->first.next_attempt_at > Clock::now() + 20min);
+    CHECK(dispatcher.dispatch_due(Clock::now()) == 0);
+    CHECK(dispatcher.dispatch_due(waiting->first.next_attempt_at) == 1);
+    CHECK(store.notifications.count("status:queued") == 1);
+    CHECK(store.notifications.differences_from_log().empty());
+}
+
+TEST_CASE("ListNotifications pages newest first with tokens and totals, and RedriveAllDeadLettered re-drives them all",
+          "[read_model]") {
+    Store store;
+    const auto t0 = Clock::now() - 1h;
+    std::vector<std::pair<std::int64_t, std::string>> order;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 11; ++i) {
+        const auto at = t0 + std::chrono::seconds(i % 4);  // ties: the id decides, descending
+        ids.push_back(store.queue("evt-" + std::to_string(i), at));
+        order.emplace_back(kernel::to_timestamp(at).seconds(), ids.back());
+    }
+    std::sort(order.rbegin(), order.rend());
+    std::vector<std::string> newest;
+    for (const auto& [at, id] : order) {
+        newest.push_back(id);
+    }
+    for (int i = 0; i < 3; ++i) {
+        store.send(ids[i], t0 + 1min);
+    }
+    std::vector<std::string> dead_newest;
+    for (int i = 3; i < 7; ++i) {
+        store.dead_letter(ids[i], t0 + 1min);
+    }
+    for (const auto& id : newest) {
+        if (std::find(ids.begin() + 3, ids.begin() + 7, id) != ids.begin() + 7) {
+            dead_newest.push_back(id);
+        }
+    }
+    ApiServer api(store.notifications);
+
+    int pages = 0;
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_UNSPECIFIED, 3, 11, pages) == newest);
+    CHECK(pages == 4);
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_UNSPECIFIED, 11, 11, pages) == newest);
+    CHECK(pages == 1);  // a last page that is full has no token
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_DEAD_LETTERED, 3, 4, pages) == dead_newest);
+    CHECK(pages == 2);
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_SENT, 50, 3, pages).size() == 3);
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_QUEUED, 50, 4, pages).size() == 4);
+
+    v1::ListNotificationsResponse first;
+    REQUIRE(api.list(v1::NOTIFICATION_STATUS_DEAD_LETTERED, 1, "", first).ok());
+    REQUIRE(first.notifications_size() == 1);
+    const auto& summary = first.notifications(0);
+    CHECK(summary.status() == v1::NOTIFICATION_STATUS_DEAD_LETTERED);
+    CHECK(summary.attempts() == 1);
+    CHECK(summary.last_error() == "550 no such mailbox");
+    CHECK(summary.template_name() == "request_received");
+    CHECK_FALSE(summary.has_next_attempt_at());
+    // A token is a position in the order: it continues the list of any status after it.
+    v1::ListNotificationsResponse rest;
+    REQUIRE(api.list(v1::NOTIFICATION_STATUS_UNSPECIFIED, 500, first.next_page_token(), rest).ok());
+    const auto after = std::find(newest.begin(), newest.end(), dead_newest[0]) + 1;
+    REQUIRE(rest.notifications_size() == newest.end() - after);
+    CHECK(rest.notifications(0).notification_id() == *after);
+    CHECK(rest.total() == 11);
+    CHECK(rest.next_page_token().empty());
+
+    // Tokens that are not ours, and page sizes out of range, are refused.
+    const std::string valid = first.next_page_token();
+    for (const std::string& token :
+         {std::string("zz"), std::string("abc"), std::string("1700000000:N-abc"), std::string("00"), valid + "00",
+          valid.substr(0, valid.size() - 2), std::string("-") + valid.substr(1)}) {
+        v1::ListNotificationsResponse refused;
+        CHECK(api.list(v1::NOTIFICATION_STATUS_UNSPECIFIED, 10, token, refused).error_code() ==
+              grpc::StatusCode::INVALID_ARGUMENT);
+    }
+    v1::ListNotificationsResponse ignored;
+    CHECK(api.list(v1::NOTIFICATION_STATUS_UNSPECIFIED, 501, "", ignored).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(api.list(v1::NOTIFICATION_STATUS_UNSPECIFIED, -1, "", ignored).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    // A status this version does not know has no notifications.
+    v1::ListNotificationsResponse unknown;
+    REQUIRE(api.list(static_cast<v1::NotificationStatus>(42), 10, "", unknown).ok());
+    CHECK(unknown.notifications().empty());
+    CHECK(unknown.total() == 0);
+    // hq may list, not re-drive.
+    v1::ListNotificationsResponse as_hq;
+    CHECK(api.list(v1::NOTIFICATION_STATUS_UNSPECIFIED, 10, "", as_hq, kHqToken).ok());
+    CHECK(as_hq.total() == 11);
+
+    v1::RedriveAllDeadLetteredRequest redrive_all;
+    v1::RedriveAllDeadLetteredResponse redriven;
+    CHECK(api.stub().RedriveAllDeadLettered(testing::call_as(kHqToken).get(), redrive_all, &redriven).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(api.stub()
+              .RedriveAllDeadLettered(testing::call_as(kOperatorToken).get(), redrive_all, &redriven)
+              .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    redrive_all.set_reason("mail server fixed");
+    REQUIRE(api.stub().RedriveAllDeadLettered(testing::call_as(kOperatorToken).get(), redrive_all, &redriven).ok());
+    CHECK(redriven.redriven() == 4);
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_DEAD_LETTERED, 10, 0, pages).empty());
+    CHECK(api.list_all(v1::NOTIFICATION_STATUS_QUEUED, 10, 8, pages).size() == 8);
+    REQUIRE(api.stub().RedriveAllDeadLettered(testing::call_as(kOperatorToken).get(), redrive_all, &redriven).ok());
+    CHECK(redriven.redriven() == 0);
+    CHECK(store.notifications.differences_from_log().empty());
+}
