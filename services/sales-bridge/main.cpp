@@ -67,18 +67,20 @@ int main(int argc, char** argv) {
             const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
 
             kernel::ServiceRuntime runtime("sales-bridge", config);
-            auto& latency = runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)");
-            LeadRuntime leads(runtime.store(), {"sales-bridge", 16, &latency});
-            OpportunityRuntime opportunities(runtime.store(), {"sales-bridge", 16, &latency});
-            AccountRuntime accounts(runtime.store(), {"sales-bridge", 16, &latency});
-            ContactRuntime contacts(runtime.store(), {"sales-bridge", 16, &latency});
+            // Producer "sales-bridge" (the service's name), the command latency histogram, the cache bound.
+            const kernel::RuntimeOptions options = runtime.aggregate_options();
+            LeadRuntime leads(runtime.store(), options, lead_read_model());
+            OpportunityRuntime opportunities(runtime.store(), options, opportunity_read_model());
+            AccountRuntime accounts(runtime.store(), options, account_read_model());
+            ContactRuntime contacts(runtime.store(), options, contact_read_model());
             SalesAggregates aggregates{leads, opportunities, accounts, contacts};
             SalesApi api(aggregates, runtime.store(), authenticator, api_settings);
 
-            runtime.add_projection(leads);
-            runtime.add_projection(opportunities);
-            runtime.add_projection(accounts);
-            runtime.add_projection(contacts);
+            // Brought up to date before the service is ready (rebuilt from the log when a definition changes).
+            runtime.add_read_model(leads);
+            runtime.add_read_model(opportunities);
+            runtime.add_read_model(accounts);
+            runtime.add_read_model(contacts);
             runtime.relay_to("gatehouse.sales.events.v1");
             runtime.consume({"gatehouse.onboarding.events.v1"}, [&](const kernel::InboundEvent& event) {
                 return react_to_onboarding_event(event, leads, assignment);

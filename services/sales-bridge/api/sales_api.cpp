@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <vector>
 
 #include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
@@ -17,12 +19,6 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
-
-std::string to_lower(std::string_view text) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    return lower;
-}
 
 // Ids are ours (LEAD-PR-000001, ...) or UUIDs: letters, digits, - _ /, at most 64.
 Problem check_id(std::string_view field, std::string_view id) {
@@ -197,18 +193,16 @@ void add_timeline(kernel::EventStore& store, std::string_view aggregate_type, co
 
 // Page tokens: "<created_at nanos>:<id>" of the last entry of the previous page (newest first).
 struct PageCursor {
-    std::int64_t nanos = INT64_MAX;
+    std::int64_t nanos = 0;
     std::string id;
-    bool after(std::int64_t entry_nanos, const std::string& entry_id) const {
-        return entry_nanos < nanos || (entry_nanos == nanos && entry_id < id);
-    }
 };
 
-std::optional<PageCursor> parse_cursor(const std::string& token) {
-    PageCursor cursor;
+// nullopt: not a token (INVALID_ARGUMENT); an empty cursor: the first page.
+std::optional<std::optional<PageCursor>> parse_cursor(const std::string& token) {
     if (token.empty()) {
-        return cursor;
+        return std::optional<PageCursor>();
     }
+    PageCursor cursor;
     const auto colon = token.find(':');
     if (colon == std::string::npos || colon == 0 || colon > 20) {
         return std::nullopt;
@@ -222,30 +216,80 @@ std::optional<PageCursor> parse_cursor(const std::string& token) {
     return cursor;
 }
 
-// Sorts newest first and fills one page; sets the next page token when more follow.
-template <class Summary, class Response, class Add, class IdOf>
-void fill_page(std::vector<std::pair<std::int64_t, Summary>>& matches, const PageCursor& cursor, int page_size,
-               Response& response, Add add, IdOf id_of) {
-    std::sort(matches.begin(), matches.end(), [&](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first > b.first : id_of(a.second) > id_of(b.second);
-    });
-    response.set_total(static_cast<int>(matches.size()));
-    int taken = 0;
-    const Summary* last = nullptr;
-    std::int64_t last_nanos = 0;
-    for (const auto& [nanos, summary] : matches) {
-        if (!cursor.after(nanos, id_of(summary))) {
-            continue;
+std::string page_token(const google::protobuf::Timestamp& created_at, const std::string& id) {
+    return std::to_string(nanos_of(created_at)) + ":" + id;
+}
+
+// One page of a listing: the ids on it (newest first), whether more follow, and the matches
+// across all pages.
+struct ListedPage {
+    std::vector<std::string> ids;
+    bool more = false;
+    std::int64_t total = 0;
+};
+
+// Without `text`: a keyset page of the listing's range and its counter, O(log n + page). With
+// `text` (lower-cased): the one linear path — the whole range is read to count the matches, each
+// compared with the search text stored in its entry (no aggregate is loaded for a row that does
+// not match).
+template <class Runtime>
+ListedPage list_page(const Runtime& runtime, const Listing& listing, const std::optional<PageCursor>& cursor,
+                     int page_size, std::string_view text) {
+    const std::string after = cursor ? resume_cursor(listing, cursor->nanos, cursor->id) : std::string();
+    const auto size = static_cast<std::size_t>(page_size);
+    ListedPage listed;
+    if (text.empty()) {
+        const kernel::IndexPage page = runtime.page(listing.index, listing.prefix, after, size);
+        for (const kernel::IndexHit& hit : page.hits) {
+            listed.ids.push_back(hit.aggregate_id);
         }
-        if (taken == page_size) {
-            response.set_next_page_token(std::to_string(last_nanos) + ":" + id_of(*last));
-            break;
-        }
-        add(summary);
-        last = &summary;
-        last_nanos = nanos;
-        ++taken;
+        listed.more = !page.next_cursor.empty();
+        listed.total = runtime.count(listing.counter);
+        return listed;
     }
+    runtime.visit_index(listing.index, listing.prefix, {}, [&](const kernel::IndexHit& hit) {
+        if (!search_text_contains(hit.value, text)) {
+            return true;
+        }
+        ++listed.total;
+        if (hit.cursor > after) {  // after the previous page (an empty `after` is before every key)
+            if (listed.ids.size() < size) {
+                listed.ids.push_back(hit.aggregate_id);
+            } else {
+                listed.more = true;
+            }
+        }
+        return true;
+    });
+    return listed;
+}
+
+std::optional<LeadStatus> from_api(v1::LeadStatus status) {
+    switch (status) {
+        case v1::LEAD_STATUS_OPEN:
+            return LeadStatus::open;
+        case v1::LEAD_STATUS_QUALIFIED:
+            return LeadStatus::qualified;
+        case v1::LEAD_STATUS_DISQUALIFIED:
+            return LeadStatus::disqualified;
+        default:
+            break;
+    }
+    return std::nullopt;
+}
+
+std::optional<OpportunityStatus> from_api(v1::OpportunityStatus status) {
+    switch (status) {
+        case v1::OPPORTUNITY_STATUS_OPEN:
+            return OpportunityStatus::open;
+        case v1::OPPORTUNITY_STATUS_WON:
+            return OpportunityStatus::won;
+        case v1::OPPORTUNITY_STATUS_LOST:
+            return OpportunityStatus::lost;
+        default:
+            break;
+    }
+    return std::nullopt;
 }
 
 v1::Account to_api(const v1::AccountCreated& record) {
@@ -393,35 +437,37 @@ grpc::Status SalesApi::ListLeads(grpc::ServerContext* context, const v1::ListLea
     if (!cursor) {
         return invalid("page_token: is not a token from a previous page");
     }
-    const std::string text = to_lower(request->text());
-    std::vector<std::pair<std::int64_t, v1::LeadSummary>> matches;
-    aggregates_.leads.for_each([&](const std::string&, const LeadState& state, kernel::StreamVersion) {
-        if (mine) {
-            if (state.status != LeadStatus::open || state.owner_user_id != actor.user_id) {
-                return;
-            }
-        } else {
-            if (state.lead.origin() != kCommerceOrigin) {
-                return;
-            }
-            if (request->status() != v1::LEAD_STATUS_UNSPECIFIED && to_api(state.status) != request->status()) {
-                return;
-            }
-            const std::string wanted_owner = request->owner_user_id() == "-" ? "" : request->owner_user_id();
-            if (!request->owner_user_id().empty() && state.owner_user_id != wanted_owner) {
-                return;
+    Listing listing;
+    if (mine) {
+        listing = my_open_leads(actor.user_id);
+    } else {
+        std::optional<LeadStatus> status;
+        if (request->status() != v1::LEAD_STATUS_UNSPECIFIED) {
+            status = from_api(request->status());
+            if (!status) {
+                return grpc::Status::OK;  // a status no lead has: nothing matches
             }
         }
-        if (!text.empty() && to_lower(state.lead.company_name()).find(text) == std::string::npos &&
-            to_lower(state.lead.contact().email()).find(text) == std::string::npos) {
-            return;
+        std::optional<std::string> owner;
+        if (!request->owner_user_id().empty()) {
+            owner = request->owner_user_id() == "-" ? "" : request->owner_user_id();
         }
-        matches.emplace_back(TimeUtil::TimestampToNanoseconds(state.lead.created_at()), summary_of(state));
-    });
-    fill_page(
-        matches, *cursor, request->page_size() == 0 ? 50 : request->page_size(), *response,
-        [&](const v1::LeadSummary& summary) { *response->add_leads() = summary; },
-        [](const v1::LeadSummary& summary) -> const std::string& { return summary.lead_id(); });
+        listing = commerce_leads(status, owner);
+    }
+    const ListedPage page =
+        list_page(aggregates_.leads, listing, *cursor, request->page_size() == 0 ? 50 : request->page_size(),
+                  lower_ascii(request->text()));
+    response->set_total(static_cast<int>(page.total));
+    std::string last;  // the token of the last lead on the page
+    for (const std::string& id : page.ids) {
+        if (const auto found = aggregates_.leads.find(id)) {
+            *response->add_leads() = summary_of(found->first);
+            last = page_token(found->first.lead.created_at(), id);
+        }
+    }
+    if (page.more) {
+        response->set_next_page_token(last);
+    }
     return grpc::Status::OK;
 }
 
@@ -541,20 +587,28 @@ grpc::Status SalesApi::ListOpportunities(grpc::ServerContext* context, const v1:
     if (!cursor) {
         return invalid("page_token: is not a token from a previous page");
     }
-    std::vector<std::pair<std::int64_t, v1::OpportunitySummary>> matches;
-    aggregates_.opportunities.for_each([&](const std::string&, const OpportunityState& state, kernel::StreamVersion) {
-        if (request->mine() && state.opportunity.owner_user_id() != actor.user_id) {
-            return;
+    std::optional<OpportunityStatus> status;
+    if (request->status() != v1::OPPORTUNITY_STATUS_UNSPECIFIED) {
+        status = from_api(request->status());
+        if (!status) {
+            return grpc::Status::OK;  // a status no opportunity has: nothing matches
         }
-        if (request->status() != v1::OPPORTUNITY_STATUS_UNSPECIFIED && to_api(state.status) != request->status()) {
-            return;
+    }
+    const Listing listing =
+        opportunities_listing(request->mine() ? std::optional<std::string>(actor.user_id) : std::nullopt, status);
+    const ListedPage page = list_page(aggregates_.opportunities, listing, *cursor,
+                                      request->page_size() == 0 ? 50 : request->page_size(), {});
+    response->set_total(static_cast<int>(page.total));
+    std::string last;  // the token of the last opportunity on the page
+    for (const std::string& id : page.ids) {
+        if (const auto found = aggregates_.opportunities.find(id)) {
+            *response->add_opportunities() = summary_of(found->first);
+            last = page_token(found->first.opportunity.created_at(), id);
         }
-        matches.emplace_back(TimeUtil::TimestampToNanoseconds(state.opportunity.created_at()), summary_of(state));
-    });
-    fill_page(
-        matches, *cursor, request->page_size() == 0 ? 50 : request->page_size(), *response,
-        [&](const v1::OpportunitySummary& summary) { *response->add_opportunities() = summary; },
-        [](const v1::OpportunitySummary& summary) -> const std::string& { return summary.opportunity_id(); });
+    }
+    if (page.more) {
+        response->set_next_page_token(last);
+    }
     return grpc::Status::OK;
 }
 

@@ -48,9 +48,9 @@ kernel::HandlerVerdict react_to_onboarding_event(const kernel::InboundEvent& eve
     SalesUser owner;
     if (assignment.round_robin && !assignment.users.empty()) {
         // The n-th lead goes to user n mod N. Leads are created only here, one at a time (the
-        // inbox handles one record at a time), so the count is the lead's position.
-        std::size_t count = 0;
-        leads.for_each([&](const std::string&, const LeadState&, kernel::StreamVersion) { ++count; });
+        // inbox handles one record at a time), so the number of leads that exist is the new
+        // lead's position (a counter of the leads' read model, committed with each lead).
+        const auto count = static_cast<std::size_t>(leads.count(kLeadsCounter));
         owner = assignment.users[count % assignment.users.size()];
     }
     const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),

@@ -1,5 +1,7 @@
 #include "reactions/qualification.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "gatehouse/kernel/logging.h"
@@ -71,18 +73,41 @@ std::optional<kernel::Rejection> complete_qualification(SalesAggregates& aggrega
 }
 
 std::size_t complete_pending_qualifications(SalesAggregates& aggregates) {
-    std::vector<LeadState> qualified;
-    aggregates.leads.for_each([&](const std::string&, const LeadState& lead, kernel::StreamVersion) {
-        if (lead.status == LeadStatus::qualified) {
-            qualified.push_back(lead);
+    // Every opportunity, account and contact is made by completing a qualification, with ids derived
+    // from the lead's request number, after the lead's LeadQualified is committed. So each count
+    // below the number of qualified leads is how many of them lack that record — normally none, and
+    // then this costs three counter reads. (The qualified leads are counted first: a qualification
+    // completing meanwhile can make a deficit look smaller, found at the next check, never larger.)
+    const std::int64_t qualified = aggregates.leads.count(kQualifiedLeadsCounter);
+    const auto lacking = [qualified](std::int64_t existing) { return std::max<std::int64_t>(0, qualified - existing); };
+    std::int64_t missing_opportunities = lacking(aggregates.opportunities.count(kOpportunitiesCounter));
+    std::int64_t missing_accounts = lacking(aggregates.accounts.count(kAccountsCounter));
+    std::int64_t missing_contacts = lacking(aggregates.contacts.count(kContactsCounter));
+    if (missing_opportunities == 0 && missing_accounts == 0 && missing_contacts == 0) {
+        return 0;
+    }
+    // Interrupted qualifications are recent: look from the newest back, until every missing record
+    // is accounted for.
+    std::vector<LeadState> pending;
+    aggregates.leads.visit_index(kQualifiedLeadsIndex, {}, {}, [&](const kernel::IndexHit& hit) {
+        const auto lead = aggregates.leads.find(hit.aggregate_id);
+        if (!lead || lead->first.status != LeadStatus::qualified) {
+            return true;
         }
+        const LeadState& state = lead->first;
+        const bool lacks_opportunity = !aggregates.opportunities.find(state.opportunity_id);
+        const bool lacks_account = !aggregates.accounts.find(state.account_id);
+        const bool lacks_contact = !aggregates.contacts.find(state.contact_id);
+        if (lacks_opportunity || lacks_account || lacks_contact) {
+            pending.push_back(state);
+            missing_opportunities -= lacks_opportunity ? 1 : 0;
+            missing_accounts -= lacks_account ? 1 : 0;
+            missing_contacts -= lacks_contact ? 1 : 0;
+        }
+        return missing_opportunities > 0 || missing_accounts > 0 || missing_contacts > 0;
     });
     std::size_t completed = 0;
-    for (const LeadState& lead : qualified) {
-        if (aggregates.opportunities.find(lead.opportunity_id) && aggregates.accounts.find(lead.account_id) &&
-            aggregates.contacts.find(lead.contact_id)) {
-            continue;
-        }
+    for (const LeadState& lead : pending) {
         if (auto failed = complete_qualification(aggregates, lead, "")) {
             kernel::logger("sales")->error("completing the qualification of {} failed: {}", lead.lead.lead_id(),
                                            failed->message);

@@ -1,9 +1,13 @@
-// The four aggregate runtimes of the sales bridge, as the API and the reactions use them.
+// The four aggregate runtimes of the sales bridge, as the API and the reactions use them. Each is
+// constructed with its read model (lead_read_model() etc.): the lists, counts and checks read them.
 #pragma once
 
 #include "domain/account.h"
+#include "domain/account_read_model.h"
 #include "domain/lead.h"
+#include "domain/lead_read_model.h"
 #include "domain/opportunity.h"
+#include "domain/opportunity_read_model.h"
 #include "gatehouse/kernel/decider.h"
 
 namespace gatehouse::sales {

@@ -20,10 +20,11 @@ namespace {
 struct Aggregates {
     testing::TempDir directory;
     std::unique_ptr<kernel::EventStore> store = kernel::EventStore::open(directory.path() / "log");
-    LeadRuntime leads{*store, {"sales-bridge"}};
-    OpportunityRuntime opportunities{*store, {"sales-bridge"}};
-    AccountRuntime accounts{*store, {"sales-bridge"}};
-    ContactRuntime contacts{*store, {"sales-bridge"}};
+    // With their read models, as main.cpp wires them (round-robin and the qualification check read them).
+    LeadRuntime leads{*store, {"sales-bridge"}, lead_read_model()};
+    OpportunityRuntime opportunities{*store, {"sales-bridge"}, opportunity_read_model()};
+    AccountRuntime accounts{*store, {"sales-bridge"}, account_read_model()};
+    ContactRuntime contacts{*store, {"sales-bridge"}, contact_read_model()};
     SalesAggregates all{leads, opportunities, accounts, contacts};
 };
 

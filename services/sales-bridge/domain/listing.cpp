@@ -1,0 +1,74 @@
+#include "domain/listing.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+namespace gatehouse::sales {
+namespace {
+
+// An id as a text segment that sorts in descending byte order: each byte b becomes 0xFE - b (ids
+// are UTF-8, which has no byte 0xFF or 0xFE, so no two bytes map to the same one), and the end
+// becomes 0xFF, which sorts after every mapped byte — so a longer id sorts before an id it
+// begins with ("LEAD-PR-10" before "LEAD-PR-1"), as in a descending string comparison.
+std::string descending(std::string_view id) {
+    std::string mapped;
+    mapped.reserve(id.size() + 1);
+    for (const char c : id) {
+        const auto byte = std::min<unsigned>(static_cast<unsigned char>(c), 0xFEU);
+        mapped.push_back(static_cast<char>(0xFEU - byte));
+    }
+    mapped.push_back('\xff');
+    return mapped;
+}
+
+}  // namespace
+
+std::int64_t nanos_of(const google::protobuf::Timestamp& at) {
+    return google::protobuf::util::TimeUtil::TimestampToNanoseconds(at);
+}
+
+kernel::IndexKey& append_position(kernel::IndexKey& key, std::int64_t created_nanos, std::string_view id) {
+    return key.i64_descending(created_nanos).text(descending(id));
+}
+
+std::string resume_cursor(const Listing& listing, std::int64_t created_nanos, std::string_view id) {
+    kernel::IndexKey key = listing.prefix;
+    append_position(key, created_nanos, id);
+    // The runtime ends every key with the aggregate id (read_model.h): the row itself.
+    return key.bytes() + kernel::IndexKey().text(id).bytes();
+}
+
+std::string lower_ascii(std::string_view text) {
+    std::string lower(text);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return lower;
+}
+
+std::string search_text(std::string_view first_field, std::string_view second_field) {
+    // Length-prefixed, so that any bytes may occur in either field.
+    return std::to_string(first_field.size()) + ":" + lower_ascii(first_field) + lower_ascii(second_field);
+}
+
+bool search_text_contains(std::string_view stored, std::string_view lowered) {
+    const auto colon = stored.find(':');
+    std::size_t first_size = 0;
+    if (colon == std::string_view::npos || colon == 0) {
+        return false;
+    }
+    for (const char c : stored.substr(0, colon)) {
+        if (c < '0' || c > '9' || first_size > stored.size()) {
+            return false;
+        }
+        first_size = first_size * 10 + static_cast<std::size_t>(c - '0');
+    }
+    const std::string_view fields = stored.substr(colon + 1);
+    if (first_size > fields.size()) {
+        return false;
+    }
+    return fields.substr(0, first_size).find(lowered) != std::string_view::npos ||
+           fields.substr(first_size).find(lowered) != std::string_view::npos;
+}
+
+}  // namespace gatehouse::sales
