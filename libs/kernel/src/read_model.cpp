@@ -1,5 +1,6 @@
 #include "gatehouse/kernel/read_model.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "rocks_helpers.h"
@@ -31,6 +32,20 @@ IndexKey& IndexKey::text(std::string_view value) {
     bytes_.push_back(kEscape);
     bytes_.push_back(kTerminator);
     return *this;
+}
+
+IndexKey& IndexKey::text_descending(std::string_view utf8) {
+    // Each byte b becomes 0xFE - b (UTF-8 has no byte 0xFE or 0xFF, so the mapping is one to one)
+    // and the end becomes 0xFF, which sorts after every mapped byte: a longer string sorts before
+    // a string it begins with, as a descending comparison wants.
+    std::string mapped;
+    mapped.reserve(utf8.size() + 1);
+    for (const char c : utf8) {
+        const auto byte = std::min<unsigned>(static_cast<unsigned char>(c), 0xFEU);
+        mapped.push_back(static_cast<char>(0xFEU - byte));
+    }
+    mapped.push_back('\xff');
+    return text(mapped);
 }
 
 IndexKey& IndexKey::u64(std::uint64_t value) {

@@ -40,6 +40,10 @@ TEST_CASE("index keys keep the intended order", "[read_model]") {
     CHECK(IndexKey().i64(3).bytes() < IndexKey().i64(1'000'000'000'000).bytes());
     CHECK(IndexKey().i64_descending(10).bytes() < IndexKey().i64_descending(-10).bytes());
     CHECK(IndexKey().u64(255).bytes() < IndexKey().u64(256).bytes());
+    CHECK(IndexKey().text_descending("b").bytes() < IndexKey().text_descending("ab").bytes());
+    CHECK(IndexKey().text_descending("LEAD-10").bytes() < IndexKey().text_descending("LEAD-1").bytes());
+    CHECK(IndexKey().text_descending("LEAD-1").text("z").bytes() <
+          IndexKey().text_descending("LEAD-0").text("a").bytes());
     const std::string cursor = IndexKey().text("x").u64(7).bytes();
     CHECK(index_layout::token_to_cursor(index_layout::cursor_to_token(cursor)) == cursor);
     CHECK_FALSE(index_layout::token_to_cursor("zz"));

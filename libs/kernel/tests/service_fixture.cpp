@@ -20,10 +20,9 @@ int main() {
         const char* file = std::getenv("GATEHOUSE_CONFIG");
         Config config = Config::load(schema, file ? std::optional<std::filesystem::path>(file) : std::nullopt);
         ServiceRuntime runtime("fixture", config);
-        AggregateRuntime<Counter> counters(
-            runtime.store(),
-            {"fixture", 16, &runtime.metrics().histogram("gatehouse_command_seconds", "Command latency (s)")});
-        runtime.add_projection(counters);
+        AggregateRuntime<Counter> counters(runtime.store(), runtime.aggregate_options(),
+                                           gatehouse::testing::counter_read_model());
+        runtime.add_read_model(counters);
         runtime.relay_to(config.string("fixture.output_topic"));
         runtime.consume({config.string("fixture.input_topic")}, [&](const InboundEvent& event) {
             const std::string& id = event.envelope.aggregate_id();

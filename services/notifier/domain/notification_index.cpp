@@ -9,22 +9,10 @@ std::int64_t nanos_since_epoch(Clock::time_point time) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
-// A text whose byte order is the reverse of `id`'s: each byte complemented, then a 0xFF that makes
-// a longer id sort before its own prefix. (Ids are "N-" and hex digits: never a NUL or 0xFF.)
-std::string descending(std::string_view id) {
-    std::string reversed;
-    reversed.reserve(id.size() + 1);
-    for (const char c : id) {
-        reversed.push_back(static_cast<char>(~static_cast<unsigned char>(c)));
-    }
-    reversed.push_back('\xff');
-    return reversed;
-}
-
 // The list indexes' position of a notification: newest first, then by id descending (the order
 // ListNotifications has always had). The runtime appends the id itself after it.
 kernel::IndexKey& append_list_position(kernel::IndexKey& key, const std::string& id, const NotificationState& state) {
-    return key.i64_descending(notification_index::queued_nanos(state)).text(descending(id));
+    return key.i64_descending(notification_index::queued_nanos(state)).text_descending(id);
 }
 
 // Skips one IndexKey text segment (escaped NULs, then NUL 0x01); false if there is none.

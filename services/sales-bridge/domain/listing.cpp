@@ -5,31 +5,13 @@
 #include <algorithm>
 
 namespace gatehouse::sales {
-namespace {
-
-// An id as a text segment that sorts in descending byte order: each byte b becomes 0xFE - b (ids
-// are UTF-8, which has no byte 0xFF or 0xFE, so no two bytes map to the same one), and the end
-// becomes 0xFF, which sorts after every mapped byte — so a longer id sorts before an id it
-// begins with ("LEAD-PR-10" before "LEAD-PR-1"), as in a descending string comparison.
-std::string descending(std::string_view id) {
-    std::string mapped;
-    mapped.reserve(id.size() + 1);
-    for (const char c : id) {
-        const auto byte = std::min<unsigned>(static_cast<unsigned char>(c), 0xFEU);
-        mapped.push_back(static_cast<char>(0xFEU - byte));
-    }
-    mapped.push_back('\xff');
-    return mapped;
-}
-
-}  // namespace
 
 std::int64_t nanos_of(const google::protobuf::Timestamp& at) {
     return google::protobuf::util::TimeUtil::TimestampToNanoseconds(at);
 }
 
 kernel::IndexKey& append_position(kernel::IndexKey& key, std::int64_t created_nanos, std::string_view id) {
-    return key.i64_descending(created_nanos).text(descending(id));
+    return key.i64_descending(created_nanos).text_descending(id);
 }
 
 std::string resume_cursor(const Listing& listing, std::int64_t created_nanos, std::string_view id) {

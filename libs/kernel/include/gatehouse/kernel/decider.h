@@ -26,6 +26,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -185,6 +186,7 @@ class AggregateRuntime final : public MaintainedReadModel {
 
     // A counter of the read model (0 if nothing ever counted towards it).
     [[nodiscard]] std::int64_t count(std::string_view counter) const {
+        require_read_model();
         return store_.read_counter(model_prefix_ + std::string(counter));
     }
 
@@ -339,6 +341,7 @@ class AggregateRuntime final : public MaintainedReadModel {
 
     void visit_stored_range(std::string_view index, std::string lower, const std::string& upper, std::string_view after,
                             const std::function<bool(const IndexHit&)>& visit) const {
+        require_read_model();
         const std::string base = index_layout::index_prefix(D::kAggregateType, index);
         if (!after.empty()) {
             std::string resume = base + std::string(after);
@@ -354,6 +357,14 @@ class AggregateRuntime final : public MaintainedReadModel {
             hit.cursor.assign(key.substr(base.size()));
             return visit(hit);
         });
+    }
+
+    // A query on a runtime built without a read model would answer "nothing", silently.
+    void require_read_model() const {
+        if (!read_model_.index) {
+            throw std::logic_error("the " + std::string(D::kAggregateType) +
+                                   " runtime has no read model: pass one to its constructor");
+        }
     }
 
     IndexEntries entries_of(const std::string& aggregate_id, const Entry& entry) const {

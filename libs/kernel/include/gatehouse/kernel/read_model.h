@@ -36,6 +36,9 @@ class IndexKey final {
     // A string segment: escaped so that no segment is a prefix of a longer one ("ab" < "abc" and
     // "ab"+x never collides with "abc"+y). A text segment matches exactly when used as a prefix.
     IndexKey& text(std::string_view value);
+    // A UTF-8 string segment in descending order ("b" before "ab" before "a"; a longer string
+    // before one it begins with), e.g. an id breaking ties newest-first. Itself a text segment.
+    IndexKey& text_descending(std::string_view utf8);
     // Unsigned, ascending.
     IndexKey& u64(std::uint64_t value);
     // Signed, ascending (e.g. nanoseconds since the epoch).
