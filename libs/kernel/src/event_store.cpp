@@ -105,6 +105,20 @@ class CountAddOperator final : public rocksdb::AssociativeMergeOperator {
     const char* Name() const override { return "gatehouse.CountAdd"; }
 };
 
+// A consistent view for one multi-key read, released however the read ends.
+class ReadSnapshot final {
+  public:
+    explicit ReadSnapshot(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) {}
+    ~ReadSnapshot() { db_.ReleaseSnapshot(snapshot_); }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+    [[nodiscard]] const rocksdb::Snapshot* get() const { return snapshot_; }
+
+  private:
+    rocksdb::DB& db_;
+    const rocksdb::Snapshot* snapshot_;
+};
+
 // The smallest key greater than every key that starts with `prefix`.
 std::string prefix_end(std::string prefix) {
     while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) {
@@ -192,6 +206,16 @@ struct EventStore::Impl {
         }
         rocks::check(it->status(), "read a stream's head");
         return version;
+    }
+
+    // The event a `streams` entry points to, read with `read_options` (its snapshot).
+    void read_event(const rocksdb::ReadOptions& read_options, std::string_view stream_entry_value,
+                    RecordedEvent& out) const {
+        const LogPosition position{rocks::read_big_endian(stream_entry_value)};
+        std::string record;
+        rocks::check(db->Get(read_options, events, rocks::big_endian_key(position.value), &record),
+                     "read event " + std::to_string(position.value));
+        decode_into(position, record, out);
     }
 
     LogPosition current_head() const {
@@ -493,29 +517,17 @@ std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream, Strea
     const std::string key = stream_key(stream);
     const std::string prefix = "v" + key;
     std::vector<RecordedEvent> result;
+    const ReadSnapshot snapshot(*impl_->db);
     rocksdb::ReadOptions read_options;
-    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-    read_options.snapshot = snapshot;
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
-    try {
-        for (it->Seek(version_key(key, std::max<std::uint64_t>(from.value, 1))); it->Valid(); it->Next()) {
-            if (!it->key().starts_with(prefix)) {
-                break;
-            }
-            const LogPosition position{rocks::read_big_endian(it->value().ToStringView())};
-            std::string record;
-            rocks::check(impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
-                         "read event " + std::to_string(position.value));
-            decode_into(position, record, result.emplace_back());
+    read_options.snapshot = snapshot.get();
+    const std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
+    for (it->Seek(version_key(key, std::max<std::uint64_t>(from.value, 1))); it->Valid(); it->Next()) {
+        if (!it->key().starts_with(prefix)) {
+            break;
         }
-        rocks::check(it->status(), "read stream " + stream.to_string());
-    } catch (...) {
-        it.reset();
-        impl_->db->ReleaseSnapshot(snapshot);
-        throw;
+        impl_->read_event(read_options, it->value().ToStringView(), result.emplace_back());
     }
-    it.reset();
-    impl_->db->ReleaseSnapshot(snapshot);
+    rocks::check(it->status(), "read stream " + stream.to_string());
     return result;
 }
 
@@ -570,47 +582,34 @@ void EventStore::scan_streams(
     std::string prefix = "v" + std::string(aggregate_type);
     prefix.push_back('\0');
     const std::string upper = prefix_end(prefix);
+    const ReadSnapshot snapshot(*impl_->db);
     rocksdb::ReadOptions read_options;
-    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-    read_options.snapshot = snapshot;
+    read_options.snapshot = snapshot.get();
     rocksdb::Slice upper_slice(upper);
     read_options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
+    const std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
     std::vector<RecordedEvent> events;
     std::string current_id;
-    std::string record;
-    const auto flush = [&] {
-        if (!events.empty()) {
-            visit(current_id, events);
-            events.clear();
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+        // Key: "v" + type + NUL + id + NUL + version (8 bytes).
+        const std::string_view key = it->key().ToStringView();
+        if (key.size() < prefix.size() + 9) {
+            throw CorruptRecordError("a stream index key of " + std::string(aggregate_type) + " is truncated");
         }
-    };
-    try {
-        for (it->Seek(prefix); it->Valid(); it->Next()) {
-            // Key: "v" + type + NUL + id + NUL + version (8 bytes).
-            const std::string_view key = it->key().ToStringView();
-            if (key.size() < prefix.size() + 9) {
-                throw CorruptRecordError("a stream index key of " + std::string(aggregate_type) + " is truncated");
+        const std::string_view id = key.substr(prefix.size(), key.size() - prefix.size() - 9);
+        if (id != current_id) {
+            if (!events.empty()) {
+                visit(current_id, events);
+                events.clear();
             }
-            const std::string_view id = key.substr(prefix.size(), key.size() - prefix.size() - 9);
-            if (id != current_id) {
-                flush();
-                current_id.assign(id);
-            }
-            const LogPosition position{rocks::read_big_endian(it->value().ToStringView())};
-            rocks::check(impl_->db->Get(read_options, impl_->events, rocks::big_endian_key(position.value), &record),
-                         "read event " + std::to_string(position.value));
-            decode_into(position, record, events.emplace_back());
+            current_id.assign(id);
         }
-        rocks::check(it->status(), "scan the streams of " + std::string(aggregate_type));
-        flush();
-    } catch (...) {
-        it.reset();
-        impl_->db->ReleaseSnapshot(snapshot);
-        throw;
+        impl_->read_event(read_options, it->value().ToStringView(), events.emplace_back());
     }
-    it.reset();
-    impl_->db->ReleaseSnapshot(snapshot);
+    rocks::check(it->status(), "scan the streams of " + std::string(aggregate_type));
+    if (!events.empty()) {
+        visit(current_id, events);
+    }
 }
 
 void EventStore::scan_index(std::string_view lower, std::string_view upper,

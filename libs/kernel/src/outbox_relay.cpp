@@ -195,7 +195,10 @@ bool OutboxRelay::Impl::session() {
     LogPosition next = position.next();
     auto last_persist = Clock::now();
     v1::EventEnvelope envelope;
-    constexpr std::uint64_t kBatch = 5000;
+    // Events produced but not yet acknowledged, at most. Deep enough that librdkafka's batches stay
+    // full (its own queue holds 100,000 messages by default); bounded so that a broker outage does
+    // not queue the whole log in memory.
+    constexpr std::uint64_t kWindow = 50'000;
 
     auto progress = [&](std::uint64_t skipped) {
         tracker.advance(position);
@@ -215,6 +218,11 @@ bool OutboxRelay::Impl::session() {
                 (void)store.wait_for_events_after(head, options.idle_wait);
                 producer->poll(0);
             }
+            progress(0);
+            continue;
+        }
+        if (next.value - position.value > kWindow) {
+            producer->poll(1);  // the window is full: wait for acknowledgements, do not spin
             progress(0);
             continue;
         }
@@ -256,7 +264,7 @@ bool OutboxRelay::Impl::session() {
                 }
             }
             next = at.next();
-            return next.value - position.value < kBatch && next <= head;
+            return next.value - position.value <= kWindow && next <= head;
         });
         producer->poll(0);
         progress(skipped);
