@@ -315,6 +315,14 @@ double bare_producer(const std::string& bootstrap, const std::string& topic, con
         records.emplace_back(envelope.aggregate_id(), std::string(value));
         return true;
     });
+    // Connected, with the topic's metadata, before the clock starts.
+    RdKafka::Metadata* metadata = nullptr;
+    std::unique_ptr<RdKafka::Topic> topic_handle(RdKafka::Topic::create(producer.get(), topic, nullptr, error));
+    if (producer->metadata(false, topic_handle.get(), &metadata, 10'000) != RdKafka::ERR_NO_ERROR) {
+        std::cerr << "bare producer: no metadata for " << topic << "\n";
+        std::abort();
+    }
+    delete metadata;
     const auto start = Clock::now();
     std::uint64_t position = 0;
     for (const auto& [key, value] : records) {
