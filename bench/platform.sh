@@ -7,7 +7,7 @@
 # requests/s; RSS afterwards. Prints a Markdown table.
 #
 #   bench/platform.sh [SIZES...]        (default: 0 100000 1000000)
-#   GATEHOUSE_BENCH_SOAK=600 bench/platform.sh 0    adds a 10-minute load at 500/s, RSS every 30 s
+#   GATEHOUSE_BENCH_SOAK=600 bench/platform.sh     adds, on the last size, a 10-minute load at 500/s (RSS every 30 s)
 #   bench/platform.sh --ctest           as the ctest "bench" label runs it: skipped (exit 77) unless
 #                                       GATEHOUSE_BENCH=1; then the default sizes, and exit 1 if a
 #                                       target of docs/benchmarks.md is missed
@@ -90,7 +90,7 @@ for size in "${sizes[@]}"; do
   echo "  $echo_line" >&2
   echo "  $submit_line" >&2
   echo "  $fixed_line" >&2
-  if [[ -n ${GATEHOUSE_BENCH_SOAK:-} ]]; then
+  if [[ -n ${GATEHOUSE_BENCH_SOAK:-} && $size == "${sizes[-1]}" ]]; then
     soak_requests=$((GATEHOUSE_BENCH_SOAK * 500))
     "$bin/bench/platform_bench" load --target "$target" --submit --requests "$soak_requests" --rate 500 \
       --concurrency 256 --tag soak >"$work/soak.txt" &

@@ -1,9 +1,12 @@
 #include "gatehouse/kernel/event_store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <array>
 #include <condition_variable>
@@ -22,6 +25,12 @@ namespace gatehouse::kernel {
 namespace {
 
 constexpr std::size_t kChecksumBytes = 4;
+// Stream head versions kept in memory (see write_group).
+constexpr std::size_t kStreamHeadsCached = 100'000;
+// RocksDB's memory, whatever the history's size: every column family's memtables together, and one
+// block cache shared by all of them.
+constexpr std::size_t kMemtableBudget = 64 << 20;
+constexpr std::size_t kBlockCacheBytes = 32 << 20;
 
 // Keys in the `streams` family: "v" + stream + version (8 bytes, big-endian) -> position. A stream's
 // head version is its last key (cached in memory by the committer).
@@ -355,7 +364,12 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
         write_options.sync = options.durable;
         rocks::check(db->Write(write_options, &batch), "append");
     }
-    // Durable now: the group's stream heads become the known heads.
+    // Durable now: the group's stream heads become the known heads. The map is a cache of recent
+    // streams (a miss costs one RocksDB seek); it is emptied when it grows past its bound, so that
+    // its memory does not grow with the number of streams ever written.
+    if (stream_heads.size() + head_overlay.size() > kStreamHeadsCached) {
+        stream_heads.clear();
+    }
     for (auto& [stream, version] : head_overlay) {
         stream_heads.insert_or_assign(stream, version);
     }
@@ -421,8 +435,12 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     // older writes are flushed once the log reaches this size): start-up does not grow with history.
     db_options.max_total_wal_size = 64 << 20;
 
+    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudget);
     rocksdb::ColumnFamilyOptions family_options;
-    family_options.OptimizeLevelStyleCompaction();
+    family_options.OptimizeLevelStyleCompaction(kMemtableBudget);
+    rocksdb::BlockBasedTableOptions table_options;
+    table_options.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+    family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
     rocksdb::ColumnFamilyOptions counts_options = family_options;
     counts_options.merge_operator = std::make_shared<CountAddOperator>();
     const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
