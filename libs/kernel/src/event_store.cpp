@@ -27,10 +27,6 @@ namespace {
 constexpr std::size_t kChecksumBytes = 4;
 // Stream head versions kept in memory (see write_group).
 constexpr std::size_t kStreamHeadsCached = 100'000;
-// RocksDB's memory, whatever the history's size: every column family's memtables together, and one
-// block cache shared by all of them.
-constexpr std::size_t kMemtableBudget = 64 << 20;
-constexpr std::size_t kBlockCacheBytes = 32 << 20;
 
 // Keys in the `streams` family: "v" + stream + version (8 bytes, big-endian) -> position. A stream's
 // head version is its last key (cached in memory by the committer).
@@ -435,12 +431,8 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     // older writes are flushed once the log reaches this size): start-up does not grow with history.
     db_options.max_total_wal_size = 64 << 20;
 
-    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudget);
     rocksdb::ColumnFamilyOptions family_options;
-    family_options.OptimizeLevelStyleCompaction(kMemtableBudget);
-    rocksdb::BlockBasedTableOptions table_options;
-    table_options.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
-    family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+    family_options.OptimizeLevelStyleCompaction();
     rocksdb::ColumnFamilyOptions counts_options = family_options;
     counts_options.merge_operator = std::make_shared<CountAddOperator>();
     const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
