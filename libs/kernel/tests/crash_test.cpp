@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -60,6 +61,27 @@ void kill_mid_run_then_finish(const std::vector<std::string>& command, const std
     CHECK(second.wait() == 0);
 }
 
+// Feeds the writer's "ack ..." lines to `record` until `kill_after` of them, kills the writer
+// with SIGKILL, then feeds the acknowledgements it printed before it died (acknowledged too).
+void kill_after_acknowledgements(ChildProcess& writer, std::uint64_t kill_after,
+                                 const std::function<void(const std::string&)>& record) {
+    std::uint64_t acks = 0;
+    while (acks < kill_after) {
+        auto line = writer.read_line(30s);
+        REQUIRE(line.has_value());
+        REQUIRE(line->rfind("ack ", 0) == 0);
+        record(*line);
+        ++acks;
+    }
+    writer.kill(SIGKILL);
+    while (auto line = writer.read_line(5s)) {
+        if (line->rfind("ack ", 0) == 0) {
+            record(*line);
+        }
+    }
+    CHECK(writer.wait() == 128 + SIGKILL);
+}
+
 }  // namespace
 
 TEST_CASE("a writer killed mid-append loses nothing acknowledged and leaves no torn event", "[crash]") {
@@ -69,32 +91,17 @@ TEST_CASE("a writer killed mid-append loses nothing acknowledged and leaves no t
     constexpr int kRounds = 5;
     for (int round = 0; round < kRounds; ++round) {
         ChildProcess writer({GATEHOUSE_CRASH_WORKER, "append", dir.path().string(), "4"});
-        const std::uint64_t kill_after = random_between(50, 1500);
         std::uint64_t acks = 0;
-        auto record = [&](const std::string& line) {
+        kill_after_acknowledgements(writer, random_between(50, 1500), [&](const std::string& line) {
             std::istringstream in(line);
             std::string word;
             std::string stream;
             std::uint64_t version = 0;
             std::uint64_t position = 0;
             in >> word >> stream >> version >> position;
-            REQUIRE(word == "ack");
             acknowledged[stream][version] = position;
             ++acks;
-        };
-        while (acks < kill_after) {
-            auto line = writer.read_line(30s);
-            REQUIRE(line.has_value());
-            record(*line);
-        }
-        writer.kill(SIGKILL);
-        // Lines the writer printed before it died were acknowledged too.
-        while (auto line = writer.read_line(5s)) {
-            if (line->rfind("ack ", 0) == 0) {
-                record(*line);
-            }
-        }
-        CHECK(writer.wait() == 128 + SIGKILL);
+        });
 
         auto store = EventStore::open(dir.path());
         std::map<std::string, std::uint64_t> versions_seen;
@@ -122,29 +129,16 @@ TEST_CASE("read models equal a fold of the log after a writer is killed mid-comm
     std::map<std::string, std::uint64_t> acknowledged;  // counter -> highest acknowledged version
     for (int round = 0; round < 4; ++round) {
         ChildProcess writer({GATEHOUSE_CRASH_WORKER, "indexed", dir.path().string(), "4"});
-        const std::uint64_t kill_after = random_between(100, 2000);
         std::uint64_t acks = 0;
-        const auto record = [&](const std::string& line) {
+        kill_after_acknowledgements(writer, random_between(100, 2000), [&](const std::string& line) {
             std::istringstream in(line);
             std::string word;
             std::string id;
             std::uint64_t version = 0;
             in >> word >> id >> version;
-            if (word == "ack") {
-                acknowledged[id] = std::max(acknowledged[id], version);
-                ++acks;
-            }
-        };
-        while (acks < kill_after) {
-            auto line = writer.read_line(30s);
-            REQUIRE(line.has_value());
-            record(*line);
-        }
-        writer.kill(SIGKILL);
-        while (auto line = writer.read_line(5s)) {
-            record(*line);
-        }
-        CHECK(writer.wait() == 128 + SIGKILL);
+            acknowledged[id] = std::max(acknowledged[id], version);
+            ++acks;
+        });
 
         auto store = EventStore::open(dir.path());
         AggregateRuntime<Counter> counters(*store, {"check"}, counter_read_model());

@@ -9,6 +9,7 @@
 #include "reactions/customers_reactions.h"
 #include "reactions/onboarding_reactions.h"
 #include "reactions/qualification.h"
+#include "sales_store.h"
 #include "temp_dir.h"
 
 using namespace gatehouse;
@@ -17,16 +18,7 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-struct Aggregates {
-    testing::TempDir directory;
-    std::unique_ptr<kernel::EventStore> store = kernel::EventStore::open(directory.path() / "log");
-    // With their read models, as main.cpp wires them (round-robin and the qualification check read them).
-    LeadRuntime leads{*store, {"sales-bridge"}, lead_read_model()};
-    OpportunityRuntime opportunities{*store, {"sales-bridge"}, opportunity_read_model()};
-    AccountRuntime accounts{*store, {"sales-bridge"}, account_read_model()};
-    ContactRuntime contacts{*store, {"sales-bridge"}, contact_read_model()};
-    SalesAggregates all{leads, opportunities, accounts, contacts};
-};
+using Aggregates = gatehouse::sales::testing::SalesStore;
 
 kernel::v1::EventEnvelope verified_envelope(const std::string& number, onboarding::v1::ApprovalMode mode,
                                             const std::string& event_id) {

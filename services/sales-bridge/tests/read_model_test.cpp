@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "reactions/qualification.h"
+#include "sales_store.h"
 #include "temp_dir.h"
 
 using namespace gatehouse;
@@ -14,15 +15,7 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-struct Store {
-    testing::TempDir directory;
-    std::unique_ptr<kernel::EventStore> store = kernel::EventStore::open(directory.path() / "log");
-    LeadRuntime leads{*store, {"sales-bridge"}, lead_read_model()};
-    OpportunityRuntime opportunities{*store, {"sales-bridge"}, opportunity_read_model()};
-    AccountRuntime accounts{*store, {"sales-bridge"}, account_read_model()};
-    ContactRuntime contacts{*store, {"sales-bridge"}, contact_read_model()};
-    SalesAggregates all{leads, opportunities, accounts, contacts};
-};
+using Store = gatehouse::sales::testing::SalesStore;
 
 const Actor kMaria{"maria", "maria@sales.example", true};
 
