@@ -79,8 +79,7 @@ void IndexEntries::add(std::string_view index, const IndexKey& key, std::string 
     check_name(index, "an index name");
     std::string stored(index);
     stored.push_back('\0');
-    stored += key.bytes();
-    stored += IndexKey().text(aggregate_id_).bytes();  // unique per aggregate, and the tie-break
+    stored += index_layout::cursor_of(key, aggregate_id_);  // the id: unique per aggregate, and the tie-break
     entries_.insert_or_assign(std::move(stored), index_layout::encode_value(aggregate_id_, value));
 }
 
@@ -104,6 +103,10 @@ std::string index_prefix(std::string_view aggregate_type, std::string_view index
     prefix += index;
     prefix.push_back('\0');
     return prefix;
+}
+
+std::string cursor_of(const IndexKey& key, std::string_view aggregate_id) {
+    return key.bytes() + IndexKey().text(aggregate_id).bytes();
 }
 
 std::string encode_value(std::string_view aggregate_id, std::string_view value) {

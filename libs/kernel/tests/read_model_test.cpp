@@ -67,6 +67,7 @@ TEST_CASE("given commands when looking up then the index follows every change", 
     const auto beta = counters.lookup("by_name", IndexKey().text("beta"));
     REQUIRE(beta.size() == 1);
     CHECK(beta[0].value == "5");
+    CHECK(beta[0].cursor == index_layout::cursor_of(IndexKey().text("beta"), "c2"));
 
     require_accepted(counters.execute("c1", Counter::Close{"done"}));
     CHECK(counters.count("open") == 2);

@@ -84,13 +84,8 @@ std::string list_segment(v1::CustomerType type, ListStatus status) {
 kernel::IndexKey list_prefix(std::string_view segment) { return kernel::IndexKey().text(segment); }
 
 std::string list_cursor_after(std::string_view segment, std::string_view customer_id) {
-    // A hit's cursor is its whole key: the segment, the customer id, then the kernel's suffix (the
-    // aggregate id, again the customer id, as a text segment). Ending the customer id's segment
-    // with 0xFF instead sorts after every suffix (a text segment of an id starts with one of the
-    // id's characters, or with NUL for an empty id; never 0xFF) and before every greater id.
-    std::string cursor = kernel::IndexKey().text(segment).text(customer_id).bytes();
-    cursor.push_back('\xff');
-    return cursor;
+    // The customer's own entry in the segment: the page resumes after it.
+    return kernel::index_layout::cursor_of(list_prefix(segment).text(customer_id), customer_id);
 }
 
 std::string list_summary(const CustomerState& state) {

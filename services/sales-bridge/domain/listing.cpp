@@ -17,8 +17,7 @@ kernel::IndexKey& append_position(kernel::IndexKey& key, std::int64_t created_na
 std::string resume_cursor(const Listing& listing, std::int64_t created_nanos, std::string_view id) {
     kernel::IndexKey key = listing.prefix;
     append_position(key, created_nanos, id);
-    // The runtime ends every key with the aggregate id (read_model.h): the row itself.
-    return key.bytes() + kernel::IndexKey().text(id).bytes();
+    return kernel::index_layout::cursor_of(key, id);  // the row itself
 }
 
 std::string lower_ascii(std::string_view text) {

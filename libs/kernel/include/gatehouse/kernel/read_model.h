@@ -110,6 +110,9 @@ namespace index_layout {
 std::string index_prefix(std::string_view aggregate_type, std::string_view index);
 // "<aggregate type>\0" — every key (and counter) of one aggregate type's read model.
 std::string model_prefix(std::string_view aggregate_type);
+// The cursor of aggregate `aggregate_id`'s entry under `key` (what its IndexHit::cursor is): for
+// an API that resumes a page from a row it names, e.g. by time and id.
+std::string cursor_of(const IndexKey& key, std::string_view aggregate_id);
 // The stored value: aggregate id, NUL, the entry's value.
 std::string encode_value(std::string_view aggregate_id, std::string_view value);
 // Splits a stored value; returns false if it is malformed.
