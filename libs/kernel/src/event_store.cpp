@@ -148,6 +148,7 @@ struct EventStore::Impl {
     rocksdb::ColumnFamilyHandle* meta = nullptr;
     rocksdb::ColumnFamilyHandle* index = nullptr;
     rocksdb::ColumnFamilyHandle* counts = nullptr;
+    std::shared_ptr<rocksdb::Cache> block_cache;
 
     // Group commit (leader / follower, as RocksDB's own write path): a committing thread queues its
     // commit; the first one to find no leader writes everything queued in one batch for all.
@@ -429,10 +430,15 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     db_options.IncreaseParallelism(2);
     // Bounds what a restart after a crash replays from the write-ahead log (memtables holding
     // older writes are flushed once the log reaches this size): start-up does not grow with history.
-    db_options.max_total_wal_size = 64 << 20;
+    // It also bounds the write buffers' memory: 32 MiB of log, about as much in memtables.
+    db_options.max_total_wal_size = 32 << 20;
 
     rocksdb::ColumnFamilyOptions family_options;
     family_options.OptimizeLevelStyleCompaction();
+    impl->block_cache = rocksdb::NewLRUCache(8 << 20);
+    rocksdb::BlockBasedTableOptions table_options;
+    table_options.block_cache = impl->block_cache;
+    family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
     rocksdb::ColumnFamilyOptions counts_options = family_options;
     counts_options.merge_operator = std::make_shared<CountAddOperator>();
     const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
@@ -689,6 +695,24 @@ const std::filesystem::path& EventStore::directory() const { return impl_->direc
 const std::string& EventStore::log_id() const { return impl_->log_id; }
 
 void EventStore::sync() { rocks::check(impl_->db->SyncWAL(), "sync the write-ahead log"); }
+
+StoreMemory EventStore::memory() const {
+    StoreMemory memory;
+    for (auto* family : impl_->handles) {
+        std::uint64_t value = 0;
+        if (impl_->db->GetIntProperty(family, rocksdb::DB::Properties::kSizeAllMemTables, &value)) {
+            memory.memtables += value;
+        }
+        if (impl_->db->GetIntProperty(family, rocksdb::DB::Properties::kEstimateTableReadersMem, &value)) {
+            memory.table_readers += value;
+        }
+    }
+    if (impl_->block_cache) {
+        memory.block_cache = impl_->block_cache->GetUsage();
+        memory.block_cache_capacity = impl_->block_cache->GetCapacity();
+    }
+    return memory;
+}
 
 StoreStats EventStore::stats() const {
     std::lock_guard lock(impl_->head_mutex);

@@ -1,5 +1,7 @@
 #include "gatehouse/kernel/service_runtime.h"
 
+#include <malloc.h>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -159,6 +161,18 @@ int ServiceRuntime::run() {
         gauge("gatehouse_store_write_groups", "RocksDB writes (fsyncs) since start; commits/groups = batching",
               stats.groups);
         gauge("gatehouse_store_conflicts", "Commits refused for a version conflict since start", stats.conflicts);
+        const StoreMemory memory = store_->memory();
+        gauge("gatehouse_store_memtable_bytes", "RocksDB write buffers, all column families", memory.memtables);
+        gauge("gatehouse_store_table_reader_bytes", "RocksDB index and filter blocks held outside the block cache",
+              memory.table_readers);
+        gauge("gatehouse_store_block_cache_bytes", "RocksDB block cache in use", memory.block_cache);
+        gauge("gatehouse_store_block_cache_capacity_bytes", "RocksDB block cache capacity",
+              memory.block_cache_capacity);
+        // glibc's view of the heap: what is allocated, and what it holds from the OS (the
+        // difference is fragmentation and per-thread arenas' free space).
+        const struct mallinfo2 heap = mallinfo2();
+        gauge("gatehouse_heap_in_use_bytes", "Heap bytes allocated (glibc mallinfo2)", heap.uordblks + heap.hblkhd);
+        gauge("gatehouse_heap_held_bytes", "Heap bytes held from the OS (glibc mallinfo2)", heap.arena + heap.hblkhd);
         if (parts_->relay) {
             const RelayStats relay = parts_->relay->stats();
             gauge("gatehouse_relay_position", "Last log position known to be on the topic", relay.position.value);
@@ -283,6 +297,10 @@ int ServiceRuntime::run() {
     parts.grpc_server->GetHealthCheckService()->SetServingStatus(true);
     ready_ = true;
     log->info("{} ready: gRPC on port {}", name_, grpc_port);
+    // Free heap pages go back to the OS (see service_main.cpp's allocator settings): RSS follows
+    // what is in use instead of the highest point since start. Measured: 1-23 ms per call with
+    // 1M events in the log under 500 requests/s.
+    every(std::chrono::seconds(10), "return free heap to the OS", [] { malloc_trim(0); });
     for (const Parts::Periodic& periodic : parts.periodic) {
         parts.periodic_threads.emplace_back([&parts, &periodic, log] {
             std::unique_lock lock(parts.periodic_mutex);

@@ -94,6 +94,14 @@ struct StoreStats final {
     std::uint64_t duplicates = 0;
 };
 
+// Where the store's memory is, from RocksDB's own accounting (bytes).
+struct StoreMemory final {
+    std::uint64_t memtables = 0;      // write buffers of every column family, flushed or not yet
+    std::uint64_t table_readers = 0;  // index and filter blocks of open SST files held outside the cache
+    std::uint64_t block_cache = 0;    // the shared block cache (data, index and filter blocks)
+    std::uint64_t block_cache_capacity = 0;
+};
+
 // One event as read back from the log.
 struct RecordedEvent final {
     LogPosition position{};
@@ -163,6 +171,7 @@ class EventStore final {
 
     [[nodiscard]] const std::filesystem::path& directory() const;
     [[nodiscard]] StoreStats stats() const;
+    [[nodiscard]] StoreMemory memory() const;
     // A random id given to this log when it was created. Positions are only comparable within one
     // log: the relay writes the id next to each position it publishes.
     [[nodiscard]] const std::string& log_id() const;
