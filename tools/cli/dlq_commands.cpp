@@ -1,5 +1,6 @@
-// `gatehouse dlq ...`: any service's dead letters (gatehouse.kernel.v1.OperatorService, served by
-// every service): list them with their reasons, re-drive one or all through the service's inbox.
+// `gatehouse dlq ...`: any service's dead letters and parked records (gatehouse.kernel.v1.
+// OperatorService, served by every service): list them with their reasons, re-drive dead letters
+// through the service's inbox, retry parked records.
 #include <grpcpp/grpcpp.h>
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,7 @@ struct DlqArgs {
     std::string position;  // "OFFSET" or "PARTITION:OFFSET"
     bool all = false;
     std::string reason;
+    std::string aggregate;
 };
 
 // The address of `service` from the CLI's service address options; empty for an unknown name.
@@ -137,7 +139,60 @@ void add_dlq_commands(CLI::App& app, Cli& cli) {
         print_table({"POSITION", "EVENT ID", "OUTCOME", "DETAIL"}, rows);
         std::cout << response.applied() << " applied, " << response.ignored() << " ignored, " << response.duplicates()
                   << " already applied, " << response.dead_lettered_again() << " dead-lettered again, "
-                  << response.skipped() << " skipped\n";
+                  << response.skipped() << " skipped, " << response.parked() << " parked\n";
+    });
+
+    auto* parked = dlq->add_subcommand(
+        "parked", "input events the service parked after their retry budget, by aggregate, oldest first");
+    add_service_option(parked);
+    parked->callback([=, &cli] {
+        kv::ListParkedRecordsRequest request;
+        kv::ListParkedRecordsResponse response;
+        if (!cli.succeeded(service_stub()->ListParkedRecords(cli.context().get(), request, &response))) {
+            return;
+        }
+        if (cli.json) {
+            print_json(response);
+            return;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& record : response.parked()) {
+            rows.push_back(
+                {record.aggregate_id().empty() ? "-" : record.aggregate_id(),
+                 record.topic() + "/" + std::to_string(record.partition()) + "@" + std::to_string(record.offset()),
+                 record.event_type().empty() ? "-" : record.event_type(), when(record.parked_at()),
+                 std::to_string(record.attempts()), record.reason()});
+        }
+        print_table({"AGGREGATE", "FROM", "EVENT TYPE", "PARKED", "ATTEMPTS", "REASON"}, rows);
+        std::cout << response.parked_size() << " parked record(s)\n";
+    });
+
+    auto* retry = dlq->add_subcommand(
+        "retry-parked", "retry parked input events now, in order per aggregate (they are also retried periodically)");
+    add_service_option(retry);
+    retry->add_option("--aggregate", args.aggregate, "the aggregate id whose parked records to retry");
+    retry->add_flag("--all", args.all, "every parked record of the service");
+    retry->add_option("--reason", args.reason, "why it should work now (written to the service's log)")->required();
+    retry->callback([=, &cli] {
+        if (args.all == !args.aggregate.empty()) {
+            cli.usage_error("give either --aggregate ID or --all");
+            return;
+        }
+        kv::RetryParkedRecordsRequest request;
+        request.set_aggregate_id(args.aggregate);
+        request.set_all(args.all);
+        request.set_reason(args.reason);
+        kv::RetryParkedRecordsResponse response;
+        auto context = cli.context();
+        context->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+        if (!cli.succeeded(service_stub()->RetryParkedRecords(context.get(), request, &response))) {
+            return;
+        }
+        if (cli.json) {
+            print_json(response);
+            return;
+        }
+        std::cout << response.processed() << " processed, " << response.still_parked() << " still parked\n";
     });
 }
 

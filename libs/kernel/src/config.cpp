@@ -136,6 +136,13 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"store.aggregate_cache_size", OptionType::integer, "10000",
               "Most aggregate states kept in memory per aggregate type (least recently used ones are dropped and "
               "loaded from the log again when needed); bounds memory whatever the history's size."})
+        .add({"inbox.retry_attempts", OptionType::integer, "10",
+              "Attempts of an input event whose handler keeps failing with a retryable error before the event is "
+              "parked (kept aside in the store; later events of the same aggregate wait behind it, others go on)."})
+        .add({"inbox.retry_budget", OptionType::duration, "5m",
+              "The longest an input event is retried before it is parked, whatever its attempts."})
+        .add({"inbox.parked_retry_interval", OptionType::duration, "1m",
+              "How often parked input events are retried (also on demand: gatehouse dlq retry-parked)."})
         .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092",
               "Kafka bootstrap servers (host:port,...)."})
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})

@@ -1,13 +1,19 @@
 #include "gatehouse/kernel/inbox_consumer.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/v1/parked_record.pb.h"
 #include "kafka_client.h"
 
 namespace gatehouse::kernel {
@@ -54,7 +60,76 @@ InboundRecord to_record(RdKafka::Message& message) {
     return record;
 }
 
+// The key of a parked record in the store's index family: by consumer, topic and aggregate, then
+// position, so that one aggregate's records sort in the order they were read. (No aggregate type
+// is named "inbox-parked": a read model's rebuild never clears these.)
+std::string parked_prefix(const std::string& consumer, const std::string& topic) {
+    std::string key = "inbox-parked";
+    key += '\0';
+    key += consumer;
+    key += '\0';
+    key += topic;
+    key += '\0';
+    return key;
+}
+
+std::string big_endian(std::uint64_t value, int bytes) {
+    std::string out(static_cast<std::size_t>(bytes), '\0');
+    for (int i = bytes - 1; i >= 0; --i) {
+        out[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xFFU);
+        value >>= 8U;
+    }
+    return out;
+}
+
+std::string parked_key(const std::string& consumer, const v1::ParkedRecord& entry) {
+    return parked_prefix(consumer, entry.topic()) + entry.aggregate_id() + '\0' +
+           big_endian(static_cast<std::uint32_t>(entry.partition()), 4) +
+           big_endian(static_cast<std::uint64_t>(entry.offset()), 8);
+}
+
+InboundRecord record_of(const v1::ParkedRecord& entry) {
+    InboundRecord record;
+    record.topic = entry.topic();
+    record.partition = entry.partition();
+    record.offset = entry.offset();
+    record.key = entry.key();
+    record.value = entry.value();
+    for (const auto& header : entry.headers()) {
+        record.headers.emplace_back(header.key(), header.value());
+    }
+    return record;
+}
+
+google::protobuf::Timestamp timestamp_now() {
+    return google::protobuf::util::TimeUtil::TimeTToTimestamp(0) +
+           google::protobuf::util::TimeUtil::NanosecondsToDuration(
+               std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                   .count());
+}
+
+std::chrono::system_clock::time_point time_point_of(const google::protobuf::Timestamp& at) {
+    return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        std::chrono::nanoseconds(google::protobuf::util::TimeUtil::TimestampToNanoseconds(at))));
+}
+
 }  // namespace
+
+const char* outcome_name(RedeliveryOutcome outcome) {
+    switch (outcome) {
+        case RedeliveryOutcome::applied:
+            return "applied";
+        case RedeliveryOutcome::ignored:
+            return "ignored";
+        case RedeliveryOutcome::duplicate:
+            return "duplicate";
+        case RedeliveryOutcome::dead_lettered:
+            return "dead-lettered";
+        case RedeliveryOutcome::parked:
+            return "parked";
+    }
+    return "?";
+}
 
 struct InboxConsumer::Impl {
     Impl(EventStore& store_in, InboxOptions options_in, InboxHandler handler_in)
@@ -88,9 +163,43 @@ struct InboxConsumer::Impl {
         changed.notify_all();
     }
 
+    // Parked records (guarded by `processing`, like everything a record's processing touches):
+    // their keys, and how many each "topic NUL aggregate" has.
+    std::set<std::string> parked_keys;
+    std::map<std::string, std::size_t> parked_per_aggregate;
+    // The parked record being retried, while retry_parked() runs it.
+    const v1::ParkedRecord* retrying = nullptr;
+
+    // A decoded, deduplicated record: either settled already, or to be handled under `key`.
+    struct Prepared {
+        std::optional<RedeliveryOutcome> outcome;
+        v1::EventEnvelope envelope;
+        std::string key;
+        std::string original_key;
+    };
+    // One try of the handler: its verdict, or the text of a retryable error.
+    struct Attempt {
+        std::optional<HandlerVerdict> verdict;
+        std::string error;
+    };
+
     void run();
     RedeliveryOutcome process(const InboundRecord& message, bool redelivery);
-    void dead_letter(const InboundRecord& message, const std::string& reason);
+    Prepared prepare(const InboundRecord& message, bool redelivery);
+    Attempt attempt(const InboundEvent& inbound);
+    RedeliveryOutcome settle(const InboundRecord& message, const Prepared& prepared, const HandlerVerdict& verdict,
+                             bool redelivery);
+    RedeliveryOutcome park(const InboundRecord& message, const v1::EventEnvelope& envelope, bool redelivery,
+                           const std::string& reason, int attempts);
+    void unpark(const std::string& key, const v1::ParkedRecord& entry, RedeliveryOutcome outcome);
+    void load_parked();
+    std::vector<std::pair<std::string, v1::ParkedRecord>> read_parked() const;
+    ParkedRetry retry_parked(const std::string& aggregate_id);
+    static std::string aggregate_slot(const std::string& topic, const std::string& aggregate_id) {
+        return topic + '\0' + aggregate_id;
+    }
+    // Produces the dead letter; the delivery error, or empty once it is on the topic.
+    std::string dead_letter(const InboundRecord& message, const std::string& reason);
     void mark_processed(const std::string& inbox_key, bool dead_lettered = false);
     void store_offset(RdKafka::Message& message);
     // Sleeps for the backoff of attempt `attempt`; false if stopping.
@@ -127,109 +236,281 @@ void InboxConsumer::Impl::mark_processed(const std::string& inbox_key, bool dead
     (void)store.commit(std::move(commit));
 }
 
-void InboxConsumer::Impl::dead_letter(const InboundRecord& message, const std::string& reason) {
+std::string InboxConsumer::Impl::dead_letter(const InboundRecord& message, const std::string& reason) {
     log->warn("dead-lettering {}/{}@{}: {}", message.topic, message.partition, message.offset, reason);
-    for (int attempt = 0;; ++attempt) {
-        RdKafka::Headers* headers = RdKafka::Headers::create();
-        for (const auto& [key, value] : message.headers) {
-            headers->add(key, value);
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    for (const auto& [key, value] : message.headers) {
+        headers->add(key, value);
+    }
+    headers->add(headers::kDeadLetterReason, reason);
+    headers->add(headers::kDeadLetterTopic, message.topic);
+    headers->add(headers::kDeadLetterPartition, std::to_string(message.partition));
+    headers->add(headers::kDeadLetterOffset, std::to_string(message.offset));
+    headers->add(headers::kDeadLetterTime, utc_now_iso8601());
+    headers->add(headers::kDeadLetterConsumer, options.consumer_name);
+    dead_letter_delivery = DeliveryWaiter{};
+    const RdKafka::ErrorCode code = dead_letter_producer->produce(
+        options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(message.value.data()), message.value.size(), message.key.data(), message.key.size(), 0,
+        headers, nullptr);
+    if (code != RdKafka::ERR_NO_ERROR) {
+        delete headers;
+        return RdKafka::err2str(code);
+    }
+    // The producer's message.timeout.ms is dead_letter_timeout: the delivery report comes by then.
+    // The deadline here only guards against a report that never comes.
+    const auto deadline = std::chrono::steady_clock::now() + options.dead_letter_timeout + std::chrono::seconds(5);
+    while (!dead_letter_delivery.done && std::chrono::steady_clock::now() < deadline) {
+        dead_letter_producer->poll(100);
+    }
+    if (!dead_letter_delivery.done) {
+        return "no delivery report within " + std::to_string(options.dead_letter_timeout.count()) + " ms";
+    }
+    if (dead_letter_delivery.error.empty()) {
+        record([](InboxStats& s) { ++s.dead_lettered; });
+    }
+    return dead_letter_delivery.error;
+}
+
+InboxConsumer::Impl::Prepared InboxConsumer::Impl::prepare(const InboundRecord& message, bool redelivery) {
+    Prepared prepared;
+    const auto poison = [&](const std::string& reason) {
+        prepared.outcome = settle(message, prepared, HandlerVerdict::poison(reason), redelivery);
+        return prepared;
+    };
+    if (!prepared.envelope.ParseFromString(message.value)) {
+        prepared.envelope.Clear();
+        return poison("undecodable: the value is not a gatehouse.kernel.v1.EventEnvelope");
+    }
+    const v1::EventEnvelope& envelope = prepared.envelope;
+    if (envelope.event_id().empty() || envelope.event_type().empty() || envelope.aggregate_id().empty()) {
+        return poison("invalid envelope: event_id, event_type and aggregate_id are required");
+    }
+    prepared.original_key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
+    prepared.key = prepared.original_key;
+    if (store.was_processed(prepared.original_key)) {
+        // A re-drive may run an event once more only if it was marked processed for being
+        // dead-lettered, and then under a key of its own, so that repeating it changes nothing.
+        if (!redelivery || !store.read_metadata(InboxConsumer::dead_letter_mark(prepared.original_key)) ||
+            store.was_processed(InboxConsumer::redrive_key(prepared.original_key))) {
+            record([](InboxStats& s) { ++s.duplicates; });
+            prepared.outcome = RedeliveryOutcome::duplicate;
+            return prepared;
         }
-        headers->add(headers::kDeadLetterReason, reason);
-        headers->add(headers::kDeadLetterTopic, message.topic);
-        headers->add(headers::kDeadLetterPartition, std::to_string(message.partition));
-        headers->add(headers::kDeadLetterOffset, std::to_string(message.offset));
-        headers->add(headers::kDeadLetterTime, utc_now_iso8601());
-        headers->add(headers::kDeadLetterConsumer, options.consumer_name);
-        dead_letter_delivery = DeliveryWaiter{};
-        const RdKafka::ErrorCode code = dead_letter_producer->produce(
-            options.dead_letter_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-            const_cast<char*>(message.value.data()), message.value.size(), message.key.data(), message.key.size(), 0,
-            headers, nullptr);
-        if (code != RdKafka::ERR_NO_ERROR) {
-            delete headers;
+        prepared.key = InboxConsumer::redrive_key(prepared.original_key);
+    }
+    return prepared;
+}
+
+InboxConsumer::Impl::Attempt InboxConsumer::Impl::attempt(const InboundEvent& inbound) {
+    try {
+        return {handler(inbound), {}};
+    } catch (const StoreError&) {
+        throw;  // the log is unusable: stop, do not dead-letter or park a good event
+    } catch (const KernelError& error) {
+        if (error.is_retryable()) {
+            return {std::nullopt, error.what()};
+        }
+        return {HandlerVerdict::poison(error.what()), {}};
+    } catch (const std::exception& error) {
+        return {HandlerVerdict::poison(std::string("handler failed: ") + error.what()), {}};
+    }
+}
+
+RedeliveryOutcome InboxConsumer::Impl::settle(const InboundRecord& message, const Prepared& prepared,
+                                              const HandlerVerdict& verdict, bool redelivery) {
+    switch (verdict.kind) {
+        case HandlerVerdict::Kind::poison:
+            if (const std::string error = dead_letter(message, verdict.reason); !error.empty()) {
+                log->error("cannot write the dead letter to {}: {}", options.dead_letter_topic, error);
+                return park(message, prepared.envelope, redelivery,
+                            verdict.reason + " (and the dead-letter topic could not be written: " + error + ")", 0);
+            }
+            // Marked (with the dead-letter mark) so that consumption never retries it; a failed
+            // re-drive marks nothing, so the new dead letter can be re-driven in turn.
+            if (!prepared.key.empty() && prepared.key == prepared.original_key) {
+                mark_processed(prepared.key, true);
+            }
+            return RedeliveryOutcome::dead_lettered;
+        case HandlerVerdict::Kind::applied:
+            record([](InboxStats& s) { ++s.applied; });
+            break;
+        case HandlerVerdict::Kind::ignored:
+            record([](InboxStats& s) { ++s.ignored; });
+            break;
+    }
+    // The handler's own commit normally carried the inbox record; make sure it exists.
+    mark_processed(prepared.key);
+    return verdict.kind == HandlerVerdict::Kind::applied ? RedeliveryOutcome::applied : RedeliveryOutcome::ignored;
+}
+
+RedeliveryOutcome InboxConsumer::Impl::park(const InboundRecord& message, const v1::EventEnvelope& envelope,
+                                            bool redelivery, const std::string& reason, int attempts) {
+    v1::ParkedRecord entry;
+    entry.set_topic(message.topic);
+    entry.set_partition(message.partition);
+    entry.set_offset(message.offset);
+    entry.set_key(message.key);
+    entry.set_value(message.value);
+    for (const auto& [key, value] : message.headers) {
+        auto& header = *entry.add_headers();
+        header.set_key(key);
+        header.set_value(value);
+    }
+    entry.set_event_id(envelope.event_id());
+    entry.set_event_type(envelope.event_type());
+    entry.set_aggregate_id(envelope.aggregate_id());
+    entry.set_reason(reason);
+    entry.set_redrive(redelivery);
+    *entry.mutable_last_attempt_at() = timestamp_now();
+    if (retrying != nullptr) {  // parked again: it keeps its history
+        entry.set_attempts(retrying->attempts() + std::max(attempts, 1));
+        *entry.mutable_parked_at() = retrying->parked_at();
+    } else {
+        entry.set_attempts(attempts);
+        *entry.mutable_parked_at() = entry.last_attempt_at();
+    }
+    const std::string key = parked_key(options.consumer_name, entry);
+    if (retrying == nullptr && parked_keys.count(key) != 0) {
+        return RedeliveryOutcome::parked;  // consumed again after a restart: it is parked already
+    }
+    Commit commit;
+    commit.index_changes.puts.emplace_back(key, entry.SerializeAsString());
+    (void)store.commit(std::move(commit));
+    if (parked_keys.insert(key).second) {
+        ++parked_per_aggregate[aggregate_slot(entry.topic(), entry.aggregate_id())];
+        record([](InboxStats& s) { ++s.parked; });
+        log->warn("parked {}/{}@{} (event {} {} of aggregate {}) after {} attempt(s): {}", entry.topic(),
+                  entry.partition(), entry.offset(), entry.event_type(), entry.event_id(), entry.aggregate_id(),
+                  entry.attempts(), reason);
+    }
+    return RedeliveryOutcome::parked;
+}
+
+void InboxConsumer::Impl::unpark(const std::string& key, const v1::ParkedRecord& entry, RedeliveryOutcome outcome) {
+    Commit commit;
+    commit.index_changes.deletes.push_back(key);
+    (void)store.commit(std::move(commit));
+    if (parked_keys.erase(key) != 0) {
+        const std::string slot = aggregate_slot(entry.topic(), entry.aggregate_id());
+        if (auto it = parked_per_aggregate.find(slot); it != parked_per_aggregate.end() && --it->second == 0) {
+            parked_per_aggregate.erase(it);
+        }
+        record([](InboxStats& s) {
+            --s.parked;
+            ++s.unparked;
+        });
+    }
+    log->info("unparked {}/{}@{} (event {} of aggregate {}): {}", entry.topic(), entry.partition(), entry.offset(),
+              entry.event_id(), entry.aggregate_id(), outcome_name(outcome));
+}
+
+std::vector<std::pair<std::string, v1::ParkedRecord>> InboxConsumer::Impl::read_parked() const {
+    std::vector<std::pair<std::string, v1::ParkedRecord>> entries;
+    for (const std::string& topic : options.topics) {
+        const std::string lower = parked_prefix(options.consumer_name, topic);
+        std::string upper = lower;
+        upper.back() = '\x01';
+        store.scan_index(lower, upper, [&](std::string_view key, std::string_view value) {
+            v1::ParkedRecord entry;
+            if (entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                entries.emplace_back(std::string(key), std::move(entry));
+            }
+            return true;
+        });
+    }
+    return entries;
+}
+
+void InboxConsumer::Impl::load_parked() {
+    parked_keys.clear();
+    parked_per_aggregate.clear();
+    for (const auto& [key, entry] : read_parked()) {
+        parked_keys.insert(key);
+        ++parked_per_aggregate[aggregate_slot(entry.topic(), entry.aggregate_id())];
+    }
+    record([count = parked_keys.size()](InboxStats& s) { s.parked = count; });
+    if (!parked_keys.empty()) {
+        log->warn("inbox {}: {} parked record(s) from before; retried every {} s", options.consumer_name,
+                  parked_keys.size(), options.parked_retry_interval.count() / 1000);
+    }
+}
+
+ParkedRetry InboxConsumer::Impl::retry_parked(const std::string& aggregate_id) {
+    ParkedRetry result;
+    std::string blocked;  // the aggregate whose earlier record failed again: the rest of it waits
+    for (const auto& [key, entry] : read_parked()) {
+        if (!aggregate_id.empty() && entry.aggregate_id() != aggregate_id) {
+            continue;
+        }
+        const std::string slot = aggregate_slot(entry.topic(), entry.aggregate_id());
+        if (slot == blocked || stopping) {
+            ++result.still_parked;
+            continue;
+        }
+        retrying = &entry;
+        RedeliveryOutcome outcome{};
+        try {
+            const InboundRecord message = record_of(entry);
+            const Prepared prepared = prepare(message, entry.redrive());
+            if (prepared.outcome) {
+                outcome = *prepared.outcome;
+            } else {
+                const InboundEvent inbound{prepared.envelope, message.topic, message.partition, message.offset,
+                                           prepared.key};
+                const Attempt tried = attempt(inbound);
+                if (tried.verdict) {
+                    outcome = settle(message, prepared, *tried.verdict, entry.redrive());
+                } else {
+                    record([](InboxStats& s) { ++s.retries; });
+                    outcome = park(message, prepared.envelope, entry.redrive(), tried.error, 1);
+                }
+            }
+        } catch (...) {
+            retrying = nullptr;
+            throw;
+        }
+        retrying = nullptr;
+        if (outcome == RedeliveryOutcome::parked) {
+            blocked = slot;
+            ++result.still_parked;
         } else {
-            while (!dead_letter_delivery.done) {
-                dead_letter_producer->poll(100);
-            }
-            if (dead_letter_delivery.error.empty()) {
-                record([](InboxStats& s) { ++s.dead_lettered; });
-                return;
-            }
-        }
-        log->warn("cannot write the dead letter to {}: {}; retrying", options.dead_letter_topic,
-                  code != RdKafka::ERR_NO_ERROR ? RdKafka::err2str(code) : dead_letter_delivery.error);
-        record([](InboxStats& s) { ++s.retries; });
-        if (!back_off(attempt)) {
-            throw TransientError("stopped while writing a dead letter");
+            unpark(key, entry, outcome);
+            ++result.processed;
         }
     }
+    return result;
 }
 
 RedeliveryOutcome InboxConsumer::Impl::process(const InboundRecord& message, bool redelivery) {
     if (!redelivery) {
         record([](InboxStats& s) { ++s.received; });
     }
-    v1::EventEnvelope envelope;
-    if (!envelope.ParseFromString(message.value)) {
-        dead_letter(message, "undecodable: the value is not a gatehouse.kernel.v1.EventEnvelope");
-        return RedeliveryOutcome::dead_lettered;
+    const Prepared prepared = prepare(message, redelivery);
+    if (prepared.outcome) {
+        return *prepared.outcome;
     }
-    if (envelope.event_id().empty() || envelope.event_type().empty() || envelope.aggregate_id().empty()) {
-        dead_letter(message, "invalid envelope: event_id, event_type and aggregate_id are required");
-        return RedeliveryOutcome::dead_lettered;
+    const v1::EventEnvelope& envelope = prepared.envelope;
+    if (parked_per_aggregate.count(aggregate_slot(message.topic, envelope.aggregate_id())) != 0) {
+        return park(message, envelope, redelivery, "waiting behind an earlier parked record of the same aggregate", 0);
     }
-    const std::string original_key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
-    std::string key = original_key;
-    if (store.was_processed(original_key)) {
-        // A re-drive may run an event once more only if it was marked processed for being
-        // dead-lettered, and then under a key of its own, so that repeating it changes nothing.
-        if (!redelivery || !store.read_metadata(InboxConsumer::dead_letter_mark(original_key)) ||
-            store.was_processed(InboxConsumer::redrive_key(original_key))) {
-            record([](InboxStats& s) { ++s.duplicates; });
-            return RedeliveryOutcome::duplicate;
+    const InboundEvent inbound{envelope, message.topic, message.partition, message.offset, prepared.key};
+    const auto first_failure = std::chrono::steady_clock::now();
+    for (int attempts = 1;; ++attempts) {
+        const Attempt tried = attempt(inbound);
+        if (tried.verdict) {
+            return settle(message, prepared, *tried.verdict, redelivery);
         }
-        key = InboxConsumer::redrive_key(original_key);
-    }
-    const InboundEvent inbound{envelope, message.topic, message.partition, message.offset, key};
-    for (int attempt = 0;; ++attempt) {
-        HandlerVerdict verdict;
-        try {
-            verdict = handler(inbound);
-        } catch (const StoreError&) {
-            throw;  // the log is unusable: stop, do not dead-letter a good event
-        } catch (const KernelError& error) {
-            if (error.is_retryable()) {
-                log->warn("handling {} ({}) failed: {}; retrying", envelope.event_id(), envelope.event_type(),
-                          error.what());
-                record([](InboxStats& s) { ++s.retries; });
-                if (!back_off(attempt)) {
-                    throw TransientError("stopped while retrying");
-                }
-                continue;
-            }
-            verdict = HandlerVerdict::poison(error.what());
-        } catch (const std::exception& error) {
-            verdict = HandlerVerdict::poison(std::string("handler failed: ") + error.what());
+        log->warn("handling {} ({}) failed (attempt {}): {}", envelope.event_id(), envelope.event_type(), attempts,
+                  tried.error);
+        record([](InboxStats& s) { ++s.retries; });
+        if (attempts >= options.retry_attempts ||
+            std::chrono::steady_clock::now() - first_failure >= options.retry_budget) {
+            return park(message, envelope, redelivery, tried.error, attempts);
         }
-        switch (verdict.kind) {
-            case HandlerVerdict::Kind::poison:
-                dead_letter(message, verdict.reason);
-                // Marked (with the dead-letter mark) so that consumption never retries it; a failed
-                // re-drive marks nothing, so the new dead letter can be re-driven in turn.
-                if (key == original_key) {
-                    mark_processed(key, true);
-                }
-                return RedeliveryOutcome::dead_lettered;
-            case HandlerVerdict::Kind::applied:
-                record([](InboxStats& s) { ++s.applied; });
-                break;
-            case HandlerVerdict::Kind::ignored:
-                record([](InboxStats& s) { ++s.ignored; });
-                break;
+        if (!back_off(attempts - 1)) {
+            throw TransientError("stopped while retrying");
         }
-        // The handler's own commit normally carried the inbox record; make sure it exists.
-        mark_processed(key);
-        return verdict.kind == HandlerVerdict::Kind::applied ? RedeliveryOutcome::applied : RedeliveryOutcome::ignored;
     }
 }
 
@@ -255,8 +536,19 @@ void InboxConsumer::Impl::update_lag() {
 
 void InboxConsumer::Impl::run() {
     auto last_lag = std::chrono::steady_clock::now();
+    auto last_parked_retry = std::chrono::steady_clock::now();
     try {
         while (!stopping) {
+            if (std::chrono::steady_clock::now() - last_parked_retry >= options.parked_retry_interval) {
+                std::lock_guard lock(processing);
+                if (!parked_keys.empty()) {
+                    const ParkedRetry retried = retry_parked({});
+                    log->log(retried.processed > 0 ? spdlog::level::info : spdlog::level::debug,
+                             "inbox {}: parked records retried: {} processed, {} still parked", options.consumer_name,
+                             retried.processed, retried.still_parked);
+                }
+                last_parked_retry = std::chrono::steady_clock::now();
+            }
             std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
             switch (message->err()) {
                 case RdKafka::ERR_NO_ERROR: {
@@ -320,7 +612,10 @@ void InboxConsumer::start() {
     if (!impl_->consumer) {
         throw ConfigError("cannot create the Kafka consumer " + impl_->options.consumer_name + ": " + error);
     }
-    auto producer_conf = kafka::make_conf(impl_->options.kafka, {{"enable.idempotence", "true"}, {"acks", "all"}});
+    auto producer_conf = kafka::make_conf(
+        impl_->options.kafka, {{"enable.idempotence", "true"},
+                               {"acks", "all"},
+                               {"message.timeout.ms", std::to_string(impl_->options.dead_letter_timeout.count())}});
     if (producer_conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&impl_->dead_letter_delivery), error) !=
         RdKafka::Conf::CONF_OK) {
         throw ConfigError("delivery callback: " + error);
@@ -332,6 +627,10 @@ void InboxConsumer::start() {
     if (const RdKafka::ErrorCode code = impl_->consumer->subscribe(impl_->options.topics);
         code != RdKafka::ERR_NO_ERROR) {
         throw ConfigError("cannot subscribe to the input topics: " + RdKafka::err2str(code));
+    }
+    {
+        std::lock_guard lock(impl_->processing);
+        impl_->load_parked();
     }
     impl_->stopping = false;
     impl_->thread = std::thread([this] { impl_->run(); });
@@ -374,6 +673,30 @@ RedeliveryOutcome InboxConsumer::redeliver(const InboundRecord& record) {
     }
     std::lock_guard lock(impl_->processing);
     return impl_->process(record, true);
+}
+
+std::vector<ParkedRecord> InboxConsumer::parked() const {
+    std::vector<ParkedRecord> out;
+    for (const auto& [key, entry] : impl_->read_parked()) {
+        ParkedRecord& parked = out.emplace_back();
+        parked.record = record_of(entry);
+        parked.event_id = entry.event_id();
+        parked.event_type = entry.event_type();
+        parked.aggregate_id = entry.aggregate_id();
+        parked.reason = entry.reason();
+        parked.attempts = entry.attempts();
+        parked.parked_at = time_point_of(entry.parked_at());
+        parked.last_attempt_at = time_point_of(entry.last_attempt_at());
+    }
+    return out;
+}
+
+ParkedRetry InboxConsumer::retry_parked(const std::string& aggregate_id) {
+    if (!impl_->dead_letter_producer) {
+        throw ConfigError("inbox consumer " + impl_->options.consumer_name + ": retry_parked() before start()");
+    }
+    std::lock_guard lock(impl_->processing);
+    return impl_->retry_parked(aggregate_id);
 }
 
 std::string InboxConsumer::failure() const {

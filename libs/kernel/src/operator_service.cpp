@@ -16,20 +16,6 @@ namespace {
 
 constexpr std::chrono::seconds kReadTimeout{10};
 
-const char* outcome_name(RedeliveryOutcome outcome) {
-    switch (outcome) {
-        case RedeliveryOutcome::applied:
-            return "applied";
-        case RedeliveryOutcome::ignored:
-            return "ignored";
-        case RedeliveryOutcome::duplicate:
-            return "duplicate";
-        case RedeliveryOutcome::dead_lettered:
-            return "dead-lettered";
-    }
-    return "?";
-}
-
 class OperatorService final : public v1::OperatorService::Service {
   public:
     OperatorService(const std::string& service_name, std::optional<BearerAuthenticator> authenticator,
@@ -123,12 +109,78 @@ class OperatorService final : public v1::OperatorService::Service {
                     case RedeliveryOutcome::dead_lettered:
                         response->set_dead_lettered_again(response->dead_lettered_again() + 1);
                         break;
+                    case RedeliveryOutcome::parked:
+                        response->set_parked(response->parked() + 1);
+                        break;
                 }
             }
             log_->info("re-drive by {} ({}): dead letter {}:{} of {} (event {}, from {}/{}@{}): {}", principal.user_id,
                        request->reason(), record->partition, record->offset, topic_,
                        result.event_id().empty() ? "-" : result.event_id(), origin.topic, origin.partition,
                        origin.offset, result.outcome());
+        }
+        return grpc::Status::OK;
+    }
+
+    grpc::Status ListParkedRecords(grpc::ServerContext* context, const v1::ListParkedRecordsRequest* /*request*/,
+                                   v1::ListParkedRecordsResponse* response) override {
+        Principal principal;
+        if (grpc::Status status = authenticate(*context, principal); !status.ok()) {
+            return status;
+        }
+        using google::protobuf::util::TimeUtil;
+        for (InboxConsumer* inbox : inboxes_) {
+            for (const ParkedRecord& parked : inbox->parked()) {
+                auto& out = *response->add_parked();
+                out.set_topic(parked.record.topic);
+                out.set_partition(parked.record.partition);
+                out.set_offset(parked.record.offset);
+                out.set_key(parked.record.key);
+                out.set_value(parked.record.value);
+                for (const auto& [key, value] : parked.record.headers) {
+                    auto& header = *out.add_headers();
+                    header.set_key(key);
+                    header.set_value(value);
+                }
+                out.set_event_id(parked.event_id);
+                out.set_event_type(parked.event_type);
+                out.set_aggregate_id(parked.aggregate_id);
+                out.set_reason(parked.reason);
+                out.set_attempts(parked.attempts);
+                *out.mutable_parked_at() = TimeUtil::NanosecondsToTimestamp(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(parked.parked_at.time_since_epoch()).count());
+                *out.mutable_last_attempt_at() = TimeUtil::NanosecondsToTimestamp(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(parked.last_attempt_at.time_since_epoch())
+                        .count());
+            }
+        }
+        return grpc::Status::OK;
+    }
+
+    grpc::Status RetryParkedRecords(grpc::ServerContext* context, const v1::RetryParkedRecordsRequest* request,
+                                    v1::RetryParkedRecordsResponse* response) override {
+        Principal principal;
+        if (grpc::Status status = authenticate(*context, principal); !status.ok()) {
+            return status;
+        }
+        if (request->reason().empty()) {
+            return {grpc::StatusCode::INVALID_ARGUMENT, "reason is required: why should the parked records work now?"};
+        }
+        if (request->aggregate_id().empty() == !request->all()) {
+            return {grpc::StatusCode::INVALID_ARGUMENT, "give an aggregate_id, or all (not both)"};
+        }
+        log_->info("retry of parked records ({}) by {} ({}): {}",
+                   request->all() ? "all" : "aggregate " + request->aggregate_id(), principal.user_id, principal.role,
+                   request->reason());
+        for (InboxConsumer* inbox : inboxes_) {
+            try {
+                const ParkedRetry retried = inbox->retry_parked(request->all() ? "" : request->aggregate_id());
+                response->set_processed(response->processed() + static_cast<std::int32_t>(retried.processed));
+                response->set_still_parked(response->still_parked() + static_cast<std::int32_t>(retried.still_parked));
+            } catch (const std::exception& error) {
+                log_->error("retry of parked records failed: {}", error.what());
+                return {grpc::StatusCode::UNAVAILABLE, std::string("retry stopped: ") + error.what()};
+            }
         }
         return grpc::Status::OK;
     }

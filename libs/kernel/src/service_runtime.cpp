@@ -189,6 +189,8 @@ int ServiceRuntime::run() {
                 inbox.duplicates += one.duplicates;
                 inbox.dead_lettered += one.dead_lettered;
                 inbox.retries += one.retries;
+                inbox.parked += one.parked;
+                inbox.unparked += one.unparked;
             }
             gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions",
                   static_cast<std::uint64_t>(inbox.lag));
@@ -196,6 +198,8 @@ int ServiceRuntime::run() {
             gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed", inbox.duplicates);
             gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic", inbox.dead_lettered);
             gauge("gatehouse_inbox_retries", "Handler retries after transient failures", inbox.retries);
+            gauge("gatehouse_inbox_parked", "Input records parked now (retry budget spent)", inbox.parked);
+            gauge("gatehouse_inbox_unparked", "Parked input records processed since start", inbox.unparked);
         }
     });
     if (const std::string address = config_.string("metrics.listen"); !address.empty()) {
@@ -262,6 +266,13 @@ int ServiceRuntime::run() {
         }
         options.topics = input.topics;
         options.dead_letter_topic = topic("gatehouse." + name_ + ".dead-letters.v1");
+        options.retry_attempts = static_cast<int>(config_.integer("inbox.retry_attempts"));
+        if (options.retry_attempts < 1) {
+            throw ConfigError("setting inbox.retry_attempts: must be at least 1, got " +
+                              std::to_string(options.retry_attempts));
+        }
+        options.retry_budget = config_.duration("inbox.retry_budget");
+        options.parked_retry_interval = config_.duration("inbox.parked_retry_interval");
         parts.inboxes.push_back(std::make_unique<InboxConsumer>(*store_, options, input.handler));
         parts.inboxes.back()->start();
     }

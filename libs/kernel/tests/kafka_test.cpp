@@ -214,3 +214,88 @@ TEST_CASE("poison records go to the dead-letter topic and consumption continues"
     CHECK(dead[1].headers.at(headers::kDeadLetterOffset) == "1");
     CHECK_FALSE(dead[1].headers.at(headers::kDeadLetterTime).empty());
 }
+
+TEST_CASE(
+    "a record whose retry budget is spent is parked: other aggregates go on, later records of its aggregate wait "
+    "behind it, and a retry applies them in order, also after a restart",
+    "[kafka][inbox]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("parking");
+    kafka.create_topic(topic, 1);
+    kafka.create_topic(topic + ".dlq", 1);
+    const auto event = [](const std::string& id, const std::string& aggregate) {
+        gatehouse::kernel::v1::EventEnvelope envelope;
+        envelope.set_event_id(id);
+        envelope.set_event_type("gatehouse.testing.v1.CounterCreated");
+        envelope.set_aggregate_id(aggregate);
+        return envelope.SerializeAsString();
+    };
+    kafka.produce(topic, "A", event("a-1", "A"));
+    kafka.produce(topic, "B", event("b-1", "B"));
+    kafka.produce(topic, "A", event("a-2", "A"));
+    kafka.produce(topic, "B", event("b-2", "B"));
+
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    std::atomic<bool> a_blocked{true};
+    std::mutex applied_mutex;
+    std::vector<std::string> applied;
+    const InboxHandler handler = [&](const InboundEvent& inbound) {
+        if (inbound.envelope.aggregate_id() == "A" && a_blocked) {
+            throw TransientError("the account has not arrived yet");
+        }
+        {
+            std::lock_guard lock(applied_mutex);
+            applied.push_back(inbound.envelope.event_id());
+        }
+        Commit commit;
+        commit.inbox_key = inbound.inbox_key;
+        (void)store->commit(std::move(commit));
+        return HandlerVerdict::applied();
+    };
+    const auto applied_now = [&] {
+        std::lock_guard lock(applied_mutex);
+        return applied;
+    };
+    InboxOptions options = inbox_options(kafka, topic, unique_topic("parking-consumer"));
+    options.retry_attempts = 3;
+    options.parked_retry_interval = 1h;
+    {
+        InboxConsumer inbox(*store, options, handler);
+        inbox.start();
+        REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 2 && s.parked == 2; }, 60s));
+        CHECK(applied_now() == std::vector<std::string>{"b-1", "b-2"});
+        CHECK(inbox.stats().retries == 3);  // a-2 was never tried: it waits behind a-1
+        const std::vector<ParkedRecord> parked = inbox.parked();
+        REQUIRE(parked.size() == 2);
+        CHECK(parked[0].event_id == "a-1");
+        CHECK(parked[0].aggregate_id == "A");
+        CHECK(parked[0].attempts == 3);
+        CHECK(parked[0].reason == "the account has not arrived yet");
+        CHECK(parked[0].record.offset == 0);
+        CHECK(parked[1].event_id == "a-2");
+        CHECK(parked[1].attempts == 0);
+        CHECK(parked[1].reason.find("waiting behind") != std::string::npos);
+        // Still failing: both stay, and a-2 is not tried.
+        const ParkedRetry again = inbox.retry_parked();
+        CHECK(again.processed == 0);
+        CHECK(again.still_parked == 2);
+        CHECK(inbox.parked()[0].attempts == 4);
+        inbox.stop();
+    }
+    // A restart keeps them parked (the offsets were committed: they are not consumed again), and a
+    // new record of aggregate A waits behind them; the periodic retry then applies all in order.
+    kafka.produce(topic, "A", event("a-3", "A"));
+    kafka.produce(topic, "B", event("b-3", "B"));
+    options.parked_retry_interval = 200ms;
+    InboxConsumer inbox(*store, options, handler);
+    inbox.start();
+    REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 1 && s.parked == 3; }, 60s));
+    CHECK(applied_now() == std::vector<std::string>{"b-1", "b-2", "b-3"});
+    a_blocked = false;
+    REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 4 && s.parked == 0; }, 60s));
+    CHECK(applied_now() == std::vector<std::string>{"b-1", "b-2", "b-3", "a-1", "a-2", "a-3"});
+    CHECK(inbox.parked().empty());
+    CHECK(inbox.stats().unparked == 3);
+    inbox.stop();
+}

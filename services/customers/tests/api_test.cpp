@@ -8,6 +8,7 @@
 #include "customers_process.h"
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/kernel/v1/operator_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
 #include "settings_docs.h"
@@ -317,6 +318,60 @@ TEST_CASE("crm mode: the approval waits for the replicated account and contact, 
     CHECK(person.b2b_admin());
     CHECK(get(service, organization).source() == cv1::CUSTOMER_SOURCE_CRM);
     CHECK_FALSE(invitation_token(kafka, service, "carla@initech.example").empty());
+}
+
+TEST_CASE(
+    "crm mode: an approval whose CRM records do not arrive is parked after its retry budget, later approvals go on, "
+    "and a retry applies it once they are there",
+    "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(
+        kafka, {{"GATEHOUSE_INBOX_RETRY_ATTEMPTS", "2"}, {"GATEHOUSE_INBOX_PARKED_RETRY_INTERVAL", "1h"}});
+    auto operators = kernel::v1::OperatorService::NewStub(service.channel());
+    kafka.produce(service.onboarding_topic(), "PR-000007",
+                  envelope(approval("PR-000007", "Hooli", "gavin@hooli.example", onboarding::v1::APPROVAL_MODE_CRM),
+                           "approved-7", "prospect", "PR-000007", "onboarding"));
+    // Another request's approval behind it on the same partition (same record key).
+    kafka.produce(service.onboarding_topic(), "PR-000007",
+                  envelope(approval("PR-000008", "Pied Piper", "richard@piedpiper.example"), "approved-8", "prospect",
+                           "PR-000008", "onboarding"));
+    REQUIRE(eventually([&] { return !organization_named(service, "Pied Piper").empty(); }));
+
+    kernel::v1::ListParkedRecordsResponse parked;
+    REQUIRE(operators->ListParkedRecords(as(kOperatorToken).get(), {}, &parked).ok());
+    REQUIRE(parked.parked_size() == 1);
+    CHECK(parked.parked(0).aggregate_id() == "PR-000007");
+    CHECK(parked.parked(0).event_id() == "approved-7");
+    CHECK(parked.parked(0).attempts() == 2);
+    CHECK_THAT(parked.parked(0).reason(), Catch::Contains("have not been replicated yet"));
+    CHECK(organization_named(service, "Hooli").empty());
+    kernel::v1::ListParkedRecordsResponse refused;
+    CHECK(operators->ListParkedRecords(as(kHqToken).get(), {}, &refused).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+
+    // The CRM records arrive; the operator's retry applies the approval, with them.
+    kafka.produce(service.sales_topic(), "ACC-7",
+                  envelope(account_created("ACC-7", "PR-000007", "Hooli", now_plus(-60s)), "sales-7a", "account",
+                           "ACC-7", "sales-bridge"));
+    kafka.produce(service.sales_topic(), "CON-7",
+                  envelope(contact_created("CON-7", "ACC-7", "PR-000007", "gavin@hooli.example", now_plus(-60s)),
+                           "sales-7b", "contact", "CON-7", "sales-bridge"));
+    REQUIRE(eventually([&] { return list(service, "gavin@hooli.example", cv1::CUSTOMER_TYPE_PERSON).total() == 1; }));
+    kernel::v1::RetryParkedRecordsRequest retry;
+    retry.set_aggregate_id("PR-000007");
+    kernel::v1::RetryParkedRecordsResponse retried;
+    CHECK(operators->RetryParkedRecords(as(kOperatorToken).get(), retry, &retried).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);  // no reason
+    retry.set_reason("the CRM records are replicated now");
+    REQUIRE(operators->RetryParkedRecords(as(kOperatorToken).get(), retry, &retried).ok());
+    CHECK(retried.processed() == 1);
+    CHECK(retried.still_parked() == 0);
+    std::string organization;
+    REQUIRE(eventually([&] { return !(organization = organization_named(service, "Hooli")).empty(); }));
+    REQUIRE(users_of(service, organization).size() == 1);
+    CHECK(get(service, users_of(service, organization).front().customer_id()).crm_contact_id() == "CON-7");
+    REQUIRE(operators->ListParkedRecords(as(kOperatorToken).get(), {}, &parked).ok());
+    CHECK(parked.parked_size() == 0);
 }
 
 TEST_CASE("crm mode, HQ override: fresh customers now, linked (not duplicated) when the CRM records arrive",

@@ -51,6 +51,7 @@ class CustomersProcess final {
     }
 
     customers::v1::CustomersService::Stub& api() { return *stub_; }
+    std::shared_ptr<grpc::Channel> channel() { return process_->channel(); }
     [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }

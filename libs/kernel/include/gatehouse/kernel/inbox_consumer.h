@@ -7,9 +7,17 @@
 // offset stored for commit. A crash anywhere therefore leads to a redelivery that changes nothing.
 //
 // Failures: a handler that throws a retryable KernelError (e.g. TransientError) is retried with
-// exponential backoff and jitter, without skipping the record. Poison records (undecodable, no
-// event id, handler verdict `poison`, or a non-kernel exception) are produced to the dead-letter
-// topic with reason and origin in headers, marked processed, and consumption continues.
+// exponential backoff and jitter, within a budget per record (InboxOptions::retry_attempts and
+// retry_budget). When the budget is spent the record is *parked*: kept in the service's store
+// (parked_record.proto) keyed by its topic and aggregate, and its offset is committed. Later
+// records of the same aggregate are parked behind it without being tried (order per aggregate is
+// kept); records of other aggregates go on. Parked records are retried in order every
+// parked_retry_interval and by the operator (retry_parked()); one that succeeds leaves the
+// parking, one that fails again stays, with the later ones of its aggregate.
+// Poison records (undecodable, no event id, handler verdict `poison`, or a non-kernel exception)
+// are produced to the dead-letter topic with reason and origin in headers, marked processed, and
+// consumption continues; if the dead-letter topic cannot be written within
+// dead_letter_timeout, the record is parked instead (and dead-lettered when it is retried).
 // A StoreError stops the consumer (the local log is unusable): see failure().
 #pragma once
 
@@ -59,7 +67,27 @@ struct InboundRecord final {
 };
 
 // What became of a redelivered record.
-enum class RedeliveryOutcome { applied, ignored, duplicate, dead_lettered };
+enum class RedeliveryOutcome { applied, ignored, duplicate, dead_lettered, parked };
+// "applied", "ignored", "duplicate", "dead-lettered" or "parked".
+const char* outcome_name(RedeliveryOutcome outcome);
+
+// A record kept back after its retry budget was spent (see the top of this file).
+struct ParkedRecord final {
+    InboundRecord record;
+    std::string event_id;  // from the envelope; empty if it does not decode
+    std::string event_type;
+    std::string aggregate_id;
+    std::string reason;  // the last error, or "waiting behind an earlier parked record ..."
+    int attempts = 0;    // handler attempts so far
+    std::chrono::system_clock::time_point parked_at;
+    std::chrono::system_clock::time_point last_attempt_at;
+};
+
+// What a retry of parked records did.
+struct ParkedRetry final {
+    std::size_t processed = 0;     // left the parking (applied, ignored, duplicate or dead-lettered)
+    std::size_t still_parked = 0;  // of those asked for
+};
 
 struct InboxOptions final {
     KafkaSettings kafka;
@@ -72,6 +100,14 @@ struct InboxOptions final {
     std::string dead_letter_topic;
     std::chrono::milliseconds retry_initial{100};
     std::chrono::milliseconds retry_max{30000};
+    // The retry budget of one record: it is parked after this many handler attempts, or once this
+    // long has passed since its first failure, whichever comes first.
+    int retry_attempts = 10;
+    std::chrono::milliseconds retry_budget{std::chrono::minutes(5)};
+    // How often parked records are retried.
+    std::chrono::milliseconds parked_retry_interval{std::chrono::minutes(1)};
+    // The longest a dead letter's delivery is waited for; then the record is parked.
+    std::chrono::milliseconds dead_letter_timeout{std::chrono::seconds(30)};
     std::map<std::string, std::string> consumer_properties;
 };
 
@@ -82,7 +118,9 @@ struct InboxStats final {
     std::uint64_t duplicates = 0;  // already processed: skipped
     std::uint64_t dead_lettered = 0;
     std::uint64_t retries = 0;
-    std::int64_t lag = 0;  // records behind the end of the assigned partitions
+    std::uint64_t parked = 0;    // records parked now
+    std::uint64_t unparked = 0;  // records that left the parking since start
+    std::int64_t lag = 0;        // records behind the end of the assigned partitions
 };
 
 class InboxConsumer final {
@@ -111,6 +149,14 @@ class InboxConsumer final {
     // an event already applied (or re-driven) is a `duplicate`. Requires start(). Throws like the
     // consumer would stop (StoreError), or TransientError when stopped while retrying.
     RedeliveryOutcome redeliver(const InboundRecord& record);
+
+    // The records this consumer parked, by topic, aggregate and position (oldest first per
+    // aggregate). Reads the store: safe from any thread.
+    [[nodiscard]] std::vector<ParkedRecord> parked() const;
+    // Retries the parked records of `aggregate_id` (empty: all), in order, one attempt each; stops
+    // at an aggregate's first record that fails again. Runs between two consumed records, like
+    // redeliver(). Requires start().
+    ParkedRetry retry_parked(const std::string& aggregate_id = {});
 
     static std::string inbox_key(const std::string& consumer_name, const std::string& event_id) {
         return consumer_name + "/" + event_id;
