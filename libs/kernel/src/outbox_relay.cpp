@@ -92,6 +92,25 @@ struct OutboxRelay::Impl {
     void persist(LogPosition position) {
         store.write_metadata_lazily(position_key, rocks::big_endian_key(position.value));
     }
+    void set_waiting(std::string why) {
+        {
+            std::lock_guard lock(mutex);
+            if (stats.waiting == why) {
+                return;
+            }
+            stats.waiting = std::move(why);
+        }
+        changed.notify_all();
+    }
+    // Sleeps up to `wait`, in short steps so that stop() is prompt; false if stopping.
+    bool pause(std::chrono::milliseconds wait) const {
+        const auto until = Clock::now() + wait;
+        while (!stopping && Clock::now() < until) {
+            std::this_thread::sleep_for(
+                std::min<Clock::duration>(std::chrono::milliseconds(100), until - Clock::now()));
+        }
+        return !stopping;
+    }
     void fail(const std::string& why) {
         log->error("relay to {} stopped: {}", options.topic, why);
         {
@@ -169,18 +188,30 @@ bool OutboxRelay::Impl::session() {
         throw ConfigError("cannot create a Kafka producer: " + error);
     }
 
+    // The topic's partitions: until the broker answers and the topic exists, wait (backing off to
+    // 5 s) for as long as it takes; the service keeps serving and its events stay in the log.
     int partitions = -1;
-    const auto deadline = Clock::now() + options.topic_wait;
+    const auto started = Clock::now();
+    bool said = false;
+    std::chrono::milliseconds backoff{250};
     while ((partitions = kafka::partition_count(*producer, options.topic, 5000)) < 0) {
-        if (stopping) {
+        set_waiting("topic " + options.topic + " not reachable: broker down or topic missing");
+        if (!said && Clock::now() - started > options.topic_wait) {
+            log->error(
+                "topic {} still not reachable after {} s (broker down, or the topic missing: create it with "
+                "the settings in docs/kafka.md); events stay in the log and are published once it is",
+                options.topic, options.topic_wait.count() / 1000);
+            said = true;
+        }
+        if (!pause(backoff)) {
             return false;
         }
-        if (Clock::now() > deadline) {
-            fail("topic " + options.topic + " does not exist (create it with the settings in docs/kafka.md)");
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));  // polling an outside system
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
     }
+    if (said) {
+        log->info("topic {} reachable again", options.topic);
+    }
+    set_waiting({});
     const std::vector<std::uint64_t> tails = read_partition_tails(partitions);
 
     LogPosition position;
@@ -272,6 +303,7 @@ bool OutboxRelay::Impl::session() {
 
     if (!tracker.error().empty()) {
         log->warn("delivery to {} failed ({}); starting a new producer session", options.topic, tracker.error());
+        set_waiting("delivery to " + options.topic + " failed: " + tracker.error());
         producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
         producer->poll(0);
         progress(0);
@@ -302,7 +334,10 @@ void OutboxRelay::Impl::run() {
                 return;
             }
             log->warn("relay to {}: {}; retrying", options.topic, error.what());
-            std::this_thread::sleep_for(std::chrono::seconds(1));  // back off before a new session
+            set_waiting(error.what());
+            if (!pause(std::chrono::seconds(1))) {  // back off before a new session
+                return;
+            }
         } catch (const std::exception& error) {
             fail(error.what());
             return;

@@ -179,6 +179,8 @@ int ServiceRuntime::run() {
             gauge("gatehouse_relay_lag_events", "Events in the log not yet on the topic",
                   head - std::min(head, relay.position.value));
             gauge("gatehouse_relay_published", "Events published since start", relay.published);
+            gauge("gatehouse_relay_waiting", "1 while the relay cannot publish (broker unreachable, topic missing)",
+                  relay.waiting.empty() ? 0 : 1);
         }
         if (!parts_->inboxes.empty()) {
             InboxStats inbox;  // summed over the service's input consumers
@@ -212,7 +214,13 @@ int ServiceRuntime::run() {
         });
         parts.http.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
             response.status = ready_ ? 200 : 503;
-            response.set_content(ready_ ? "ready\n" : "replaying the log\n", "text/plain");
+            // Without the broker the API still serves (commands are logged and published later):
+            // ready, but saying so, so that nothing restarts a service that is doing its job.
+            const std::string waiting = ready_ && parts_->relay ? parts_->relay->stats().waiting : "";
+            response.set_content(!ready_           ? "replaying the log\n"
+                                 : waiting.empty() ? "ready\n"
+                                                   : "degraded: " + waiting + "\n",
+                                 "text/plain");
         });
         const int bound =
             port == 0 ? parts.http.bind_to_any_port(host) : (parts.http.bind_to_port(host, port) ? port : -1);

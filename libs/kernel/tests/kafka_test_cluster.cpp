@@ -60,6 +60,17 @@ KafkaTestCluster::~KafkaTestCluster() {
     }
 }
 
+void KafkaTestCluster::set_broker_down(bool down) {
+    if (!mock_) {
+        throw std::logic_error("set_broker_down: only the mock cluster's broker can be taken down");
+    }
+    const rd_kafka_resp_err_t result =
+        down ? rd_kafka_mock_broker_set_down(mock_->cluster, 1) : rd_kafka_mock_broker_set_up(mock_->cluster, 1);
+    if (result != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw std::runtime_error(std::string("mock broker: ") + rd_kafka_err2str(result));
+    }
+}
+
 void KafkaTestCluster::create_topic(const std::string& topic, int partitions) {
     if (mock_) {
         if (rd_kafka_mock_topic_create(mock_->cluster, topic.c_str(), partitions, 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {

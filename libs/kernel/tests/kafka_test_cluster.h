@@ -37,6 +37,8 @@ class KafkaTestCluster final {
                                          std::chrono::milliseconds timeout,
                                          std::chrono::milliseconds settle = std::chrono::milliseconds(500));
     void produce(const std::string& topic, const std::string& key, const std::string& value);
+    // Mock cluster only: its broker stops answering (connections refused) / answers again.
+    void set_broker_down(bool down);
 
   private:
     struct Mock;

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <sstream>
+#include <thread>
 
 #include "child_process.h"
 #include "gatehouse/kernel/event_store.h"
@@ -115,6 +116,50 @@ TEST_CASE("a service process replays, serves health and metrics, and stops clean
         service.kill(SIGTERM);
         CHECK(service.wait() == 0);
     }
+}
+
+TEST_CASE("with its broker unreachable a service stays up, says degraded, and publishes once the broker is back",
+          "[runtime][kafka]") {
+    KafkaTestCluster kafka;
+    const std::string in = unique_topic("fixture-in");
+    const std::string out = unique_topic("fixture-out");
+    kafka.create_topic(in, 3);
+    kafka.create_topic("gatehouse.fixture.dead-letters.v1", 1);
+    if (!kafka.is_real()) {
+        kafka.create_topic(out, 3);
+        kafka.set_broker_down(true);  // the mock cluster would create the topic on demand
+    }                                 // the real broker does not: its output topic is missing until later
+    TempDir dir;
+    ChildProcess service({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(),
+                          "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
+                          "GATEHOUSE_FIXTURE_INPUT_TOPIC=" + in, "GATEHOUSE_FIXTURE_OUTPUT_TOPIC=" + out,
+                          "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                          "GATEHOUSE_KAFKA_TOPIC_WAIT=300ms", GATEHOUSE_SERVICE_FIXTURE});
+    const Ports ports = wait_ready(service);
+    httplib::Client http("127.0.0.1", ports.metrics);
+    const auto readiness = [&] {
+        auto response = http.Get("/readyz");
+        return response ? std::to_string(response->status) + " " + response->body : std::string("no answer");
+    };
+    CHECK(wait_until([&] { return readiness().rfind("200 degraded: topic " + out, 0) == 0; }, 30s, 100ms));
+    CHECK(metrics_show(ports.metrics, "gatehouse_relay_waiting 1\n", 30s));
+    // Many times kafka.topic_wait: the service is still there, still degraded, not gone.
+    std::this_thread::sleep_for(2s);
+    CHECK(readiness().rfind("200 degraded", 0) == 0);
+
+    if (kafka.is_real()) {
+        kafka.create_topic(out, 3);
+    } else {
+        kafka.set_broker_down(false);
+    }
+    for (int n = 0; n < 3; ++n) {
+        kafka.produce(in, "c1", counter_envelope("c1", n));
+    }
+    CHECK(kafka.read_all(out, 3, 60s).size() == 3);
+    CHECK(wait_until([&] { return readiness() == "200 ready\n"; }, 30s, 100ms));
+    CHECK(metrics_show(ports.metrics, "gatehouse_relay_waiting 0\n", 30s));
+    service.kill(SIGTERM);
+    CHECK(service.wait() == 0);
 }
 
 TEST_CASE("a bad setting stops start-up with a message naming it", "[runtime]") {

@@ -27,7 +27,9 @@ struct RelayOptions final {
     std::string topic;
     // How long the relay waits for new events before checking again (it is woken on commits).
     std::chrono::milliseconds idle_wait{200};
-    // How long to wait for the topic to exist at start-up before giving up with an error.
+    // How long to wait for the topic before saying so loudly (an error in the log). The relay
+    // never gives up: while the broker is unreachable or the topic missing, events stay in the
+    // log, the service goes on serving, and the relay keeps trying (stats().waiting says why).
     std::chrono::milliseconds topic_wait{60000};
     // Extra librdkafka producer properties (e.g. linger.ms); the kernel's guarantees are not
     // overridable: enable.idempotence, acks.
@@ -39,6 +41,9 @@ struct RelayStats final {
     std::uint64_t already_on_topic = 0;  // skipped at restart: found on the topic already
     std::uint64_t sessions = 0;          // producer sessions (1 + restarts after delivery errors)
     LogPosition position{};              // every event up to here is on the topic
+    // Why the relay is not publishing right now (broker unreachable, topic missing, a failed
+    // delivery being retried); empty while it is.
+    std::string waiting;
 };
 
 class OutboxRelay final {
@@ -55,7 +60,8 @@ class OutboxRelay final {
     [[nodiscard]] RelayStats stats() const;
     // Waits until every event up to `position` is on the topic; false on timeout.
     bool wait_until_published(LogPosition position, std::chrono::milliseconds timeout) const;
-    // Set when the relay stopped on an error it cannot recover from (e.g. the topic never appeared).
+    // Set when the relay stopped on an error it cannot recover from (a corrupt log record, a bad
+    // configuration); never for an unreachable broker or a missing topic.
     [[nodiscard]] std::string failure() const;
 
   private:
