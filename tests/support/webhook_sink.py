@@ -16,7 +16,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+# The signals that stop the sink, and how long the server may take to stop before the sink exits
+# anyway.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+STOP_TIMEOUT = 5.0
+
+
 def main():
+    # As in smtp_sink.py: the stop signals are blocked before any thread starts and taken with
+    # sigwait in the main thread, so that one arriving at any moment, on any thread, is acted on.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", required=True)
     args = parser.parse_args()
@@ -53,10 +62,16 @@ def main():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     print("webhook-sink ready port=%d" % server.server_address[1], flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
+    signal.sigwait(STOP_SIGNALS)
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(STOP_TIMEOUT)
+    if stopper.is_alive():
+        message = "webhook-sink: the server did not stop within %g s; exiting anyway" % STOP_TIMEOUT
+        print(message, file=sys.stderr, flush=True)
+        os._exit(1)
     return 0
 
 

@@ -8,6 +8,8 @@
 #include <grpcpp/grpcpp.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -18,61 +20,103 @@
 #include <vector>
 
 #include "child_process.h"
+#include "support_failure.h"
 #include "temp_dir.h"
 
 namespace gatehouse::testing {
 
 class ServiceProcess final {
   public:
+    // How long a service may take to print its ready line, to exit after SIGTERM (a graceful
+    // shutdown) or SIGKILL, and an operator command to finish.
+    static constexpr std::chrono::seconds kStartTimeout{90};
+    static constexpr std::chrono::seconds kStopTimeout{30};
+    static constexpr std::chrono::seconds kKillTimeout{10};
+    static constexpr std::chrono::seconds kCommandTimeout{120};
+
     // `name` is the service's name as it prints it in its ready line (e.g. "sales-bridge").
     ServiceProcess(std::string name, std::string binary, std::map<std::string, std::string> settings)
         : name_(std::move(name)), binary_(std::move(binary)), settings_(std::move(settings)) {}
-    ~ServiceProcess() { stop(SIGKILL); }
+    ~ServiceProcess() {
+        if (process_) {
+            process_->kill(SIGKILL);
+            std::string failure;
+            process_->wait_or_kill(kKillTimeout, failure);
+            process_.reset();
+            if (!failure.empty()) {
+                report_support_failure("stopping gatehouse " + name_ + ": " + failure);
+            }
+        }
+    }
     ServiceProcess(const ServiceProcess&) = delete;
     ServiceProcess& operator=(const ServiceProcess&) = delete;
 
-    // Starts the binary (with `extra` settings on top of the constructor's) and waits until ready.
+    // Starts the binary (with `extra` settings on top of the constructor's) and waits (at most
+    // kStartTimeout) until it is ready; when it is not, kills it and throws with what it printed
+    // (its stdout; its stderr is the test's).
     void start(const std::map<std::string, std::string>& extra = {}) {
         std::vector<std::string> command = environment(extra);
         command.push_back(binary_);
-        process_ = std::make_unique<ChildProcess>(command);
+        auto process = std::make_unique<ChildProcess>(command);
         const std::string ready = name_ + " ready grpc=";
-        while (auto line = process_->read_line(std::chrono::seconds(90))) {
+        const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto line = process->read_line(left_until(deadline));
+            if (!line) {
+                break;  // it exited, or the time is up
+            }
             if (line->rfind(ready, 0) == 0) {
                 grpc_port_ = std::stoi(line->substr(ready.size()));
                 const auto metrics = line->find("metrics=");
                 metrics_port_ = metrics == std::string::npos ? 0 : std::stoi(line->substr(metrics + 8));
                 channel_ =
                     grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_), grpc::InsecureChannelCredentials());
+                process_ = std::move(process);
                 return;
             }
         }
-        throw std::runtime_error("gatehouse " + name_ + " did not become ready");
+        const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+        process->kill(SIGKILL);
+        std::string failure;
+        const int status = process->wait_or_kill(kKillTimeout, failure);
+        const std::string what = timed_out ? " did not become ready within " + std::to_string(kStartTimeout.count()) +
+                                                 " s; killed it with SIGKILL."
+                                           : " exited with status " + std::to_string(status) + " before it was ready.";
+        throw std::runtime_error("gatehouse " + name_ + what + " Its log is on stderr above; its stdout:\n" +
+                                 process->output() + failure);
     }
 
-    // Signals the process and waits for it; returns its exit code (-1 if it was not running).
+    // Signals the process and waits for it (at most kStopTimeout after SIGTERM, kKillTimeout
+    // after SIGKILL); returns its exit code (-1 if it was not running). When it does not exit in
+    // time, kills it with SIGKILL and throws with what it printed.
     int stop(int signal = SIGTERM) {
         if (!process_) {
             return -1;
         }
-        process_->kill(signal);
-        const int code = process_->wait();
-        process_.reset();
-        return code;
+        const std::unique_ptr<ChildProcess> process = std::move(process_);
+        process->kill(signal);
+        return process->wait(signal == SIGKILL ? kKillTimeout : kStopTimeout);
     }
 
     // Runs an operator command of the binary (restore-from-topic, verify) while the service is
-    // stopped; returns its exit code and its output (stdout and stderr).
+    // stopped; returns its exit code and its output (stdout and stderr). When it does not finish
+    // within kCommandTimeout, kills it and throws with what it printed.
     [[nodiscard]] std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
         std::vector<std::string> command = environment({});
         command.push_back(binary_);
         command.insert(command.end(), arguments.begin(), arguments.end());
         ChildProcess tool(command, true);
         std::string output;
-        while (auto line = tool.read_line(std::chrono::seconds(120))) {
+        const auto deadline = std::chrono::steady_clock::now() + kCommandTimeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto line = tool.read_line(left_until(deadline));
+            if (!line) {
+                break;
+            }
             output += *line + "\n";
         }
-        return {tool.wait(), output};
+        const auto left = left_until(deadline);
+        return {tool.wait(std::max(left, std::chrono::milliseconds(kKillTimeout))), output};
     }
 
     [[nodiscard]] std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -82,6 +126,11 @@ class ServiceProcess final {
     [[nodiscard]] const std::string& name() const { return name_; }
 
   private:
+    static std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadline) {
+        return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          deadline - std::chrono::steady_clock::now()));
+    }
+
     [[nodiscard]] std::vector<std::string> environment(const std::map<std::string, std::string>& extra) const {
         auto settings = settings_;
         for (const auto& [setting, value] : extra) {
