@@ -370,7 +370,7 @@ TEST_CASE("onboarding's dead letters: listed with their reasons, re-driven by an
     std::tie(code, lines) = with({"dlq", "redrive", "--service", "onboarding", "3", "--reason", "again"});
     CHECK(code == 0);
     REQUIRE_FALSE(lines.empty());
-    CHECK(lines.back() == "0 applied, 0 ignored, 1 already applied, 0 dead-lettered again, 0 skipped");
+    CHECK(lines.back() == "0 applied, 0 ignored, 1 already applied, 0 dead-lettered again, 0 skipped, 0 parked");
     REQUIRE(service.api().GetProspect(as(kHqToken).get(), get, &prospect).ok());
     CHECK(prospect.timeline_size() == timeline);
 

@@ -154,8 +154,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
               "beginning: harmless, events already processed are skipped."})
         .add({"kafka.topic_prefix", OptionType::string, "",
               "Prefix of every topic name the service uses (own, input and dead-letter topics), for shared clusters."})
-        .add(
-            {"kafka.topic_wait", OptionType::duration, "60s", "How long the relay waits for the service's topic before it logs an error; it never gives up (events stay in the log, the API keeps serving, /readyz says degraded)."})
+        .add({"kafka.topic_wait", OptionType::duration, "60s",
+              "How long the relay waits for the service's topic before it logs an error; it never gives up (events "
+              "stay in the log, the API keeps serving, /readyz says degraded)."})
         .add({"grpc.listen", OptionType::string, "127.0.0.1:0", "gRPC listen address (port 0: any free port, logged)."})
         .add({"grpc.tls_cert", OptionType::string, "", "PEM certificate chain for gRPC TLS; empty: plaintext."})
         .add({"grpc.tls_key", OptionType::string, "", "PEM private key for gRPC TLS.", true})

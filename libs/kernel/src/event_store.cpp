@@ -172,8 +172,29 @@ struct EventStore::Impl {
     // The last committed position, published after each group for tailing readers.
     mutable std::mutex head_mutex;
     mutable std::condition_variable head_cv;
-    LogPosition head{};  // guarded by head_mutex; written only by the leader
-    StoreStats stats;    // guarded by head_mutex
+    LogPosition head{};   // guarded by head_mutex; written only by the leader
+    StoreStats stats;     // guarded by head_mutex
+    std::string failing;  // guarded by head_mutex: the last failed write's error, until a resume
+
+    [[nodiscard]] std::string write_failure() const {
+        std::lock_guard lock(head_mutex);
+        return failing;
+    }
+    void set_write_failure(std::string why) {
+        std::lock_guard lock(head_mutex);
+        failing = std::move(why);
+    }
+    // RocksDB stops writing after a failed write until Resume() (which flushes and starts a new
+    // write-ahead log); it may be called from any thread.
+    bool resume() {
+        const rocksdb::Status status = db->Resume();
+        if (!status.ok()) {
+            set_write_failure(status.ToString());
+            return false;
+        }
+        set_write_failure({});
+        return true;
+    }
 
     ~Impl() {
         if (db) {
@@ -357,9 +378,17 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
     }
 
     if (batch.Count() > 0) {
+        if (!write_failure().empty() && !resume()) {
+            throw StorageUnavailable("the store cannot write: " + write_failure());
+        }
         rocksdb::WriteOptions write_options;
         write_options.sync = options.durable;
-        rocks::check(db->Write(write_options, &batch), "append");
+        const rocksdb::Status status = db->Write(write_options, &batch);
+        if (status.IsIOError() || status.IsNoSpace() || status.IsIOFenced()) {
+            set_write_failure(status.ToString());
+            throw StorageUnavailable("RocksDB failed to append: " + status.ToString());
+        }
+        rocks::check(status, "append");
     }
     // Durable now: the group's stream heads become the known heads. The map is a cache of recent
     // streams (a miss costs one RocksDB seek); it is emptied when it grows past its bound, so that
@@ -421,6 +450,9 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     std::filesystem::create_directories(directory);
 
     rocksdb::DBOptions db_options;
+    if (options.env != nullptr) {
+        db_options.env = options.env;
+    }
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
     db_options.paranoid_checks = true;
@@ -712,6 +744,13 @@ StoreMemory EventStore::memory() const {
         memory.block_cache_capacity = impl_->block_cache->GetCapacity();
     }
     return memory;
+}
+
+std::string EventStore::write_failure() const { return impl_->write_failure(); }
+
+bool EventStore::try_resume() {
+    // DB::Resume() is safe beside writes (they fail until it has succeeded).
+    return impl_->write_failure().empty() || impl_->resume();
 }
 
 StoreStats EventStore::stats() const {

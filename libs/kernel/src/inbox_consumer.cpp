@@ -13,6 +13,7 @@
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/time.h"
 #include "gatehouse/kernel/v1/parked_record.pb.h"
 #include "kafka_client.h"
 
@@ -101,18 +102,6 @@ InboundRecord record_of(const v1::ParkedRecord& entry) {
     return record;
 }
 
-google::protobuf::Timestamp timestamp_now() {
-    return google::protobuf::util::TimeUtil::TimeTToTimestamp(0) +
-           google::protobuf::util::TimeUtil::NanosecondsToDuration(
-               std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-                   .count());
-}
-
-std::chrono::system_clock::time_point time_point_of(const google::protobuf::Timestamp& at) {
-    return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-        std::chrono::nanoseconds(google::protobuf::util::TimeUtil::TimestampToNanoseconds(at))));
-}
-
 }  // namespace
 
 const char* outcome_name(RedeliveryOutcome outcome) {
@@ -181,6 +170,7 @@ struct InboxConsumer::Impl {
     struct Attempt {
         std::optional<HandlerVerdict> verdict;
         std::string error;
+        bool storage = false;  // the store cannot write: not the record's fault, no budget spent
     };
 
     void run();
@@ -307,6 +297,8 @@ InboxConsumer::Impl::Attempt InboxConsumer::Impl::attempt(const InboundEvent& in
         return {handler(inbound), {}};
     } catch (const StoreError&) {
         throw;  // the log is unusable: stop, do not dead-letter or park a good event
+    } catch (const StorageUnavailable& error) {
+        return {std::nullopt, error.what(), true};
     } catch (const KernelError& error) {
         if (error.is_retryable()) {
             return {std::nullopt, error.what()};
@@ -362,7 +354,7 @@ RedeliveryOutcome InboxConsumer::Impl::park(const InboundRecord& message, const 
     entry.set_aggregate_id(envelope.aggregate_id());
     entry.set_reason(reason);
     entry.set_redrive(redelivery);
-    *entry.mutable_last_attempt_at() = timestamp_now();
+    *entry.mutable_last_attempt_at() = to_timestamp(std::chrono::system_clock::now());
     if (retrying != nullptr) {  // parked again: it keeps its history
         entry.set_attempts(retrying->attempts() + std::max(attempts, 1));
         *entry.mutable_parked_at() = retrying->parked_at();
@@ -459,6 +451,9 @@ ParkedRetry InboxConsumer::Impl::retry_parked(const std::string& aggregate_id) {
                 const InboundEvent inbound{prepared.envelope, message.topic, message.partition, message.offset,
                                            prepared.key};
                 const Attempt tried = attempt(inbound);
+                if (tried.storage) {
+                    throw StorageUnavailable(tried.error);
+                }
                 if (tried.verdict) {
                     outcome = settle(message, prepared, *tried.verdict, entry.redrive());
                 } else {
@@ -504,6 +499,9 @@ RedeliveryOutcome InboxConsumer::Impl::process(const InboundRecord& message, boo
         log->warn("handling {} ({}) failed (attempt {}): {}", envelope.event_id(), envelope.event_type(), attempts,
                   tried.error);
         record([](InboxStats& s) { ++s.retries; });
+        if (tried.storage) {
+            throw StorageUnavailable(tried.error);  // not the record's fault: run() waits for the store
+        }
         if (attempts >= options.retry_attempts ||
             std::chrono::steady_clock::now() - first_failure >= options.retry_budget) {
             return park(message, envelope, redelivery, tried.error, attempts);
@@ -539,13 +537,18 @@ void InboxConsumer::Impl::run() {
     auto last_parked_retry = std::chrono::steady_clock::now();
     try {
         while (!stopping) {
-            if (std::chrono::steady_clock::now() - last_parked_retry >= options.parked_retry_interval) {
+            if (std::chrono::steady_clock::now() - last_parked_retry >= options.parked_retry_interval &&
+                store.write_failure().empty()) {
                 std::lock_guard lock(processing);
                 if (!parked_keys.empty()) {
-                    const ParkedRetry retried = retry_parked({});
-                    log->log(retried.processed > 0 ? spdlog::level::info : spdlog::level::debug,
-                             "inbox {}: parked records retried: {} processed, {} still parked", options.consumer_name,
-                             retried.processed, retried.still_parked);
+                    try {
+                        const ParkedRetry retried = retry_parked({});
+                        log->log(retried.processed > 0 ? spdlog::level::info : spdlog::level::debug,
+                                 "inbox {}: parked records retried: {} processed, {} still parked",
+                                 options.consumer_name, retried.processed, retried.still_parked);
+                    } catch (const StorageUnavailable& error) {
+                        log->warn("inbox {}: parked records not retried: {}", options.consumer_name, error.what());
+                    }
                 }
                 last_parked_retry = std::chrono::steady_clock::now();
             }
@@ -553,8 +556,24 @@ void InboxConsumer::Impl::run() {
             switch (message->err()) {
                 case RdKafka::ERR_NO_ERROR: {
                     const InboundRecord inbound = to_record(*message);
-                    std::lock_guard lock(processing);
-                    (void)process(inbound, false);
+                    // While the store cannot write (disk full, I/O errors) the record is neither
+                    // processed nor skipped: it is tried again, with the store, until it writes.
+                    for (int waits = 0;; ++waits) {
+                        try {
+                            std::lock_guard lock(processing);
+                            (void)process(inbound, false);
+                            break;
+                        } catch (const StorageUnavailable& error) {
+                            if (waits == 0) {
+                                log->error("inbox {}: the store cannot write ({}); waiting for it",
+                                           options.consumer_name, error.what());
+                            }
+                            (void)store.try_resume();
+                            if (!back_off(std::min(waits, 5))) {
+                                throw TransientError("stopped while waiting for the store");
+                            }
+                        }
+                    }
                     store_offset(*message);
                     break;
                 }
@@ -685,8 +704,8 @@ std::vector<ParkedRecord> InboxConsumer::parked() const {
         parked.aggregate_id = entry.aggregate_id();
         parked.reason = entry.reason();
         parked.attempts = entry.attempts();
-        parked.parked_at = time_point_of(entry.parked_at());
-        parked.last_attempt_at = time_point_of(entry.last_attempt_at());
+        parked.parked_at = to_time_point(entry.parked_at());
+        parked.last_attempt_at = to_time_point(entry.last_attempt_at());
     }
     return out;
 }

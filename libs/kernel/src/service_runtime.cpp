@@ -144,6 +144,10 @@ void ServiceRuntime::every(std::chrono::milliseconds interval, std::string name,
 void ServiceRuntime::on_ready(std::function<void()> callback) { parts_->on_ready = std::move(callback); }
 void ServiceRuntime::request_stop() { stop_requested_ = true; }
 
+namespace {
+constexpr std::chrono::seconds kStorageRestartAfter{60};
+}  // namespace
+
 int ServiceRuntime::run() {
     const auto log = logger(name_);
     Parts& parts = *parts_;
@@ -217,6 +221,13 @@ int ServiceRuntime::run() {
             // Without the broker the API still serves (commands are logged and published later):
             // ready, but saying so, so that nothing restarts a service that is doing its job.
             const std::string waiting = ready_ && parts_->relay ? parts_->relay->stats().waiting : "";
+            // A store that cannot write (disk full) cannot take commands: not ready, until it can.
+            const std::string storage = ready_ ? store_->write_failure() : "";
+            if (!storage.empty()) {
+                response.status = 503;
+                response.set_content("storage failing: " + storage + "\n", "text/plain");
+                return;
+            }
             response.set_content(!ready_           ? "replaying the log\n"
                                  : waiting.empty() ? "ready\n"
                                                    : "degraded: " + waiting + "\n",
@@ -341,10 +352,39 @@ int ServiceRuntime::run() {
         parts.on_ready();
     }
 
-    // 5. Wait for SIGTERM / SIGINT, a stop request or a component that failed for good.
+    // 5. Wait for SIGTERM / SIGINT, a stop request or a component that failed for good. Meanwhile,
+    // a store whose writes failed (disk full) is asked to resume every 2 s.
     const sigset_t signals = shutdown_signals();
     int exit_code = 0;
+    std::string storage_failure;
+    auto last_resume = std::chrono::steady_clock::now();
+    auto failing_since = last_resume;
     for (;;) {
+        if (const std::string failing = store_->write_failure(); failing != storage_failure) {
+            failing_since = std::chrono::steady_clock::now();
+            if (!failing.empty()) {
+                log->critical(
+                    "the store in {} cannot write: {}; commands answer UNAVAILABLE and /readyz 503 "
+                    "until it can (free space or fix the disk: it resumes by itself)",
+                    store_->directory().string(), failing);
+            } else {
+                log->info("the store writes again");
+            }
+            storage_failure = failing;
+        }
+        if (!storage_failure.empty() && std::chrono::steady_clock::now() - last_resume > std::chrono::seconds(2)) {
+            (void)store_->try_resume();
+            last_resume = std::chrono::steady_clock::now();
+        }
+        // RocksDB refuses for good after some failures (a failed write-ahead-log append): only a
+        // reopen writes again. Nothing acknowledged is lost by stopping; the supervisor's restart
+        // reopens the log (and fails with a clear error while the disk is still full).
+        if (!storage_failure.empty() && std::chrono::steady_clock::now() - failing_since > kStorageRestartAfter) {
+            log->critical("the store has not written for {} s ({}); stopping (exit 75) so that a restart reopens it",
+                          kStorageRestartAfter.count(), storage_failure);
+            exit_code = 75;  // EX_TEMPFAIL
+            break;
+        }
         timespec wait{0, 200'000'000};
         const int signal = sigtimedwait(&signals, nullptr, &wait);
         if (signal > 0) {

@@ -42,6 +42,20 @@ TEST_CASE("given no events when create then created", "[decider]") {
     CHECK(envelope.occurred_at().seconds() > 0);
 }
 
+TEST_CASE("an event's occurred_at is the time of the command, to the microsecond, not the second", "[decider]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<Counter> counters(*store, {"tests"});
+    const auto before = std::chrono::system_clock::now();
+    (void)accepted(counters.execute("c1", Counter::Create{"first"}));
+    const auto after = std::chrono::system_clock::now();
+    const auto stored = store->read_stream(StreamId{"counter", "c1"});
+    REQUIRE(stored.size() == 1);
+    const auto occurred = to_time_point(stored[0].envelope.occurred_at());
+    CHECK(occurred >= before);  // a clock of whole seconds would be up to 1 s before
+    CHECK(occurred <= after);
+}
+
 TEST_CASE("rejections are values and write nothing", "[decider]") {
     TempDir dir;
     auto store = EventStore::open(dir.path());

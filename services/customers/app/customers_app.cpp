@@ -776,7 +776,12 @@ std::optional<PartnerSession> CustomersApp::session(const std::string& token) {
 }
 
 void CustomersApp::sign_out(const PartnerSession& session) {
-    store_.write_metadata_lazily(session_key(session.token_hash), "ended");
+    // Durable before the answer (a commit shares the group's fsync): after a power loss a signed-out
+    // session must not come back. (A session's start is written lazily: losing one only means
+    // signing in again.)
+    kernel::Commit commit;
+    commit.metadata.emplace_back(session_key(session.token_hash), "ended");
+    (void)store_.commit(std::move(commit));
 }
 
 }  // namespace gatehouse::customers

@@ -39,6 +39,7 @@
 #include "gatehouse/kernel/metrics.h"
 #include "gatehouse/kernel/proto_codec.h"
 #include "gatehouse/kernel/read_model.h"
+#include "gatehouse/kernel/time.h"
 
 namespace gatehouse::kernel {
 
@@ -320,7 +321,19 @@ class AggregateRuntime final : public MaintainedReadModel {
                 const IndexEntries after_entries = entries_of(aggregate_id, after);
                 commit.index_changes = index_layout::diff(D::kAggregateType, &before_entries, &after_entries);
             }
-            const CommitResult result = store_.commit(std::move(commit));
+            CommitResult result;
+            try {
+                result = store_.commit(std::move(commit));
+            } catch (const StorageUnavailable& error) {
+                // Nothing was written. A caller's command gets an answer (UNAVAILABLE at the API);
+                // a reaction (inbox key set) gets the exception: its inbox waits and retries.
+                if (!context.inbox_key.empty()) {
+                    throw;
+                }
+                return Rejection{
+                    RejectionCode::unavailable,
+                    std::string("the service cannot store anything right now; try again later (") + error.what() + ")"};
+            }
             switch (result.outcome) {
                 case CommitOutcome::conflict:
                     forget(aggregate_id);
@@ -413,7 +426,9 @@ class AggregateRuntime final : public MaintainedReadModel {
         envelope.set_event_id(new_uuid_v7());
         envelope.set_event_type(oneof_event_type(event));
         envelope.set_payload(oneof_event_payload(event));
-        *envelope.mutable_occurred_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+        // Not TimeUtil::GetCurrentTime(): in the protobuf of Debian bookworm (3.21) it has whole
+        // seconds only, which made every hop measured from events up to a second off.
+        *envelope.mutable_occurred_at() = to_timestamp(std::chrono::system_clock::now());
         envelope.set_correlation_id(context.correlation_id.empty() ? envelope.event_id() : context.correlation_id);
         envelope.set_causation_id(context.causation_id);
         envelope.set_producer(options_.producer);

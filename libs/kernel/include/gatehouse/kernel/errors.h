@@ -45,6 +45,14 @@ class StoreError final : public KernelError {
     explicit StoreError(const std::string& message) : KernelError(message, false) {}
 };
 
+// A write to the store failed for a reason outside it (disk full, an I/O error): nothing of the
+// commit was written, and writes fail until EventStore::try_resume() succeeds. Retryable: commands
+// answer UNAVAILABLE, reactions wait and retry.
+class StorageUnavailable final : public KernelError {
+  public:
+    explicit StorageUnavailable(const std::string& message) : KernelError(message, true) {}
+};
+
 // A record in the log failed its checksum or does not decode: the log must not be replayed past it.
 class CorruptRecordError final : public KernelError {
   public:

@@ -27,6 +27,10 @@
 #include "gatehouse/kernel/types.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace gatehouse::kernel {
 
 struct StoreOptions final {
@@ -39,6 +43,8 @@ struct StoreOptions final {
     // The id a NEW log gets (empty: a fresh random one). Set only when restoring a lost log from
     // its topic, so that positions already published keep their meaning (see log_restore.h).
     std::string log_id_for_new_log{};
+    // The RocksDB environment (nullptr: the default). Tests pass one that injects storage faults.
+    rocksdb::Env* env = nullptr;
 };
 
 // The events of one aggregate to append, with the version the writer expects the stream to have.
@@ -117,7 +123,8 @@ class EventStore final {
     EventStore& operator=(const EventStore&) = delete;
 
     // Applies `commit` atomically; blocks until it is durable (per StoreOptions::durable).
-    // Throws StoreError if RocksDB fails; the commit is then not applied.
+    // Throws StorageUnavailable if the write fails (disk full, I/O error) and StoreError on any
+    // other RocksDB failure; the commit is then not applied, nothing of it is written.
     [[nodiscard]] CommitResult commit(Commit commit);
     // Like commit, but `make` builds the commit while it is being queued: commits made this way are
     // written in the order their `make` ran (e.g. a sequence's increasing values), and concurrent
@@ -172,6 +179,11 @@ class EventStore final {
     [[nodiscard]] const std::filesystem::path& directory() const;
     [[nodiscard]] StoreStats stats() const;
     [[nodiscard]] StoreMemory memory() const;
+    // Why writes fail right now (the last failed write's error), empty while they work.
+    [[nodiscard]] std::string write_failure() const;
+    // After a failed write: asks RocksDB to resume writing (it refuses writes after a failed one);
+    // true, and write_failure() empty, once it does. Commits also try this first while failing.
+    bool try_resume();
     // A random id given to this log when it was created. Positions are only comparable within one
     // log: the relay writes the id next to each position it publishes.
     [[nodiscard]] const std::string& log_id() const;
