@@ -59,11 +59,17 @@ kernel::ConfigSchema schema() {
               "Also email new pending prospects to this address; empty: chat only."})
         .add({"notify.include_rejection_reason", kernel::OptionType::boolean, "true",
               "Quote the reason in the decline email sent to a rejected prospect."})
-        .add({"delivery.max_attempts", kernel::OptionType::integer, "8",
-              "Attempts per notification before it is dead-lettered."})
+        .add({"delivery.retry_for", kernel::OptionType::duration, "24h",
+              "How long a notification that fails transiently (connection, SMTP 4xx, HTTP 5xx) is retried, from "
+              "when it was queued (or re-driven); then it is dead-lettered. A permanent refusal dead-letters at once."})
+        .add({"delivery.max_attempts", kernel::OptionType::integer, "0",
+              "Optional extra cap: attempts per notification before it is dead-lettered, even within "
+              "delivery.retry_for; 0: no cap by count."})
         .add({"delivery.backoff_initial", kernel::OptionType::duration, "1s",
-              "Wait after the first failed attempt; doubles per attempt, with jitter."})
+              "Wait after the first failed attempt; doubles per attempt up to delivery.backoff_max, with jitter."})
         .add({"delivery.backoff_max", kernel::OptionType::duration, "5m", "Longest wait between two attempts."})
+        .add({"delivery.parallelism", kernel::OptionType::integer, "4",
+              "Most sends in flight at once (each with its own connection)."})
         .add({"delivery.poll_interval", kernel::OptionType::duration, "250ms",
               "How often due notifications are looked for."})
         .add({"auth.tokens", kernel::OptionType::map, "",
@@ -123,13 +129,27 @@ int main(int argc, char** argv) {
             dispatch.from = config.string("email.from");
             dispatch.message_id_domain = config.string("email.message_id_domain");
             dispatch.chat_webhooks = config.map("chat.webhooks");
+            dispatch.retry_for = config.duration("delivery.retry_for");
+            if (dispatch.retry_for <= std::chrono::milliseconds::zero()) {
+                throw kernel::ConfigError("setting delivery.retry_for: must be longer than 0");
+            }
             const auto max_attempts = config.integer("delivery.max_attempts");
-            if (max_attempts < 1) {
-                throw kernel::ConfigError("setting delivery.max_attempts: must be at least 1");
+            if (max_attempts < 0) {
+                throw kernel::ConfigError("setting delivery.max_attempts: must be 0 (no cap) or more");
             }
             dispatch.max_attempts = static_cast<unsigned>(max_attempts);
             dispatch.backoff_initial = config.duration("delivery.backoff_initial");
             dispatch.backoff_max = config.duration("delivery.backoff_max");
+            if (dispatch.backoff_initial <= std::chrono::milliseconds::zero() ||
+                dispatch.backoff_max < dispatch.backoff_initial) {
+                throw kernel::ConfigError(
+                    "setting delivery.backoff_initial / delivery.backoff_max: need 0 < backoff_initial <= backoff_max");
+            }
+            const auto parallelism = config.integer("delivery.parallelism");
+            if (parallelism < 1 || parallelism > 64) {
+                throw kernel::ConfigError("setting delivery.parallelism: must be between 1 and 64");
+            }
+            dispatch.parallelism = static_cast<std::size_t>(parallelism);
             const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
 
             kernel::ServiceRuntime runtime("notifier", config);
@@ -142,7 +162,12 @@ int main(int argc, char** argv) {
                 &metrics.counter("gatehouse_notifications_dead_lettered_total", "Notifications given up on"),
                 &metrics.gauge("gatehouse_notifications_queue_depth", "Notifications waiting to be sent"),
                 &metrics.histogram("gatehouse_notification_send_seconds", "Time to deliver one notification (s)")};
-            Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics);
+            // The runtime stops being ready first thing on SIGTERM / SIGINT (and a failure that stops
+            // it), before it waits for its periodic tasks: the dispatcher then abandons the sends in
+            // flight (not recorded: sent again at the next start) instead of holding up the shutdown
+            // for up to smtp.timeout. It runs only once the runtime is ready.
+            Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics,
+                                  [&runtime] { return !runtime.ready(); });
             NotifierApi api(notifications, authenticator);
 
             runtime.add_read_model(notifications);

@@ -3,6 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "domain/notification_index.h"
@@ -11,13 +16,16 @@
 namespace gatehouse::notifier {
 
 Dispatcher::Dispatcher(NotificationRuntime& notifications, const TemplateSet& templates, EmailTransport& email,
-                       const kernel::TokenOpener& tokens, DispatchSettings settings, DispatchMetrics metrics)
+                       const kernel::TokenOpener& tokens, DispatchSettings settings, DispatchMetrics metrics,
+                       std::function<bool()> stopping)
     : notifications_(notifications),
       templates_(templates),
       email_(email),
       tokens_(tokens),
       settings_(std::move(settings)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      stopping_(std::move(stopping)),
+      interrupted_([this] { return this->stopping(); }) {}
 
 Clock::time_point Dispatcher::next_attempt(Clock::time_point now, unsigned attempt) {
     const auto initial = settings_.backoff_initial.count();
@@ -28,6 +36,7 @@ Clock::time_point Dispatcher::next_attempt(Clock::time_point now, unsigned attem
     }
     delay = std::min<long long>(delay, cap);
     std::uniform_int_distribution<long long> jitter(delay / 2, std::max<long long>(delay / 2, delay));
+    const std::lock_guard lock(random_mutex_);
     return now + std::chrono::milliseconds(jitter(random_));
 }
 
@@ -51,7 +60,7 @@ SendOutcome Dispatcher::deliver(const std::string& id, const NotificationState& 
             // {"text": ...} is what both Slack and Microsoft Teams incoming webhooks accept.
             const nlohmann::json post = {
                 {"text", templates_.render_chat(queued.template_name(), queued.locale(), variables)}};
-            return post_webhook(webhook->second, post.dump(), settings_.webhook_timeout);
+            return post_webhook(webhook->second, post.dump(), settings_.webhook_timeout, interrupted_);
         }
         const RenderedEmail rendered = templates_.render_email(queued.template_name(), queued.locale(), variables);
         OutgoingEmail email;
@@ -62,7 +71,7 @@ SendOutcome Dispatcher::deliver(const std::string& id, const NotificationState& 
         email.text = rendered.text;
         email.html = rendered.html;
         message_id = email.message_id;
-        return email_.send(email);
+        return email_.send(email, interrupted_);
     } catch (const std::exception& error) {
         return SendOutcome::permanent(std::string("cannot render: ") + error.what());
     }
@@ -74,7 +83,7 @@ void Dispatcher::dispatch_all_due() {
     // Each batch moves what it attempts out of the range (sent, dead-lettered, or due again later),
     // so this ends; a batch that attempted nothing (its entries changed meanwhile) leaves the rest
     // to the next poll rather than spin.
-    for (;;) {
+    while (!stopping()) {
         const Batch batch = dispatch_batch(Clock::now());
         if (batch.found < std::max<std::size_t>(settings_.batch_size, 1) || batch.attempted == 0) {
             return;
@@ -100,58 +109,129 @@ Dispatcher::Batch Dispatcher::dispatch_batch(Clock::time_point now) {
         &until);
     Batch batch;
     batch.found = due.size();
-    auto log = kernel::logger("notifier");
-    for (const auto& id : due) {
-        const auto found = notifications_.find(id);
-        if (!found || found->first.status != NotificationStatus::queued) {
-            continue;
-        }
-        const NotificationState& notification = found->first;
-        ++batch.attempted;
-        std::string message_id;
-        const auto started = std::chrono::steady_clock::now();
-        const SendOutcome outcome = deliver(id, notification, message_id);
-        if (metrics_.send_seconds != nullptr) {
-            metrics_.send_seconds->observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        }
-        const auto finished = Clock::now();
-        const kernel::CommandContext context{
-            .correlation_id = {}, .causation_id = notification.queued.cause_event_id(), .actor = "notifier"};
-        if (outcome.kind == SendOutcome::Kind::delivered) {
-            (void)notifications_.execute(id, RecordSent{message_id, email_.name(), finished}, context);
-            if (metrics_.sent != nullptr) {
-                metrics_.sent->increment();
+
+    // Up to `parallelism` workers (this thread one of them) take the next notification in order
+    // until none is left or the service stops. Each notification is attempted by one worker, and
+    // its outcome recorded by it: the runtime is safe to call from any thread.
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> attempted{0};
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
+    const auto work = [&] {
+        try {
+            while (!stopping()) {
+                const std::size_t i = next.fetch_add(1);
+                if (i >= due.size()) {
+                    return;
+                }
+                if (attempt_one(due[i])) {
+                    ++attempted;
+                }
             }
-            log->info("sent {} ({}) to {}", id, notification.queued.template_name(),
-                      notification.queued.channel() == v1::CHANNEL_CHAT ? "chat:" + notification.queued.recipient()
-                                                                        : notification.queued.recipient());
-            continue;
-        }
-        const unsigned attempt = notification.attempts + 1;
-        const bool permanent = outcome.kind == SendOutcome::Kind::permanent;
-        const bool last = permanent || attempt >= settings_.max_attempts;
-        (void)notifications_.execute(
-            id,
-            RecordFailure{outcome.error, permanent, settings_.max_attempts, finished, next_attempt(finished, attempt)},
-            context);
-        if (metrics_.failed != nullptr) {
-            metrics_.failed->increment();
-        }
-        if (last) {
-            if (metrics_.dead_lettered != nullptr) {
-                metrics_.dead_lettered->increment();
+        } catch (...) {
+            // Reported once all workers ended; the others stop taking work.
+            next = due.size();
+            const std::lock_guard lock(failure_mutex);
+            if (!failure) {
+                failure = std::current_exception();
             }
-            log->error("notification {} ({}) dead-lettered after {} attempts: {}", id,
-                       notification.queued.template_name(), attempt, outcome.error);
-        } else {
-            if (metrics_.retried != nullptr) {
-                metrics_.retried->increment();
-            }
-            log->warn("notification {} attempt {} failed, will retry: {}", id, attempt, outcome.error);
+        }
+    };
+    const std::size_t workers = std::min(std::max<std::size_t>(settings_.parallelism, 1), due.size());
+    std::vector<std::thread> helpers;
+    for (std::size_t i = 1; i < workers; ++i) {
+        try {
+            helpers.emplace_back(work);
+        } catch (const std::system_error&) {
+            break;  // no thread to be had now: fewer senders this time
         }
     }
+    work();
+    for (std::thread& helper : helpers) {
+        helper.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    batch.attempted = attempted;
     return batch;
+}
+
+bool Dispatcher::attempt_one(const std::string& id) {
+    const auto found = notifications_.find(id);
+    if (!found || found->first.status != NotificationStatus::queued) {
+        return false;
+    }
+    auto log = kernel::logger("notifier");
+    const NotificationState& notification = found->first;
+    std::string message_id;
+    const auto started = std::chrono::steady_clock::now();
+    const SendOutcome outcome = deliver(id, notification, message_id);
+    if (outcome.kind == SendOutcome::Kind::interrupted) {
+        // Not an attempt: nothing is recorded, it stays queued and is sent at the next start.
+        log->info("notification {} ({}): send abandoned, the service is stopping; it is sent at the next start", id,
+                  notification.queued.template_name());
+        return true;
+    }
+    if (metrics_.send_seconds != nullptr) {
+        metrics_.send_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    const auto finished = Clock::now();
+    const kernel::CommandContext context{
+        .correlation_id = {}, .causation_id = notification.queued.cause_event_id(), .actor = "notifier"};
+    if (outcome.kind == SendOutcome::Kind::delivered) {
+        (void)notifications_.execute(id, RecordSent{message_id, email_.name(), finished}, context);
+        if (metrics_.sent != nullptr) {
+            metrics_.sent->increment();
+        }
+        log->info("sent {} ({}) to {}", id, notification.queued.template_name(),
+                  notification.queued.channel() == v1::CHANNEL_CHAT ? "chat:" + notification.queued.recipient()
+                                                                    : notification.queued.recipient());
+        return true;
+    }
+    const unsigned attempt = notification.attempts + 1;
+    const bool permanent = outcome.kind == SendOutcome::Kind::permanent;
+    const auto result = notifications_.execute(id,
+                                               RecordFailure{.error = outcome.error,
+                                                             .permanent = permanent,
+                                                             .max_attempts = settings_.max_attempts,
+                                                             .now = finished,
+                                                             .next_attempt_at = next_attempt(finished, attempt),
+                                                             .retry_for = settings_.retry_for},
+                                               context);
+    if (metrics_.failed != nullptr) {
+        metrics_.failed->increment();
+    }
+    // Whether this was the last attempt is the decider's call: did it dead-letter?
+    const auto* accepted = std::get_if<kernel::Accepted<v1::NotificationEvent>>(&result);
+    if (accepted == nullptr) {
+        log->warn("notification {}: the failed attempt was not recorded ({}): {}", id,
+                  std::get<kernel::Rejection>(result).message, outcome.error);
+        return true;
+    }
+    const bool dead = std::any_of(accepted->events.begin(), accepted->events.end(),
+                                  [](const v1::NotificationEvent& event) { return event.has_dead_lettered(); });
+    if (dead) {
+        if (metrics_.dead_lettered != nullptr) {
+            metrics_.dead_lettered->increment();
+        }
+        const auto queued_for =
+            std::chrono::duration_cast<std::chrono::seconds>(finished - notification.retrying_since).count();
+        const bool out_of_attempts = settings_.max_attempts > 0 && attempt >= settings_.max_attempts;
+        log->error("notification {} ({}) dead-lettered after {} attempts in {} s ({}): {}", id,
+                   notification.queued.template_name(), attempt, queued_for,
+                   permanent         ? "refused for good"
+                   : out_of_attempts ? "delivery.max_attempts used"
+                                     : "retried for delivery.retry_for",
+                   outcome.error);
+    } else {
+        if (metrics_.retried != nullptr) {
+            metrics_.retried->increment();
+        }
+        log->warn("notification {} attempt {} failed, will retry: {}", id, attempt, outcome.error);
+    }
+    return true;
 }
 
 }  // namespace gatehouse::notifier

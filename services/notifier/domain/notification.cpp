@@ -1,5 +1,7 @@
 #include "domain/notification.h"
 
+#include <algorithm>
+
 #include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/time.h"
 
@@ -56,9 +58,17 @@ Decision<Event> decide_failure(const RecordFailure& command, const NotificationS
     body.set_attempt(attempt);
     body.set_error(command.error);
     *body.mutable_failed_at() = kernel::to_timestamp(command.now);
-    const bool give_up = command.permanent || attempt >= command.max_attempts;
+    // (A notification queued without a queued_at, which the planner never does, is not limited.)
+    const bool limited_by_time =
+        command.retry_for > std::chrono::milliseconds::zero() && state.retrying_since != Clock::time_point{};
+    const Clock::time_point deadline = state.retrying_since + command.retry_for;
+    const bool out_of_time = limited_by_time && command.now >= deadline;
+    const bool out_of_attempts = command.max_attempts > 0 && attempt >= command.max_attempts;
+    const bool give_up = command.permanent || out_of_time || out_of_attempts;
     if (!give_up) {
-        *body.mutable_next_attempt_at() = kernel::to_timestamp(command.next_attempt_at);
+        // The last retry comes at the deadline at the latest (a failure then dead-letters).
+        const auto next = limited_by_time ? std::min(command.next_attempt_at, deadline) : command.next_attempt_at;
+        *body.mutable_next_attempt_at() = kernel::to_timestamp(next);
     }
     events.push_back(std::move(failed));
     if (give_up) {
@@ -149,6 +159,7 @@ NotificationState Notification::evolve(State state, const Event& event) {
             state.status = NotificationStatus::queued;
             state.queued = event.queued();
             state.next_attempt_at = kernel::to_time_point(event.queued().queued_at());
+            state.retrying_since = state.next_attempt_at;
             break;
         case Event::kSent:
             state.status = NotificationStatus::sent;
@@ -163,6 +174,9 @@ NotificationState Notification::evolve(State state, const Event& event) {
             ++state.total_attempts;
             state.last_error = event.attempt_failed().error();
             state.next_attempt_at = kernel::to_time_point(event.attempt_failed().next_attempt_at());
+            if (state.failures.size() >= NotificationState::kKeptFailures) {
+                state.failures.erase(state.failures.begin());
+            }
             state.failures.push_back(event.attempt_failed());
             break;
         case Event::kDeadLettered:
@@ -172,6 +186,7 @@ NotificationState Notification::evolve(State state, const Event& event) {
             state.status = NotificationStatus::queued;
             state.attempts = 0;
             state.next_attempt_at = kernel::to_time_point(event.redriven().redriven_at());
+            state.retrying_since = state.next_attempt_at;
             break;
         case Event::EVENT_NOT_SET:
             break;

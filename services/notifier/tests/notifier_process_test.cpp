@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "fake_smtp_server.h"
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
@@ -148,28 +149,146 @@ TEST_CASE("every onboarding email and the HQ chat post arrive rendered, with wor
     CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == 6);
 }
 
-TEST_CASE("with the SMTP server down, a message is retried and delivered once the server is back", "[kafka]") {
+TEST_CASE("with the SMTP server down for longer than 8 attempts, a message is retried and delivered once it is back",
+          "[kafka]") {
     KafkaTestCluster kafka;
     Sink smtp(kSmtpSink);
     const int port = smtp.port();
     smtp.stop();
-    NotifierProcess notifier(kafka, smtp_settings(port));
+    auto settings = smtp_settings(port);
+    settings["GATEHOUSE_DELIVERY_BACKOFF_INITIAL"] = "50ms";
+    settings["GATEHOUSE_DELIVERY_BACKOFF_MAX"] = "200ms";
+    settings["GATEHOUSE_DELIVERY_RETRY_FOR"] = "60s";  // by time only: no cap by count (the default)
+    NotifierProcess notifier(kafka, settings);
     notifier.produce("gatehouse.onboarding.events.v1", "prospect", "PR-000001",
                      submitted(notifier, "PR-000001", "ada@smith.example", "token-one"));
+    // Down for longer than the old budget of 8 attempts: still queued, still retried.
     REQUIRE(wait_until(
         [&] {
             const auto queued = notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED);
-            return !queued.empty() && queued[0].attempts() >= 2;
+            return !queued.empty() && queued[0].attempts() >= 10;
         },
         kDeliveryTimeout));
     const auto waiting = notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED);
     CHECK_THAT(waiting[0].last_error(), Catch::Contains("connect") || Catch::Contains("Couldn't"));
+    CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_DEAD_LETTERED).empty());
 
     smtp.start({"--port", std::to_string(port)});
-    REQUIRE(wait_until([&] { return smtp.received().size() == 1; }, kDeliveryTimeout));
-    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == 1; }, 10s));
-    CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_SENT)[0].attempts() >= 3);
-    CHECK_THAT(smtp.received()[0]["text"].get<std::string>(), Catch::Contains("&token=token-one"));
+    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == 1; },
+                       kDeliveryTimeout));
+    CHECK(notifications(notifier, nv1::NOTIFICATION_STATUS_SENT)[0].attempts() >= 11);
+    // Exactly once: one message with this Message-ID, and no other.
+    const auto emails = smtp.received();
+    REQUIRE(emails.size() == 1);
+    CHECK(emails[0]["message_id"] == "<" + waiting[0].notification_id() + "@gatehouse.localhost>");
+    CHECK_THAT(emails[0]["text"].get<std::string>(), Catch::Contains("&token=token-one"));
+}
+
+TEST_CASE("a message that cannot be delivered within delivery.retry_for is dead-lettered", "[kafka]") {
+    KafkaTestCluster kafka;
+    Sink smtp(kSmtpSink);
+    const int port = smtp.port();
+    smtp.stop();
+    auto settings = smtp_settings(port);
+    settings["GATEHOUSE_DELIVERY_BACKOFF_INITIAL"] = "50ms";
+    settings["GATEHOUSE_DELIVERY_BACKOFF_MAX"] = "200ms";
+    settings["GATEHOUSE_DELIVERY_RETRY_FOR"] = "2s";
+    NotifierProcess notifier(kafka, settings);
+    notifier.produce("gatehouse.onboarding.events.v1", "prospect", "PR-000001",
+                     submitted(notifier, "PR-000001", "ada@smith.example", "token-one"));
+    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_DEAD_LETTERED).size() == 1; },
+                       kDeliveryTimeout));
+    const auto dead = notifications(notifier, nv1::NOTIFICATION_STATUS_DEAD_LETTERED)[0];
+    CHECK(dead.attempts() >= 2);  // retried first
+    CHECK_THAT(dead.last_error(), Catch::Contains("connect") || Catch::Contains("Couldn't"));
+    nv1::GetNotificationRequest get;
+    get.set_notification_id(dead.notification_id());
+    nv1::GetNotificationResponse details;
+    REQUIRE(notifier.api().GetNotification(as_operator().get(), get, &details).ok());
+    REQUIRE(details.attempts_size() >= 2);
+    // The last attempt came when the notification had been queued for retry_for, not before.
+    const auto queued_at = kernel::to_time_point(details.summary().queued_at());
+    const auto last_attempt = kernel::to_time_point(details.attempts(details.attempts_size() - 1).at());
+    CHECK(last_attempt - queued_at >= 2s);
+}
+
+TEST_CASE("up to delivery.parallelism sends run at once, each message delivered once", "[kafka]") {
+    KafkaTestCluster kafka;
+    // First everything is queued (the sends that start meanwhile hang on a silent server and are
+    // abandoned by the stop), so that the first batch after the restart holds all of them.
+    FakeSmtpServer silent(FakeSmtpServer::Mode::silent);
+    auto settings = smtp_settings(silent.port());
+    settings["GATEHOUSE_SMTP_TIMEOUT"] = "60s";
+    settings["GATEHOUSE_DELIVERY_PARALLELISM"] = "4";
+    NotifierProcess notifier(kafka, settings);
+    constexpr int kRequests = 9;
+    for (int i = 1; i <= kRequests; ++i) {
+        const std::string number = "PR-" + std::to_string(200000 + i);
+        notifier.produce("gatehouse.onboarding.events.v1", "prospect", number,
+                         submitted(notifier, number, "user" + std::to_string(i) + "@example.com", "t" + number));
+    }
+    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED).size() == kRequests; },
+                       kDeliveryTimeout));
+    REQUIRE(notifier.stop() == 0);
+
+    // A server that holds each session before its greeting until 4 are open at once: sends one at
+    // a time would never get there (and more than 4 at once would show).
+    FakeSmtpServer smtp(FakeSmtpServer::Mode::holding, 4);
+    notifier.start({{"GATEHOUSE_SMTP_URL", smtp.url()}});
+    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == kRequests; },
+                       kDeliveryTimeout));
+    CHECK(smtp.max_concurrent() == 4);
+    const auto ids = smtp.message_ids();
+    CHECK(ids.size() == kRequests);
+    CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == kRequests);
+    for (const auto& sent : notifications(notifier, nv1::NOTIFICATION_STATUS_SENT)) {
+        CHECK(sent.attempts() == 1);
+    }
+}
+
+TEST_CASE("SIGTERM with sends stuck on a silent SMTP server: the notifier stops within 2 s, then sends them",
+          "[kafka]") {
+    KafkaTestCluster kafka;
+    FakeSmtpServer silent(FakeSmtpServer::Mode::silent);
+    auto settings = smtp_settings(silent.port());
+    settings["GATEHOUSE_SMTP_TIMEOUT"] = "60s";  // the stall a stop must not wait for
+    NotifierProcess notifier(kafka, settings);
+    constexpr int kRequests = 3;
+    for (int i = 1; i <= kRequests; ++i) {
+        const std::string number = "PR-" + std::to_string(300000 + i);
+        notifier.produce("gatehouse.onboarding.events.v1", "prospect", number,
+                         submitted(notifier, number, "user" + std::to_string(i) + "@example.com", "t" + number));
+    }
+    // All are queued (the inbox applied every event), and sends are in flight: connected, waiting
+    // for a greeting that never comes (as many as the first batch found due). Watched on /metrics,
+    // not on the gRPC API: a gRPC client still connected makes the server's own shutdown wait for
+    // it to hang up (seconds, whatever the notifier does; see the kernel's ServiceRuntime).
+    REQUIRE(wait_until([&] { return notifier.metric("gatehouse_inbox_applied") >= kRequests; }, kDeliveryTimeout));
+    REQUIRE(wait_until([&] { return silent.connections() >= 1; }, kDeliveryTimeout));
+    const auto signalled = std::chrono::steady_clock::now();
+    CHECK(notifier.stop(SIGTERM) == 0);
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    INFO("stopped in " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < 2s);
+
+    // Nothing was recorded for the abandoned sends: at the next start each goes out once, as its
+    // first attempt, with its stable Message-ID.
+    Sink smtp(kSmtpSink);
+    notifier.start({{"GATEHOUSE_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp.port())}});
+    REQUIRE(wait_until([&] { return notifications(notifier, nv1::NOTIFICATION_STATUS_SENT).size() == kRequests; },
+                       kDeliveryTimeout));
+    std::set<std::string> expected;
+    for (const auto& sent : notifications(notifier, nv1::NOTIFICATION_STATUS_SENT)) {
+        CHECK(sent.attempts() == 1);
+        expected.insert("<" + sent.notification_id() + "@gatehouse.localhost>");
+    }
+    const auto emails = smtp.received();
+    CHECK(emails.size() == kRequests);
+    std::set<std::string> received;
+    for (const auto& email : emails) {
+        received.insert(email["message_id"].get<std::string>());
+    }
+    CHECK(received == expected);
 }
 
 TEST_CASE("a permanent refusal dead-letters the message and an operator re-drives it", "[kafka]") {
@@ -231,7 +350,8 @@ TEST_CASE("killed with SIGKILL and restarted, then its input re-read from offset
                        kDeliveryTimeout));
 
     // Every message arrived; a duplicate is possible only for a message that was in the one
-    // documented window (accepted by the server, killed before the record): at most one.
+    // documented window (accepted by the server, killed before the record): at most one per
+    // sender, delivery.parallelism (4) in all.
     auto count_by_message_id = [&] {
         std::map<std::string, int> counts;
         for (const auto& email : smtp.received()) {
@@ -245,7 +365,7 @@ TEST_CASE("killed with SIGKILL and restarted, then its input re-read from offset
     for (const auto& [id, count] : counts) {
         duplicates += count - 1;
     }
-    CHECK(duplicates <= 1);
+    CHECK(duplicates <= 4);
     const std::size_t received_before_replay = smtp.received().size();
 
     // Stopped, restarted with a new consumer group: every input event is read again from offset 0.

@@ -5,9 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/notifier_api.h"
@@ -81,16 +85,59 @@ struct Store {
 
 class RecordingTransport final : public EmailTransport {
   public:
-    std::function<SendOutcome(const OutgoingEmail&)> answer = [](const OutgoingEmail&) {
-        return SendOutcome::delivered();
-    };
-    std::vector<std::string> sent_to;
+    std::function<SendOutcome(const OutgoingEmail&, const Interrupted&)> answer =
+        [](const OutgoingEmail&, const Interrupted&) { return SendOutcome::delivered(); };
+    std::vector<std::string> sent_to;  // guarded by mutex (sends may run in parallel)
+    std::mutex mutex;
 
-    SendOutcome send(const OutgoingEmail& email) override {
-        sent_to.push_back(email.to);
-        return answer(email);
+    SendOutcome send(const OutgoingEmail& email, const Interrupted& interrupted) override {
+        {
+            const std::lock_guard lock(mutex);
+            sent_to.push_back(email.to);
+        }
+        return answer(email, interrupted);
     }
     [[nodiscard]] std::string name() const override { return "recording"; }
+    std::vector<std::string> recipients() {
+        const std::lock_guard lock(mutex);
+        return sent_to;
+    }
+};
+
+// Counts the sends in flight: each waits (bounded) until `wanted` are in flight at once, then all
+// deliver. The most ever in flight together is `most`.
+class ConcurrencyProbe final {
+  public:
+    explicit ConcurrencyProbe(std::size_t wanted) : wanted_(wanted) {}
+
+    SendOutcome send() {
+        std::unique_lock lock(mutex_);
+        ++in_flight_;
+        most_ = std::max(most_, in_flight_);
+        changed_.notify_all();
+        changed_.wait_for(lock, 10s, [&] { return most_ >= wanted_; });
+        --in_flight_;
+        return SendOutcome::delivered();
+    }
+    [[nodiscard]] std::size_t most() const {
+        const std::lock_guard lock(mutex_);
+        return most_;
+    }
+
+  private:
+    std::size_t wanted_;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::size_t in_flight_ = 0;
+    std::size_t most_ = 0;
+};
+
+// The dispatcher's dependencies for one test.
+struct DispatchFixture {
+    const TemplateSet templates{kTemplates, "en"};
+    RecordingTransport email;
+    const testing::NotifierKeys keys;
+    const kernel::TokenOpener tokens{keys.public_text(), keys.secret_text(), "public", "secret"};
 };
 
 std::string recipient_of(const std::string& cause) { return "user-" + cause + "@example.com"; }
@@ -228,6 +275,7 @@ TEST_CASE("the dispatcher attempts what is due, oldest first, a batch at a time,
     settings.backoff_initial = 1h;
     settings.backoff_max = 2h;
     settings.batch_size = 2;
+    settings.parallelism = 1;  // one at a time: the order of sends is the order of the index
     Dispatcher dispatcher(store.notifications, templates, email, tokens, settings,
                           DispatchMetrics{.queue_depth = &depth});
 
@@ -240,7 +288,7 @@ TEST_CASE("the dispatcher attempts what is due, oldest first, a batch at a time,
 
     // evt-1 fails (transiently): it is due again only after its backoff; the rest are sent, a
     // batch of two at a time.
-    email.answer = [](const OutgoingEmail& outgoing) {
+    email.answer = [](const OutgoingEmail& outgoing, const Interrupted&) {
         return outgoing.to == recipient_of("evt-1") ? SendOutcome::transient("421 try later")
                                                     : SendOutcome::delivered();
     };
@@ -356,5 +404,129 @@ TEST_CASE("ListNotifications pages newest first with tokens and totals, and Redr
     CHECK(api.list_all(v1::NOTIFICATION_STATUS_QUEUED, 10, 8, pages).size() == 8);
     REQUIRE(api.stub().RedriveAllDeadLettered(testing::call_as(kOperatorToken).get(), redrive_all, &redriven).ok());
     CHECK(redriven.redriven() == 0);
+    CHECK(store.notifications.differences_from_log().empty());
+}
+
+TEST_CASE("the dispatcher sends up to `parallelism` at once, and records each outcome once", "[read_model]") {
+    Store store;
+    const auto t0 = Clock::now() - 1h;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) {
+        ids.push_back(store.queue("evt-" + std::to_string(i), t0 + std::chrono::seconds(i)));
+    }
+    DispatchFixture fixture;
+    ConcurrencyProbe probe(4);
+    fixture.email.answer = [&](const OutgoingEmail&, const Interrupted&) { return probe.send(); };
+    DispatchSettings settings;
+    settings.parallelism = 4;
+    Dispatcher dispatcher(store.notifications, fixture.templates, fixture.email, fixture.tokens, settings);
+
+    CHECK(dispatcher.dispatch_due(Clock::now()) == 10);
+    CHECK(probe.most() == 4);  // four in flight together, never more
+    auto recipients = fixture.email.recipients();
+    std::sort(recipients.begin(), recipients.end());
+    CHECK(std::adjacent_find(recipients.begin(), recipients.end()) == recipients.end());  // each once
+    CHECK(recipients.size() == 10);
+    CHECK(store.notifications.count("status:sent") == 10);
+    for (const auto& id : ids) {
+        const auto sent = store.notifications.find(id);
+        REQUIRE(sent);
+        CHECK(sent->first.status == NotificationStatus::sent);
+        CHECK(sent->first.attempts == 1);
+    }
+    CHECK(store.notifications.differences_from_log().empty());
+}
+
+TEST_CASE("the dispatcher retries a transient failure until retry_for has passed, then dead-letters it",
+          "[read_model]") {
+    Store store;
+    const auto now = Clock::now();
+    const auto fresh = store.queue("evt-fresh", now - 1h);
+    const auto stale = store.queue("evt-stale", now - 25h);  // e.g. queued while the notifier was down a day
+    DispatchFixture fixture;
+    fixture.email.answer = [](const OutgoingEmail&, const Interrupted&) {
+        return SendOutcome::transient("421 4.3.0 try again later");
+    };
+    kernel::MetricsRegistry metrics;
+    auto& retried = metrics.counter("retried", "retried");
+    auto& dead = metrics.counter("dead", "dead");
+    DispatchSettings settings;  // retry_for 24 h, no cap by count
+    settings.backoff_initial = 1ms;
+    settings.backoff_max = 4ms;
+    Dispatcher dispatcher(store.notifications, fixture.templates, fixture.email, fixture.tokens, settings,
+                          DispatchMetrics{.retried = &retried, .dead_lettered = &dead});
+
+    CHECK(dispatcher.dispatch_due(now) == 2);
+    CHECK(store.notifications.find(stale)->first.status == NotificationStatus::dead_lettered);
+    CHECK(dead.value() == 1);
+    // The fresh one is retried well past the old cap of 8 attempts.
+    for (int i = 0; i < 11; ++i) {
+        const auto state = store.notifications.find(fresh)->first;
+        REQUIRE(state.status == NotificationStatus::queued);
+        CHECK(dispatcher.dispatch_due(state.next_attempt_at) == 1);
+    }
+    const auto state = store.notifications.find(fresh)->first;
+    CHECK(state.status == NotificationStatus::queued);
+    CHECK(state.attempts == 12);
+    CHECK(state.next_attempt_at <= Clock::now() + 4ms);
+    CHECK(retried.value() == 12);
+    CHECK(dead.value() == 1);
+    CHECK(store.notifications.differences_from_log().empty());
+}
+
+TEST_CASE("a stop abandons the sends in flight, starts no new one and records nothing", "[read_model]") {
+    Store store;
+    const auto t0 = Clock::now() - 1h;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(store.queue("evt-" + std::to_string(i), t0 + std::chrono::seconds(i)));
+    }
+    DispatchFixture fixture;
+    // A server that never answers: each send waits (bounded) until it is interrupted.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t waiting = 0;
+    fixture.email.answer = [&](const OutgoingEmail&, const Interrupted& interrupted) {
+        {
+            const std::lock_guard lock(mutex);
+            ++waiting;
+        }
+        changed.notify_all();
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!interrupted() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(5ms);  // polls, as the curl transports do
+        }
+        return interrupted() ? SendOutcome::interrupted() : SendOutcome::transient("timed out");
+    };
+    DispatchSettings settings;
+    settings.parallelism = 2;
+    Dispatcher dispatcher(store.notifications, fixture.templates, fixture.email, fixture.tokens, settings);
+
+    auto batch = std::async(std::launch::async, [&] { dispatcher.dispatch_all_due(); });
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, 10s, [&] { return waiting == 2; }));
+    }
+    const auto stopped_at = std::chrono::steady_clock::now();
+    dispatcher.request_stop();
+    REQUIRE(batch.wait_for(5s) == std::future_status::ready);
+    batch.get();
+    CHECK(std::chrono::steady_clock::now() - stopped_at < 1s);
+    CHECK(fixture.email.recipients().size() == 2);  // no third send started
+    for (const auto& id : ids) {
+        const auto state = store.notifications.find(id);
+        REQUIRE(state);
+        CHECK(state->first.status == NotificationStatus::queued);
+        CHECK(state->first.attempts == 0);  // nothing recorded
+        CHECK(state->first.total_attempts == 0);
+    }
+    CHECK(store.notifications.count("status:queued") == 5);
+
+    // At the next start all five go out (the abandoned ones first, as the oldest).
+    RecordingTransport next_start;
+    Dispatcher restarted(store.notifications, fixture.templates, next_start, fixture.tokens, settings);
+    restarted.dispatch_all_due();
+    CHECK(next_start.recipients().size() == 5);
+    CHECK(store.notifications.count("status:sent") == 5);
     CHECK(store.notifications.differences_from_log().empty());
 }

@@ -1,9 +1,18 @@
-// SMTP and webhook delivery with libcurl (one easy handle per message: the dispatcher sends one
-// message at a time, and a fresh connection keeps failure handling simple).
+// SMTP and webhook delivery with libcurl: one easy handle (and connection) per message, so that
+// the dispatcher's parallel sends share nothing but the immutable settings, and a fresh connection
+// keeps failure handling simple. Each transfer runs on a multi handle of its own that is polled
+// every 100 ms at most, so that a send stuck on a silent server is abandoned promptly when the
+// service stops instead of at its timeout.
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "gatehouse/kernel/errors.h"
 #include "transport/transport.h"
@@ -11,15 +20,132 @@
 namespace gatehouse::notifier {
 namespace {
 
+// curl_global_init is not thread-safe (before libcurl 7.84): it runs once, during static
+// initialisation, before main() and so before any sending thread exists.
 struct CurlGlobal {
     CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
+const CurlGlobal curl_global;
 
 using Easy = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 
-Easy new_easy() {
-    static const CurlGlobal global;
-    return Easy(curl_easy_init(), &curl_easy_cleanup);
+Easy new_easy() { return Easy(curl_easy_init(), &curl_easy_cleanup); }
+
+constexpr int kInterruptCheckMs = 100;
+// After an interrupt, how long the transfer may take to fail on its shut-down sockets.
+constexpr auto kAbortTimeout = std::chrono::seconds(2);
+
+// Abandoning a transfer safely. Removing an unfinished SMTP transfer from its multi handle would
+// make libcurl end it as if the upload were complete (it sends the end-of-data line and waits
+// for the answer: a truncated message could be accepted). Instead the transfer is made to fail
+// inside libcurl: its sockets are shut down (a read or write fails at once, and so does the QUIT
+// libcurl sends before closing) and the progress callback, which libcurl calls in every state
+// (also while connecting), answers "abort". A failed transfer never sends the end-of-data line.
+struct Abort {
+    const Interrupted& interrupted;
+    std::vector<curl_socket_t> sockets;  // open sockets of the transfer
+    bool requested = false;
+
+    // Asks `interrupted` (once it said yes, the answer stays yes) and shuts the sockets down.
+    bool check() {
+        if (!requested && interrupted()) {
+            requested = true;
+            for (const curl_socket_t socket : sockets) {
+                ::shutdown(socket, SHUT_RDWR);
+            }
+        }
+        return requested;
+    }
+};
+
+curl_socket_t open_socket(void* user, curlsocktype /*purpose*/, curl_sockaddr* address) {
+    auto* abort = static_cast<Abort*>(user);
+    const curl_socket_t socket = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (socket != CURL_SOCKET_BAD) {
+        abort->sockets.push_back(socket);
+        if (abort->requested) {
+            ::shutdown(socket, SHUT_RDWR);
+        }
+    }
+    return socket;
+}
+
+int close_socket(void* user, curl_socket_t socket) {
+    std::erase(static_cast<Abort*>(user)->sockets, socket);
+    return ::close(socket);
+}
+
+int on_progress(void* user, curl_off_t /*download_total*/, curl_off_t /*downloaded*/, curl_off_t /*upload_total*/,
+                curl_off_t /*uploaded*/) {
+    return static_cast<Abort*>(user)->check() ? 1 : 0;
+}
+
+// curl_easy_perform(easy), asking `interrupted` at least every kInterruptCheckMs: when it answers
+// true, the transfer is made to fail (see Abort) and `was_interrupted` set, unless it had
+// completed anyway.
+CURLcode perform(CURL* easy, const Interrupted& interrupted, bool& was_interrupted) {
+    was_interrupted = false;
+    if (!interrupted) {
+        return curl_easy_perform(easy);
+    }
+    if (interrupted()) {
+        was_interrupted = true;
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
+    // Declared before the multi handle: the connection's sockets are closed (close_socket) when
+    // the multi handle is cleaned up.
+    Abort abort{interrupted, {}};
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &open_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &abort);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, &abort);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &abort);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    CURLcode result = CURLE_OK;
+    {
+        const std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(), &curl_multi_cleanup);
+        if (!multi || curl_multi_add_handle(multi.get(), easy) != CURLM_OK) {
+            return CURLE_OUT_OF_MEMORY;
+        }
+        std::optional<std::chrono::steady_clock::time_point> abort_deadline;
+        for (;;) {
+            int running = 0;
+            if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+                result = CURLE_SEND_ERROR;
+                break;
+            }
+            if (running == 0) {
+                int left = 0;
+                result = CURLE_GOT_NOTHING;
+                while (const CURLMsg* message = curl_multi_info_read(multi.get(), &left)) {
+                    if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
+                        result = message->data.result;
+                    }
+                }
+                break;
+            }
+            if (abort.check() && !abort_deadline) {
+                abort_deadline = std::chrono::steady_clock::now() + kAbortTimeout;
+            }
+            if (abort_deadline && std::chrono::steady_clock::now() > *abort_deadline) {
+                result = CURLE_ABORTED_BY_CALLBACK;  // sockets shut down: nothing more can be sent
+                break;
+            }
+            // Returns early on activity, and when libcurl's own timers (timeouts) are due.
+            if (curl_multi_poll(multi.get(), nullptr, 0, kInterruptCheckMs, nullptr) != CURLM_OK) {
+                result = CURLE_RECV_ERROR;
+                break;
+            }
+        }
+        curl_multi_remove_handle(multi.get(), easy);
+    }
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, nullptr);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, nullptr);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, nullptr);
+    was_interrupted = abort.requested && result != CURLE_OK;
+    return result;
 }
 
 struct Upload {
@@ -63,7 +189,7 @@ class SmtpTransport final : public EmailTransport {
         }
     }
 
-    SendOutcome send(const OutgoingEmail& email) override {
+    SendOutcome send(const OutgoingEmail& email, const Interrupted& interrupted) override {
         auto curl = new_easy();
         if (!curl) {
             return SendOutcome::transient("curl_easy_init failed");
@@ -91,10 +217,14 @@ class SmtpTransport final : public EmailTransport {
             curl_easy_setopt(handle, CURLOPT_USERNAME, settings_.username.c_str());
             curl_easy_setopt(handle, CURLOPT_PASSWORD, settings_.password.c_str());
         }
-        const CURLcode code = curl_easy_perform(handle);
+        bool was_interrupted = false;
+        const CURLcode code = perform(handle, interrupted, was_interrupted);
         long response = 0;
         curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response);
         curl_slist_free_all(recipients);
+        if (was_interrupted) {
+            return SendOutcome::interrupted();
+        }
         if (code == CURLE_OK) {
             return SendOutcome::delivered();
         }
@@ -119,7 +249,8 @@ std::unique_ptr<EmailTransport> make_smtp_transport(SmtpSettings settings) {
     return std::make_unique<SmtpTransport>(std::move(settings));
 }
 
-SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout) {
+SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout,
+                         const Interrupted& interrupted) {
     auto curl = new_easy();
     if (!curl) {
         return SendOutcome::transient("curl_easy_init failed");
@@ -135,10 +266,14 @@ SendOutcome post_webhook(const std::string& url, const std::string& json, std::c
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_text);
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    const CURLcode code = curl_easy_perform(handle);
+    bool was_interrupted = false;
+    const CURLcode code = perform(handle, interrupted, was_interrupted);
     long status = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
+    if (was_interrupted) {
+        return SendOutcome::interrupted();
+    }
     if (code != CURLE_OK) {
         return SendOutcome::transient(std::string(curl_easy_strerror(code)) + (error_text[0] != '\0' ? ": " : "") +
                                       error_text);

@@ -12,7 +12,9 @@ class FileTransport final : public EmailTransport {
         std::filesystem::create_directories(directory_);
     }
 
-    SendOutcome send(const OutgoingEmail& email) override {
+    // A local write, quick: not interrupted. Two different messages never share a file, so
+    // concurrent sends are safe.
+    SendOutcome send(const OutgoingEmail& email, const Interrupted& /*interrupted*/) override {
         // "<N-abc@host>" -> "N-abc@host.eml": one file per notification, so a resend overwrites
         // instead of duplicating.
         std::string name = email.message_id;

@@ -1,10 +1,17 @@
 // How notifications leave the process: email (SMTP via libcurl, or .eml files in a directory)
 // and chat posts (an incoming-webhook JSON POST via libcurl). Transports only deliver; the
 // dispatcher decides about retries from the outcome.
+//
+// Thread safety: send() and post_webhook() may run concurrently from several threads (the
+// dispatcher's parallel sends); each send has its own libcurl handle and connection, or its own
+// file. Every send takes an `Interrupted` check that a transport asks while the send is in flight
+// (every 100 ms or so): when it answers true (the service is stopping), the send is abandoned at
+// once and returns SendOutcome::interrupted().
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,19 +27,26 @@ struct OutgoingEmail {
 };
 
 struct SendOutcome {
-    enum class Kind { delivered, transient, permanent };
+    // interrupted: abandoned because the service is stopping. Not an attempt: nothing is recorded,
+    // the notification stays queued and is sent at the next start (with the same Message-ID).
+    enum class Kind { delivered, transient, permanent, interrupted };
     Kind kind = Kind::delivered;
     std::string error;  // for failures: what the receiver or the connection said
 
     static SendOutcome delivered() { return {Kind::delivered, {}}; }
     static SendOutcome transient(std::string why) { return {Kind::transient, std::move(why)}; }
     static SendOutcome permanent(std::string why) { return {Kind::permanent, std::move(why)}; }
+    static SendOutcome interrupted() { return {Kind::interrupted, "interrupted: the service is stopping"}; }
 };
+
+// True once an in-flight send should be abandoned (must be cheap and safe from any thread). An
+// empty function never interrupts.
+using Interrupted = std::function<bool()>;
 
 class EmailTransport {
   public:
     virtual ~EmailTransport() = default;
-    virtual SendOutcome send(const OutgoingEmail& email) = 0;
+    virtual SendOutcome send(const OutgoingEmail& email, const Interrupted& interrupted) = 0;
     [[nodiscard]] virtual std::string name() const = 0;
 };
 
@@ -55,6 +69,7 @@ struct SmtpSettings {
 std::unique_ptr<EmailTransport> make_smtp_transport(SmtpSettings settings);
 
 // POSTs `json` to `url`; 2xx is delivered, 4xx (but 408 / 429) permanent, the rest transient.
-SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout);
+SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout,
+                         const Interrupted& interrupted = {});
 
 }  // namespace gatehouse::notifier
