@@ -41,6 +41,8 @@ kernel::ConfigSchema schema() {
               "file (one .eml per message in email.file_dir) or smtp."})
         .add({"email.file_dir", kernel::OptionType::string, "",
               "Directory of the file transport; empty: <data_dir>/outbox."})
+        .add({"email.file_retention", kernel::OptionType::duration, "7d",
+              "How long the file transport keeps a message (files are owner-only: they hold live links)."})
         .add({"email.from", kernel::OptionType::string, "Gatehouse <no-reply@gatehouse.localhost>",
               "The From header of every email."})
         .add({"email.message_id_domain", kernel::OptionType::string, "gatehouse.localhost",
@@ -103,7 +105,8 @@ int main(int argc, char** argv) {
             if (transport == "file") {
                 const std::string dir = config.string("email.file_dir");
                 email = make_file_transport(dir.empty() ? std::filesystem::path(config.string("data_dir")) / "outbox"
-                                                        : std::filesystem::path(dir));
+                                                        : std::filesystem::path(dir),
+                                            config.duration("email.file_retention"));
             } else if (transport == "smtp") {
                 email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
                                              config.string("smtp.username"), config.string("smtp.password"),

@@ -123,3 +123,29 @@ TEST_CASE("the MIME message: headers, encoded subject, quoted-printable parts", 
         CHECK(end - start <= 78);  // RFC 5322 line length, soft breaks included
     }
 }
+
+TEST_CASE("the file transport keeps messages owner-only and deletes those older than its retention",
+          "[templates][transport]") {
+    gatehouse::testing::TempDir dir;
+    const auto outbox = dir.path() / "outbox";
+    std::filesystem::create_directories(outbox);
+    const auto old_message = outbox / "old@gatehouse.localhost.eml";
+    std::ofstream(old_message) << "an old message";
+    std::filesystem::last_write_time(old_message,
+                                     std::filesystem::file_time_type::clock::now() - std::chrono::hours(49));
+    const auto transport = make_file_transport(outbox, std::chrono::hours(48));
+    OutgoingEmail email;
+    email.message_id = "<n-1@gatehouse.localhost>";
+    email.from = "Gatehouse <no-reply@gatehouse.localhost>";
+    email.to = "ada@example.com";
+    email.subject = "Your link";
+    email.text = "https://shop.example/set-password?token=secret";
+    email.html = "<p>link</p>";
+    REQUIRE(transport->send(email, [] { return false; }).kind == SendOutcome::Kind::delivered);
+    const auto written = outbox / "n-1@gatehouse.localhost.eml";
+    REQUIRE(std::filesystem::exists(written));
+    using std::filesystem::perms;
+    CHECK((std::filesystem::status(written).permissions() & perms::all) == (perms::owner_read | perms::owner_write));
+    CHECK((std::filesystem::status(outbox).permissions() & perms::all) == perms::owner_all);
+    CHECK_FALSE(std::filesystem::exists(old_message));
+}

@@ -56,7 +56,10 @@ std::string compose_mime(const OutgoingEmail& email, std::chrono::system_clock::
 
 // One <message id>.eml per message in `directory` (written atomically: temporary file + rename).
 // The zero-install default: read the emails with any mail client or a text editor.
-std::unique_ptr<EmailTransport> make_file_transport(std::filesystem::path directory);
+// The directory is created 0700 and each file 0600 (the messages hold live one-time links);
+// files older than `retention` are deleted (checked at most once a minute).
+std::unique_ptr<EmailTransport> make_file_transport(std::filesystem::path directory,
+                                                    std::chrono::milliseconds retention = std::chrono::hours(24 * 7));
 
 struct SmtpSettings {
     std::string url;  // smtp://host:port (plain or STARTTLS) or smtps://host:port (TLS)
