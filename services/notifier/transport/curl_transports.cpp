@@ -23,7 +23,7 @@ namespace {
 // curl_global_init is not thread-safe (before libcurl 7.84): it runs once, during static
 // initialisation, before main() and so before any sending thread exists.
 struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    CurlGlobal() noexcept { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 const CurlGlobal curl_global;
 
