@@ -28,6 +28,10 @@ inline constexpr const char* kOperator = "e2e-operator-token-0123456789";
 inline constexpr const char* kSales = "e2e-sales-token-0123456789";
 inline constexpr const char* kSalesManager = "e2e-sales-manager-token-0123456789";
 
+// The notifier's sends in flight at once (its default, set explicitly): a notifier killed while
+// sending can send again at most this many messages (services/notifier/README.md, "The window").
+inline constexpr int kNotifierParallelism = 4;
+
 struct PlatformOptions {
     std::string approval_mode = "direct";
 };
@@ -80,6 +84,7 @@ class Platform final {
                   {"GATEHOUSE_CHAT_WEBHOOKS", "hq=http://127.0.0.1:" + std::to_string(webhook_.port()) +
                                                   "/hq,sales=http://127.0.0.1:" + std::to_string(webhook_.port()) +
                                                   "/sales"},
+                  {"GATEHOUSE_DELIVERY_PARALLELISM", std::to_string(kNotifierParallelism)},
                   {"GATEHOUSE_DELIVERY_POLL_INTERVAL", "50ms"},
                   {"GATEHOUSE_DELIVERY_BACKOFF_INITIAL", "100ms"},
                   {"GATEHOUSE_DELIVERY_BACKOFF_MAX", "1s"},
