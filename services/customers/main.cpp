@@ -9,6 +9,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
+#include "gatehouse/platform/topics.h"
 
 using namespace gatehouse;
 using namespace gatehouse::customers;
@@ -83,12 +84,12 @@ int main(int argc, char** argv) {
             CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter);
 
             runtime.add_read_model(customers);
-            runtime.relay_to("gatehouse.customers.events.v1");
+            runtime.relay_to(platform::kCustomersEvents.name);
             // One consumer per input topic: a ProspectApproved waiting for its CRM customers (a transient
             // retry) never holds up the sales topic that brings them.
-            runtime.consume({"gatehouse.onboarding.events.v1"},
+            runtime.consume({platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
                             [&](const kernel::InboundEvent& event) { return app.on_onboarding_event(event); });
-            runtime.consume({"gatehouse.sales.events.v1"},
+            runtime.consume({platform::kSalesEvents.name}, platform::kSalesEvents.producer,
                             [&](const kernel::InboundEvent& event) { return app.on_sales_event(event); });
             runtime.every(config.duration("invitation.sweep_interval"), "expire-invitations", [&] {
                 if (const auto expired = app.expire_invitations(Clock::now()); expired > 0) {

@@ -12,6 +12,7 @@
 #include "gatehouse/kernel/sealed_token.h"
 #include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
+#include "gatehouse/platform/topics.h"
 #include "reactions/inbound.h"
 #include "transport/transport.h"
 
@@ -174,16 +175,17 @@ int main(int argc, char** argv) {
             NotifierApi api(notifications, authenticator);
 
             runtime.add_read_model(notifications);
-            runtime.relay_to("gatehouse.notifier.events.v1");
+            runtime.relay_to(platform::kNotifierEvents.name);
             // One consumer per input topic: a slow or retrying topic never holds up the others.
-            const std::pair<const char*, InputTopic> inputs[] = {
-                {"gatehouse.onboarding.events.v1", InputTopic::onboarding},
-                {"gatehouse.customers.events.v1", InputTopic::customers},
-                {"gatehouse.sales.events.v1", InputTopic::sales}};
+            const std::pair<platform::EventTopic, InputTopic> inputs[] = {
+                {platform::kOnboardingEvents, InputTopic::onboarding},
+                {platform::kCustomersEvents, InputTopic::customers},
+                {platform::kSalesEvents, InputTopic::sales}};
             for (const auto& [topic, kind] : inputs) {
-                runtime.consume({topic}, [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
-                    return queue_notifications(kind, event, notifications, planner);
-                });
+                runtime.consume({topic.name}, topic.producer,
+                                [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
+                                    return queue_notifications(kind, event, notifications, planner);
+                                });
             }
             runtime.every(config.duration("delivery.poll_interval"), "dispatch",
                           [&] { dispatcher.dispatch_all_due(); });

@@ -10,6 +10,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
+#include "gatehouse/platform/topics.h"
 #include "reactions/sales_reactions.h"
 
 using namespace gatehouse;
@@ -76,8 +77,8 @@ int main(int argc, char** argv) {
             OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
 
             runtime.add_read_model(prospects);
-            runtime.relay_to("gatehouse.onboarding.events.v1");
-            runtime.consume({"gatehouse.sales.events.v1"},
+            runtime.relay_to(platform::kOnboardingEvents.name);
+            runtime.consume({platform::kSalesEvents.name}, platform::kSalesEvents.producer,
                             [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });
             runtime.every(config.duration("verification.sweep_interval"), "expire-verifications", [&] {
                 if (const auto closed = expire_overdue_requests(prospects, Clock::now()); closed > 0) {

@@ -8,6 +8,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
+#include "gatehouse/platform/topics.h"
 #include "reactions/customers_reactions.h"
 #include "reactions/onboarding_reactions.h"
 #include "reactions/qualification.h"
@@ -81,13 +82,13 @@ int main(int argc, char** argv) {
             runtime.add_read_model(opportunities);
             runtime.add_read_model(accounts);
             runtime.add_read_model(contacts);
-            runtime.relay_to("gatehouse.sales.events.v1");
-            runtime.consume({"gatehouse.onboarding.events.v1"}, [&](const kernel::InboundEvent& event) {
-                return react_to_onboarding_event(event, leads, assignment);
-            });
-            runtime.consume({"gatehouse.customers.events.v1"}, [&](const kernel::InboundEvent& event) {
-                return react_to_customers_event(event, accounts, contacts);
-            });
+            runtime.relay_to(platform::kSalesEvents.name);
+            runtime.consume(
+                {platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
+                [&](const kernel::InboundEvent& event) { return react_to_onboarding_event(event, leads, assignment); });
+            runtime.consume(
+                {platform::kCustomersEvents.name}, platform::kCustomersEvents.producer,
+                [&](const kernel::InboundEvent& event) { return react_to_customers_event(event, accounts, contacts); });
             // A crash between a lead's qualification and the records it creates is repaired at start-up,
             // a failure while the service runs at the next check.
             const auto complete_qualifications = [&] {

@@ -2,7 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -44,20 +47,44 @@ std::string random_token(std::size_t bytes) {
     return text;
 }
 
+namespace {
+
+// Why `token` is not fit to guard a staff API, or empty. The message never quotes the token.
+std::string weak_token_reason(const std::string& token) {
+    if (token.size() < 16) {
+        return "a bearer token must have at least 16 characters";
+    }
+    if (std::set<char>(token.begin(), token.end()).size() < 10) {
+        return "a bearer token must have at least 10 distinct characters (generate one: openssl rand -base64 32)";
+    }
+    std::string lower(token);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* placeholder : {"replace", "change-me", "changeme", "placeholder", "example", "xxxx"}) {
+        if (lower.find(placeholder) != std::string::npos) {
+            return "a bearer token still holds the placeholder \"" + std::string(placeholder) +
+                   "\" of an example: generate a secret one";
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 BearerAuthenticator::BearerAuthenticator(const std::map<std::string, std::string>& credentials,
                                          const std::string& setting) {
     for (const auto& [token, who] : credentials) {
-        if (token.size() < 16) {
-            throw ConfigError("setting " + setting + ": a bearer token must have at least 16 characters");
+        if (const auto reason = weak_token_reason(token); !reason.empty()) {
+            throw ConfigError("setting " + setting + " (credential of \"" + who + "\"): " + reason);
         }
         const auto first = who.find(':');
-        if (first == std::string::npos || first == 0 || first + 1 == who.size()) {
-            throw ConfigError("setting " + setting + ": \"" + who + "\" is not role:user_id[:email]");
+        const auto second = first == std::string::npos ? std::string::npos : who.find(':', first + 1);
+        if (first == std::string::npos || first == 0 || second == std::string::npos || second == first + 1 ||
+            second + 1 == who.size() || who.find('@', second) == std::string::npos) {
+            throw ConfigError("setting " + setting + ": \"" + who +
+                              "\" is not role:user_id:email (every staff credential names its email)");
         }
-        const auto second = who.find(':', first + 1);
-        Principal principal{who.substr(0, first),
-                            who.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1),
-                            second == std::string::npos ? std::string() : who.substr(second + 1)};
+        Principal principal{who.substr(0, first), who.substr(first + 1, second - first - 1), who.substr(second + 1)};
         by_token_hash_.emplace(blake2b_256(token), std::move(principal));
     }
 }

@@ -160,6 +160,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"grpc.listen", OptionType::string, "127.0.0.1:0", "gRPC listen address (port 0: any free port, logged)."})
         .add({"grpc.tls_cert", OptionType::string, "", "PEM certificate chain for gRPC TLS; empty: plaintext."})
         .add({"grpc.tls_key", OptionType::string, "", "PEM private key for gRPC TLS.", true})
+        .add({"grpc.trusted_proxies", OptionType::string, "",
+              "Comma-separated IP addresses / CIDRs of reverse proxies whose x-forwarded-for header names the "
+              "client for per-client limits; empty: the TCP peer is the client."})
         .add({"metrics.listen", OptionType::string, "127.0.0.1:0",
               "HTTP address of /metrics (Prometheus text), /healthz and /readyz; empty: disabled."})
         .add({"log.level", OptionType::string, "info", "trace, debug, info, warn, error, critical or off."})

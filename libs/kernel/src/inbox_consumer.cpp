@@ -276,6 +276,12 @@ InboxConsumer::Impl::Prepared InboxConsumer::Impl::prepare(const InboundRecord& 
     if (envelope.event_id().empty() || envelope.event_type().empty() || envelope.aggregate_id().empty()) {
         return poison("invalid envelope: event_id, event_type and aggregate_id are required");
     }
+    // Defence in depth behind the broker's ACLs: only the topic's owner may write to it, so an event
+    // that names another producer was forged or misrouted, and no handler sees it.
+    if (!options.producer.empty() && envelope.producer() != options.producer) {
+        return poison("wrong producer: " + message.topic + " is written by \"" + options.producer +
+                      "\" only, this event names \"" + envelope.producer() + "\"");
+    }
     prepared.original_key = InboxConsumer::inbox_key(options.consumer_name, envelope.event_id());
     prepared.key = prepared.original_key;
     if (store.was_processed(prepared.original_key)) {

@@ -55,6 +55,21 @@ std::pair<std::string, int> split_address(const std::string& address, const std:
     }
 }
 
+// "a, b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) {
+            items.push_back(item);
+        }
+    }
+    return items;
+}
+
 }  // namespace
 
 struct ServiceRuntime::Parts {
@@ -63,6 +78,7 @@ struct ServiceRuntime::Parts {
     std::string relay_topic;
     struct Input {
         std::vector<std::string> topics;
+        std::string producer;
         InboxHandler handler;
     };
     std::vector<Input> inputs;
@@ -88,7 +104,10 @@ struct ServiceRuntime::Parts {
 };
 
 ServiceRuntime::ServiceRuntime(std::string service_name, Config config)
-    : name_(std::move(service_name)), config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+    : name_(std::move(service_name)),
+      config_(std::move(config)),
+      client_addresses_(split_list(config_.string("grpc.trusted_proxies")), "grpc.trusted_proxies"),
+      parts_(std::make_unique<Parts>()) {
     const sigset_t signals = shutdown_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     configure_logging({config_.string("log.level"), config_.boolean("log.json")});
@@ -129,8 +148,8 @@ RuntimeOptions ServiceRuntime::aggregate_options() {
 void ServiceRuntime::add_read_model(MaintainedReadModel& model) { parts_->read_models.push_back(&model); }
 void ServiceRuntime::add_projection(Projection& projection) { parts_->projections.push_back(&projection); }
 void ServiceRuntime::relay_to(const std::string& name) { parts_->relay_topic = topic(name); }
-void ServiceRuntime::consume(std::vector<std::string> topics, InboxHandler handler) {
-    Parts::Input input{{}, std::move(handler)};
+void ServiceRuntime::consume(std::vector<std::string> topics, std::string producer, InboxHandler handler) {
+    Parts::Input input{{}, std::move(producer), std::move(handler)};
     for (const std::string& name : topics) {
         input.topics.push_back(topic(name));
     }
@@ -284,6 +303,7 @@ int ServiceRuntime::run() {
             options.group_id += (i == 0 ? "." : "+") + input.topics[i];
         }
         options.topics = input.topics;
+        options.producer = input.producer;
         options.dead_letter_topic = topic("gatehouse." + name_ + ".dead-letters.v1");
         options.retry_attempts = static_cast<int>(config_.integer("inbox.retry_attempts"));
         if (options.retry_attempts < 1) {

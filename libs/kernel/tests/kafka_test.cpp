@@ -217,6 +217,47 @@ TEST_CASE("poison records go to the dead-letter topic and consumption continues"
     CHECK_FALSE(dead[1].headers.at(headers::kDeadLetterTime).empty());
 }
 
+TEST_CASE("an event that names another producer than the topic's owner is dead-lettered unseen by the handler",
+          "[kafka][inbox]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("owned");
+    kafka.create_topic(topic, 1);
+    kafka.create_topic(topic + ".dlq", 1);
+    gatehouse::kernel::v1::EventEnvelope owned;
+    owned.set_event_id("owned-1");
+    owned.set_event_type("gatehouse.testing.v1.CounterCreated");
+    owned.set_aggregate_id("c1");
+    owned.set_producer("sales-bridge");
+    gatehouse::kernel::v1::EventEnvelope forged = owned;
+    forged.set_event_id("forged-1");
+    forged.set_producer("someone-else");
+    gatehouse::kernel::v1::EventEnvelope anonymous = owned;
+    anonymous.set_event_id("anonymous-1");
+    anonymous.clear_producer();
+    kafka.produce(topic, "c1", forged.SerializeAsString());
+    kafka.produce(topic, "c1", anonymous.SerializeAsString());
+    kafka.produce(topic, "c1", owned.SerializeAsString());
+
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    auto options = inbox_options(kafka, topic, unique_topic("owned-consumer"));
+    options.producer = "sales-bridge";
+    std::vector<std::string> handled;
+    InboxConsumer inbox(*store, options, [&](const InboundEvent& event) {
+        handled.push_back(event.envelope.event_id());
+        return HandlerVerdict::applied();
+    });
+    inbox.start();
+    REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied == 1 && s.dead_lettered == 2; }, 60s));
+    inbox.stop();
+    CHECK(handled == std::vector<std::string>{"owned-1"});
+    const auto dead = kafka.read_all(topic + ".dlq", 2, 30s);
+    REQUIRE(dead.size() == 2);
+    CHECK_THAT(dead[0].headers.at(headers::kDeadLetterReason),
+               Catch::Contains("wrong producer") && Catch::Contains("\"someone-else\""));
+    CHECK_THAT(dead[1].headers.at(headers::kDeadLetterReason), Catch::Contains("wrong producer"));
+}
+
 TEST_CASE(
     "a record whose retry budget is spent is parked: other aggregates go on, later records of its aggregate wait "
     "behind it, and a retry applies them in order, also after a restart",

@@ -24,7 +24,7 @@ int main() {
                                            gatehouse::testing::counter_read_model());
         runtime.add_read_model(counters);
         runtime.relay_to(config.string("fixture.output_topic"));
-        runtime.consume({config.string("fixture.input_topic")}, [&](const InboundEvent& event) {
+        runtime.consume({config.string("fixture.input_topic")}, "", [&](const InboundEvent& event) {
             const std::string& id = event.envelope.aggregate_id();
             if (!counters.find(id)) {
                 (void)counters.execute(id, Counter::Create{id}, {.inbox_key = event.inbox_key});

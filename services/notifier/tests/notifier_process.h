@@ -18,6 +18,7 @@
 #include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
+#include "gatehouse/platform/topics.h"
 #include "kafka_test_cluster.h"
 #include "service_process.h"
 #include "sinks.h"
@@ -101,13 +102,24 @@ class NotifierProcess final {
         envelope.set_aggregate_type(aggregate_type);
         envelope.set_aggregate_id(aggregate_id);
         envelope.set_aggregate_version(1);
-        envelope.set_producer("test");
+        envelope.set_producer(producer_of(topic));
         envelope.set_payload(message.SerializeAsString());
         kafka_.produce(prefix_ + topic, aggregate_id, envelope.SerializeAsString());
         return envelope.event_id();
     }
 
   private:
+    // The service that owns `topic`: the notifier dead-letters events that name another.
+    static std::string producer_of(const std::string& topic) {
+        for (const auto& owned : {platform::kOnboardingEvents, platform::kCustomersEvents, platform::kSalesEvents,
+                                  platform::kNotifierEvents}) {
+            if (topic == owned.name) {
+                return owned.producer;
+            }
+        }
+        return "unknown";
+    }
+
     KafkaTestCluster& kafka_;
     std::string prefix_;
     NotifierKeys keys_;

@@ -22,9 +22,11 @@ struct Principal final {
 
 class BearerAuthenticator final {
   public:
-    // `credentials`: bearer token -> "role:user_id[:email]". Only BLAKE2b hashes of the tokens are
-    // kept in memory. Throws ConfigError (naming `setting`) on a malformed entry or a token shorter
-    // than 16 characters.
+    // `credentials`: bearer token -> "role:user_id:email". Only BLAKE2b hashes of the tokens are
+    // kept in memory. Throws ConfigError (naming `setting`, never the token) on a malformed entry,
+    // an entry without an email (rules such as "no self-approval" need it), or a token that is not
+    // a secret: shorter than 16 characters, fewer than 10 distinct characters, or a placeholder
+    // left from an example ("REPLACE", "CHANGE-ME", "placeholder", "example", "xxxx").
     BearerAuthenticator(const std::map<std::string, std::string>& credentials, const std::string& setting);
     // The principal for an "authorization" header value ("Bearer <token>"); nullopt if the header is
     // missing, malformed or names no credential.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "gatehouse/kernel/auth.h"
+#include "gatehouse/kernel/client_address.h"
 
 namespace gatehouse::kernel {
 
@@ -39,6 +40,17 @@ inline grpc::Status authenticate_call(const grpc::ServerContext& context, const 
         }
     }
     return {grpc::StatusCode::PERMISSION_DENIED, "this call needs the role " + wanted};
+}
+
+// The client of the call, as the key of per-client limits: the TCP peer, or behind a trusted proxy
+// the address its x-forwarded-for header names (see client_address.h).
+inline std::string client_key(const grpc::ServerContext& context, const ClientAddressResolver& resolver) {
+    std::string forwarded_for;
+    const auto [first, last] = context.client_metadata().equal_range("x-forwarded-for");
+    for (auto header = first; header != last; ++header) {
+        forwarded_for += (forwarded_for.empty() ? "" : ",") + std::string(header->second.data(), header->second.size());
+    }
+    return resolver.resolve(context.peer(), forwarded_for);
 }
 
 }  // namespace gatehouse::kernel

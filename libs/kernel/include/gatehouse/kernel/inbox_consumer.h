@@ -97,6 +97,9 @@ struct InboxOptions final {
     // start (auto.offset.reset=earliest), which the inbox records make harmless.
     std::string group_id;
     std::vector<std::string> topics;
+    // The service that owns `topics` (the envelopes' `producer`); records naming another producer
+    // are dead-lettered without reaching the handler. Empty: any producer.
+    std::string producer;
     std::string dead_letter_topic;
     std::chrono::milliseconds retry_initial{100};
     std::chrono::milliseconds retry_max{30000};

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gatehouse/kernel/client_address.h"
 #include "gatehouse/kernel/config.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/event_store.h"
@@ -47,6 +48,8 @@ class ServiceRuntime final {
     [[nodiscard]] const Config& config() const { return config_; }
     [[nodiscard]] KafkaSettings kafka_settings() const;
     [[nodiscard]] const std::string& name() const { return name_; }
+    // Who the client of a call is, for per-client limits (setting grpc.trusted_proxies).
+    [[nodiscard]] const ClientAddressResolver& client_addresses() const { return client_addresses_; }
 
     // Options for an AggregateRuntime of this service: its name as producer, the shared command
     // latency histogram, the cache bound from store.aggregate_cache_size.
@@ -65,7 +68,8 @@ class ServiceRuntime final {
     // Consumes `topics` with `handler` effectively once (see inbox_consumer.h). Each call gets its own
     // consumer and consumer group ("<service>.<topic>[+<topic>...]"): call it once per input topic
     // so that a handler retrying a transient failure on one topic never holds up another.
-    void consume(std::vector<std::string> topics, InboxHandler handler);
+    // `producer`: the service that owns the topics; events naming another are dead-lettered.
+    void consume(std::vector<std::string> topics, std::string producer, InboxHandler handler);
     void add_grpc_service(grpc::Service& service);
     // Runs `task` every `interval` on a thread of its own while the service is ready (e.g. a sweeper
     // that closes expired requests). An exception is logged and the task runs again next time.
@@ -86,6 +90,7 @@ class ServiceRuntime final {
     struct Parts;
     std::string name_;
     Config config_;
+    ClientAddressResolver client_addresses_;
     std::unique_ptr<EventStore> store_;
     MetricsRegistry metrics_;
     std::unique_ptr<Parts> parts_;
