@@ -64,6 +64,7 @@ for size in "${sizes[@]}"; do
     GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 GATEHOUSE_METRICS_LISTEN=127.0.0.1:0 \
     GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" GATEHOUSE_LOG_LEVEL=warn \
     GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000 \
+    GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND=0 GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN=0 \
     "$bin/services/onboarding/gatehouse-onboarding" >"$work/out-$size" 2>"$work/log-$size.txt" &
   service_pid=$!
   for _ in $(seq 1 1200); do grep -q "ready grpc=" "$work/out-$size" 2>/dev/null && break; sleep 0.05; done

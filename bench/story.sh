@@ -127,10 +127,10 @@ run_mode() {
   # Anonymous callers (the bench, from one address) are not rate limited; nobody signs in.
   local open_doors="GATEHOUSE_NOTIFIER_PUBLIC_KEY=$public_key GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000"
   declare -A own=(
-    [onboarding]="$open_doors GATEHOUSE_ONBOARDING_APPROVAL_MODE=$mode GATEHOUSE_AUTH_TOKENS=$hq_token=hq:hilda:hilda@hq.example"
+    [onboarding]="$open_doors GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND=0 GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN=0 GATEHOUSE_ONBOARDING_APPROVAL_MODE=$mode GATEHOUSE_AUTH_TOKENS=$hq_token=hq:hilda:hilda@hq.example"
     [customers]="$open_doors GATEHOUSE_AUTH_TOKENS=$hq_token=hq:hilda:hilda@hq.example"
     [sales-bridge]="GATEHOUSE_AUTH_TOKENS=$sales_token=sales:sam:sam@sales.example GATEHOUSE_SALES_USERS=sam=sam@sales.example"
-    [notifier]="GATEHOUSE_NOTIFIER_PUBLIC_KEY=$public_key GATEHOUSE_NOTIFIER_SECRET_KEY=$secret_key GATEHOUSE_EMAIL_TRANSPORT=smtp GATEHOUSE_SMTP_URL=smtp://127.0.0.1:$smtp_port GATEHOUSE_LINKS_BASE_URL=https://shop.example GATEHOUSE_DELIVERY_POLL_INTERVAL=$poll_interval GATEHOUSE_DELIVERY_BACKOFF_INITIAL=100ms GATEHOUSE_DELIVERY_BACKOFF_MAX=1s GATEHOUSE_AUTH_TOKENS=$operator_token=operator:otto:otto@ops.example"
+    [notifier]="GATEHOUSE_NOTIFIER_PUBLIC_KEY=$public_key GATEHOUSE_NOTIFIER_SECRET_KEY=$secret_key GATEHOUSE_EMAIL_TRANSPORT=smtp GATEHOUSE_SMTP_URL=smtp://127.0.0.1:$smtp_port GATEHOUSE_SMTP_TLS=none GATEHOUSE_LINKS_BASE_URL=https://shop.example GATEHOUSE_DELIVERY_POLL_INTERVAL=$poll_interval GATEHOUSE_DELIVERY_BACKOFF_INITIAL=100ms GATEHOUSE_DELIVERY_BACKOFF_MAX=1s GATEHOUSE_AUTH_TOKENS=$operator_token=operator:otto:otto@ops.example"
   )
   declare -A pid grpc metrics
   for service in onboarding customers sales-bridge notifier; do

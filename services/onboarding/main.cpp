@@ -32,13 +32,28 @@ kernel::ConfigSchema schema() {
         .add({"verification.max_resends", kernel::OptionType::integer, "5", "Most new links one request can get."})
         .add({"verification.sweep_interval", kernel::OptionType::duration, "1m",
               "How often requests whose link expired unverified are closed."})
+        .add({"verification.max_unverified_per_recipient", kernel::OptionType::integer, "3",
+              "Most unconfirmed requests (awaiting confirmation or expired) to one mailbox within "
+              "verification.recipient_window; more answer RESOURCE_EXHAUSTED (0: no cap)."})
+        .add({"verification.recipient_window", kernel::OptionType::duration, "24h",
+              "The window of verification.max_unverified_per_recipient."})
+        .add({"verification.max_unverified_per_domain", kernel::OptionType::integer, "20",
+              "Most unconfirmed requests to one email domain within verification.domain_window; more answer "
+              "RESOURCE_EXHAUSTED (0: no cap)."})
+        .add({"verification.domain_window", kernel::OptionType::duration, "1h",
+              "The window of verification.max_unverified_per_domain."})
         .add({"notifier.public_key", kernel::OptionType::string, "",
               "The notifier's public key (base64url, from gatehouse-keygen): verification tokens are sealed to it."})
         .add({"auth.tokens", kernel::OptionType::map, "",
               "Bearer tokens of HQ users: token=role:user_id:email (role hq). At least 16 characters each.", true})
         .add({"rate_limit.anonymous_per_second", kernel::OptionType::integer, "5",
               "Anonymous calls per second per client address, per call type."})
-        .add({"rate_limit.anonymous_burst", kernel::OptionType::integer, "20", "Burst of anonymous calls allowed."});
+        .add({"rate_limit.anonymous_burst", kernel::OptionType::integer, "20", "Burst of anonymous calls allowed."})
+        .add({"rate_limit.submits_per_second", kernel::OptionType::integer, "10",
+              "SubmitRequest calls per second from all anonymous clients together, whatever their address "
+              "(0: no ceiling)."})
+        .add({"rate_limit.submits_burst", kernel::OptionType::integer, "20",
+              "Burst of SubmitRequest calls allowed above rate_limit.submits_per_second."});
     return schema;
 }
 
@@ -64,6 +79,18 @@ int main(int argc, char** argv) {
             settings.max_resends =
                 static_cast<unsigned>(std::max<std::int64_t>(0, config.integer("verification.max_resends")));
             settings.notifier_public_key = config.string("notifier.public_key");
+            const auto count = [&](const char* name) {
+                return static_cast<unsigned>(std::clamp<std::int64_t>(config.integer(name), 0, 1'000'000'000));
+            };
+            const auto seconds = [&](const char* name) {
+                return std::chrono::duration_cast<std::chrono::seconds>(config.duration(name));
+            };
+            settings.max_unverified_per_recipient = count("verification.max_unverified_per_recipient");
+            settings.unverified_recipient_window = seconds("verification.recipient_window");
+            settings.max_unverified_per_domain = count("verification.max_unverified_per_domain");
+            settings.unverified_domain_window = seconds("verification.domain_window");
+            settings.submits_per_second = count("rate_limit.submits_per_second");
+            settings.submits_burst = count("rate_limit.submits_burst");
             const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
             kernel::RateLimiter anonymous_limiter(
                 static_cast<double>(config.integer("rate_limit.anonymous_per_second")),

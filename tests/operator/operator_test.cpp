@@ -41,6 +41,7 @@ sales::v1::OpportunityWon won(const std::string& opportunity, const std::string&
     event.set_opportunity_id(opportunity);
     event.set_prospect_request_number(request_number);
     event.set_won_by("bob");
+    event.set_won_by_email("bob@sales.example");  // onboarding refuses a win it cannot check for self-approval
     return event;
 }
 

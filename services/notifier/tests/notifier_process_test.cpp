@@ -29,6 +29,7 @@ std::map<std::string, std::string> smtp_settings(int smtp_port, int webhook_port
     std::map<std::string, std::string> settings = {
         {"GATEHOUSE_EMAIL_TRANSPORT", "smtp"},
         {"GATEHOUSE_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp_port)},
+        {"GATEHOUSE_SMTP_TLS", "none"},  // the test sink speaks plain SMTP
         {"GATEHOUSE_SMTP_TIMEOUT", "5s"},
         {"GATEHOUSE_NOTIFY_HQ_EMAIL", "partners@hq.example"}};
     if (webhook_port != 0) {
@@ -117,8 +118,9 @@ TEST_CASE("every onboarding email and the HQ chat post arrive rendered, with wor
     REQUIRE(confirmation != nullptr);
     const std::string text = (*confirmation)["text"];
     CHECK_THAT(text, Catch::Contains("https://shop.example/verify?request=PR-000001&token=token-one"));
-    CHECK_THAT(text, Catch::Contains("Hello Ada Lovelace") && Catch::Contains("Smith & <Sons>"));
-    CHECK_THAT((*confirmation)["html"].get<std::string>(), Catch::Contains("Smith &amp; &lt;Sons&gt;"));
+    // Before verification nothing the form's author typed is echoed to the address they named.
+    CHECK_THAT(text, Catch::StartsWith("Hello,") && !Catch::Contains("Ada Lovelace") && !Catch::Contains("Smith"));
+    CHECK_THAT((*confirmation)["html"].get<std::string>(), !Catch::Contains("Smith"));
     CHECK_THAT((*confirmation)["subject"].get<std::string>(), Catch::Contains("PR-000001"));
     CHECK_THAT((*confirmation)["message_id"].get<std::string>(), Catch::StartsWith("<N-"));
     CHECK((*confirmation)["raw"].get<std::string>().find("token-two") == std::string::npos);
@@ -447,4 +449,24 @@ TEST_CASE("partner emails (welcome, invitation, removal, new admin) and the sale
     REQUIRE(posts.size() == 1);
     CHECK(posts[0]["path"] == "/sales");
     CHECK_THAT(posts[0]["body"]["text"].get<std::string>(), Catch::Contains("OPP-000001") && Catch::Contains("won"));
+}
+
+TEST_CASE("smtp.tls defaults to starttls: a server that offers no STARTTLS never gets the message in plaintext",
+          "[kafka]") {
+    KafkaTestCluster kafka;
+    Sink smtp(kSmtpSink);  // plain SMTP only, like a relay an attacker put in the path
+    auto settings = smtp_settings(smtp.port());
+    settings.erase("GATEHOUSE_SMTP_TLS");  // the default
+    NotifierProcess notifier(kafka, settings);
+    notifier.produce("gatehouse.onboarding.events.v1", "prospect", "PR-000001",
+                     submitted(notifier, "PR-000001", "ada@smith.example", "token-one"));
+    REQUIRE(wait_until(
+        [&] {
+            const auto queued = notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED);
+            return !queued.empty() && queued[0].attempts() >= 1;
+        },
+        kDeliveryTimeout));
+    const auto waiting = notifications(notifier, nv1::NOTIFICATION_STATUS_QUEUED);
+    CHECK_THAT(waiting[0].last_error(), Catch::Contains("SSL") || Catch::Contains("TLS"));
+    CHECK(smtp.received().empty());
 }

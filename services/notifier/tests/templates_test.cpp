@@ -51,14 +51,20 @@ TEST_CASE("the bundled templates load: every catalogue template exists in the de
 
 TEST_CASE("variables are escaped for where they land", "[templates]") {
     const TemplateSet templates(kTemplates, "en");
-    const auto email =
-        templates.render_email("request_received", "en", request_variables("Smith & <Sons>\r\nBcc: x@evil.example"));
+    const auto email = templates.render_email("prospect_pending", "en",
+                                              {{"company_name", "Smith & <Sons>\r\nBcc: x@evil.example"},
+                                               {"request_number", "PR-000042\r\nBcc: x@evil.example"},
+                                               {"contact_name", "Ada"},
+                                               {"contact_email", "ada@x.example"},
+                                               {"country_code", "GB"}});
     CHECK(email.html.find("Smith &amp; &lt;Sons&gt;") != std::string::npos);
     CHECK(email.html.find("<Sons>") == std::string::npos);
     CHECK(email.text.find("Smith & <Sons>") != std::string::npos);  // plain text: verbatim
     CHECK(email.subject.find('\n') == std::string::npos);           // no header injection
     CHECK(email.subject.find('\r') == std::string::npos);
-    CHECK(email.html.find("href=\"https://shop.example/verify?request=PR-000042&amp;token=abc\"") != std::string::npos);
+    const auto confirmation = templates.render_email("request_received", "en", request_variables("X"));
+    CHECK(confirmation.html.find("href=\"https://shop.example/verify?request=PR-000042&amp;token=abc\"") !=
+          std::string::npos);
     const auto chat = templates.render_chat("prospect_pending_chat", "en",
                                             {{"company_name", "<!channel> & co"},
                                              {"request_number", "PR-1"},
@@ -66,6 +72,26 @@ TEST_CASE("variables are escaped for where they land", "[templates]") {
                                              {"contact_email", "ada@x.example"},
                                              {"country_code", "GB"}});
     CHECK(chat.find("&lt;!channel&gt; &amp; co") != std::string::npos);
+}
+
+TEST_CASE("the emails sent before verification echo none of the form's free text, in every locale", "[templates]") {
+    // Anyone can submit the form with any address: what they typed must not reach that inbox.
+    const TemplateSet templates(kTemplates, "en");
+    auto variables = request_variables("Cheap pills at evil.example");
+    variables["contact_name"] = "Call +1 555 0100 now";
+    for (const char* name : {"request_received", "verification_link"}) {
+        for (const char* locale : {"en", "de"}) {
+            INFO(name << " " << locale);
+            REQUIRE(templates.resolve_locale(name, locale) == locale);
+            const auto email = templates.render_email(name, locale, variables);
+            for (const std::string* part : {&email.subject, &email.text, &email.html}) {
+                CHECK(part->find("evil.example") == std::string::npos);
+                CHECK(part->find("555 0100") == std::string::npos);
+            }
+            CHECK(email.text.find("PR-000042") != std::string::npos);
+            CHECK(email.text.find("https://shop.example/verify?request=PR-000042&token=abc") != std::string::npos);
+        }
+    }
 }
 
 TEST_CASE("a locale without the template falls back to the default, and with it, it is used", "[templates]") {

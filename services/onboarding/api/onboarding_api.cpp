@@ -141,11 +141,39 @@ OnboardingApi::OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& sto
       authenticator_(authenticator),
       anonymous_limiter_(anonymous_limiter),
       settings_(std::move(settings)),
-      token_sealer_(settings_.notifier_public_key, "notifier.public_key") {}
+      token_sealer_(settings_.notifier_public_key, "notifier.public_key"),
+      submit_ceiling_(settings_.submits_per_second, settings_.submits_burst) {}
 
 grpc::Status OnboardingApi::throttle(grpc::ServerContext* context, const std::string& what) {
     if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests from this address; try again in a minute"};
+    }
+    return grpc::Status::OK;
+}
+
+grpc::Status OnboardingApi::limit_unverified_mail(const std::string& email, Clock::time_point now) const {
+    // The same answer for the mailbox and the domain cap, and neither counts confirmed requests:
+    // the answer depends only on what anonymous callers submitted, never on whether the address
+    // belongs to a prospect or partner (as SubmitRequest's duplicate handling).
+    const grpc::Status exhausted{grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many unconfirmed requests for this email address or its domain; confirm the "
+                                 "email of an earlier request or try again later"};
+    const auto at_cap = [&](std::string_view index, const std::string& key, unsigned cap, std::chrono::seconds window) {
+        if (cap == 0) {
+            return false;
+        }
+        const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>((now - window).time_since_epoch());
+        unsigned seen = 0;
+        prospects_.visit_range(index, kernel::IndexKey().text(key).i64(since.count()),
+                               kernel::IndexKey().text(key).prefix_end(), {},
+                               [&](const kernel::IndexHit&) { return ++seen < cap; });
+        return seen >= cap;
+    };
+    if (at_cap("unverified_by_recipient", mailbox_key(email), settings_.max_unverified_per_recipient,
+               settings_.unverified_recipient_window) ||
+        at_cap("unverified_by_domain", email_domain(email), settings_.max_unverified_per_domain,
+               settings_.unverified_domain_window)) {
+        return exhausted;
     }
     return grpc::Status::OK;
 }
@@ -169,6 +197,9 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     if (auto limited = throttle(context, "submit"); !limited.ok()) {
         return limited;
     }
+    if (settings_.submits_per_second > 0 && !submit_ceiling_.allow("submit")) {
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests are being submitted; try again in a minute"};
+    }
     if (!valid_idempotency_key(request->idempotency_key())) {
         return invalid("idempotency_key: at most 128 letters, digits, - and _");
     }
@@ -185,6 +216,11 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     contact.set_email(normalize_email(contact.email()));
     if (auto problem = check_request(company, contact, request->comments())) {
         return invalid(*problem);
+    }
+    const std::string domain = email_domain(contact.email());
+    const std::scoped_lock stripe(domain_stripes_[std::hash<std::string>{}(domain) % domain_stripes_.size()]);
+    if (auto limited = limit_unverified_mail(contact.email(), Clock::now()); !limited.ok()) {
+        return limited;
     }
 
     // Possible duplicates among pending prospects and existing partners; a rejected earlier
@@ -466,6 +502,13 @@ grpc::Status OnboardingApi::ApproveProspect(grpc::ServerContext* context, const 
     kernel::Principal principal;
     if (auto denied = require_hq(context, principal); !denied.ok()) {
         return denied;
+    }
+    // Self-approval is ruled out by comparing emails: a staff credential without one may not approve.
+    if (mailbox_key(principal.email).empty()) {
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                "your credential (user " + principal.user_id +
+                    ") has no email: approving needs one, to rule out approving your own request; the credential "
+                    "must be configured as token=role:user_id:email in auth.tokens"};
     }
     if (!valid_request_number(request->request_number())) {
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");

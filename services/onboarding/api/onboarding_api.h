@@ -3,7 +3,9 @@
 // its own beyond rate-limit buckets.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "domain/prospect.h"
@@ -22,6 +24,17 @@ struct OnboardingSettings final {
     unsigned max_resends = 5;
     // The notifier's X25519 public key (32 bytes): verification tokens are sealed to it.
     std::string notifier_public_key;  // base64url, as gatehouse-keygen prints it
+    // Mail to addresses nobody has confirmed: an anonymous caller can name any address, so the
+    // requests still awaiting (or never given) confirmation are capped per recipient mailbox and
+    // per email domain within a window (0: no cap).
+    unsigned max_unverified_per_recipient = 3;
+    std::chrono::seconds unverified_recipient_window{24 * 3600};
+    unsigned max_unverified_per_domain = 20;
+    std::chrono::seconds unverified_domain_window{3600};
+    // A ceiling on SubmitRequest from all anonymous callers together, whatever their address
+    // (0: none): what an attacker rotating addresses can make the service mail.
+    unsigned submits_per_second = 10;
+    unsigned submits_burst = 20;
 };
 
 using ProspectRuntime = kernel::AggregateRuntime<Prospect>;
@@ -55,6 +68,8 @@ class OnboardingApi final : public v1::OnboardingService::Service {
   private:
     grpc::Status throttle(grpc::ServerContext* context, const std::string& what);
     grpc::Status require_hq(grpc::ServerContext* context, kernel::Principal& principal) const;
+    // RESOURCE_EXHAUSTED when `email`'s mailbox or domain has its most unverified requests.
+    grpc::Status limit_unverified_mail(const std::string& email, Clock::time_point now) const;
 
     ProspectRuntime& prospects_;
     kernel::EventStore& store_;
@@ -63,6 +78,10 @@ class OnboardingApi final : public v1::OnboardingService::Service {
     kernel::RateLimiter& anonymous_limiter_;
     OnboardingSettings settings_;
     kernel::TokenSealer token_sealer_;
+    kernel::RateLimiter submit_ceiling_;
+    // Held from the unverified-mail count to the commit, per email domain (striped), so that
+    // concurrent submissions to one domain cannot all pass the same count.
+    std::array<std::mutex, 64> domain_stripes_;
 };
 
 v1::RequestStatus to_api_status(ProspectStatus status);

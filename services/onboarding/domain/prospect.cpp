@@ -112,9 +112,24 @@ Decision<v1::ProspectEvent> decide_expire(const ExpireVerification& command, con
     return events({expired});
 }
 
+// A CRM decision (opportunity won / lost, lead disqualified) is only valid for a request the CRM
+// was asked to decide: checked before anything else, so that a stray or forged sales event never
+// decides a direct-mode request, whatever state it is in.
+std::optional<Rejection> wrong_path(v1::DecisionPath path, const ProspectState& state) {
+    if (path == v1::DECISION_PATH_CRM && state.request.approval_mode() != v1::APPROVAL_MODE_CRM) {
+        return Rejection{RejectionCode::failed_precondition,
+                         "request " + state.request.request_number() +
+                             " is in approval mode direct: only HQ decides it, not the CRM"};
+    }
+    return std::nullopt;
+}
+
 Decision<v1::ProspectEvent> decide_approve(const Approve& command, const ProspectState& state) {
     if (state.status == ProspectStatus::none) {
         return Rejection{RejectionCode::not_found, "request_number: no such request"};
+    }
+    if (auto refused = wrong_path(command.path, state)) {
+        return *refused;
     }
     if (state.status == ProspectStatus::approved) {
         return nothing();  // idempotent
@@ -130,8 +145,13 @@ Decision<v1::ProspectEvent> decide_approve(const Approve& command, const Prospec
     if (command.path == v1::DECISION_PATH_HQ_OVERRIDE && command.override_reason.empty()) {
         return Rejection{RejectionCode::invalid_argument, "override_reason: is required for an HQ override"};
     }
-    if (!command.approver_email.empty() &&
-        to_lower(command.approver_email) == to_lower(state.request.contact().email())) {
+    // Without the approver's email self-approval cannot be ruled out, so there is no approval.
+    if (mailbox_key(command.approver_email).empty()) {
+        return Rejection{RejectionCode::permission_denied,
+                         "the approver " + command.approver +
+                             " has no email: an approval needs one, to rule out approving one's own request"};
+    }
+    if (mailbox_key(command.approver_email) == mailbox_key(state.request.contact().email())) {
         return Rejection{RejectionCode::permission_denied, "the requester may not approve their own request"};
     }
     v1::ProspectEvent approved;
@@ -148,6 +168,9 @@ Decision<v1::ProspectEvent> decide_approve(const Approve& command, const Prospec
 Decision<v1::ProspectEvent> decide_reject(const Reject& command, const ProspectState& state) {
     if (state.status == ProspectStatus::none) {
         return Rejection{RejectionCode::not_found, "request_number: no such request"};
+    }
+    if (auto refused = wrong_path(command.path, state)) {
+        return *refused;
     }
     if (state.status == ProspectStatus::rejected) {
         return nothing();  // idempotent

@@ -48,8 +48,10 @@ struct ExpireVerification {
 };
 
 struct Approve {
-    std::string approver;        // user id, or "sales-bridge" for the CRM path
-    std::string approver_email;  // to refuse self-approval; empty for the CRM path
+    std::string approver;  // user id (HQ), or the CRM user who won the opportunity
+    // Required on every path: compared (as mailbox_key) with the requester's verified email to
+    // refuse self-approval; an approval without it is refused.
+    std::string approver_email;
     v1::DecisionPath path = v1::DECISION_PATH_HQ;
     std::string override_reason;
     std::string crm_reference;

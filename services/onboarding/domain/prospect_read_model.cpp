@@ -74,6 +74,13 @@ kernel::ReadModel<ProspectState> prospect_read_model() {
                 if (state.status == ProspectStatus::awaiting_verification) {
                     entries.add("awaiting_expiry", kernel::IndexKey().i64(nanos(state.verification_expires_at)));
                 }
+                // Expired requests stay counted: a short verification.ttl must not reopen the cap.
+                if (state.status == ProspectStatus::awaiting_verification || state.status == ProspectStatus::closed) {
+                    entries.add("unverified_by_recipient",
+                                kernel::IndexKey().text(mailbox_key(contact.email())).i64(submitted_nanos(state)));
+                    entries.add("unverified_by_domain",
+                                kernel::IndexKey().text(email_domain(contact.email())).i64(submitted_nanos(state)));
+                }
                 entries.count(status_counter(state.status));
             }};
 }

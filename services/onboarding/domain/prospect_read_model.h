@@ -8,6 +8,9 @@
 //   listing         newest first by submitted_at        value: "status\nname\nemail" (lower-cased, for filters)
 //   listing_status  status, then newest first           value: as listing
 //   awaiting_expiry awaiting verification, by link expiry (the sweeper's "due before now")
+//   unverified_by_recipient  mailbox_key(email), then submitted_at: requests never confirmed
+//                            (awaiting verification or expired), for the cap on mail per recipient
+//   unverified_by_domain     email domain, then submitted_at: the same, for the cap per domain
 //   counters        "status:<status>" per status
 #pragma once
 
@@ -22,7 +25,7 @@
 namespace gatehouse::onboarding {
 
 // Bump when prospect_read_model() changes what it writes: the model is rebuilt at start-up.
-inline constexpr std::uint32_t kProspectReadModelVersion = 1;
+inline constexpr std::uint32_t kProspectReadModelVersion = 2;
 
 kernel::ReadModel<ProspectState> prospect_read_model();
 

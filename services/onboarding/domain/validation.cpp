@@ -272,6 +272,15 @@ std::string normalize_email(std::string_view email) {
     return trimmed;
 }
 
+std::string mailbox_key(std::string_view email) {
+    std::string key = to_lower(normalize_email(email));
+    const auto at = key.rfind('@');
+    if (const auto plus = key.find('+'); plus != std::string::npos && at != std::string::npos && plus < at) {
+        key.erase(plus, at - plus);
+    }
+    return key;
+}
+
 std::string normalize_tax_id(std::string_view tax_id) {
     std::string normalized;
     for (const char c : tax_id) {

@@ -19,6 +19,10 @@ std::string to_lower(std::string_view text);  // ASCII lower case (emails, searc
 std::string normalize_email(std::string_view email);        // trimmed, domain lower-cased
 std::string normalize_tax_id(std::string_view tax_id);      // upper case, no spaces, dots or dashes
 std::string normalize_company_name(std::string_view name);  // for duplicate detection only
+// The mailbox an address delivers to, for comparing people and counting mail per recipient:
+// normalised, lower-cased, and without a "+tag" in the local part (jane+x@a.example reaches
+// jane@a.example at most providers). Never stored as the address to write to.
+std::string mailbox_key(std::string_view email);
 
 Problem check_email(std::string_view field, std::string_view email);
 Problem check_phone(std::string_view field, std::string_view phone);

@@ -17,11 +17,20 @@ kernel::HandlerVerdict run(kernel::AggregateRuntime<Prospect>& prospects, const 
                                          .inbox_key = event.inbox_key};
     auto result = prospects.execute(request_number, command, context);
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
-        // A decision the prospect cannot take (unknown request, already decided the other way):
-        // recorded as processed and logged, not retried; nothing in the CRM can make it valid later.
-        kernel::logger("onboarding")
-            ->warn("{} for {} ignored: {}", event.envelope.event_type(), request_number, rejection->message);
-        return kernel::HandlerVerdict::ignored();
+        // A CRM request decided already (e.g. HQ overrode before the CRM closed the opportunity):
+        // the CRM was late, not wrong; recorded as processed and logged.
+        const auto found = prospects.find(request_number);
+        if (found && found->first.request.approval_mode() == v1::APPROVAL_MODE_CRM &&
+            (found->first.status == ProspectStatus::approved || found->first.status == ProspectStatus::rejected)) {
+            kernel::logger("onboarding")
+                ->warn("{} for {} ignored: {}", event.envelope.event_type(), request_number, rejection->message);
+            return kernel::HandlerVerdict::ignored();
+        }
+        // Anything else contradicts the request (unknown, direct mode, not verified, approved by
+        // the requester, no winner's email): never applied, and dead-lettered with the reason so
+        // that an operator sees it — nothing in the CRM can make it valid later.
+        return kernel::HandlerVerdict::poison(event.envelope.event_type() + " for " + request_number +
+                                              " refused: " + rejection->message);
     }
     return kernel::HandlerVerdict::applied();
 }
@@ -42,9 +51,10 @@ kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
         if (!parse(event, won)) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
         }
+        // The winner's email is what rules out self-approval: without it the decider refuses.
         return run(prospects, event, won.prospect_request_number(),
-                   Approve{won.won_by().empty() ? "sales-bridge" : won.won_by(), "", v1::DECISION_PATH_CRM, "",
-                           won.opportunity_id(), now});
+                   Approve{won.won_by().empty() ? "sales-bridge" : won.won_by(), won.won_by_email(),
+                           v1::DECISION_PATH_CRM, "", won.opportunity_id(), now});
     }
     if (type == sales::v1::OpportunityLost::descriptor()->full_name()) {
         sales::v1::OpportunityLost lost;

@@ -2,6 +2,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -75,6 +76,40 @@ v1::RequestStatus status_of(OnboardingProcess& service, const std::string& numbe
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 30s) {
     return wait_until(condition, timeout);
+}
+
+// The reasons of the dead letters on the service's dead-letter topic, once there are `at_least`.
+std::vector<std::string> dead_letter_reasons(KafkaTestCluster& kafka, const OnboardingProcess& service,
+                                             std::size_t at_least) {
+    std::vector<std::string> reasons;
+    wait_until(
+        [&] {
+            reasons.clear();
+            for (const auto& record : kafka.read_all(service.dead_letter_topic(), at_least, 2s, 100ms)) {
+                const auto reason = record.headers.find("gatehouse.dlq.reason");
+                reasons.push_back(reason == record.headers.end() ? std::string() : reason->second);
+            }
+            return reasons.size() >= at_least;
+        },
+        30s);
+    std::sort(reasons.begin(), reasons.end());
+    return reasons;
+}
+
+gatehouse::sales::v1::OpportunityWon opportunity_won(const std::string& number, const std::string& winner_email) {
+    gatehouse::sales::v1::OpportunityWon won;
+    won.set_opportunity_id("OPP-" + number);
+    won.set_prospect_request_number(number);
+    won.set_won_by("bob");
+    won.set_won_by_email(winner_email);
+    return won;
+}
+
+// Generous per-address limits, so that a test meets only the limit it is about.
+std::map<std::string, std::string> open_doors(std::map<std::string, std::string> settings = {}) {
+    settings.try_emplace("GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000");
+    settings.try_emplace("GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000");
+    return settings;
 }
 
 std::string sales_envelope(const google::protobuf::Message& event, const std::string& id, const std::string& key) {
@@ -280,6 +315,7 @@ TEST_CASE("crm mode: the opportunity decides and redelivered and reordered CRM e
     won_event.set_opportunity_id("OPP-1");
     won_event.set_prospect_request_number(won);
     won_event.set_won_by("bob");
+    won_event.set_won_by_email("bob@sales.example");
     const std::string won_record = sales_envelope(won_event, "sales-event-1", "OPP-1");
     kafka.produce(service.sales_topic(), "OPP-1", won_record);
     CHECK(eventually([&] { return status_of(service, won, "jane@acme.example") == v1::REQUEST_STATUS_APPROVED; }));
@@ -314,6 +350,140 @@ TEST_CASE("crm mode: the opportunity decides and redelivered and reordered CRM e
     approve.set_override_reason("escalated by the CFO");
     CHECK(service.api().ApproveProspect(as(kHqToken).get(), approve, &approved).error_code() ==
           grpc::StatusCode::FAILED_PRECONDITION);  // rejected already
+}
+
+TEST_CASE("a CRM decision for a request in direct mode is dead-lettered with its reason, never applied",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    const std::string number = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    // What anyone able to write to the sales topic could produce.
+    kafka.produce(service.sales_topic(), "OPP-1",
+                  sales_envelope(opportunity_won(number, "bob@sales.example"), "forged-won", "OPP-1"));
+    gatehouse::sales::v1::LeadDisqualified disqualified;
+    disqualified.set_lead_id("LEAD-1");
+    disqualified.set_prospect_request_number(number);
+    disqualified.set_reason("forged");
+    kafka.produce(service.sales_topic(), "LEAD-1", sales_envelope(disqualified, "forged-disqualified", "LEAD-1"));
+
+    const auto reasons = dead_letter_reasons(kafka, service, 2);
+    REQUIRE(reasons.size() == 2);
+    CHECK_THAT(reasons[0],
+               Catch::Contains("LeadDisqualified for " + number) && Catch::Contains("approval mode direct"));
+    CHECK_THAT(reasons[1], Catch::Contains("OpportunityWon for " + number) && Catch::Contains("approval mode direct"));
+    CHECK(status_of(service, number, "jane@acme.example") == v1::REQUEST_STATUS_PENDING);
+}
+
+TEST_CASE(
+    "crm mode: a win for an unverified or unknown request, by the requester or without the winner's email is "
+    "dead-lettered",
+    "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka, {{"GATEHOUSE_ONBOARDING_APPROVAL_MODE", "crm"}});
+    const std::string unverified = submit(service, valid_request("max@globex.example", "Globex AG"));
+    const std::string own = submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+
+    // Submitted by a sales user for themselves, assigned to self, qualified and won.
+    kafka.produce(service.sales_topic(), "OPP-1",
+                  sales_envelope(opportunity_won(own, " Jane@ACME.example"), "won-by-requester", "OPP-1"));
+    kafka.produce(service.sales_topic(), "OPP-1", sales_envelope(opportunity_won(own, ""), "won-no-email", "OPP-1"));
+    kafka.produce(service.sales_topic(), "OPP-2",
+                  sales_envelope(opportunity_won(unverified, "bob@sales.example"), "won-unverified", "OPP-2"));
+    kafka.produce(service.sales_topic(), "OPP-3",
+                  sales_envelope(opportunity_won("PR-999999", "bob@sales.example"), "won-unknown", "OPP-3"));
+
+    const auto reasons = dead_letter_reasons(kafka, service, 4);
+    REQUIRE(reasons.size() == 4);
+    const auto has = [&](const std::string& request, const std::string& why) {
+        return std::any_of(reasons.begin(), reasons.end(), [&](const std::string& reason) {
+            return reason.find("OpportunityWon for " + request) != std::string::npos &&
+                   reason.find(why) != std::string::npos;
+        });
+    };
+    CHECK(has(own, "may not approve their own request"));
+    CHECK(has(own, "has no email"));
+    CHECK(has(unverified, "AwaitingVerification"));
+    CHECK(has("PR-999999", "no such request"));
+    CHECK(status_of(service, own, "jane@acme.example") == v1::REQUEST_STATUS_PENDING);
+    CHECK(status_of(service, unverified, "max@globex.example") == v1::REQUEST_STATUS_AWAITING_VERIFICATION);
+
+    // Another sales user's win approves it.
+    kafka.produce(service.sales_topic(), "OPP-1",
+                  sales_envelope(opportunity_won(own, "bob@sales.example"), "won-by-bob", "OPP-1"));
+    CHECK(eventually([&] { return status_of(service, own, "jane@acme.example") == v1::REQUEST_STATUS_APPROVED; }));
+}
+
+TEST_CASE("HQ: self-approval is refused with normalised emails", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka);
+    // alice's credential names alice@hq.example; the request names a sub-address of that mailbox.
+    const std::string own =
+        submit_and_verify(service, kafka, valid_request(" Alice+Partners@HQ.example ", "Alice Trading"));
+    v1::ApproveProspectRequest approve;
+    approve.set_request_number(own);
+    approve.set_confirmed(true);
+    v1::ApproveProspectResponse approved;
+    const auto refused = service.api().ApproveProspect(as(kHqToken).get(), approve, &approved);
+    CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK_THAT(refused.error_message(), Catch::Contains("own request"));
+    CHECK(status_of(service, own, "alice+partners@hq.example") == v1::REQUEST_STATUS_PENDING);
+}
+
+TEST_CASE("mail before verification is capped per recipient and per domain, with one answer that reveals nothing",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka, open_doors({{"GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_RECIPIENT", "2"},
+                                                 {"GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN", "4"}}));
+    auto first = valid_request("a@one.example", "One");
+    first.set_idempotency_key("form-1");
+    const std::string first_number = submit(service, first);
+    (void)submit(service, valid_request("a@one.example", "One"));
+    const auto refused = [&](const std::string& email) {
+        v1::SubmitRequestResponse response;
+        const auto status = service.api().SubmitRequest(as().get(), valid_request(email, "One"), &response);
+        CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+        return status.error_message();
+    };
+    // A third for the same mailbox, also written differently, is refused.
+    const std::string per_recipient = refused("A+news@ONE.example");
+    CHECK_THAT(per_recipient, Catch::Contains("too many unconfirmed requests"));
+    // A retry of an accepted submission is still answered with its number.
+    CHECK(submit(service, first) == first_number);
+    (void)submit(service, valid_request("b@one.example", "One"));
+    (void)submit(service, valid_request("c@one.example", "One"));
+    const std::string per_domain = refused("d@one.example");
+    CHECK(per_domain == per_recipient);  // which cap was hit is not told
+
+    // Confirmed requests do not count: the answer for the address of a prospect is the answer for
+    // a fresh address, so it reveals no prospect or partner.
+    (void)submit_and_verify(service, kafka, valid_request("jane@acme.example", "Acme GmbH"));
+    (void)submit(service, valid_request("jane@acme.example", "Acme GmbH"));
+    (void)submit(service, valid_request("jane@acme.example", "Acme GmbH"));
+    CHECK(refused("jane@acme.example") == per_recipient);
+    (void)submit(service, valid_request("x@fresh.example", "Fresh"));
+    (void)submit(service, valid_request("x@fresh.example", "Fresh"));
+    CHECK(refused("x@fresh.example") == per_recipient);
+
+    v1::ListProspectsResponse listed;
+    REQUIRE(service.api().ListProspects(as(kHqToken).get(), {}, &listed).ok());
+    CHECK(listed.total() == 9);  // nothing was written for a refused submission
+}
+
+TEST_CASE("a ceiling caps anonymous submissions from all client addresses together", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    OnboardingProcess service(kafka, open_doors({{"GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND", "1"},
+                                                 {"GATEHOUSE_RATE_LIMIT_SUBMITS_BURST", "2"}}));
+    grpc::Status limited;
+    int accepted = 0;
+    for (int i = 0; i < 10 && limited.ok(); ++i) {
+        v1::SubmitRequestResponse response;
+        const std::string email = "buyer@firm" + std::to_string(i) + ".example";
+        limited = service.api().SubmitRequest(as().get(), valid_request(email, "Firm " + std::to_string(i)), &response);
+        accepted += limited.ok() ? 1 : 0;
+    }
+    CHECK(limited.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(limited.error_message(), Catch::Contains("too many requests are being submitted"));
+    CHECK(accepted >= 2);
 }
 
 TEST_CASE("unverified requests close when their verification link expires", "[api][kafka]") {

@@ -56,6 +56,7 @@ class OnboardingProcess final {
     // This process's topics (each test uses its own prefix, so tests never see each other's events).
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
+    [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.onboarding.dead-letters.v1"; }
 
     // Opens a token sealed for the notifier, as the notifier will.
     [[nodiscard]] std::string unseal(const std::string& sealed) const { return keys_.unseal(sealed); }

@@ -189,6 +189,48 @@ TEST_CASE("approve: the requester may not approve their own request", "[prospect
     CHECK(then_rejected(Prospect::decide(self, pending)).code == RejectionCode::permission_denied);
 }
 
+TEST_CASE("approve: self-approval is refused with normalised emails, and an approver without email is refused",
+          "[prospect]") {
+    const auto pending = given({submitted_event(), verified_event()});
+    for (const std::string email : {" Jane@ACME.example ", "jane+partners@acme.example", "JANE@acme.example\t"}) {
+        INFO(email);
+        Approve self = hq_approve();
+        self.approver_email = email;
+        const auto refused = then_rejected(Prospect::decide(self, pending));
+        CHECK(refused.code == RejectionCode::permission_denied);
+        CHECK_THAT(refused.message, Catch::Contains("own request"));
+    }
+    Approve no_email = hq_approve();
+    no_email.approver_email = " ";
+    const auto refused = then_rejected(Prospect::decide(no_email, pending));
+    CHECK(refused.code == RejectionCode::permission_denied);
+    CHECK_THAT(refused.message, Catch::Contains("has no email"));
+
+    // The CRM path too: the sales user who won the opportunity is the requester.
+    const auto crm_pending = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()});
+    const Approve won_by_requester{"jane", "Jane@Acme.Example", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
+    CHECK(then_rejected(Prospect::decide(won_by_requester, crm_pending)).code == RejectionCode::permission_denied);
+    const Approve won_without_email{"bob", "", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
+    CHECK(then_rejected(Prospect::decide(won_without_email, crm_pending)).code == RejectionCode::permission_denied);
+}
+
+TEST_CASE("a CRM decision is refused for a request in approval mode direct, whatever its state", "[prospect]") {
+    const Approve won{"bob", "bob@sales.example", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
+    const Reject lost{"bob", "budget cut", v1::DECISION_PATH_CRM, "OPP-7", kSubmittedAt + 3h};
+    const auto pending = given({submitted_event(), verified_event()});
+    const auto forged = then_rejected(Prospect::decide(won, pending));
+    CHECK(forged.code == RejectionCode::failed_precondition);
+    CHECK_THAT(forged.message, Catch::Contains("approval mode direct"));
+    CHECK(then_rejected(Prospect::decide(lost, pending)).code == RejectionCode::failed_precondition);
+    const auto approved =
+        given({submitted_event(), verified_event(), then_events(Prospect::decide(hq_approve(), pending))[0]});
+    CHECK_THAT(then_rejected(Prospect::decide(won, approved)).message, Catch::Contains("approval mode direct"));
+    // And in crm mode, only a verified prospect is approved.
+    const auto unverified = then_rejected(Prospect::decide(won, given({submitted_event(v1::APPROVAL_MODE_CRM)})));
+    CHECK(unverified.code == RejectionCode::failed_precondition);
+    CHECK_THAT(unverified.message, Catch::Contains("AwaitingVerification"));
+}
+
 TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason and the CRM path approves",
           "[prospect]") {
     const auto pending = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()});
@@ -203,7 +245,7 @@ TEST_CASE("approve in crm mode: HQ is refused unless it overrides with a reason 
     override.override_reason = "customer escalation";
     CHECK(then_events(Prospect::decide(override, pending))[0].approved().override_reason() == "customer escalation");
 
-    const Approve crm{"sales-bridge", "", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
+    const Approve crm{"bob", "bob@sales.example", v1::DECISION_PATH_CRM, "", "OPP-7", kSubmittedAt + 3h};
     auto won = then_events(Prospect::decide(crm, pending));
     CHECK(won[0].approved().crm_reference() == "OPP-7");
 }
@@ -223,7 +265,8 @@ TEST_CASE("reject: a reason is mandatory and only from Pending and idempotent", 
     CHECK(approve_rejected.code == RejectionCode::failed_precondition);
     CHECK_THAT(approve_rejected.message, Catch::Contains("Rejected"));
     const Reject crm_lost{"sales-bridge", "budget cut", v1::DECISION_PATH_CRM, "OPP-7", kSubmittedAt + 3h};
-    const auto lost = then_events(Prospect::decide(crm_lost, pending));
+    const auto lost =
+        then_events(Prospect::decide(crm_lost, given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()})));
     CHECK(lost[0].rejected().path() == v1::DECISION_PATH_CRM);
     CHECK(lost[0].rejected().prospect().request_number() == request().request_number());
     CHECK(then_rejected(Prospect::decide(with_reason, given({submitted_event()}))).code ==

@@ -37,7 +37,9 @@ TEST_CASE(
     "[kafka]") {
     KafkaTestCluster kafka;
     OnboardingProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000"},
-                                      {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"}});
+                                      {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"},
+                                      {"GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND", "0"},
+                                      {"GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN", "0"}});
     constexpr int kRequests = 30;
     std::vector<std::pair<std::string, std::string>> requests;  // number, email
     for (int i = 0; i < kRequests; ++i) {

@@ -131,3 +131,11 @@ TEST_CASE("normalisations used by duplicate detection", "[validation]") {
     CHECK(normalize_company_name("Acme, Ltd.") == "acme");
     CHECK(normalize_company_name("Acme Tools Inc") == "acme tools");
 }
+
+TEST_CASE("mailbox_key: one key for the addresses of one mailbox", "[validation]") {
+    CHECK(mailbox_key(" Jane@ACME.example ") == "jane@acme.example");
+    CHECK(mailbox_key("jane+partners@acme.example") == "jane@acme.example");
+    CHECK(mailbox_key("jane@acme.example") != mailbox_key("john@acme.example"));
+    CHECK(mailbox_key("no-at-sign+x") == "no-at-sign+x");
+    CHECK(mailbox_key("").empty());
+}

@@ -59,6 +59,7 @@ Decision<v1::OpportunityEvent> decide_win(const WinOpportunity& command, const O
     won.set_lead_id(opportunity.lead_id());
     won.set_prospect_request_number(opportunity.prospect_request_number());
     won.set_won_by(command.actor.user_id);
+    won.set_won_by_email(command.actor.email);
     won.set_company_name(opportunity.company_name());
     *won.mutable_estimated_value() = opportunity.estimated_value();
     *won.mutable_won_at() = kernel::to_timestamp(command.now);

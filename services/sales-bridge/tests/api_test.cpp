@@ -220,6 +220,7 @@ TEST_CASE("undecodable and invalid input events are dead-lettered and the servic
     garbled.set_event_id("customers-garbled");
     garbled.set_event_type("gatehouse.customers.v1.CustomerUpdated");
     garbled.set_aggregate_id("CU-000001");
+    garbled.set_producer("customers");  // from the topic's owner: reaches the reaction, which cannot decode it
     garbled.set_payload("\xff\xff\xff");
     kafka.produce(service.customers_topic(), "CU-000001", garbled.SerializeAsString());
     // Behind them on the same partition: a good request, which still becomes a lead.

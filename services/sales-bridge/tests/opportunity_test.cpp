@@ -64,6 +64,7 @@ TEST_CASE("win: the owner closes as won, the event names the request, company an
     CHECK(won.prospect_request_number() == "PR-000001");
     CHECK(won.lead_id() == "LEAD-PR-000001");
     CHECK(won.won_by() == "bob");
+    CHECK(won.won_by_email() == "bob@sales.example");  // onboarding checks self-approval with it
     CHECK(won.company_name() == "Acme GmbH");
     CHECK(won.estimated_value().minor_units() == 1'500'000);
     CHECK(won.account_id() == "ACC-PR-000001");
