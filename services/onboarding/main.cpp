@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
                 runtime.store(), "request-number",
                 kernel::NumberFormat(config.string("onboarding.request_number_format")));
             ProspectRuntime prospects(runtime.store(), runtime.aggregate_options(), prospect_read_model());
-            OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter, settings);
+            OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter,
+                              runtime.client_addresses(), settings);
 
             runtime.add_read_model(prospects);
             runtime.relay_to(platform::kOnboardingEvents.name);

@@ -34,13 +34,6 @@ bool valid_idempotency_key(std::string_view key) {
            });
 }
 
-// "ipv4:127.0.0.1:5555" -> "ipv4:127.0.0.1": rate limits are per client address, not per connection.
-std::string client_address(const grpc::ServerContext& context) {
-    const std::string peer = context.peer();
-    const auto colon = peer.rfind(':');
-    return colon == std::string::npos ? peer : peer.substr(0, colon);
-}
-
 std::string contact_name(const common::v1::ContactPerson& contact) {
     return contact.first_name() + " " + contact.last_name();
 }
@@ -134,18 +127,20 @@ std::size_t expire_overdue_requests(ProspectRuntime& prospects, Clock::time_poin
 
 OnboardingApi::OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& store,
                              kernel::NumberSequence& request_numbers, const kernel::BearerAuthenticator& authenticator,
-                             kernel::RateLimiter& anonymous_limiter, OnboardingSettings settings)
+                             kernel::RateLimiter& anonymous_limiter,
+                             const kernel::ClientAddressResolver& client_addresses, OnboardingSettings settings)
     : prospects_(prospects),
       store_(store),
       request_numbers_(request_numbers),
       authenticator_(authenticator),
       anonymous_limiter_(anonymous_limiter),
+      client_addresses_(client_addresses),
       settings_(std::move(settings)),
       token_sealer_(settings_.notifier_public_key, "notifier.public_key"),
       submit_ceiling_(settings_.submits_per_second, settings_.submits_burst) {}
 
 grpc::Status OnboardingApi::throttle(grpc::ServerContext* context, const std::string& what) {
-    if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
+    if (!anonymous_limiter_.allow(what + "@" + kernel::client_key(*context, client_addresses_))) {
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests from this address; try again in a minute"};
     }
     return grpc::Status::OK;

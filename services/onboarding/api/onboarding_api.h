@@ -10,6 +10,7 @@
 
 #include "domain/prospect.h"
 #include "gatehouse/kernel/auth.h"
+#include "gatehouse/kernel/client_address.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/number_sequence.h"
 #include "gatehouse/kernel/sealed_token.h"
@@ -43,7 +44,7 @@ class OnboardingApi final : public v1::OnboardingService::Service {
   public:
     OnboardingApi(ProspectRuntime& prospects, kernel::EventStore& store, kernel::NumberSequence& request_numbers,
                   const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter,
-                  OnboardingSettings settings);
+                  const kernel::ClientAddressResolver& client_addresses, OnboardingSettings settings);
 
     grpc::Status SubmitRequest(grpc::ServerContext* context, const v1::SubmitRequestRequest* request,
                                v1::SubmitRequestResponse* response) override;
@@ -76,6 +77,7 @@ class OnboardingApi final : public v1::OnboardingService::Service {
     kernel::NumberSequence& request_numbers_;
     const kernel::BearerAuthenticator& authenticator_;
     kernel::RateLimiter& anonymous_limiter_;
+    const kernel::ClientAddressResolver& client_addresses_;
     OnboardingSettings settings_;
     kernel::TokenSealer token_sealer_;
     kernel::RateLimiter submit_ceiling_;

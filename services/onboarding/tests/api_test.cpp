@@ -512,6 +512,45 @@ TEST_CASE("anonymous calls are rate limited per client address", "[api][kafka]")
     CHECK(listed.total() == 3);
 }
 
+TEST_CASE("behind a trusted proxy the client is the address x-forwarded-for names, elsewhere the header is ignored",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    const std::map<std::string, std::string> limits = {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "0"},
+                                                       {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "2"}};
+    const auto submit_from = [](OnboardingProcess& service, const std::string& forwarded_for,
+                                const std::string& email) {
+        auto context = as();
+        context->AddMetadata("x-forwarded-for", forwarded_for);
+        v1::SubmitRequestResponse response;
+        return service.api().SubmitRequest(context.get(), valid_request(email), &response).error_code();
+    };
+    {
+        // The tests' calls come from 127.0.0.1: here a trusted proxy in front of two clients.
+        auto settings = limits;
+        settings["GATEHOUSE_GRPC_TRUSTED_PROXIES"] = "127.0.0.0/8, ::1";
+        OnboardingProcess service(kafka, settings);
+        CHECK(submit_from(service, "198.51.100.1", "a1@one.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "198.51.100.1", "a2@one.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "198.51.100.1", "a3@one.example") == grpc::StatusCode::RESOURCE_EXHAUSTED);
+        // Another client behind the same proxy has its own budget; one that prepends a forged
+        // address is still known by the address the proxy saw.
+        CHECK(submit_from(service, "198.51.100.2", "b1@two.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "203.0.113.9, 198.51.100.1", "a4@one.example") ==
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
+        // IPv6: one /64 is one client.
+        CHECK(submit_from(service, "2001:db8:1:2::1", "c1@three.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "2001:db8:1:2::ffff", "c2@three.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "2001:db8:1:2:abcd::7", "c3@three.example") == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    }
+    {
+        // Without trusted proxies a caller cannot choose its own key with the header.
+        OnboardingProcess service(kafka, limits);
+        CHECK(submit_from(service, "198.51.100.1", "d1@four.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "198.51.100.2", "d2@four.example") == grpc::StatusCode::OK);
+        CHECK(submit_from(service, "198.51.100.3", "d3@four.example") == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    }
+}
+
 TEST_CASE("after a restart the state rebuilt from the log is the state before", "[api][kafka]") {
     KafkaTestCluster kafka;
     OnboardingProcess service(kafka);
