@@ -78,7 +78,6 @@ for column in "${!sizes[@]}"; do
     GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 GATEHOUSE_METRICS_LISTEN=127.0.0.1:0 \
     GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" GATEHOUSE_LOG_LEVEL=warn \
     GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000 \
-    GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_PER_MINUTE=1000000 GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_BURST=1000000 \
     "$bin/services/customers/gatehouse-customers" >"$work/out-$column" 2>"$work/log-$column.txt" &
   service_pid=$!
   for _ in $(seq 1 1200); do grep -q "ready grpc=" "$work/out-$column" 2>/dev/null && break; sleep 0.05; done

@@ -93,8 +93,9 @@ struct Service {
         : store(kernel::EventStore::open(dir, {.durable = durable})),
           customer_numbers(*store, "customer-number", kernel::NumberFormat("CU-######")),
           hierarchy_numbers(*store, "hierarchy-number", kernel::NumberFormat("CH-######")),
-          user_numbers(*store, "user-number", kernel::NumberFormat("U-######")),
-          settings{.notifier_public_key = notifier_public_key()} {}
+          user_numbers(*store, "user-number", kernel::NumberFormat("U-######")) {
+        settings.notifier_public_key = notifier_public_key();
+    }
 };
 
 // The Customer runtime (with its read model and its aggregate cache of the service's default

@@ -38,10 +38,22 @@ kernel::ConfigSchema schema() {
         .add({"rate_limit.anonymous_per_second", kernel::OptionType::integer, "5",
               "Anonymous calls (set password, sign in) per second per client address, per call type."})
         .add({"rate_limit.anonymous_burst", kernel::OptionType::integer, "20", "Burst of anonymous calls allowed."})
-        .add({"rate_limit.sign_in_per_account_per_minute", kernel::OptionType::integer, "12",
-              "Sign-in attempts per minute per email address (whether or not it exists)."})
-        .add({"rate_limit.sign_in_per_account_burst", kernel::OptionType::integer, "5",
-              "Burst of sign-in attempts per email address."});
+        .add({"sign_in.free_failures", kernel::OptionType::integer, "5",
+              "Failed sign-ins per email and client address before that pair is locked (whether or not the email "
+              "exists; a success starts the count again)."})
+        .add({"sign_in.lockout", kernel::OptionType::duration, "1m",
+              "How long the pair is locked after its free failures; doubled with each further failure."})
+        .add({"sign_in.lockout_max", kernel::OptionType::duration, "1h",
+              "The longest lockout; a pair with no failure for this long is forgotten."})
+        .add({"sign_in.throttle_entries", kernel::OptionType::integer, "100000",
+              "Email and client address pairs with failures kept in memory; the least recently failed are "
+              "forgotten first."})
+        .add({"security.password_hash_concurrency", kernel::OptionType::integer, "2",
+              "argon2id hashes (sign-in, set password; 64 MiB each) computed at once."})
+        .add({"security.password_hash_queue", kernel::OptionType::integer, "32",
+              "Calls that may wait for a password hash; more are answered RESOURCE_EXHAUSTED (retry later)."})
+        .add({"grpc.max_threads", kernel::OptionType::integer, "64",
+              "Threads of the gRPC server (its resource quota); calls beyond them are answered RESOURCE_EXHAUSTED."});
     return schema;
 }
 
@@ -58,13 +70,34 @@ int main(int argc, char** argv) {
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("invitation.ttl"));
             settings.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("session.ttl"));
             settings.notifier_public_key = config.string("notifier.public_key");
-            const auto per_minute = config.integer("rate_limit.sign_in_per_account_per_minute");
-            const auto burst = config.integer("rate_limit.sign_in_per_account_burst");
-            if (per_minute < 1 || burst < 1) {
-                throw kernel::ConfigError("settings rate_limit.sign_in_per_account_*: must be at least 1");
+            const auto at_least = [&](const std::string& name, std::int64_t minimum) {
+                const auto value = config.integer(name);
+                if (value < minimum) {
+                    throw kernel::ConfigError("setting " + name + ": must be at least " + std::to_string(minimum));
+                }
+                return value;
+            };
+            settings.password_hash_concurrency =
+                static_cast<std::size_t>(at_least("security.password_hash_concurrency", 1));
+            settings.password_hash_queue = static_cast<std::size_t>(at_least("security.password_hash_queue", 0));
+            // The waiting hashes hold gRPC threads: leave some for every other call.
+            if (at_least("grpc.max_threads", 4) <
+                static_cast<std::int64_t>(settings.password_hash_concurrency + settings.password_hash_queue) + 4) {
+                throw kernel::ConfigError(
+                    "setting grpc.max_threads: must be at least security.password_hash_concurrency + "
+                    "security.password_hash_queue + 4");
             }
-            settings.sign_in_per_account_rate = static_cast<double>(per_minute) / 60.0;
-            settings.sign_in_per_account_burst = static_cast<double>(burst);
+            settings.sign_in_throttle.free_failures = static_cast<int>(at_least("sign_in.free_failures", 1));
+            settings.sign_in_throttle.lockout =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("sign_in.lockout"));
+            settings.sign_in_throttle.lockout_max =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("sign_in.lockout_max"));
+            if (settings.sign_in_throttle.lockout.count() < 1 ||
+                settings.sign_in_throttle.lockout_max < settings.sign_in_throttle.lockout) {
+                throw kernel::ConfigError(
+                    "settings sign_in.lockout, sign_in.lockout_max: at least 1s, and the maximum at least the lockout");
+            }
+            settings.sign_in_throttle.max_entries = static_cast<std::size_t>(at_least("sign_in.throttle_entries", 1));
             const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
             kernel::RateLimiter anonymous_limiter(
                 static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
@@ -81,7 +114,7 @@ int main(int argc, char** argv) {
                                                 kernel::NumberFormat(config.string("customers.user_number_format")));
             CustomerRuntime customers(runtime.store(), runtime.aggregate_options(), customer_read_model());
             CustomersApp app(customers, runtime.store(), {customer_numbers, hierarchy_numbers, user_numbers}, settings);
-            CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter);
+            CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter, runtime.client_addresses());
 
             runtime.add_read_model(customers);
             runtime.relay_to(platform::kCustomersEvents.name);

@@ -50,8 +50,9 @@ kernel::ConfigSchema schema() {
               "Domain part of the stable Message-ID <notification-id@domain>."})
         .add({"smtp.url", kernel::OptionType::string, "smtp://127.0.0.1:25",
               "SMTP server: smtp://host:port (plain or STARTTLS) or smtps://host:port (TLS)."})
-        .add({"smtp.tls", kernel::OptionType::string, "starttls",
-              "starttls (required, certificate verified), tls (with smtps://) or none (plaintext: a local relay only)."})
+        .add(
+            {"smtp.tls", kernel::OptionType::string, "starttls",
+             "starttls (required, certificate verified), tls (with smtps://) or none (plaintext: a local relay only)."})
         .add({"smtp.username", kernel::OptionType::string, "", "SMTP AUTH user; empty: no authentication."})
         .add({"smtp.password", kernel::OptionType::string, "", "SMTP AUTH password.", true})
         .add({"smtp.timeout", kernel::OptionType::duration, "30s", "Connect + send timeout of one SMTP delivery."})
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
                     url.find("://localhost") == std::string::npos && url.find("://[::1]") == std::string::npos) {
                     // Links that grant access travel in these emails: plaintext beyond this host is a
                     // choice an operator should see.
-                    kernel::logger("notifier")->warn("smtp.tls is none: emails with their links go to {} unencrypted",
-                                                     url);
+                    kernel::logger("notifier")
+                        ->warn("smtp.tls is none: emails with their links go to {} unencrypted", url);
                 }
                 email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
                                              config.string("smtp.username"), config.string("smtp.password"),

@@ -70,9 +70,7 @@ class Platform final {
         customers_ = std::make_unique<ServiceProcess>(
             "customers", GATEHOUSE_CUSTOMERS_BINARY,
             with({{"GATEHOUSE_AUTH_TOKENS",
-                   std::string(kHq) + "=hq:hilda:hilda@hq.example," + kOperator + "=operator:otto:otto@ops.example"},
-                  {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_BURST", "1000"},
-                  {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_PER_MINUTE", "1000"}}));
+                   std::string(kHq) + "=hq:hilda:hilda@hq.example," + kOperator + "=operator:otto:otto@ops.example"}}));
         sales_ = std::make_unique<ServiceProcess>(
             "sales-bridge", GATEHOUSE_SALES_BINARY,
             with({{"GATEHOUSE_AUTH_TOKENS", std::string(kSales) + "=sales:sam:sam@sales.example," + kSalesManager +

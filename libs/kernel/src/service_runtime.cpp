@@ -6,14 +6,17 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/service_type.h>
+#include <grpcpp/resource_quota.h>
 #include <httplib.h>
 
 #include <condition_variable>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "gatehouse/kernel/errors.h"
@@ -40,6 +43,17 @@ std::string read_file(const std::string& path, const std::string& setting) {
     std::stringstream content;
     content << in.rdbuf();
     return content.str();
+}
+
+// An integer setting that only some services declare (in their own schema); 0 when not declared.
+// Kept out of the kernel's options so that the services without it keep their settings unchanged.
+std::int64_t declared_integer(const Config& config, const std::string& name) {
+    try {
+        (void)config.source(name);
+    } catch (const std::out_of_range&) {
+        return 0;
+    }
+    return config.integer(name);
 }
 
 // "host:port" -> (host, port); throws ConfigError naming the setting.
@@ -329,6 +343,13 @@ int ServiceRuntime::run() {
     }
     int grpc_port = 0;
     builder.AddListeningPort(config_.string("grpc.listen"), credentials, &grpc_port);
+    // A service whose schema declares grpc.max_threads (customers: sign-ins wait for argon2) caps its
+    // server's threads with a resource quota; gRPC answers calls beyond it RESOURCE_EXHAUSTED.
+    if (const std::int64_t max_threads = declared_integer(config_, "grpc.max_threads"); max_threads > 0) {
+        grpc::ResourceQuota quota(name_ + "-grpc");
+        quota.SetMaxThreads(static_cast<int>(max_threads));
+        builder.SetResourceQuota(quota);
+    }
     for (grpc::Service* service : parts.grpc_services) {
         builder.RegisterService(service);
     }

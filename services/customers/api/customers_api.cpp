@@ -3,8 +3,11 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <ctime>
 
+#include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/proto_codec.h"
@@ -16,13 +19,6 @@ namespace {
 grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
 grpc::Status denied(const std::string& message) { return {grpc::StatusCode::PERMISSION_DENIED, message}; }
 grpc::Status no_such(const std::string& what) { return {grpc::StatusCode::NOT_FOUND, what}; }
-
-// "ipv4:127.0.0.1:5555" -> "ipv4:127.0.0.1": limits are per client address, not per connection.
-std::string client_address(const grpc::ServerContext& context) {
-    const std::string peer = context.peer();
-    const auto colon = peer.rfind(':');
-    return colon == std::string::npos ? peer : peer.substr(0, colon);
-}
 
 bool valid_id(std::string_view id) {
     return !id.empty() && id.size() <= 40 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -45,13 +41,25 @@ std::optional<std::string> check_text(const std::string& field, const std::strin
 }
 
 std::optional<std::string> check_email(const std::string& field, const std::string& email) {
-    const auto at = email.find('@');
-    if (email.empty() || email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size() ||
-        email.find('.', at) == std::string::npos ||
-        std::any_of(email.begin(), email.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    if (!valid_email(email)) {
         return field + ": must be an email address (name@domain)";
     }
     return std::nullopt;
+}
+
+// Told to every caller whose sign-in fails, whatever the reason (docs/api.md).
+const char* const kSignInFailed = "the email or password is not correct";
+
+grpc::Status hashing_busy() {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, "the service is busy checking passwords; try again in a few seconds"};
+}
+
+std::string utc_text(Clock::time_point at) {
+    const std::time_t seconds = Clock::to_time_t(std::chrono::ceil<std::chrono::seconds>(at));
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    std::array<char, 32> text{};
+    return {text.data(), std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc)};
 }
 
 std::optional<std::string> check_money(const std::string& field, const common::v1::Money& money) {
@@ -132,8 +140,13 @@ v1::PartnerUser to_api(const PartnerUserState& user, const std::string& organiza
 }
 
 CustomersApi::CustomersApi(CustomersApp& app, kernel::EventStore& store,
-                           const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter)
-    : app_(app), store_(store), authenticator_(authenticator), anonymous_limiter_(anonymous_limiter) {}
+                           const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter,
+                           const kernel::ClientAddressResolver& client_addresses)
+    : app_(app),
+      store_(store),
+      authenticator_(authenticator),
+      anonymous_limiter_(anonymous_limiter),
+      client_addresses_(client_addresses) {}
 
 v1::Customer CustomersApi::to_api(const CustomerState& state) {
     v1::Customer out;
@@ -162,7 +175,7 @@ v1::Customer CustomersApi::to_api(const CustomerState& state) {
 }
 
 grpc::Status CustomersApi::throttle(grpc::ServerContext* context, const std::string& what) {
-    if (!anonymous_limiter_.allow(what + "@" + client_address(*context))) {
+    if (!anonymous_limiter_.allow(what + "@" + kernel::client_key(*context, client_addresses_))) {
         return {grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests from this address; try again in a minute"};
     }
     return grpc::Status::OK;
@@ -723,8 +736,12 @@ grpc::Status CustomersApi::SetPassword(grpc::ServerContext* context, const v1::S
     if (request->token().empty() || request->token().size() > 128) {
         return invalid("token: is required (the code from the invitation link)");
     }
-    if (auto rejection = app_.set_password(request->token(), request->password())) {
+    const auto result = app_.set_password(request->token(), request->password());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
+    }
+    if (std::holds_alternative<HashingBusy>(result)) {
+        return hashing_busy();
     }
     return grpc::Status::OK;
 }
@@ -734,15 +751,27 @@ grpc::Status CustomersApi::SignIn(grpc::ServerContext* context, const v1::SignIn
     if (auto limited = throttle(context, "sign-in"); !limited.ok()) {
         return limited;
     }
-    if (request->email().empty() || request->email().size() > 254 || request->password().empty() ||
-        request->password().size() > 256) {
-        return invalid("email, password: are required");
+    // Input no account can match is a failure like any other (no hashing spent on it: its length is
+    // the caller's own knowledge, it tells nothing about an account).
+    const auto password_length = utf8_length(request->password());
+    if (request->email().empty() || request->email().size() > 254 || !password_length || *password_length == 0 ||
+        *password_length > kMaxPasswordCharacters) {
+        return {grpc::StatusCode::UNAUTHENTICATED, kSignInFailed};
     }
-    const auto signed_in = app_.sign_in(request->email(), request->password());
-    if (!signed_in) {
-        // One answer for an unknown email, a wrong password, an inactive user or a throttled account.
-        return {grpc::StatusCode::UNAUTHENTICATED, "the email or password is not correct"};
+    const auto result =
+        app_.sign_in(request->email(), request->password(), kernel::client_key(*context, client_addresses_));
+    if (std::holds_alternative<HashingBusy>(result)) {
+        return hashing_busy();
     }
+    if (const auto* refused = std::get_if<SignInRefused>(&result)) {
+        // A lockout says until when; it is the same for emails that exist and ones that do not.
+        if (refused->locked_until) {
+            return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "too many attempts, try again at " + utc_text(*refused->locked_until)};
+        }
+        return {grpc::StatusCode::UNAUTHENTICATED, kSignInFailed};
+    }
+    const auto* signed_in = &std::get<SignedIn>(result);
     response->set_session_token(signed_in->session_token);
     *response->mutable_expires_at() = kernel::to_timestamp(signed_in->expires_at);
     response->set_user_id(signed_in->user_id);

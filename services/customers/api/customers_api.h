@@ -9,6 +9,7 @@
 #include "app/customers_app.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/kernel/auth.h"
+#include "gatehouse/kernel/client_address.h"
 
 namespace gatehouse::customers {
 
@@ -26,7 +27,7 @@ struct Caller final {
 class CustomersApi final : public v1::CustomersService::Service {
   public:
     CustomersApi(CustomersApp& app, kernel::EventStore& store, const kernel::BearerAuthenticator& authenticator,
-                 kernel::RateLimiter& anonymous_limiter);
+                 kernel::RateLimiter& anonymous_limiter, const kernel::ClientAddressResolver& client_addresses);
 
     grpc::Status CreateCustomer(grpc::ServerContext* context, const v1::CreateCustomerRequest* request,
                                 v1::CreateCustomerResponse* response) override;
@@ -82,6 +83,7 @@ class CustomersApi final : public v1::CustomersService::Service {
     kernel::EventStore& store_;
     const kernel::BearerAuthenticator& authenticator_;
     kernel::RateLimiter& anonymous_limiter_;
+    const kernel::ClientAddressResolver& client_addresses_;
 };
 
 v1::PartnerUser to_api(const PartnerUserState& user, const std::string& organization_id);

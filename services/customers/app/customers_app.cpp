@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <set>
 
@@ -91,7 +92,84 @@ CustomersApp::CustomersApp(CustomerRuntime& customers, kernel::EventStore& store
       numbers_(numbers),
       settings_(std::move(settings)),
       sealer_(settings_.notifier_public_key, "notifier.public_key"),
-      sign_in_per_account_(settings_.sign_in_per_account_rate, settings_.sign_in_per_account_burst) {}
+      hashing_(settings_.password_hash_concurrency, settings_.password_hash_queue),
+      throttle_(settings_.sign_in_throttle) {
+    // Made once at start-up (one hash, ~80 ms), not on the first unknown email under load.
+    std::string hash(crypto_pwhash_STRBYTES, '\0');
+    if (crypto_pwhash_str(hash.data(), "not-a-password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        throw std::runtime_error("out of memory hashing the dummy password");
+    }
+    dummy_hash_ = hash.c_str();
+}
+
+std::optional<std::size_t> utf8_length(std::string_view text) {
+    std::size_t characters = 0;
+    for (std::size_t i = 0; i < text.size(); ++characters) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::size_t length = 0;
+        std::uint32_t code = 0;
+        if (lead < 0x80) {
+            length = 1;
+            code = lead;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+            code = lead & 0x1Fu;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            code = lead & 0x0Fu;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            code = lead & 0x07u;
+        } else {
+            return std::nullopt;
+        }
+        if (i + length > text.size()) {
+            return std::nullopt;
+        }
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0u) != 0x80u) {
+                return std::nullopt;
+            }
+            code = (code << 6u) | (next & 0x3Fu);
+        }
+        // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+        if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
+            (code >= 0xD800 && code <= 0xDFFF)) {
+            return std::nullopt;
+        }
+        i += length;
+    }
+    return characters;
+}
+
+bool valid_email(std::string_view email) {
+    // The rule of onboarding's check_email (services/onboarding/domain/validation.cpp), so that both
+    // services accept the same addresses: a dot-atom local part (RFC 5322 atext), a domain of
+    // letters, digits, dots and hyphens with at least one dot. No display names (<a@b>), no lists
+    // (commas), no quotes, spaces or control characters: the address is exactly one mailbox.
+    if (email.empty() || email.size() > 254) {
+        return false;
+    }
+    const auto at = email.rfind('@');
+    if (at == std::string_view::npos || at == 0 || at > 64 || at + 1 >= email.size()) {
+        return false;
+    }
+    const std::string_view local = email.substr(0, at);
+    const std::string_view domain = email.substr(at + 1);
+    const bool local_ok = std::all_of(local.begin(), local.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+               std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
+    });
+    const bool domain_ok = std::all_of(domain.begin(), domain.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+    });
+    return local_ok && domain_ok && local.front() != '.' && local.back() != '.' &&
+           local.find("..") == std::string_view::npos && domain.find('.') != std::string_view::npos &&
+           domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string_view::npos &&
+           domain.front() != '-';
+}
 
 // --- lookups ---
 
@@ -166,6 +244,18 @@ std::string CustomersApp::organization_of(const CustomerState& person) {
 
 bool CustomersApp::person_email_taken(const std::string& email) {
     return !customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(email)), 1).empty();
+}
+
+bool CustomersApp::person_email_taken_in(const std::string& email, const std::string& organization_id) {
+    // Few Persons share an email (one per organisation at most, through AddPartnerUser): a short scan.
+    constexpr std::size_t kPersonsPerEmail = 64;
+    for (const kernel::IndexHit& hit :
+         customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(email)), kPersonsPerEmail)) {
+        if (const auto person = customer(hit.aggregate_id); person && organization_of(*person) == organization_id) {
+            return true;
+        }
+    }
+    return false;
 }
 
 CustomerPage CustomersApp::list_customers(const CustomerQuery& query) {
@@ -286,6 +376,22 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     }
     const auto& prospect = approved.prospect();
     const std::string& request = prospect.request_number();
+    // Consistency with the request, before anything is created (defence in depth: the envelope's
+    // producer is checked by the kernel inbox, these are what only customers knows to check).
+    const std::string what = "ProspectApproved of " + request + ": ";
+    if (event.envelope.aggregate_type() != "prospect" || event.envelope.aggregate_id() != request) {
+        return kernel::HandlerVerdict::poison(what + "it is on the stream of " + event.envelope.aggregate_type() + " " +
+                                              event.envelope.aggregate_id() + ", not of the request it approves");
+    }
+    if (prospect.approval_mode() != onboarding::v1::APPROVAL_MODE_CRM &&
+        approved.path() == onboarding::v1::DECISION_PATH_CRM) {
+        return kernel::HandlerVerdict::poison(what + "a CRM-path decision for a direct-mode request");
+    }
+    // The address the requester verified in onboarding: the administrator's, in both modes.
+    const std::string verified_email = to_lower(prospect.contact().email());
+    if (!valid_email(verified_email)) {
+        return kernel::HandlerVerdict::poison(what + "the requester's email is not an email address");
+    }
     if (request_onboarded(request)) {
         return kernel::HandlerVerdict::ignored();  // this request made a partner already
     }
@@ -361,7 +467,10 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     auto& admin = command.admin;
     admin.set_user_id(numbers_.users.next());
     admin.set_customer_id(person_id);
-    admin.set_email(to_lower(person->details.email()));
+    // The verified address, not the Person's: in CRM mode the Person is the replicated CRM contact,
+    // whose email a sales user can edit before winning the opportunity. A different contact email
+    // stays on the Person customer (the CRM's record) and gets no account (README, "CRM mode").
+    admin.set_email(verified_email);
     admin.set_first_name(person->details.first_name());
     admin.set_last_name(person->details.last_name());
     admin.set_job_title(person->details.job_title());
@@ -558,9 +667,12 @@ v1::InvitationIssued CustomersApp::new_invitation(const std::string& organizatio
 Result CustomersApp::add_partner_user(const std::string& organization_id, const NewPartnerUser& user,
                                       const std::string& by) {
     std::unique_lock lock(person_emails_);  // until the user's Person customer exists
-    if (person_email_taken(user.email)) {
+    // Only this organisation's people count: refusing the email of another organisation's person
+    // would tell this admin that it is one (cross-tenant enumeration). That person simply gets a
+    // second account, here; sign-in tells the accounts apart by their passwords.
+    if (person_email_taken_in(user.email, organization_id)) {
         return kernel::Rejection{kernel::RejectionCode::already_exists,
-                                 "email: is the email of an existing person customer"};
+                                 "email: is the email of a person of this organization"};
     }
     AddPartnerUser add;
     auto& added = add.user;
@@ -653,10 +765,14 @@ std::size_t CustomersApp::expire_invitations(Clock::time_point now) {
 // --- passwords and sessions ---
 
 std::optional<std::string> CustomersApp::check_password_policy(const std::string& password, const std::string& email) {
-    if (password.size() < 12) {
+    const auto characters = utf8_length(password);
+    if (!characters) {
+        return "password: must be valid UTF-8 text";
+    }
+    if (*characters < kMinPasswordCharacters) {
         return "password: must have at least 12 characters";
     }
-    if (password.size() > 256) {
+    if (*characters > kMaxPasswordCharacters) {
         return "password: must have at most 256 characters";
     }
     const std::string lower = to_lower(password);
@@ -669,7 +785,7 @@ std::optional<std::string> CustomersApp::check_password_policy(const std::string
     return std::nullopt;
 }
 
-std::optional<kernel::Rejection> CustomersApp::set_password(const std::string& token, const std::string& password) {
+SetPasswordResult CustomersApp::set_password(const std::string& token, const std::string& password) {
     const kernel::Rejection invalid{kernel::RejectionCode::invalid_argument,
                                     "token: the link is invalid or has expired"};
     const auto link = store_.read_metadata(invitation_key(kernel::blake2b_256(token)));
@@ -689,9 +805,16 @@ std::optional<kernel::Rejection> CustomersApp::set_password(const std::string& t
         return kernel::Rejection{kernel::RejectionCode::invalid_argument, *problem};
     }
     std::string hash(crypto_pwhash_STRBYTES, '\0');
-    if (crypto_pwhash_str(hash.data(), password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        return kernel::Rejection{kernel::RejectionCode::unavailable, "out of memory hashing the password; try again"};
+    {
+        const auto turn = hashing_.enter();
+        if (!turn) {
+            return HashingBusy{};
+        }
+        if (crypto_pwhash_str(hash.data(), password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+            return kernel::Rejection{kernel::RejectionCode::unavailable,
+                                     "out of memory hashing the password; try again"};
+        }
     }
     hash.resize(std::strlen(hash.c_str()));
     // The hash is stored first under a fresh id; only the PasswordSet event that names the id makes it
@@ -705,42 +828,57 @@ std::optional<kernel::Rejection> CustomersApp::set_password(const std::string& t
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return *rejection;
     }
-    return std::nullopt;
+    return std::monostate{};
 }
 
-std::optional<SignedIn> CustomersApp::sign_in(const std::string& email, const std::string& password) {
+SignInResult CustomersApp::sign_in(const std::string& email, const std::string& password, const std::string& client) {
     const std::string wanted = to_lower(email);
-    // Throttled per account whether or not the account exists: the answer reveals nothing.
-    if (!sign_in_per_account_.allow(wanted)) {
-        return std::nullopt;
+    const std::string key = wanted + "\n" + client;
+    const auto now = Clock::now();
+    // Checked before any hashing: a locked pair costs nothing. Unknown emails lock alike.
+    if (auto until = throttle_.locked_until(key, now)) {
+        return SignInRefused{until};
     }
-    const auto found = active_user_by_email(wanted);
-    std::optional<std::string> stored;
-    if (found && !found->user.credential_id.empty()) {
-        stored = store_.read_metadata(credential_key(found->user.user.user_id(), found->user.credential_id));
-    }
-    if (!stored) {
-        // Spend the same time as a real check, so that timing does not tell existing emails apart.
-        static const std::string dummy = [] {
-            std::string hash(crypto_pwhash_STRBYTES, '\0');
-            if (crypto_pwhash_str(hash.data(), "not-a-password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                  crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-                return std::string();
-            }
-            return std::string(hash.c_str());
-        }();
-        if (!dummy.empty() && crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size()) == 0) {
-            kernel::logger("customers")->error("the dummy password hash matched: should never happen");
+    // The Active accounts with this email that have a password: usually one; one per organisation
+    // when people of other organisations were added as users (add_partner_user), at most a few.
+    constexpr std::size_t kAccountsPerEmail = 4;
+    std::vector<std::pair<UserRef, std::string>> accounts;
+    for (const kernel::IndexHit& hit :
+         customers_.lookup(customer_index::kUserEmail, kernel::IndexKey().text(wanted), kAccountsPerEmail)) {
+        const auto organization = customer(hit.aggregate_id);
+        const PartnerUserState* user = organization ? organization->user(hit.value) : nullptr;
+        if (user == nullptr || user->credential_id.empty()) {
+            continue;
         }
-        return std::nullopt;
+        if (auto stored = store_.read_metadata(credential_key(user->user.user_id(), user->credential_id))) {
+            accounts.emplace_back(UserRef{hit.aggregate_id, *user}, std::move(*stored));
+        }
     }
-    if (crypto_pwhash_str_verify(stored->c_str(), password.data(), password.size()) != 0) {
-        return std::nullopt;
+    std::optional<UserRef> found;
+    {
+        const auto turn = hashing_.enter();
+        if (!turn) {
+            return HashingBusy{};
+        }
+        if (accounts.empty()) {
+            // Spend the same time as a real check, so that timing does not tell existing emails apart.
+            if (crypto_pwhash_str_verify(dummy_hash_.c_str(), password.data(), password.size()) == 0) {
+                kernel::logger("customers")->error("the dummy password hash matched: should never happen");
+            }
+        }
+        for (const auto& [account, hash] : accounts) {
+            if (crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0) {
+                found = account;
+                break;
+            }
+        }
     }
-    const auto organization = customer(found->organization_id);
+    const auto organization = found ? customer(found->organization_id) : std::nullopt;
     if (!organization || organization->blocked) {
-        return std::nullopt;
+        (void)throttle_.failed(key, now);  // the lock shows on the next attempt
+        return SignInRefused{};
     }
+    throttle_.succeeded(key);
     SignedIn signed_in;
     signed_in.session_token = kernel::random_token(32);
     signed_in.expires_at = Clock::now() + settings_.session_ttl;

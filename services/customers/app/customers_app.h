@@ -21,8 +21,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "app/sign_in_guard.h"
 #include "domain/customer.h"
 #include "domain/customer_read_model.h"
 #include "gatehouse/kernel/auth.h"
@@ -40,10 +42,23 @@ struct CustomersSettings final {
     std::chrono::seconds invitation_ttl{72 * 3600};
     std::chrono::seconds session_ttl{8 * 3600};
     std::string notifier_public_key;  // base64url, as gatehouse-keygen prints it
-    // Sign-in attempts per account: a token bucket (rate per second, burst).
-    double sign_in_per_account_rate = 0.2;
-    double sign_in_per_account_burst = 5;
+    // argon2id runs (sign-in, set password) at once, and callers that may wait for a turn.
+    std::size_t password_hash_concurrency = 2;
+    std::size_t password_hash_queue = 32;
+    // Failed sign-ins per (email, client address) before growing lockouts (sign_in_guard.h).
+    ThrottleSettings sign_in_throttle;
 };
+
+// Too much password hashing at once: the caller is told to retry (RESOURCE_EXHAUSTED).
+struct HashingBusy final {};
+
+// Password lengths, in characters (code points), not bytes: 200 x "ä" is 200 characters.
+inline constexpr std::size_t kMinPasswordCharacters = 12;
+inline constexpr std::size_t kMaxPasswordCharacters = 256;
+// The number of characters of UTF-8 text; nothing if it is not valid UTF-8.
+std::optional<std::size_t> utf8_length(std::string_view text);
+// Exactly one mailbox (name@domain), by the same rule as onboarding's email check.
+bool valid_email(std::string_view email);
 
 struct NumberSequences final {
     kernel::NumberSequence& customers;
@@ -95,6 +110,16 @@ struct SignedIn final {
     std::string organization_id;
 };
 
+// A refused sign-in: the email or password is not correct (whichever: the caller is not told), or
+// too many failures of this email from this client address (until `locked_until`).
+struct SignInRefused final {
+    std::optional<Clock::time_point> locked_until;
+};
+
+using SignInResult = std::variant<SignedIn, SignInRefused, HashingBusy>;
+// Set, refused (why), or busy.
+using SetPasswordResult = std::variant<std::monostate, kernel::Rejection, HashingBusy>;
+
 struct NewPartnerUser final {
     std::string email;
     std::string first_name;
@@ -131,6 +156,8 @@ class CustomersApp final {
     [[nodiscard]] std::string organization_of(const CustomerState& person);
     // Is `email` the primary email of an active (not blocked) Person customer?
     [[nodiscard]] bool person_email_taken(const std::string& email);
+    // ... of one that belongs to this organisation?
+    [[nodiscard]] bool person_email_taken_in(const std::string& email, const std::string& organization_id);
 
     // --- lists ---
     // One page of customers in customer id order (ids are zero-padded numbers: creation order),
@@ -153,6 +180,8 @@ class CustomersApp final {
     std::string next_customer_id() { return numbers_.customers.next(); }
     std::string next_hierarchy_id() { return numbers_.hierarchies.next(); }
     // Adds a user to an organisation: Pending, then its Person customer, then Active and invited.
+    // The email may be a person's of another organisation (the answer must not tell, see docs/api.md);
+    // ALREADY_EXISTS only for an email of this organisation's users or people.
     Result add_partner_user(const std::string& organization_id, const NewPartnerUser& user, const std::string& by);
     // A new link for the user (the old one stops working).
     Result resend_invitation(const std::string& organization_id, const std::string& user_id, const std::string& by);
@@ -164,9 +193,12 @@ class CustomersApp final {
     [[nodiscard]] static std::optional<std::string> check_password_policy(const std::string& password,
                                                                           const std::string& email);
     // Sets the password of the user the link belongs to. Rejection invalid_argument for any bad link.
-    std::optional<kernel::Rejection> set_password(const std::string& token, const std::string& password);
-    // Checks email and password; nullopt for any failure (the caller says nothing more).
-    std::optional<SignedIn> sign_in(const std::string& email, const std::string& password);
+    SetPasswordResult set_password(const std::string& token, const std::string& password);
+    // Checks email and password, throttled per (email, `client`). One refusal for every failure
+    // (unknown email, wrong password, inactive user, blocked organisation); a lockout says until
+    // when, the same way for emails that exist and ones that do not. An email that is a user of
+    // several organisations signs in to the one whose password matches.
+    SignInResult sign_in(const std::string& email, const std::string& password, const std::string& client);
     // The session of a bearer token, if it is valid, unexpired and its user still Active.
     [[nodiscard]] std::optional<PartnerSession> session(const std::string& token);
     void sign_out(const PartnerSession& session);
@@ -185,7 +217,9 @@ class CustomersApp final {
     NumberSequences numbers_;
     CustomersSettings settings_;
     kernel::TokenSealer sealer_;
-    kernel::RateLimiter sign_in_per_account_;
+    HashingGate hashing_;
+    SignInThrottle throttle_;
+    std::string dummy_hash_;    // checked for unknown emails, so that they take as long as known ones
     std::mutex person_emails_;  // held from the uniqueness check to the Person's creation
 };
 

@@ -3,7 +3,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <random>
+#include <thread>
 
 #include "customers_process.h"
 #include "gatehouse/customers/v1/events.pb.h"
@@ -21,7 +24,7 @@ namespace cv1 = gatehouse::customers::v1;
 
 namespace {
 
-const std::string kPassword = "correct horse battery";
+constexpr const char* kPassword = "correct horse battery";
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 60s) {
     return wait_until(condition, timeout, 100ms);
@@ -253,7 +256,7 @@ TEST_CASE("prospect approved: organization, admin, hierarchy and invitation, exa
     // A later approval on the same partition: once it is applied, the three before it were handled.
     kafka.produce(service.onboarding_topic(), "PR-000001",
                   envelope(approval("PR-000002", "Marker AG", "mark@marker.example"), "approved-2", "prospect",
-                           "PR-000001", "onboarding"));
+                           "PR-000002", "onboarding"));
     REQUIRE(eventually([&] { return !organization_named(service, "Marker AG").empty(); }));
 
     const std::string organization = organization_named(service, "Acme GmbH");
@@ -488,7 +491,8 @@ TEST_CASE("partner users: added, invited, password set once, sign-in, removal re
     CHECK(set_password(service, token, "max@acme.example").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(set_password(service, token + "x", kPassword).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     REQUIRE(set_password(service, token, kPassword).ok());
-    CHECK(set_password(service, token, kPassword + "2").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(set_password(service, token, std::string(kPassword) + "2").error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
 
     // Sign-in: a wrong password and an unknown email get the same answer.
     sign_in(service, "max@acme.example", "wrong password!", grpc::StatusCode::UNAUTHENTICATED);
@@ -847,18 +851,51 @@ TEST_CASE("hq: create, search, block, hierarchies with members, history per cust
                        "gatehouse.customers.v1.HierarchyMemberRemoved", "gatehouse.customers.v1.CustomerBlocked"});
 }
 
-TEST_CASE("sign-in attempts are throttled per account, whether or not it exists", "[api][kafka][users]") {
+TEST_CASE(
+    "sign-in throttling counts failures per account and client address: an attacker elsewhere does not lock the user "
+    "out, unknown emails lock the same way, a success resets",
+    "[api][kafka][users]") {
     KafkaTestCluster kafka;
-    CustomersProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_BURST", "3"},
-                                     {"GATEHOUSE_RATE_LIMIT_SIGN_IN_PER_ACCOUNT_PER_MINUTE", "1"}});
-    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");  // 1 attempt
-    sign_in(service, "jane@acme.example", "wrong password 1", grpc::StatusCode::UNAUTHENTICATED);
-    sign_in(service, "jane@acme.example", "wrong password 2", grpc::StatusCode::UNAUTHENTICATED);
-    // The burst is used up: even the right password is refused now, with the same answer.
-    sign_in(service, "jane@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
-    // Another account is not affected.
-    sign_in(service, "nobody@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
-    CHECK_FALSE(acme.admin_session.empty());
+    // Listening on every address: the test calls from 127.0.0.1 (the user) and from ::1 (the attacker).
+    CustomersProcess service(kafka, {{"GATEHOUSE_GRPC_LISTEN", "[::]:0"},
+                                     {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000"},
+                                     {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"},
+                                     {"GATEHOUSE_SIGN_IN_FREE_FAILURES", "3"},
+                                     {"GATEHOUSE_SIGN_IN_LOCKOUT", "1h"}});
+    onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    auto attacker = cv1::CustomersService::NewStub(
+        grpc::CreateChannel("[::1]:" + std::to_string(service.grpc_port()), grpc::InsecureChannelCredentials()));
+    auto attempt = [&](const std::string& email, const std::string& password) {
+        cv1::SignInRequest request;
+        request.set_email(email);
+        request.set_password(password);
+        cv1::SignInResponse response;
+        return attacker->SignIn(as().get(), request, &response);
+    };
+    // Three failures are answered as failures; then the (account, address) pair is locked, and the
+    // answer says until when, for an existing and an unknown email alike.
+    for (const std::string& email : {std::string("jane@acme.example"), std::string("nobody@acme.example")}) {
+        for (int i = 0; i < 3; ++i) {
+            const auto status = attempt(email, "wrong password " + std::to_string(i));
+            CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+            CHECK(status.error_message() == "the email or password is not correct");
+        }
+        for (const std::string& password : {std::string("wrong password 4"), std::string(kPassword)}) {
+            const auto locked = attempt(email, password);
+            INFO(email << ": " << locked.error_message());
+            CHECK(locked.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+            CHECK_THAT(locked.error_message(), Catch::StartsWith("too many attempts, try again at 20"));
+        }
+    }
+    // The real user, from another address, signs in: the attacker's failures are not theirs.
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+    // A success resets the user's count: two failures, a success, two failures are not a lockout.
+    sign_in(service, "jane@acme.example", "typo password 1", grpc::StatusCode::UNAUTHENTICATED);
+    sign_in(service, "jane@acme.example", "typo password 2", grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+    sign_in(service, "jane@acme.example", "typo password 3", grpc::StatusCode::UNAUTHENTICATED);
+    sign_in(service, "jane@acme.example", "typo password 4", grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
 }
 
 TEST_CASE("after a restart the state rebuilt from the log is the state before, passwords included", "[api][kafka]") {
@@ -886,10 +923,302 @@ TEST_CASE("after a restart the state rebuilt from the log is the state before, p
                            "PR-000001", "onboarding"));
     kafka.produce(service.onboarding_topic(), "PR-000001",
                   envelope(approval("PR-000009", "Marker AG", "mark@marker.example"), "approved-9", "prospect",
-                           "PR-000001", "onboarding"));
+                           "PR-000009", "onboarding"));
     REQUIRE(eventually([&] { return !organization_named(service, "Marker AG").empty(); }));
     CHECK(list(service, "acme").total() == before.total());
     CHECK(max.status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+}
+
+namespace {
+
+// The process id of the service: the process whose environment names its data directory.
+pid_t pid_of(const CustomersProcess& service) {
+    const std::string wanted = std::string(1, '\0') + "GATEHOUSE_DATA_DIR=" + service.data_dir().string() + '\0';
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            continue;
+        }
+        std::ifstream in(entry.path() / "environ", std::ios::binary);
+        const std::string environment = std::string(1, '\0') + std::string(std::istreambuf_iterator<char>(in), {});
+        if (environment.find(wanted) != std::string::npos) {
+            return static_cast<pid_t>(std::stoi(name));
+        }
+    }
+    return -1;
+}
+
+// The peak resident set size of a process (VmHWM), in MiB.
+std::int64_t peak_rss_mib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stoll(line.substr(6)) / 1024;  // "VmHWM:   123456 kB"
+        }
+    }
+    return -1;
+}
+
+// `count` sign-ins at once, each with an unknown email; their statuses.
+std::vector<grpc::Status> concurrent_sign_ins(CustomersProcess& service, int count) {
+    std::vector<grpc::Status> statuses(static_cast<std::size_t>(count));
+    std::vector<std::thread> threads;
+    threads.reserve(statuses.size());
+    for (int i = 0; i < count; ++i) {
+        threads.emplace_back([&service, &statuses, i] {
+            cv1::SignInRequest request;
+            request.set_email("nobody-" + std::to_string(i) + "-" + std::to_string(std::random_device()()) +
+                              "@unknown.example");
+            request.set_password("not the password " + std::to_string(i));
+            cv1::SignInResponse response;
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() + 120s);
+            statuses[static_cast<std::size_t>(i)] = service.api().SignIn(&context, request, &response);
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    return statuses;
+}
+
+// Every call answered with a status a client can act on: OK / UNAUTHENTICATED, or RESOURCE_EXHAUSTED (retry).
+void check_answered(const std::vector<grpc::Status>& statuses, int& unauthenticated, int& exhausted) {
+    unauthenticated = 0;
+    exhausted = 0;
+    for (const auto& status : statuses) {
+        INFO(status.error_code() << ": " << status.error_message());
+        CHECK((status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+               status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED));
+        unauthenticated += status.error_code() == grpc::StatusCode::UNAUTHENTICATED ? 1 : 0;
+        exhausted += status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? 1 : 0;
+    }
+}
+
+constexpr std::int64_t kArgon2Mib = 64;     // crypto_pwhash_MEMLIMIT_INTERACTIVE
+constexpr std::int64_t kBaselineMib = 128;  // the process without password hashing, with room to spare
+
+}  // namespace
+
+TEST_CASE(
+    "200 concurrent sign-ins with unknown emails: all answered, the service alive, peak RSS under 2 x 64 MiB "
+    "+ 128 MiB",
+    "[api][kafka][users][load]") {
+    KafkaTestCluster kafka;
+    // The per-address limit opened wide, as for 200 different addresses: the hash gate alone bounds the work.
+    CustomersProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000"},
+                                     {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"}});
+    const pid_t pid = pid_of(service);
+    REQUIRE(pid > 0);
+    int unauthenticated = 0;
+    int exhausted = 0;
+    check_answered(concurrent_sign_ins(service, 200), unauthenticated, exhausted);
+    CHECK(unauthenticated > 0);
+    CHECK(exhausted > 0);  // the bounded queue was full for some: refused, not piled up
+    // Alive and answering.
+    sign_in(service, "nobody@unknown.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    const std::int64_t peak = peak_rss_mib(pid);
+    INFO("peak RSS " << peak << " MiB; " << unauthenticated << " checked, " << exhausted << " refused");
+    WARN("200 concurrent sign-ins: peak RSS " << peak << " MiB, " << unauthenticated << " checked, " << exhausted
+                                              << " refused as busy");
+    CHECK(peak > 0);
+    CHECK(peak < 2 * kArgon2Mib + kBaselineMib);
+}
+
+TEST_CASE(
+    "sign-in: when the password hashing queue is full the caller gets RESOURCE_EXHAUSTED (retryable) and "
+    "memory stays bounded",
+    "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000"},
+                                     {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"},
+                                     {"GATEHOUSE_SECURITY_PASSWORD_HASH_CONCURRENCY", "1"},
+                                     {"GATEHOUSE_SECURITY_PASSWORD_HASH_QUEUE", "2"}});
+    const pid_t pid = pid_of(service);
+    REQUIRE(pid > 0);
+    const auto statuses = concurrent_sign_ins(service, 20);
+    int unauthenticated = 0;
+    int exhausted = 0;
+    check_answered(statuses, unauthenticated, exhausted);
+    CHECK(unauthenticated >= 1);
+    REQUIRE(exhausted >= 1);
+    for (const auto& status : statuses) {
+        if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+            CHECK_THAT(status.error_message(), Catch::Contains("busy") && Catch::Contains("try again"));
+        }
+    }
+    sign_in(service, "nobody@unknown.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(peak_rss_mib(pid) < kArgon2Mib + kBaselineMib);
+}
+
+TEST_CASE("crm mode: the administrator gets the email the requester verified, not an edited CRM contact email",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    kafka.produce(service.sales_topic(), "ACC-5",
+                  envelope(account_created("ACC-5", "PR-000005", "Initech", now_plus(-120s)), "sales-1", "account",
+                           "ACC-5", "sales-bridge"));
+    kafka.produce(service.sales_topic(), "CON-5",
+                  envelope(contact_created("CON-5", "ACC-5", "PR-000005", "carla@initech.example", now_plus(-120s)),
+                           "sales-2", "contact", "CON-5", "sales-bridge"));
+    // A sales user edits the contact's email before winning the opportunity.
+    sales::v1::ContactUpdated edited;
+    edited.set_contact_id("CON-5");
+    edited.set_account_id("ACC-5");
+    edited.set_email("mallory@evil.example");
+    edited.add_changed_fields("email");
+    *edited.mutable_changed_at() = now_plus(-60s);
+    edited.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    kafka.produce(service.sales_topic(), "CON-5", envelope(edited, "sales-3", "contact", "CON-5", "sales-bridge"));
+    REQUIRE(eventually([&] { return list(service, "mallory@evil.example").total() == 1; }));
+    kafka.produce(service.onboarding_topic(), "PR-000005",
+                  envelope(approval("PR-000005", "Initech", "carla@initech.example", onboarding::v1::APPROVAL_MODE_CRM),
+                           "approved-5", "prospect", "PR-000005", "onboarding"));
+    std::string organization;
+    REQUIRE(eventually([&] { return !(organization = organization_named(service, "Initech")).empty(); }));
+    REQUIRE(eventually([&] { return users_of(service, organization).size() == 1; }));
+    const auto admin = users_of(service, organization).front();
+    CHECK(admin.email() == "carla@initech.example");
+    CHECK(get(service, admin.customer_id()).crm_contact_id() == "CON-5");  // still the CRM's contact
+    std::vector<cv1::InvitationIssued> invitations;
+    REQUIRE(eventually([&] { return !(invitations = events_of<cv1::InvitationIssued>(kafka, service)).empty(); }));
+    REQUIRE(invitations.size() == 1);
+    CHECK(invitations[0].email() == "carla@initech.example");
+}
+
+TEST_CASE("approvals inconsistent with the request are dead-lettered with their reason", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    // A CRM-path decision for a direct-mode request (e.g. a forged OpportunityWon that onboarding accepted).
+    auto crm_for_direct = approval("PR-000011", "Forged One", "one@forged.example");
+    crm_for_direct.set_path(onboarding::v1::DECISION_PATH_CRM);
+    kafka.produce(service.onboarding_topic(), "PR-000011",
+                  envelope(crm_for_direct, "approved-11", "prospect", "PR-000011", "onboarding"));
+    // An approval on another prospect's stream than the request it names.
+    kafka.produce(service.onboarding_topic(), "PR-000011",
+                  envelope(approval("PR-000012", "Forged Two", "two@forged.example"), "approved-12", "prospect",
+                           "PR-000011", "onboarding"));
+    // An approval whose requester email is not an email address (the mail would go elsewhere).
+    kafka.produce(service.onboarding_topic(), "PR-000013",
+                  envelope(approval("PR-000013", "Forged Three", "<evil@x.example>v@y.example"), "approved-13",
+                           "prospect", "PR-000013", "onboarding"));
+    const auto letters = kafka.read_all(service.dead_letter_topic(), 3, 60s);
+    REQUIRE(letters.size() == 3);
+    std::vector<std::string> reasons;
+    for (const auto& letter : letters) {
+        reasons.push_back(letter.headers.count("gatehouse.dlq.reason") ? letter.headers.at("gatehouse.dlq.reason")
+                                                                       : "");
+    }
+    std::sort(reasons.begin(), reasons.end());
+    INFO(reasons[0] << " | " << reasons[1] << " | " << reasons[2]);
+    CHECK_THAT(reasons[0], Catch::Contains("PR-000011") && Catch::Contains("CRM-path decision for a direct-mode"));
+    CHECK_THAT(reasons[1], Catch::Contains("PR-000012") && Catch::Contains("PR-000011"));
+    CHECK_THAT(reasons[2], Catch::Contains("PR-000013") && Catch::Contains("email"));
+    for (const char* name : {"Forged One", "Forged Two", "Forged Three"}) {
+        CHECK(organization_named(service, name).empty());
+    }
+}
+
+TEST_CASE("contract: sign-in failures all answer UNAUTHENTICATED, password limits count characters", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    kafka.produce(service.onboarding_topic(), "PR-000001",
+                  envelope(approval("PR-000001", "Acme GmbH", "jane@acme.example"), "approved-1", "prospect",
+                           "PR-000001", "onboarding"));
+    const std::string token = invitation_token(kafka, service, "jane@acme.example");
+    // 257 characters (514 bytes) are too many, and the message says characters.
+    std::string too_long;
+    for (int i = 0; i < 257; ++i) {
+        too_long += "\xc3\xa4";  // ä
+    }
+    const auto refused = set_password(service, token, too_long);
+    CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(refused.error_message() == "password: must have at most 256 characters");
+    CHECK(set_password(service, token,
+                       "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3"
+                       "\xa4\xc3\xa4")
+              .error_message() == "password: must have at least 12 characters");  // 11 characters, 22 bytes
+    // 200 characters in 400 bytes are a valid length; the user signs in with them.
+    std::string umlauts;
+    for (int i = 0; i < 200; ++i) {
+        umlauts += "\xc3\xa4";
+    }
+    REQUIRE(set_password(service, token, umlauts).ok());
+    CHECK_FALSE(sign_in(service, "jane@acme.example", umlauts).empty());
+    // Every failed sign-in is the same answer: over-long password, over-long email, empty fields.
+    for (const auto& [email, password] :
+         std::vector<std::pair<std::string, std::string>>{{"jane@acme.example", std::string(300, 'x')},
+                                                          {"jane@acme.example", too_long},
+                                                          {std::string(300, 'j') + "@acme.example", kPassword},
+                                                          {"jane@acme.example", ""},
+                                                          {"", kPassword}}) {
+        cv1::SignInRequest request;
+        request.set_email(email);
+        request.set_password(password);
+        cv1::SignInResponse response;
+        const auto status = service.api().SignIn(as().get(), request, &response);
+        INFO(email.size() << " / " << password.size() << ": " << status.error_message());
+        CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+        CHECK(status.error_message() == "the email or password is not correct");
+    }
+}
+
+TEST_CASE("contract: adding the email of another organisation's person reveals nothing, strict email rule",
+          "[api][kafka][users][authz]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner a = onboard(kafka, service, "PR-000001", "Alpha GmbH", "anna@alpha.example");
+    const Partner b = onboard(kafka, service, "PR-000002", "Beta GmbH", "bert@beta.example");
+    add_user(service, b.admin_session, "", "bella@beta.example");
+    // Admin of A adds B's admin and B's user: answered exactly as for an email nobody has.
+    const auto fresh = add_user(service, a.admin_session, "", "fresh@gamma.example");
+    const auto bert = add_user(service, a.admin_session, "", "bert@beta.example");
+    const auto bella = add_user(service, a.admin_session, "", "BELLA@beta.example");
+    for (const auto* added : {&fresh, &bert, &bella}) {
+        CHECK(added->status() == fresh.status());
+        CHECK(added->organization_customer_id() == a.organization_id);
+        CHECK_FALSE(added->user_id().empty());
+    }
+    // Within one's own organisation a repeated email is still refused (nothing new to its admin).
+    add_user(service, a.admin_session, "", "bert@beta.example", grpc::StatusCode::ALREADY_EXISTS);
+    // Bert's own account is unchanged: he still signs in to B.
+    cv1::SignInRequest request;
+    request.set_email("bert@beta.example");
+    request.set_password(kPassword);
+    cv1::SignInResponse response;
+    REQUIRE(service.api().SignIn(as().get(), request, &response).ok());
+    CHECK(response.organization_customer_id() == b.organization_id);
+    // Bert accepts A's invitation with another password: each password opens its own account.
+    std::string alpha_token;
+    REQUIRE(eventually([&] {
+        for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+            if (issued.email() == "bert@beta.example" && issued.organization_customer_id() == a.organization_id) {
+                alpha_token = service.unseal(issued.token_sealed_for_notifier());
+            }
+        }
+        return !alpha_token.empty();
+    }));
+    REQUIRE(set_password(service, alpha_token, "bert at alpha 2024").ok());
+    request.set_password("bert at alpha 2024");
+    REQUIRE(service.api().SignIn(as().get(), request, &response).ok());
+    CHECK(response.organization_customer_id() == a.organization_id);
+
+    // The strict email rule (as onboarding's): no display names, lists, spaces or control characters.
+    for (const char* bad :
+         {"<evil@x.example>v@y.example", "a@x.example,b@y.example", "a b@x.example", "a@x.example\r\nBcc: b@y.example",
+          "a@x.example ", "\"a\"@x.example", "a@x", "a..b@x.example", "a@-x.example"}) {
+        INFO(bad);
+        add_user(service, a.admin_session, "", bad, grpc::StatusCode::INVALID_ARGUMENT);
+    }
+    cv1::CreateCustomerRequest person;
+    person.set_type(cv1::CUSTOMER_TYPE_PERSON);
+    person.mutable_details()->set_first_name("Eve");
+    person.mutable_details()->set_last_name("Evil");
+    person.mutable_details()->set_email("<evil@x.example>v@y.example");
+    cv1::CreateCustomerResponse created;
+    CHECK(service.api().CreateCustomer(as(kHqToken).get(), person, &created).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("docs/configuration.md lists every customers setting as the binary describes it", "[docs]") {

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,10 @@ class CustomersProcess final {
 
     customers::v1::CustomersService::Stub& api() { return *stub_; }
     std::shared_ptr<grpc::Channel> channel() { return process_->channel(); }
+    [[nodiscard]] int grpc_port() const { return process_->grpc_port(); }
+    // The process's data directory: its environment names it, which is how a test finds its pid.
+    [[nodiscard]] std::filesystem::path data_dir() const { return process_->data_dir(); }
+    [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.customers.dead-letters.v1"; }
     [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }

@@ -146,7 +146,8 @@ std::string recipient_of(const std::string& cause) { return "user-" + cause + "@
 class ApiServer final {
   public:
     explicit ApiServer(NotificationRuntime& notifications)
-        : authenticator_({{kOperatorToken, "operator:olga:olga@ops.example"}, {kHqToken, "hq:hanna:hanna@hq.example"}}, "auth.tokens"),
+        : authenticator_({{kOperatorToken, "operator:olga:olga@ops.example"}, {kHqToken, "hq:hanna:hanna@hq.example"}},
+                         "auth.tokens"),
           api_(notifications, authenticator_) {
         grpc::ServerBuilder builder;
         int port = 0;
