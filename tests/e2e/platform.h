@@ -52,7 +52,7 @@ class Platform final {
         }
         const std::map<std::string, std::string> common = {{"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap()},
                                                            {"GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_},
-                                                           {"GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000"},
+                                                           {"GATEHOUSE_KAFKA_PROPERTIES", kafka_.client_properties()},
                                                            {"GATEHOUSE_LOG_LEVEL", "warn"},
                                                            {"GATEHOUSE_NOTIFIER_PUBLIC_KEY", keys_.public_text()},
                                                            {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "10000"},

@@ -14,6 +14,7 @@
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
 #include "onboarding_process.h"
+#include "test_certificates.h"
 #include "wait_until.h"
 
 using namespace gatehouse;
@@ -45,9 +46,23 @@ sales::v1::OpportunityWon won(const std::string& opportunity, const std::string&
     return event;
 }
 
-// Runs the real `gatehouse` CLI; its exit code and stdout lines (stderr merged when asked).
-std::pair<int, std::vector<std::string>> run_cli(const std::vector<std::string>& arguments, bool merge_stderr = false) {
-    std::vector<std::string> command = {"/usr/bin/env", "GATEHOUSE_KAFKA_TOPIC_PREFIX=", GATEHOUSE_CLI_BINARY};
+// The CLI's Kafka credentials on the test broker (GATEHOUSE_KAFKA_PROPERTIES, as the services'
+// kafka.properties: "name=value,...").
+std::string cli_kafka_properties() {
+    std::string properties;
+    for (const auto& [name, value] : test_broker_client_properties()) {
+        properties += (properties.empty() ? "" : ",") + name + "=" + value;
+    }
+    return "GATEHOUSE_KAFKA_PROPERTIES=" + properties;
+}
+
+// Runs the real `gatehouse` CLI, with `environment` (NAME=value) on top of the test's; its exit
+// code and stdout lines (stderr merged when asked).
+std::pair<int, std::vector<std::string>> run_cli(const std::vector<std::string>& arguments, bool merge_stderr = false,
+                                                 const std::vector<std::string>& environment = {}) {
+    std::vector<std::string> command = {"/usr/bin/env", "GATEHOUSE_KAFKA_TOPIC_PREFIX=", cli_kafka_properties()};
+    command.insert(command.end(), environment.begin(), environment.end());
+    command.emplace_back(GATEHOUSE_CLI_BINARY);
     command.insert(command.end(), arguments.begin(), arguments.end());
     ChildProcess cli(command, merge_stderr);
     std::vector<std::string> lines;
@@ -106,6 +121,9 @@ void produce_with_headers(const std::string& bootstrap, const std::string& topic
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     std::string error;
     REQUIRE(conf->set("bootstrap.servers", bootstrap, error) == RdKafka::Conf::CONF_OK);
+    for (const auto& [name, setting] : test_broker_client_properties()) {
+        REQUIRE(conf->set(name, setting, error) == RdKafka::Conf::CONF_OK);
+    }
     std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
     REQUIRE(producer);
     RdKafka::Headers* kafka_headers = RdKafka::Headers::create();
@@ -220,11 +238,17 @@ TEST_CASE("gatehouse tail prints each record as one JSON line, payload decoded, 
         CHECK(lines.empty());
     }
     SECTION("by default only records produced after it started") {
-        std::vector<std::string> command = {"/usr/bin/env", GATEHOUSE_CLI_BINARY,
-                                            "tail",         topic,
-                                            "--bootstrap",  kafka.bootstrap(),
-                                            "--max",        "1",
-                                            "--timeout",    "60"};
+        std::vector<std::string> command = {"/usr/bin/env",
+                                            cli_kafka_properties(),
+                                            GATEHOUSE_CLI_BINARY,
+                                            "tail",
+                                            topic,
+                                            "--bootstrap",
+                                            kafka.bootstrap(),
+                                            "--max",
+                                            "1",
+                                            "--timeout",
+                                            "60"};
         ChildProcess follower(command);
         // It cannot say when it is listening: produce until a record shows up, then check it is a new one.
         std::optional<std::string> line;
@@ -390,6 +414,7 @@ TEST_CASE("a service without auth.tokens serves the operator API too, and answer
     TempDir directory;
     ChildProcess fixture({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + directory.path().string(),
                           "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
+                          "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(),
                           "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix, "GATEHOUSE_LOG_LEVEL=warn",
                           GATEHOUSE_SERVICE_FIXTURE});
     int port = 0;
@@ -408,4 +433,89 @@ TEST_CASE("a service without auth.tokens serves the operator API too, and answer
     CHECK_THAT(status.error_message(), Catch::Contains("auth.tokens"));
     fixture.kill(SIGTERM);
     CHECK(fixture.wait() == 0);
+}
+
+TEST_CASE(
+    "gatehouse --tls --ca --cert --key calls a service that asks for client certificates, and says what is "
+    "missing without them",
+    "[kafka]") {
+    KafkaTestCluster kafka;
+    TempDir directory;
+    const TestCertificates certificates(directory.path());
+    const int port = free_port();
+    OnboardingProcess service(kafka, {{"GATEHOUSE_GRPC_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                      {"GATEHOUSE_GRPC_TLS_CERT", certificates.server_cert()},
+                                      {"GATEHOUSE_GRPC_TLS_KEY", certificates.server_key()},
+                                      {"GATEHOUSE_GRPC_TLS_CLIENT_CA", certificates.ca()}});
+    const std::vector<std::string> list = {
+        "--onboarding", "127.0.0.1:" + std::to_string(port), "--token", kHqToken, "prospects", "list"};
+    const auto with = [&](std::vector<std::string> options) {
+        options.insert(options.end(), list.begin(), list.end());
+        return run_cli(options, true);
+    };
+    const auto text = [](const std::vector<std::string>& lines) {
+        std::string all;
+        for (const auto& line : lines) {
+            all += line + "\n";
+        }
+        return all;
+    };
+
+    {
+        const auto [code, lines] = with({"--tls", "--ca", certificates.ca(), "--cert", certificates.client_cert(),
+                                         "--key", certificates.client_key()});
+        INFO(text(lines));
+        CHECK(code == 0);
+        REQUIRE_FALSE(lines.empty());
+        CHECK(lines.back() == "0 of 0 shown");
+    }
+    {
+        // The same from the environment.
+        const auto [code, lines] = run_cli(
+            list, true,
+            {"GATEHOUSE_TLS=1", "GATEHOUSE_TLS_CA=" + certificates.ca(),
+             "GATEHOUSE_TLS_CERT=" + certificates.client_cert(), "GATEHOUSE_TLS_KEY=" + certificates.client_key()});
+        INFO(text(lines));
+        CHECK(code == 0);
+        REQUIRE_FALSE(lines.empty());
+        CHECK(lines.back() == "0 of 0 shown");
+    }
+    {
+        // Plaintext against a TLS service: unreachable (3), and the hint names the fix.
+        const auto [code, lines] = with({});
+        CHECK(code == 3);
+        CHECK_THAT(text(lines), Catch::Contains("UNAVAILABLE") && Catch::Contains("--tls"));
+    }
+    {
+        // TLS without the client certificate the service asks for.
+        const auto [code, lines] = with({"--tls", "--ca", certificates.ca()});
+        CHECK(code == 3);
+        CHECK_THAT(text(lines), Catch::Contains("--cert") && Catch::Contains("--key"));
+    }
+    {
+        // A client certificate from another CA.
+        const auto [code, lines] = with({"--tls", "--ca", certificates.ca(), "--cert", certificates.stranger_cert(),
+                                         "--key", certificates.stranger_key()});
+        CHECK(code == 3);
+    }
+    {
+        // Usage errors name the option and the file, never a key's content.
+        const std::string missing = (directory.path() / "missing.key").string();
+        auto [code, lines] =
+            with({"--tls", "--ca", certificates.ca(), "--cert", certificates.client_cert(), "--key", missing});
+        CHECK(code == 2);
+        CHECK_THAT(text(lines), Catch::Contains("error: --key " + missing + ": cannot read it"));
+        std::tie(code, lines) = with({"--tls", "--ca", certificates.client_key()});
+        CHECK(code == 2);
+        CHECK_THAT(text(lines),
+                   Catch::Contains("error: --ca " + certificates.client_key() + ": not a PEM certificate"));
+        const std::string key = TestCertificates::read(certificates.client_key());
+        CHECK_THAT(text(lines), !Catch::Contains(key.substr(key.find('\n') + 1, 40)));
+        std::tie(code, lines) = with({"--ca", certificates.ca()});
+        CHECK(code == 2);
+        CHECK_THAT(text(lines), Catch::Contains("need --tls"));
+        std::tie(code, lines) = with({"--tls", "--cert", certificates.client_cert()});
+        CHECK(code == 2);
+        CHECK_THAT(text(lines), Catch::Contains("go together"));
+    }
 }

@@ -40,6 +40,7 @@ TEST_CASE("a dead-lettered event re-driven is applied once, however often the re
     std::atomic<int> applied{0};
     kernel::InboxOptions options;
     options.kafka.bootstrap_servers = kafka.bootstrap();
+    options.kafka.properties = kafka.sasl_properties();
     options.kafka.properties = {{"session.timeout.ms", "6000"}};
     options.consumer_name = unique_topic("svc");
     options.topics = {input};
@@ -129,5 +130,6 @@ TEST_CASE("reading a dead-letter topic that does not exist gives no dead letters
     KafkaTestCluster kafka;
     kernel::KafkaSettings settings;
     settings.bootstrap_servers = kafka.bootstrap();
+    settings.properties = kafka.sasl_properties();
     CHECK(kernel::read_dead_letters(settings, unique_topic("operator.none"), 30s).empty());
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ namespace {
 struct TailArgs {
     std::vector<std::string> topics;
     std::string bootstrap = "127.0.0.1:9092";
+    // Extra librdkafka properties (e.g. SASL: security.protocol, sasl.mechanisms, ...).
+    std::vector<std::string> properties;
     std::string topic_prefix;
     std::string type;
     std::string aggregate;
@@ -220,6 +223,18 @@ int run_tail(const TailArgs& args) {
             return kExitUsage;
         }
     }
+    for (const std::string& property : args.properties) {
+        const auto equals = property.find('=');
+        if (equals == std::string::npos || equals == 0) {
+            std::cerr << "error: -X wants NAME=VALUE, got \"" << property.substr(0, property.find('=')) << "\"\n";
+            return kExitUsage;
+        }
+        // The value may be a password: never echoed.
+        if (conf->set(property.substr(0, equals), property.substr(equals + 1), error) != RdKafka::Conf::CONF_OK) {
+            std::cerr << "error: " << property.substr(0, equals) << ": " << error << "\n";
+            return kExitUsage;
+        }
+    }
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
     if (!consumer) {
         std::cerr << "error: cannot create a Kafka consumer: " << error << "\n";
@@ -273,12 +288,23 @@ void add_tail_command(CLI::App& app, Cli& cli) {
     static TailArgs args;
     args.bootstrap = env_or("GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", args.bootstrap);
     args.topic_prefix = env_or("GATEHOUSE_KAFKA_TOPIC_PREFIX", "");
+    // The services' kafka.properties format: "name=value,name=value".
+    for (std::stringstream list(env_or("GATEHOUSE_KAFKA_PROPERTIES", "")); !list.eof();) {
+        std::string property;
+        std::getline(list, property, ',');
+        if (!property.empty()) {
+            args.properties.push_back(property);
+        }
+    }
     auto* tail = app.add_subcommand("tail", "follow Gatehouse topics from Kafka, one decoded JSON event per line");
     tail->add_option("topics", args.topics,
                      "topics without the prefix (e.g. gatehouse.sales.events.v1), or service names (sales)")
         ->required();
     tail->add_option("--bootstrap", args.bootstrap, "Kafka bootstrap servers (env GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS)")
         ->capture_default_str();
+    tail->add_option("-X,--property", args.properties,
+                     "a librdkafka property NAME=VALUE, e.g. for SASL (repeatable; env GATEHOUSE_KAFKA_PROPERTIES, "
+                     "comma-separated)");
     tail->add_option("--topic-prefix", args.topic_prefix,
                      "topic prefix of the deployment (env GATEHOUSE_KAFKA_TOPIC_PREFIX)");
     tail->add_option("--type", args.type, "only this event type: full name or its last part (OpportunityWon)");

@@ -206,6 +206,7 @@ TEST_CASE("a consumer killed mid-stream and restarted applies every event exactl
         }
         RelayOptions options;
         options.kafka.bootstrap_servers = kafka.bootstrap();
+        options.kafka.properties = kafka.sasl_properties();
         options.topic = topic;
         OutboxRelay relay(*source, options);
         relay.start();

@@ -28,6 +28,7 @@
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/outbox_relay.h"
+#include "kafka_test_cluster.h"
 
 using namespace gatehouse::kernel;
 
@@ -114,6 +115,7 @@ int relay(const std::string& dir, const std::string& bootstrap, const std::strin
     auto store = EventStore::open(dir);
     RelayOptions options;
     options.kafka.bootstrap_servers = bootstrap;
+    options.kafka.properties = gatehouse::testing::test_broker_client_properties();
     options.topic = topic;
     OutboxRelay relay(*store, options);
     relay.start();
@@ -141,6 +143,7 @@ int consume(const std::string& dir, const std::string& bootstrap, const std::str
     auto store = EventStore::open(dir);
     InboxOptions options;
     options.kafka.bootstrap_servers = bootstrap;
+    options.kafka.properties = gatehouse::testing::test_broker_client_properties();
     options.consumer_name = group;
     options.topics = {topic};
     options.dead_letter_topic = topic + ".dlq";

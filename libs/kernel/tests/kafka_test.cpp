@@ -25,6 +25,7 @@ namespace {
 RelayOptions relay_options(const KafkaTestCluster& kafka, const std::string& topic) {
     RelayOptions options;
     options.kafka.bootstrap_servers = kafka.bootstrap();
+    options.kafka.properties = kafka.sasl_properties();
     options.topic = topic;
     return options;
 }
@@ -32,6 +33,7 @@ RelayOptions relay_options(const KafkaTestCluster& kafka, const std::string& top
 InboxOptions inbox_options(const KafkaTestCluster& kafka, const std::string& topic, const std::string& name) {
     InboxOptions options;
     options.kafka.bootstrap_servers = kafka.bootstrap();
+    options.kafka.properties = kafka.sasl_properties();
     options.consumer_name = name;
     options.topics = {topic};
     options.dead_letter_topic = topic + ".dlq";

@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -38,6 +39,8 @@ KafkaTestCluster::KafkaTestCluster() {
             throw std::runtime_error(std::string("no bootstrap address in ") + file +
                                      " (did the kafka_broker_start fixture run?)");
         }
+        broker_dir_ = std::filesystem::path(file).parent_path().string();
+        sasl_ = test_broker_client_properties();
         return;
     }
     mock_ = std::make_unique<Mock>();
@@ -51,6 +54,29 @@ KafkaTestCluster::KafkaTestCluster() {
         throw std::runtime_error("cannot start librdkafka's mock cluster");
     }
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_->cluster);
+}
+
+std::map<std::string, std::string> test_broker_client_properties() {
+    std::map<std::string, std::string> properties;
+    const char* file = std::getenv("GATEHOUSE_TEST_KAFKA_BOOTSTRAP_FILE");
+    if (file == nullptr || *file == '\0') {
+        return properties;
+    }
+    std::ifstream in(std::filesystem::path(file).parent_path() / "client.properties");
+    for (std::string line; std::getline(in, line);) {
+        if (const auto equals = line.find('='); equals != std::string::npos && !line.starts_with('#')) {
+            properties[line.substr(0, equals)] = line.substr(equals + 1);
+        }
+    }
+    return properties;
+}
+
+std::string KafkaTestCluster::client_properties() const {
+    std::string properties = "session.timeout.ms=6000";
+    for (const auto& [name, value] : sasl_) {
+        properties += "," + name + "=" + value;
+    }
+    return properties;
 }
 
 KafkaTestCluster::~KafkaTestCluster() {
@@ -81,6 +107,9 @@ void KafkaTestCluster::create_topic(const std::string& topic, int partitions) {
     char error[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), error, sizeof error);
+    for (const auto& [name, value] : sasl_) {
+        rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof error);
+    }
     rd_kafka_t* admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (admin == nullptr) {
         throw std::runtime_error(error);
@@ -140,6 +169,9 @@ std::vector<ConsumedRecord> KafkaTestCluster::read_all(const std::string& topic,
                                                        std::chrono::milliseconds settle) {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     set(*conf, "bootstrap.servers", bootstrap_);
+    for (const auto& [name, setting] : sasl_) {
+        set(*conf, name, setting);
+    }
     std::string error;
     std::unique_ptr<RdKafka::Consumer> consumer(RdKafka::Consumer::create(conf.get(), error));
     std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
@@ -186,6 +218,9 @@ std::vector<ConsumedRecord> KafkaTestCluster::read_all(const std::string& topic,
 void KafkaTestCluster::produce(const std::string& topic, const std::string& key, const std::string& value) {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     set(*conf, "bootstrap.servers", bootstrap_);
+    for (const auto& [name, setting] : sasl_) {
+        set(*conf, name, setting);
+    }
     std::string error;
     std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
     if (producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,

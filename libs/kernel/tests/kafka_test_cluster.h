@@ -1,6 +1,9 @@
 // Kafka for kernel tests: the real broker when the ctest fixture started one (its bootstrap
 // address is in the file named by GATEHOUSE_TEST_KAFKA_BOOTSTRAP_FILE), otherwise librdkafka's
-// mock cluster inside the test process.
+// mock cluster inside the test process. The fixture's broker runs with SASL and ACLs
+// (kafka.sh start --sasl): the cluster's own clients, and the services the tests start with
+// client_properties(), authenticate as its admin principal from client.properties beside the
+// bootstrap file.
 #pragma once
 
 #include <chrono>
@@ -29,6 +32,13 @@ class KafkaTestCluster final {
 
     [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
     [[nodiscard]] bool is_real() const { return mock_ == nullptr; }
+    // The librdkafka properties a service started by a test needs (kafka.properties, as
+    // "k=v,k=v"): its consumers' session timeout and, on the SASL broker, admin's credentials.
+    [[nodiscard]] std::string client_properties() const;
+    // The SASL credentials of the real broker (empty on the mock cluster or a PLAINTEXT broker).
+    [[nodiscard]] const std::map<std::string, std::string>& sasl_properties() const { return sasl_; }
+    // The broker's state directory (where kafka.sh keeps credentials); empty on the mock cluster.
+    [[nodiscard]] const std::string& broker_dir() const { return broker_dir_; }
     // Creates the topic (retention forever) and waits until it is usable.
     void create_topic(const std::string& topic, int partitions);
     // Reads every record of `topic` from the beginning, until `expected` records were read and
@@ -44,7 +54,14 @@ class KafkaTestCluster final {
     struct Mock;
     std::unique_ptr<Mock> mock_;
     std::string bootstrap_;
+    std::string broker_dir_;
+    std::map<std::string, std::string> sasl_;
 };
+
+// The fixture broker's client credentials (client.properties beside the file named by
+// GATEHOUSE_TEST_KAFKA_BOOTSTRAP_FILE), for clients in other processes of a test; empty when the
+// tests run on the mock cluster or on a broker without SASL.
+std::map<std::string, std::string> test_broker_client_properties();
 
 // A topic name no other test uses.
 std::string unique_topic(const std::string& prefix);

@@ -73,6 +73,8 @@ def main():
     parser.add_argument("--from-beginning", action="store_true", help="default: only new events")
     parser.add_argument("--exit", action="store_true", help="stop at the end of the topic")
     parser.add_argument("--only", default="", help="comma-separated short names, e.g. OpportunityWon,LeadDisqualified")
+    parser.add_argument("-X", dest="properties", action="append", default=[], metavar="NAME=VALUE",
+                        help="a librdkafka property for kcat, e.g. for SASL (repeatable)")
     parser.add_argument("--proto-dir", default=os.path.normpath(os.path.join(here, "../../../proto")))
     args = parser.parse_args()
     wanted = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -82,6 +84,8 @@ def main():
                "beginning" if args.from_beginning else "end", "-f", "%p %o %k\n%R%s"]
     if args.exit:
         command.append("-e")
+    for prop in args.properties:
+        command += ["-X", prop]
     with subprocess.Popen(command, stdout=subprocess.PIPE) as kcat:
         stream = kcat.stdout
         while True:
