@@ -12,6 +12,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/proto_codec.h"
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/platform/validation.h"
 
 namespace gatehouse::customers {
 namespace {
@@ -24,27 +25,6 @@ bool valid_id(std::string_view id) {
     return !id.empty() && id.size() <= 40 && std::all_of(id.begin(), id.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
     });
-}
-
-std::optional<std::string> check_text(const std::string& field, const std::string& value, std::size_t min,
-                                      std::size_t max) {
-    if (value.size() < min) {
-        return field + ": is required";
-    }
-    if (value.size() > max) {
-        return field + ": must have at most " + std::to_string(max) + " characters";
-    }
-    if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\n' || c == '\r' || c == '\0'; })) {
-        return field + ": must be one line";
-    }
-    return std::nullopt;
-}
-
-std::optional<std::string> check_email(const std::string& field, const std::string& email) {
-    if (!valid_email(email)) {
-        return field + ": must be an email address (name@domain)";
-    }
-    return std::nullopt;
 }
 
 // Told to every caller whose sign-in fails, whatever the reason (docs/api.md).
@@ -80,15 +60,11 @@ std::optional<std::string> check_details(v1::CustomerType type, const v1::Custom
         if (!field_applies(type, field)) {
             return "fields: " + field + " is not a field of this customer type";
         }
-        if (field == "email") {
-            if (auto problem = check_email("details.email", details.email()); problem && !details.email().empty()) {
-                return problem;
-            }
-        } else if (field != "address") {
-            const bool required = field == "name" || field == "first_name" || field == "last_name";
-            if (auto problem = check_text("details." + field, field_value(details, field), required ? 1 : 0, 200)) {
-                return problem;
-            }
+        // The limits sales-bridge applies to the same field (docs/replication.md, "Field rules"); an
+        // email is optional here (an Organization or an HQ-created Person may have none).
+        if (auto problem =
+                platform::check_replicated_field("details." + field, field, field_value(details, field), false)) {
+            return problem;
         }
     }
     return std::nullopt;
@@ -267,7 +243,7 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
         return invalid("type: must be CUSTOMER_TYPE_ORGANIZATION or CUSTOMER_TYPE_PERSON");
     }
     v1::CustomerDetails details = request->details();
-    details.set_email(to_lower(details.email()));
+    details.set_email(platform::to_lower(details.email()));
     std::vector<std::string> fields;
     for (const std::string& field : replicated_fields()) {
         if (field_applies(type, field)) {
@@ -278,7 +254,7 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
         return invalid(*problem);
     }
     if (type == v1::CUSTOMER_TYPE_PERSON) {
-        if (auto problem = check_email("details.email", details.email())) {
+        if (auto problem = platform::check_email("details.email", details.email())) {
             return invalid(*problem);
         }
         details.set_name(details.first_name() + " " + details.last_name());
@@ -323,7 +299,7 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     }
     customers::UpdateCustomer update;
     update.details = request->details();
-    update.details.set_email(to_lower(update.details.email()));
+    update.details.set_email(platform::to_lower(update.details.email()));
     update.fields.assign(request->fields().begin(), request->fields().end());
     if (auto problem = check_details(found->created.type(), update.details, update.fields)) {
         return invalid(*problem);
@@ -348,7 +324,7 @@ grpc::Status CustomersApi::BlockCustomer(grpc::ServerContext* context, const v1:
     if (!valid_id(request->customer_id())) {
         return invalid("customer_id: is required");
     }
-    if (auto problem = check_text("reason", request->reason(), 0, 1000)) {
+    if (auto problem = platform::check_text("reason", request->reason(), 0, 1000)) {
         return invalid(*problem);
     }
     auto result =
@@ -378,7 +354,7 @@ grpc::Status CustomersApi::SetLimits(grpc::ServerContext* context, const v1::Set
         limits.credit_limit = request->credit_limit();
     }
     if (!request->payment_terms().empty()) {
-        if (auto problem = check_text("payment_terms", request->payment_terms(), 0, 200)) {
+        if (auto problem = platform::check_text("payment_terms", request->payment_terms(), 0, 200)) {
             return invalid(*problem);
         }
         limits.payment_terms = request->payment_terms();
@@ -459,8 +435,8 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
     if (page_size < 1 || page_size > 200) {
         return invalid("page_size: must be between 1 and 200");
     }
-    if (request->text().size() > 200) {
-        return invalid("text: must have at most 200 characters");
+    if (auto problem = platform::check_text("text", request->text(), 0, 200)) {
+        return invalid(*problem);
     }
     // The page token is the last customer id of the previous page (ids are zero-padded numbers:
     // their order is creation order, and the list's order).
@@ -483,7 +459,7 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
             response->set_total(0);  // no customer has another status
             return grpc::Status::OK;
     }
-    query.text = to_lower(request->text());
+    query.text = platform::to_lower(request->text());
     query.after_customer_id = request->page_token();
     query.page_size = static_cast<std::size_t>(page_size);
     const CustomerPage page = app_.list_customers(query);
@@ -506,7 +482,7 @@ grpc::Status CustomersApi::CreateHierarchy(grpc::ServerContext* context, const v
     if (!valid_id(request->organization_customer_id())) {
         return invalid("organization_customer_id: is required");
     }
-    if (auto problem = check_text("name", request->name(), 1, 200)) {
+    if (auto problem = platform::check_text("name", request->name(), 1, 200)) {
         return invalid(*problem);
     }
     const std::string id = app_.next_hierarchy_id();
@@ -604,12 +580,17 @@ grpc::Status CustomersApi::AddPartnerUser(grpc::ServerContext* context, const v1
         !status.ok()) {
         return status;
     }
-    NewPartnerUser user{to_lower(request->email()), request->first_name(),     request->last_name(),
-                        request->job_title(),       request->spending_limit(), request->permissions()};
-    for (const auto& problem :
-         {check_email("email", user.email), check_text("first_name", user.first_name, 1, 100),
-          check_text("last_name", user.last_name, 1, 100), check_text("job_title", user.job_title, 0, 100),
-          check_money("spending_limit", user.spending_limit)}) {
+    NewPartnerUser user{platform::to_lower(request->email()),
+                        request->first_name(),
+                        request->last_name(),
+                        request->job_title(),
+                        request->spending_limit(),
+                        request->permissions()};
+    for (const auto& problem : {platform::check_email("email", user.email),
+                                platform::check_replicated_field("first_name", "first_name", user.first_name, true),
+                                platform::check_replicated_field("last_name", "last_name", user.last_name, true),
+                                platform::check_replicated_field("job_title", "job_title", user.job_title, true),
+                                check_money("spending_limit", user.spending_limit)}) {
         if (problem) {
             return invalid(*problem);
         }
@@ -634,8 +615,9 @@ grpc::Status CustomersApi::UpdatePartnerUser(grpc::ServerContext* context, const
         return status;
     }
     for (const auto& problem :
-         {check_text("first_name", request->first_name(), 1, 100),
-          check_text("last_name", request->last_name(), 1, 100), check_text("job_title", request->job_title(), 0, 100),
+         {platform::check_replicated_field("first_name", "first_name", request->first_name(), true),
+          platform::check_replicated_field("last_name", "last_name", request->last_name(), true),
+          platform::check_replicated_field("job_title", "job_title", request->job_title(), true),
           check_money("spending_limit", request->spending_limit())}) {
         if (problem) {
             return invalid(*problem);
@@ -753,9 +735,9 @@ grpc::Status CustomersApi::SignIn(grpc::ServerContext* context, const v1::SignIn
     }
     // Input no account can match is a failure like any other (no hashing spent on it: its length is
     // the caller's own knowledge, it tells nothing about an account).
-    const auto password_length = utf8_length(request->password());
-    if (request->email().empty() || request->email().size() > 254 || !password_length || *password_length == 0 ||
-        *password_length > kMaxPasswordCharacters) {
+    const auto password_length = platform::utf8_length(request->password());
+    if (request->email().empty() || request->email().size() > platform::field_limits::kEmailMaxChars ||
+        !password_length || *password_length == 0 || *password_length > kMaxPasswordCharacters) {
         return {grpc::StatusCode::UNAUTHENTICATED, kSignInFailed};
     }
     const auto result =

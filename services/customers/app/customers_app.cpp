@@ -14,6 +14,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/platform/validation.h"
 #include "gatehouse/sales/v1/events.pb.h"
 
 namespace gatehouse::customers {
@@ -72,7 +73,7 @@ v1::CustomerDetails person_details(const common::v1::ContactPerson& contact) {
     details.set_first_name(contact.first_name());
     details.set_last_name(contact.last_name());
     details.set_name(contact.first_name() + " " + contact.last_name());
-    details.set_email(to_lower(contact.email()));
+    details.set_email(platform::to_lower(contact.email()));
     details.set_phone(contact.phone());
     details.set_job_title(contact.job_title());
     return details;
@@ -101,74 +102,6 @@ CustomersApp::CustomersApp(CustomerRuntime& customers, kernel::EventStore& store
         throw std::runtime_error("out of memory hashing the dummy password");
     }
     dummy_hash_ = hash.c_str();
-}
-
-std::optional<std::size_t> utf8_length(std::string_view text) {
-    std::size_t characters = 0;
-    for (std::size_t i = 0; i < text.size(); ++characters) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        std::size_t length = 0;
-        std::uint32_t code = 0;
-        if (lead < 0x80) {
-            length = 1;
-            code = lead;
-        } else if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-            code = lead & 0x1Fu;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            code = lead & 0x0Fu;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            code = lead & 0x07u;
-        } else {
-            return std::nullopt;
-        }
-        if (i + length > text.size()) {
-            return std::nullopt;
-        }
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto next = static_cast<unsigned char>(text[i + k]);
-            if ((next & 0xC0u) != 0x80u) {
-                return std::nullopt;
-            }
-            code = (code << 6u) | (next & 0x3Fu);
-        }
-        // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-        if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
-            (code >= 0xD800 && code <= 0xDFFF)) {
-            return std::nullopt;
-        }
-        i += length;
-    }
-    return characters;
-}
-
-bool valid_email(std::string_view email) {
-    // The rule of onboarding's check_email (services/onboarding/domain/validation.cpp), so that both
-    // services accept the same addresses: a dot-atom local part (RFC 5322 atext), a domain of
-    // letters, digits, dots and hyphens with at least one dot. No display names (<a@b>), no lists
-    // (commas), no quotes, spaces or control characters: the address is exactly one mailbox.
-    if (email.empty() || email.size() > 254) {
-        return false;
-    }
-    const auto at = email.rfind('@');
-    if (at == std::string_view::npos || at == 0 || at > 64 || at + 1 >= email.size()) {
-        return false;
-    }
-    const std::string_view local = email.substr(0, at);
-    const std::string_view domain = email.substr(at + 1);
-    const bool local_ok = std::all_of(local.begin(), local.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-               std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
-    });
-    const bool domain_ok = std::all_of(domain.begin(), domain.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
-    });
-    return local_ok && domain_ok && local.front() != '.' && local.back() != '.' &&
-           local.find("..") == std::string_view::npos && domain.find('.') != std::string_view::npos &&
-           domain.front() != '.' && domain.back() != '.' && domain.find("..") == std::string_view::npos &&
-           domain.front() != '-';
 }
 
 // --- lookups ---
@@ -222,7 +155,7 @@ std::optional<UserRef> CustomersApp::user(const std::string& user_id) {
 
 std::optional<UserRef> CustomersApp::active_user_by_email(const std::string& email) {
     for (const kernel::IndexHit& hit :
-         customers_.lookup(customer_index::kUserEmail, kernel::IndexKey().text(to_lower(email)), 1)) {
+         customers_.lookup(customer_index::kUserEmail, kernel::IndexKey().text(platform::to_lower(email)), 1)) {
         if (const auto organization = customer(hit.aggregate_id)) {
             if (const PartnerUserState* found = organization->user(hit.value)) {
                 return UserRef{hit.aggregate_id, *found};
@@ -243,14 +176,15 @@ std::string CustomersApp::organization_of(const CustomerState& person) {
 }
 
 bool CustomersApp::person_email_taken(const std::string& email) {
-    return !customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(email)), 1).empty();
+    return !customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(email)), 1)
+                .empty();
 }
 
 bool CustomersApp::person_email_taken_in(const std::string& email, const std::string& organization_id) {
     // Few Persons share an email (one per organisation at most, through AddPartnerUser): a short scan.
     constexpr std::size_t kPersonsPerEmail = 64;
-    for (const kernel::IndexHit& hit :
-         customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(email)), kPersonsPerEmail)) {
+    for (const kernel::IndexHit& hit : customers_.lookup(
+             customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(email)), kPersonsPerEmail)) {
         if (const auto person = customer(hit.aggregate_id); person && organization_of(*person) == organization_id) {
             return true;
         }
@@ -388,8 +322,8 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
         return kernel::HandlerVerdict::poison(what + "a CRM-path decision for a direct-mode request");
     }
     // The address the requester verified in onboarding: the administrator's, in both modes.
-    const std::string verified_email = to_lower(prospect.contact().email());
-    if (!valid_email(verified_email)) {
+    const std::string verified_email = platform::to_lower(prospect.contact().email());
+    if (!platform::valid_email(verified_email)) {
         return kernel::HandlerVerdict::poison(what + "the requester's email is not an email address");
     }
     if (request_onboarded(request)) {
@@ -452,7 +386,7 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
         organization.set_customer_id(organization_id);
         organization.set_type(v1::CUSTOMER_TYPE_ORGANIZATION);
         *organization.mutable_details() = organization_details(prospect.company());
-        organization.mutable_details()->set_email(to_lower(prospect.contact().email()));
+        organization.mutable_details()->set_email(platform::to_lower(prospect.contact().email()));
         organization.set_source(v1::CUSTOMER_SOURCE_SELF_SERVE);
         organization.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
         *organization.mutable_changed_at() = kernel::to_timestamp(now);
@@ -534,7 +468,7 @@ CrmChange contact_change(const Contact& contact, bool created) {
     change.details.set_first_name(contact.first_name());
     change.details.set_last_name(contact.last_name());
     change.details.set_name(contact.first_name() + " " + contact.last_name());
-    change.details.set_email(to_lower(contact.email()));
+    change.details.set_email(platform::to_lower(contact.email()));
     change.details.set_phone(contact.phone());
     change.details.set_job_title(contact.job_title());
     change.fields.assign(contact.changed_fields().begin(), contact.changed_fields().end());
@@ -679,7 +613,7 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
     added.set_user_id(numbers_.users.next());
     added.set_customer_id(numbers_.customers.next());
     added.set_organization_customer_id(organization_id);
-    added.set_email(to_lower(user.email));
+    added.set_email(platform::to_lower(user.email));
     added.set_first_name(user.first_name);
     added.set_last_name(user.last_name);
     added.set_job_title(user.job_title);
@@ -699,7 +633,7 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
     person.mutable_details()->set_first_name(user.first_name);
     person.mutable_details()->set_last_name(user.last_name);
     person.mutable_details()->set_name(user.first_name + " " + user.last_name);
-    person.mutable_details()->set_email(to_lower(user.email));
+    person.mutable_details()->set_email(platform::to_lower(user.email));
     person.mutable_details()->set_job_title(user.job_title);
     person.set_source(v1::CUSTOMER_SOURCE_HQ);
     person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
@@ -765,7 +699,7 @@ std::size_t CustomersApp::expire_invitations(Clock::time_point now) {
 // --- passwords and sessions ---
 
 std::optional<std::string> CustomersApp::check_password_policy(const std::string& password, const std::string& email) {
-    const auto characters = utf8_length(password);
+    const auto characters = platform::utf8_length(password);
     if (!characters) {
         return "password: must be valid UTF-8 text";
     }
@@ -775,8 +709,8 @@ std::optional<std::string> CustomersApp::check_password_policy(const std::string
     if (*characters > kMaxPasswordCharacters) {
         return "password: must have at most 256 characters";
     }
-    const std::string lower = to_lower(password);
-    if (lower == to_lower(email) || lower == to_lower(email.substr(0, email.find('@')))) {
+    const std::string lower = platform::to_lower(password);
+    if (lower == platform::to_lower(email) || lower == platform::to_lower(email.substr(0, email.find('@')))) {
         return "password: must not be the email address";
     }
     if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), lower) != kCommonPasswords.end()) {
@@ -832,7 +766,7 @@ SetPasswordResult CustomersApp::set_password(const std::string& token, const std
 }
 
 SignInResult CustomersApp::sign_in(const std::string& email, const std::string& password, const std::string& client) {
-    const std::string wanted = to_lower(email);
+    const std::string wanted = platform::to_lower(email);
     const std::string key = wanted + "\n" + client;
     const auto now = Clock::now();
     // Checked before any hashing: a locked pair costs nothing. Unknown emails lock alike.

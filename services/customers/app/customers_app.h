@@ -55,10 +55,6 @@ struct HashingBusy final {};
 // Password lengths, in characters (code points), not bytes: 200 x "ä" is 200 characters.
 inline constexpr std::size_t kMinPasswordCharacters = 12;
 inline constexpr std::size_t kMaxPasswordCharacters = 256;
-// The number of characters of UTF-8 text; nothing if it is not valid UTF-8.
-std::optional<std::size_t> utf8_length(std::string_view text);
-// Exactly one mailbox (name@domain), by the same rule as onboarding's email check.
-bool valid_email(std::string_view email);
 
 struct NumberSequences final {
     kernel::NumberSequence& customers;

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/platform/validation.h"
 
 namespace gatehouse::customers {
 namespace {
@@ -530,13 +531,6 @@ void apply_details(CustomerState& state, const v1::CustomerDetails& details, con
 
 }  // namespace
 
-std::string to_lower(std::string_view text) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower;
-}
-
 const std::vector<std::string>& replicated_fields() {
     static const std::vector<std::string> fields = {"name",    "phone",      "email",     "website",  "tax_id",
                                                     "address", "first_name", "last_name", "job_title"};
@@ -587,9 +581,9 @@ const PartnerUserState* CustomerState::user(const std::string& user_id) const {
 }
 
 const PartnerUserState* CustomerState::user_by_email(const std::string& email) const {
-    const std::string wanted = to_lower(email);
+    const std::string wanted = platform::to_lower(email);
     for (const auto& [id, user] : users) {
-        if (user.status != UserStatus::removed && to_lower(user.user.email()) == wanted) {
+        if (user.status != UserStatus::removed && platform::to_lower(user.user.email()) == wanted) {
             return &user;
         }
     }

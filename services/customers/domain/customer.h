@@ -198,6 +198,4 @@ struct Customer final {
 
 static_assert(kernel::Decider<Customer>);
 
-std::string to_lower(std::string_view text);
-
 }  // namespace gatehouse::customers

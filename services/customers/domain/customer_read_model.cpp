@@ -1,5 +1,7 @@
 #include "domain/customer_read_model.h"
 
+#include "gatehouse/platform/validation.h"
+
 namespace gatehouse::customers {
 namespace {
 
@@ -26,7 +28,7 @@ void index(const CustomerState& state, kernel::IndexEntries& entries) {
     }
 
     if (type == v1::CUSTOMER_TYPE_PERSON && !state.blocked) {
-        entries.add(customer_index::kPersonEmail, kernel::IndexKey().text(to_lower(state.details.email())));
+        entries.add(customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(state.details.email())));
     }
     if (organization && !created.crm_account_id().empty()) {
         entries.add(customer_index::kCrmAccount, kernel::IndexKey().text(created.crm_account_id()));
@@ -48,8 +50,8 @@ void index(const CustomerState& state, kernel::IndexEntries& entries) {
     for (const auto& [user_id, user] : state.users) {
         entries.add(customer_index::kUser, kernel::IndexKey().text(user_id), user_id);
         if (user.status == UserStatus::active) {
-            entries.add(customer_index::kUserEmail, kernel::IndexKey().text(to_lower(user.user.email())).text(user_id),
-                        user_id);
+            entries.add(customer_index::kUserEmail,
+                        kernel::IndexKey().text(platform::to_lower(user.user.email())).text(user_id), user_id);
         }
         if (!user.invitation_id.empty()) {
             entries.add(customer_index::kInvitationExpiry, expiry_key(user.invitation_expires_at).text(user_id),
@@ -89,8 +91,8 @@ std::string list_cursor_after(std::string_view segment, std::string_view custome
 }
 
 std::string list_summary(const CustomerState& state) {
-    return to_lower(state.details.name() + "\n" + state.details.email() + "\n" + state.created.customer_id() + "\n" +
-                    state.created.crm_account_id() + "\n" + state.created.crm_contact_id());
+    return platform::to_lower(state.details.name() + "\n" + state.details.email() + "\n" + state.created.customer_id() +
+                              "\n" + state.created.crm_account_id() + "\n" + state.created.crm_contact_id());
 }
 
 kernel::IndexKey request_key(std::string_view request_number, v1::CustomerType type, bool crm_linked) {

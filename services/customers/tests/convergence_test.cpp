@@ -31,7 +31,7 @@ class SalesBridge final {
         process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
             "/usr/bin/env", "GATEHOUSE_DATA_DIR=" + data_.path().string(),
             "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
-            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000", "GATEHOUSE_LOG_LEVEL=warn",
+            "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(), "GATEHOUSE_LOG_LEVEL=warn",
             "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix, "GATEHOUSE_SALES_USERS=maria=maria@sales.example",
             std::string("GATEHOUSE_AUTH_TOKENS=") + kSalesManagerToken + "=sales-manager:maria:maria@sales.example",
             GATEHOUSE_SALES_BINARY});

@@ -237,7 +237,7 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
             }
         }
     };
-    collect("by_email", kernel::IndexKey().text(to_lower(contact.email())), &Candidate::same_email);
+    collect("by_email", kernel::IndexKey().text(platform::to_lower(contact.email())), &Candidate::same_email);
     if (!company.tax_id().empty()) {
         collect("by_tax_id", kernel::IndexKey().text(company.tax_id()), &Candidate::same_tax_id);
     }
@@ -322,12 +322,13 @@ grpc::Status OnboardingApi::ResendVerification(grpc::ServerContext* context,
     if (!valid_request_number(request->request_number())) {
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");
     }
-    if (auto problem = check_email("email", normalize_email(request->email()))) {
+    if (auto problem = platform::check_email("email", normalize_email(request->email()))) {
         return invalid(*problem);
     }
     // Whatever happens below, the caller gets the same answer (enumeration safety).
     const auto found = prospects_.find(request->request_number());
-    if (found && to_lower(found->first.request.contact().email()) == to_lower(normalize_email(request->email()))) {
+    if (found && platform::to_lower(found->first.request.contact().email()) ==
+                     platform::to_lower(normalize_email(request->email()))) {
         const auto now = Clock::now();
         auto result = prospects_.execute(
             request->request_number(),
@@ -350,7 +351,8 @@ grpc::Status OnboardingApi::GetRequestStatus(grpc::ServerContext* context, const
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");
     }
     const auto found = prospects_.find(request->request_number());
-    if (!found || to_lower(found->first.request.contact().email()) != to_lower(normalize_email(request->email()))) {
+    if (!found || platform::to_lower(found->first.request.contact().email()) !=
+                      platform::to_lower(normalize_email(request->email()))) {
         return {grpc::StatusCode::NOT_FOUND, "no request with this number and email"};
     }
     response->set_status(to_api_status(found->first.status));
@@ -402,7 +404,7 @@ grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1
     const kernel::IndexKey until = request->has_submitted_from()
                                        ? key_at(TimeUtil::TimestampToNanoseconds(request->submitted_from()) - 1)
                                        : (by_status ? listing_status_prefix(wanted).prefix_end() : kernel::IndexKey());
-    const std::string text = to_lower(request->text());
+    const std::string text = platform::to_lower(request->text());
     const bool verified_only = !request->prospect_type().empty();
     const auto matches = [&](const kernel::IndexHit& hit) {
         // The value is "<status>\n<lower-cased name>\n<lower-cased email>".
@@ -541,7 +543,7 @@ grpc::Status OnboardingApi::RejectProspect(grpc::ServerContext* context, const v
     if (!valid_request_number(request->request_number())) {
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");
     }
-    if (auto problem = check_text("reason", request->reason(), 1, 1000)) {
+    if (auto problem = check_form_text("reason", request->reason(), 1, 1000)) {
         return invalid(*problem);
     }
     auto result = prospects_.execute(

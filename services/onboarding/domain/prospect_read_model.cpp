@@ -24,7 +24,7 @@ std::string encode_match(const ProspectState& state) {
 
 std::string email_domain(std::string_view email) {
     const auto at = email.rfind('@');
-    return at == std::string_view::npos ? std::string() : to_lower(email.substr(at + 1));
+    return at == std::string_view::npos ? std::string() : platform::to_lower(email.substr(at + 1));
 }
 
 std::string name_domain_key(std::string_view company_name, std::string_view email) {
@@ -60,14 +60,15 @@ kernel::ReadModel<ProspectState> prospect_read_model() {
                 const auto& company = state.request.company();
                 const auto& contact = state.request.contact();
                 const std::string match = encode_match(state);
-                entries.add("by_email", kernel::IndexKey().text(to_lower(contact.email())), match);
+                entries.add("by_email", kernel::IndexKey().text(platform::to_lower(contact.email())), match);
                 if (!company.tax_id().empty()) {
                     entries.add("by_tax_id", kernel::IndexKey().text(company.tax_id()), match);
                 }
                 entries.add("by_name_domain", kernel::IndexKey().text(name_domain_key(company.name(), contact.email())),
                             match);
-                const std::string searchable = std::string(to_string(state.status)) + "\n" + to_lower(company.name()) +
-                                               "\n" + to_lower(contact.email());
+                const std::string searchable = std::string(to_string(state.status)) + "\n" +
+                                               platform::to_lower(company.name()) + "\n" +
+                                               platform::to_lower(contact.email());
                 entries.add("listing", kernel::IndexKey().i64_descending(submitted_nanos(state)), searchable);
                 entries.add("listing_status",
                             listing_status_prefix(state.status).i64_descending(submitted_nanos(state)), searchable);

@@ -18,41 +18,12 @@ constexpr std::string_view kCountries =
     "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
     "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-std::string problem(std::string_view field, std::string_view rule) {
-    return std::string(field) + ": " + std::string(rule);
-}
+using platform::problem;
 
 bool all_digits(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 int digit(std::string_view text, std::size_t i) { return text[i] - '0'; }
-
-// Number of code points if `text` is valid UTF-8 without control characters; nullopt otherwise.
-std::optional<std::size_t> count_chars(std::string_view text) {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        std::size_t length = byte < 0x80           ? 1
-                             : (byte >> 5) == 0x6  ? 2
-                             : (byte >> 4) == 0xE  ? 3
-                             : (byte >> 3) == 0x1E ? 4
-                                                   : 0;
-        if (length == 0 || i + length > text.size()) {
-            return std::nullopt;
-        }
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
-                return std::nullopt;
-            }
-        }
-        if (length == 1 && (byte < 0x20 || byte == 0x7F)) {
-            return std::nullopt;
-        }
-        i += length;
-        ++count;
-    }
-    return count;
-}
 
 bool luhn_valid(std::string_view digits) {
     int sum = 0;
@@ -254,13 +225,6 @@ std::string trim(std::string_view text) {
 
 }  // namespace
 
-std::string to_lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 std::string normalize_email(std::string_view email) {
     std::string trimmed = trim(email);
     const auto at = trimmed.rfind('@');
@@ -273,7 +237,7 @@ std::string normalize_email(std::string_view email) {
 }
 
 std::string mailbox_key(std::string_view email) {
-    std::string key = to_lower(normalize_email(email));
+    std::string key = platform::to_lower(normalize_email(email));
     const auto at = key.rfind('@');
     if (const auto plus = key.find('+'); plus != std::string::npos && at != std::string::npos && plus < at) {
         key.erase(plus, at - plus);
@@ -313,19 +277,9 @@ std::string normalize_company_name(std::string_view name) {
     return words;
 }
 
-Problem check_text(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars) {
-    const auto chars = count_chars(value);
-    if (!chars) {
-        return problem(field, "must be valid UTF-8 text without control characters");
-    }
-    if (*chars == 0 && min_chars > 0) {
-        return problem(field, "is required");
-    }
-    if (*chars < min_chars) {
-        return problem(field, "must have at least " + std::to_string(min_chars) + " characters");
-    }
-    if (*chars > max_chars) {
-        return problem(field, "must have at most " + std::to_string(max_chars) + " characters");
+Problem check_form_text(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars) {
+    if (auto found = platform::check_text(field, value, min_chars, max_chars)) {
+        return found;
     }
     if (value.find_first_of("<>") != std::string_view::npos) {
         return problem(field, "must not contain < or >");
@@ -333,38 +287,13 @@ Problem check_text(std::string_view field, std::string_view value, std::size_t m
     return std::nullopt;
 }
 
-Problem check_email(std::string_view field, std::string_view email) {
-    if (email.empty()) {
-        return problem(field, "is required");
-    }
-    if (email.size() > 254) {
-        return problem(field, "must have at most 254 characters");
-    }
-    const auto at = email.rfind('@');
-    if (at == std::string_view::npos || at == 0 || at > 64 || at + 1 >= email.size()) {
-        return problem(field, "must be an email address such as name@example.com");
-    }
-    const std::string_view local = email.substr(0, at);
-    const std::string_view domain = email.substr(at + 1);
-    const auto local_ok = std::all_of(local.begin(), local.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) ||
-               std::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != std::string_view::npos;
-    });
-    const auto domain_ok = std::all_of(domain.begin(), domain.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-    });
-    if (!local_ok || !domain_ok || local.front() == '.' || local.back() == '.' ||
-        local.find("..") != std::string_view::npos || domain.find('.') == std::string_view::npos ||
-        domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos ||
-        domain.front() == '-') {
-        return problem(field, "must be an email address such as name@example.com");
-    }
-    return std::nullopt;
-}
-
 Problem check_phone(std::string_view field, std::string_view phone) {
     if (phone.empty()) {
         return problem(field, "is required");
+    }
+    if (phone.size() > platform::field_limits::kPhone.max_chars) {  // ASCII only: bytes are characters
+        return problem(field,
+                       "must have at most " + std::to_string(platform::field_limits::kPhone.max_chars) + " characters");
     }
     std::size_t digits = 0;
     for (std::size_t i = 0; i < phone.size(); ++i) {
@@ -396,9 +325,10 @@ Problem check_tax_id(std::string_view field, std::string_view tax_id, std::strin
     if (tax_id.empty()) {
         return std::nullopt;  // optional
     }
-    if (tax_id.size() > 32 || !std::all_of(tax_id.begin(), tax_id.end(),
-                                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); })) {
-        return problem(field, "must be letters and digits (at most 32)");
+    constexpr std::size_t kMax = platform::field_limits::kTaxId.max_chars;
+    if (tax_id.size() > kMax || !std::all_of(tax_id.begin(), tax_id.end(),
+                                             [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); })) {
+        return problem(field, "must be letters and digits (at most " + std::to_string(kMax) + ")");
     }
     const auto format =
         std::find_if(kVatFormats.begin(), kVatFormats.end(), [&](const VatFormat& f) { return f.country == country; });
@@ -431,8 +361,9 @@ Problem check_website(std::string_view field, std::string_view url) {
     if (url.empty()) {
         return std::nullopt;
     }
-    if (url.size() > 200) {
-        return problem(field, "must have at most 200 characters");
+    if (url.size() > platform::field_limits::kWebsite.max_chars) {
+        return problem(
+            field, "must have at most " + std::to_string(platform::field_limits::kWebsite.max_chars) + " characters");
     }
     const bool scheme = url.starts_with("https://") || url.starts_with("http://");
     const std::string_view rest = url.substr(url.find("//") == std::string_view::npos ? 0 : url.find("//") + 2);
@@ -448,23 +379,25 @@ Problem check_website(std::string_view field, std::string_view url) {
 
 Problem check_request(const v1::CompanyDetails& company, const common::v1::ContactPerson& contact,
                       std::string_view comments) {
+    using namespace platform::field_limits;
     const auto& address = company.address();
     for (const Problem& found : {
-             check_text("company.name", company.name(), 2, 120),
-             check_text("company.address.street", address.street(), 1, 200),
-             check_text("company.address.city", address.city(), 1, 100),
-             check_text("company.address.postal_code", address.postal_code(), 1, 20),
-             address.region().empty() ? Problem{} : check_text("company.address.region", address.region(), 1, 100),
+             check_form_text("company.name", company.name(), kName.min_chars, kName.max_chars),
+             check_form_text("company.address.street", address.street(), 1, 200),
+             check_form_text("company.address.city", address.city(), 1, 100),
+             check_form_text("company.address.postal_code", address.postal_code(), 1, 20),
+             address.region().empty() ? Problem{} : check_form_text("company.address.region", address.region(), 1, 100),
              check_country("company.address.country_code", address.country_code()),
              check_phone("company.phone", company.phone()),
              check_website("company.website", company.website()),
              check_tax_id("company.tax_id", company.tax_id(), address.country_code()),
-             check_text("contact.first_name", contact.first_name(), 1, 80),
-             check_text("contact.last_name", contact.last_name(), 1, 80),
-             check_email("contact.email", contact.email()),
+             check_form_text("contact.first_name", contact.first_name(), kFirstName.min_chars, kFirstName.max_chars),
+             check_form_text("contact.last_name", contact.last_name(), kLastName.min_chars, kLastName.max_chars),
+             platform::check_email("contact.email", contact.email()),
              check_phone("contact.phone", contact.phone()),
-             check_text("contact.job_title", contact.job_title(), 1, 100),
-             check_text("comments", comments, 0, 2000),
+             // Required here (the approver must know the contact's role), optional once replicated.
+             check_form_text("contact.job_title", contact.job_title(), 1, kJobTitle.max_chars),
+             check_form_text("comments", comments, 0, 2000),
          }) {
         if (found) {
             return found;

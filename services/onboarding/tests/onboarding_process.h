@@ -27,7 +27,7 @@ class OnboardingProcess final {
         kafka_.create_topic(sales_topic(), 3);
         kafka_.create_topic(prefix_ + "gatehouse.onboarding.dead-letters.v1", 1);
         settings.try_emplace("GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap());
-        settings.try_emplace("GATEHOUSE_KAFKA_PROPERTIES", "session.timeout.ms=6000");
+        settings.try_emplace("GATEHOUSE_KAFKA_PROPERTIES", kafka_.client_properties());
         settings.try_emplace("GATEHOUSE_LOG_LEVEL", "warn");
         settings.try_emplace("GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_);
         settings.try_emplace("GATEHOUSE_NOTIFIER_PUBLIC_KEY", keys_.public_text());

@@ -322,14 +322,15 @@ v1::Contact to_api(const v1::ContactCreated& record) {
 Problem check_account_fields(const v1::Account& account, const google::protobuf::RepeatedPtrField<std::string>& names) {
     for (const std::string& name : names) {
         Problem found;
+        // The limits customers applies to the same field (docs/replication.md, "Field rules").
         if (name == "name") {
-            found = check_text("account.name", account.name(), 2, 120);
+            found = platform::check_replicated_field("account.name", name, account.name(), true);
         } else if (name == "phone") {
-            found = check_text("account.phone", account.phone(), 0, 40);
+            found = platform::check_replicated_field("account.phone", name, account.phone(), true);
         } else if (name == "website") {
-            found = check_text("account.website", account.website(), 0, 200);
+            found = platform::check_replicated_field("account.website", name, account.website(), true);
         } else if (name == "tax_id") {
-            found = check_text("account.tax_id", account.tax_id(), 0, 30);
+            found = platform::check_replicated_field("account.tax_id", name, account.tax_id(), true);
         } else if (name == "address") {
             const auto& address = account.address();
             for (const auto& [field, value] : {std::pair{"account.address.street", address.street()},
@@ -337,7 +338,7 @@ Problem check_account_fields(const v1::Account& account, const google::protobuf:
                                                std::pair{"account.address.postal_code", address.postal_code()},
                                                std::pair{"account.address.region", address.region()}}) {
                 if (!found) {
-                    found = check_text(field, value, 0, 200);
+                    found = platform::check_text(field, value, 0, 200);
                 }
             }
             const auto& country = address.country_code();
@@ -359,16 +360,17 @@ Problem check_account_fields(const v1::Account& account, const google::protobuf:
 Problem check_contact_fields(const v1::Contact& contact, const google::protobuf::RepeatedPtrField<std::string>& names) {
     for (const std::string& name : names) {
         Problem found;
+        // As for accounts; a contact's email is required (a CRM contact is someone to write to).
         if (name == "first_name") {
-            found = check_text("contact.first_name", contact.first_name(), 1, 80);
+            found = platform::check_replicated_field("contact.first_name", name, contact.first_name(), true);
         } else if (name == "last_name") {
-            found = check_text("contact.last_name", contact.last_name(), 1, 80);
+            found = platform::check_replicated_field("contact.last_name", name, contact.last_name(), true);
         } else if (name == "email") {
-            found = check_email_address("contact.email", contact.email());
+            found = platform::check_replicated_field("contact.email", name, contact.email(), true);
         } else if (name == "phone") {
-            found = check_text("contact.phone", contact.phone(), 0, 40);
+            found = platform::check_replicated_field("contact.phone", name, contact.phone(), true);
         } else if (name == "job_title") {
-            found = check_text("contact.job_title", contact.job_title(), 0, 100);
+            found = platform::check_replicated_field("contact.job_title", name, contact.job_title(), true);
         } else {
             found =
                 "changed_fields: " + name + " is not a contact field (first_name, last_name, email, phone, job_title)";
@@ -420,7 +422,7 @@ grpc::Status SalesApi::ListLeads(grpc::ServerContext* context, const v1::ListLea
     if (auto problem = check_page(request->page_size())) {
         return invalid(*problem);
     }
-    if (auto problem = check_text("text", request->text(), 0, 200)) {
+    if (auto problem = platform::check_text("text", request->text(), 0, 200)) {
         return invalid(*problem);
     }
     if (!request->owner_user_id().empty() && request->owner_user_id() != "-") {

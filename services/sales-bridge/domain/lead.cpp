@@ -53,7 +53,7 @@ Decision<v1::LeadEvent> decide_assign(const AssignLead& command, const LeadState
     if (auto wrong = require_open(state, "assigned")) {
         return *wrong;
     }
-    if (auto problem = check_text("owner_user_id", command.owner_user_id, 1, 64)) {
+    if (auto problem = platform::check_text("owner_user_id", command.owner_user_id, 1, 64)) {
         return Rejection{RejectionCode::invalid_argument, *problem};
     }
     // A sales user may take an unassigned lead; giving a lead to someone else, or taking one that
@@ -116,7 +116,7 @@ Decision<v1::LeadEvent> decide_disqualify(const DisqualifyLead& command, const L
     if (auto denied = check_owner(command.actor, state.owner_user_id, name_of(state))) {
         return *denied;
     }
-    if (auto problem = check_text("reason", command.reason, 1, 1000)) {
+    if (auto problem = platform::check_text("reason", command.reason, 1, 1000, platform::Lines::many)) {
         return Rejection{RejectionCode::invalid_argument, *problem};
     }
     v1::LeadEvent event;

@@ -71,7 +71,7 @@ Decision<v1::OpportunityEvent> decide_lose(const LoseOpportunity& command, const
     if (auto refused = require_changeable(state, command.actor, "closed as lost")) {
         return *refused;
     }
-    if (auto problem = check_text("reason", command.reason, 1, 1000)) {
+    if (auto problem = platform::check_text("reason", command.reason, 1, 1000, platform::Lines::many)) {
         return Rejection{RejectionCode::invalid_argument, *problem};
     }
     const auto& opportunity = state.opportunity;

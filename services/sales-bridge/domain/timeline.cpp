@@ -8,40 +8,7 @@
 namespace gatehouse::sales {
 namespace {
 
-Problem problem(std::string_view field, std::string_view rule) { return std::string(field) + ": " + std::string(rule); }
-
-// Characters of valid UTF-8 without control characters (tab and newline allowed); nullopt if not.
-std::optional<std::size_t> count_chars(std::string_view text) {
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        std::size_t length = 1;
-        if (lead < 0x80) {
-            if ((lead < 0x20 && lead != '\t' && lead != '\n') || lead == 0x7f) {
-                return std::nullopt;
-            }
-        } else if ((lead & 0xe0) == 0xc0 && lead >= 0xc2) {
-            length = 2;
-        } else if ((lead & 0xf0) == 0xe0) {
-            length = 3;
-        } else if ((lead & 0xf8) == 0xf0 && lead <= 0xf4) {
-            length = 4;
-        } else {
-            return std::nullopt;
-        }
-        if (i + length > text.size()) {
-            return std::nullopt;
-        }
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
-                return std::nullopt;
-            }
-        }
-        i += length;
-        ++chars;
-    }
-    return chars;
-}
+using platform::problem;
 
 }  // namespace
 
@@ -57,40 +24,6 @@ std::optional<kernel::Rejection> check_owner(const Actor& actor, const std::stri
     return kernel::Rejection{
         kernel::RejectionCode::permission_denied,
         std::string(what) + " is owned by " + owner_user_id + "; only its owner or a sales manager can change it"};
-}
-
-Problem check_text(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars) {
-    const auto chars = count_chars(value);
-    if (!chars) {
-        return problem(field, "must be valid UTF-8 text without control characters");
-    }
-    if (*chars == 0 && min_chars > 0) {
-        return problem(field, "is required");
-    }
-    if (*chars < min_chars) {
-        return problem(field, "must have at least " + std::to_string(min_chars) + " characters");
-    }
-    if (*chars > max_chars) {
-        return problem(field, "must have at most " + std::to_string(max_chars) + " characters");
-    }
-    return std::nullopt;
-}
-
-Problem check_email_address(std::string_view field, std::string_view email) {
-    if (email.empty()) {
-        return problem(field, "is required");
-    }
-    const auto at = email.rfind('@');
-    const bool shaped =
-        email.size() <= 254 && at != std::string_view::npos && at > 0 && at <= 64 &&
-        email.find('.', at) != std::string_view::npos && email.back() != '.' &&
-        std::none_of(email.begin(), email.end(), [](char c) {
-            return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
-        });
-    if (!shaped) {
-        return problem(field, "must be an email address such as name@example.com");
-    }
-    return std::nullopt;
 }
 
 Problem check_meeting_url(std::string_view field, std::string_view url) {
@@ -141,7 +74,7 @@ Problem check_money(std::string_view field, const common::v1::Money& money) {
 
 Problem check_appointment(const v1::AppointmentScheduled& appointment) {
     using google::protobuf::util::TimeUtil;
-    if (auto found = check_text("subject", appointment.subject(), 1, 200)) {
+    if (auto found = platform::check_text("subject", appointment.subject(), 1, 200)) {
         return found;
     }
     const auto valid = [](const google::protobuf::Timestamp& at) {
@@ -161,13 +94,15 @@ Problem check_appointment(const v1::AppointmentScheduled& appointment) {
         return problem("attendees", "at most 50");
     }
     for (int i = 0; i < appointment.attendees_size(); ++i) {
-        if (auto found = check_email_address("attendees[" + std::to_string(i) + "]", appointment.attendees(i))) {
+        if (auto found = platform::check_email("attendees[" + std::to_string(i) + "]", appointment.attendees(i))) {
             return found;
         }
     }
     return check_meeting_url("online_meeting_url", appointment.online_meeting_url());
 }
 
-Problem check_note(const v1::NoteAdded& note) { return check_text("text", note.text(), 1, 5000); }
+Problem check_note(const v1::NoteAdded& note) {
+    return platform::check_text("text", note.text(), 1, 5000, platform::Lines::many);
+}
 
 }  // namespace gatehouse::sales

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/platform/validation.h"
 #include "gatehouse/sales/v1/events.pb.h"
 
 namespace gatehouse::sales {
@@ -28,10 +29,9 @@ struct Actor final {
 std::optional<kernel::Rejection> check_owner(const Actor& actor, const std::string& owner_user_id,
                                              std::string_view what);
 
-// "field: rule" problems (for INVALID_ARGUMENT), or nothing.
-using Problem = std::optional<std::string>;
-Problem check_text(std::string_view field, std::string_view value, std::size_t min_chars, std::size_t max_chars);
-Problem check_email_address(std::string_view field, std::string_view email);
+// "field: rule" problems (for INVALID_ARGUMENT), or nothing. Text and email are checked by the
+// platform's rules (gatehouse/platform/validation.h); what is here is the CRM's own.
+using Problem = platform::Problem;
 Problem check_meeting_url(std::string_view field, std::string_view url);
 // ISO 8601 calendar date "YYYY-MM-DD" that exists.
 Problem check_date(std::string_view field, std::string_view date);

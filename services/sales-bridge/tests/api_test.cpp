@@ -688,10 +688,19 @@ TEST_CASE("the integrator example decodes the sales topic with kcat and protoc",
     wait_for_leads(service, 1);
     REQUIRE(assign(service, "LEAD-PR-000001", "bob", kBobToken).ok());
     (void)sales_events(kafka, service, 2);  // both are on the topic
-    ChildProcess example(
-        {GATEHOUSE_SOURCE_DIR "/services/sales-bridge/examples/follow-sales-events.py", "-b", kafka.bootstrap(),
-         "--topic", service.sales_topic(), "--from-beginning", "--exit", "--proto-dir", GATEHOUSE_SOURCE_DIR "/proto"},
-        true);
+    std::vector<std::string> command = {GATEHOUSE_SOURCE_DIR "/services/sales-bridge/examples/follow-sales-events.py",
+                                        "-b",
+                                        kafka.bootstrap(),
+                                        "--topic",
+                                        service.sales_topic(),
+                                        "--from-beginning",
+                                        "--exit",
+                                        "--proto-dir",
+                                        GATEHOUSE_SOURCE_DIR "/proto"};
+    for (const auto& [name, value] : kafka.sasl_properties()) {  // an integrator's credentials
+        command.insert(command.end(), {"-X", name + "=" + value});
+    }
+    ChildProcess example(command, true);
     std::string output;
     while (auto line = example.read_line(30s)) {
         output += *line + "\n";

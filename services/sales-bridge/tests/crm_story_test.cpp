@@ -111,7 +111,7 @@ struct Platform {
         char key[64];
         sodium_bin2base64(key, sizeof key, public_key, sizeof public_key, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         const std::vector<std::string> common = {"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
-                                                 "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                                                 "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(),
                                                  "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix,
                                                  std::string("GATEHOUSE_NOTIFIER_PUBLIC_KEY=") + key};
         auto with = [&](std::vector<std::string> extra) {
@@ -129,8 +129,8 @@ struct Platform {
         sales = std::make_unique<Service>(
             "sales-bridge", GATEHOUSE_SALES_BINARY,
             std::vector<std::string>{"GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
-                                     "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000", "GATEHOUSE_LOG_LEVEL=warn",
-                                     "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix,
+                                     "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(),
+                                     "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix,
                                      "GATEHOUSE_SALES_USERS=bob=bob@sales.example",
                                      std::string("GATEHOUSE_AUTH_TOKENS=") + kBob + "=sales:bob:bob@sales.example"});
     }

@@ -39,7 +39,7 @@ class SalesProcess final {
             "/usr/bin/env",
             "GATEHOUSE_DATA_DIR=" + data_.path().string(),
             "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
-            "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+            "GATEHOUSE_KAFKA_PROPERTIES=" + kafka_.client_properties(),
             "GATEHOUSE_LOG_LEVEL=warn",
             "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
             "GATEHOUSE_SALES_USERS=bob=bob@sales.example,carol=carol@sales.example,maria=maria@sales.example",
