@@ -6,7 +6,8 @@
 
 For a smoke test of the manifests (deploy/k8s/podman-smoke.sh), not a deployment. podman 4.3
 plays Pods, ConfigMaps and PersistentVolumeClaims but not StatefulSets, Jobs, Services or
-PodDisruptionBudgets, cannot read a Secret given in the same file, and has no gRPC probes.
+PodDisruptionBudgets, cannot read a Secret given in the same file, and runs a probe as a command
+inside the container (an httpGet probe needs curl, which the image does not have).
 So, from the resources that kustomization.yaml lists:
   - a StatefulSet becomes its pod <name>-0 (the pod name is its DNS name on the network), its
     volumeClaimTemplates become PVCs <template>-<name>-0;
@@ -14,7 +15,8 @@ So, from the resources that kustomization.yaml lists:
   - a headless-Service name "<pod>.<service>" in a value becomes "<pod>";
   - Secret references become the values given with --secret (else the example's values);
   - fieldRef metadata.name becomes the pod's name, and $(VAR) references are expanded;
-  - probes are dropped (the image's HEALTHCHECK, /readyz, still applies);
+  - probes are dropped (all are httpGet on the metrics port, /healthz and /readyz, so that they
+    work with gRPC TLS too; podman-smoke.sh runs the image's HEALTHCHECK, /readyz, instead);
   - Services, PodDisruptionBudgets and the Namespace are dropped.
 """
 import argparse

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ class Message;
 class Timestamp;
 }  // namespace google::protobuf
 namespace grpc {
+class Channel;
+class ChannelCredentials;
 class ClientContext;
 class Status;
 }  // namespace grpc
@@ -33,9 +36,17 @@ struct Cli {
     std::string sales = "127.0.0.1:50053";
     std::string notifier = "127.0.0.1:50054";
     std::string token;  // bearer credential, from --token or GATEHOUSE_TOKEN
+    // TLS, from --tls / --ca / --cert / --key or GATEHOUSE_TLS / GATEHOUSE_TLS_CA / _CERT / _KEY.
+    bool tls = false;
+    std::string tls_ca;    // PEM roots the services' certificates must chain to; empty: the system's
+    std::string tls_cert;  // PEM client certificate (mutual TLS, grpc.tls_client_ca), with tls_key
+    std::string tls_key;
     bool json = false;
     int exit_code = 0;
 
+    // A channel to `address`: TLS when asked for, plaintext otherwise. Throws UsageError when the
+    // TLS options do not fit together or a file cannot be read.
+    [[nodiscard]] std::shared_ptr<grpc::Channel> channel(const std::string& address) const;
     // A client context with a deadline and the bearer credential.
     [[nodiscard]] std::unique_ptr<grpc::ClientContext> context() const;
     // True when the call succeeded; otherwise prints the error and sets the exit code.
@@ -44,7 +55,15 @@ struct Cli {
     void usage_error(const std::string& message);
 };
 
+// A mistake in the command line or its environment found while running a command (e.g. an
+// unreadable certificate file): main prints it and exits with kExitUsage.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 std::string env_or(const char* name, const std::string& fallback);
+// An environment flag: "1", "true", "yes" or "on" (any case) are true, unset or empty `fallback`.
+bool env_flag(const char* name, bool fallback);
 void print_json(const google::protobuf::Message& message);
 // A plain text table: columns as wide as their widest cell.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

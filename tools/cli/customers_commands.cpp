@@ -88,9 +88,7 @@ struct CustomersArgs {
 
 void add_customers_commands(CLI::App& app, Cli& cli) {
     static CustomersArgs args;
-    const auto service = [&cli] {
-        return cu::CustomersService::NewStub(grpc::CreateChannel(cli.customers, grpc::InsecureChannelCredentials()));
-    };
+    const auto service = [&cli] { return cu::CustomersService::NewStub(cli.channel(cli.customers)); };
 
     // --- customers (hq / operator) ---------------------------------------------------------------
     auto* customers = app.add_subcommand("customers", "the customer master (hq; operator reads)");

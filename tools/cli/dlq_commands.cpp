@@ -66,8 +66,7 @@ bool parse_position(const std::string& text, kv::RedriveDeadLettersRequest& requ
 void add_dlq_commands(CLI::App& app, Cli& cli) {
     static DlqArgs args;
     const auto service_stub = [&cli] {
-        return kv::OperatorService::NewStub(
-            grpc::CreateChannel(address_of(cli, args.service), grpc::InsecureChannelCredentials()));
+        return kv::OperatorService::NewStub(cli.channel(address_of(cli, args.service)));
     };
     auto* dlq = app.add_subcommand("dlq", "any service's dead letters: list, re-drive (operator token)");
     dlq->require_subcommand(1);

@@ -55,9 +55,7 @@ struct NotifierArgs {
 
 void add_notifier_commands(CLI::App& app, Cli& cli) {
     static NotifierArgs args;
-    const auto notifier = [&cli] {
-        return nv::NotifierService::NewStub(grpc::CreateChannel(cli.notifier, grpc::InsecureChannelCredentials()));
-    };
+    const auto notifier = [&cli] { return nv::NotifierService::NewStub(cli.channel(cli.notifier)); };
     auto* notifications =
         app.add_subcommand("notifications", "emails and chat posts: list, show, re-drive (operator token)");
     notifications->require_subcommand(1);

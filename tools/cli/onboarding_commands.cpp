@@ -77,9 +77,7 @@ void add_onboarding_commands(CLI::App& app, Cli& cli) {
     static auto& yes = args.yes;
     static auto& override_reason = args.override_reason;
     static auto& reason = args.reason;
-    const auto onboarding = [&cli] {
-        return ob::OnboardingService::NewStub(grpc::CreateChannel(cli.onboarding, grpc::InsecureChannelCredentials()));
-    };
+    const auto onboarding = [&cli] { return ob::OnboardingService::NewStub(cli.channel(cli.onboarding)); };
 
     // --- request: what a prospect (the storefront) does, anonymously ---------------------------
     auto* request = app.add_subcommand("request", "a prospect's onboarding request (anonymous)");

@@ -98,9 +98,7 @@ struct SalesArgs {
 void add_sales_commands(CLI::App& app, Cli& cli) {
     // Static: the options write into these during app.parse(), after this function returned.
     static SalesArgs args;
-    const auto sales = [&cli] {
-        return sv::SalesService::NewStub(grpc::CreateChannel(cli.sales, grpc::InsecureChannelCredentials()));
-    };
+    const auto sales = [&cli] { return sv::SalesService::NewStub(cli.channel(cli.sales)); };
 
     // --- leads ---------------------------------------------------------------------------------
     auto* leads = app.add_subcommand("leads", "sales leads (needs a sales or sales-manager token)");

@@ -160,6 +160,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"grpc.listen", OptionType::string, "127.0.0.1:0", "gRPC listen address (port 0: any free port, logged)."})
         .add({"grpc.tls_cert", OptionType::string, "", "PEM certificate chain for gRPC TLS; empty: plaintext."})
         .add({"grpc.tls_key", OptionType::string, "", "PEM private key for gRPC TLS.", true})
+        .add({"grpc.tls_client_ca", OptionType::string, "",
+              "PEM CA certificate(s) for client certificates: when set (with grpc.tls_cert), every client must "
+              "present a certificate signed by it (mutual TLS); empty: no client certificate asked."})
         .add({"grpc.trusted_proxies", OptionType::string, "",
               "Comma-separated IP addresses / CIDRs of reverse proxies whose x-forwarded-for header names the "
               "client for per-client limits; empty: the TCP peer is the client."})

@@ -45,6 +45,32 @@ std::string read_file(const std::string& path, const std::string& setting) {
     return content.str();
 }
 
+// The gRPC server's credentials: plaintext, TLS (grpc.tls_cert / grpc.tls_key), or mutual TLS
+// (grpc.tls_client_ca). Errors name the setting and the file, never a file's content.
+std::shared_ptr<grpc::ServerCredentials> server_credentials(const Config& config) {
+    const std::string cert = config.string("grpc.tls_cert");
+    const std::string client_ca = config.string("grpc.tls_client_ca");
+    if (cert.empty()) {
+        if (!client_ca.empty()) {
+            // A client CA without a server certificate would silently serve plaintext to anyone.
+            throw ConfigError(
+                "setting grpc.tls_client_ca: needs grpc.tls_cert and grpc.tls_key (client certificates are "
+                "checked in the TLS handshake)");
+        }
+        return grpc::InsecureServerCredentials();
+    }
+    grpc::SslServerCredentialsOptions tls;
+    tls.pem_key_cert_pairs.push_back(
+        {read_file(config.string("grpc.tls_key"), "grpc.tls_key"), read_file(cert, "grpc.tls_cert")});
+    // Mutual TLS: with a client CA, a caller without a certificate signed by it never reaches a
+    // handler (the handshake fails), so reaching the port is no longer enough to call the API.
+    if (!client_ca.empty()) {
+        tls.pem_root_certs = read_file(client_ca, "grpc.tls_client_ca");
+        tls.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    return grpc::SslServerCredentials(tls);
+}
+
 // An integer setting that only some services declare (in their own schema); 0 when not declared.
 // Kept out of the kernel's options so that the services without it keep their settings unchanged.
 std::int64_t declared_integer(const Config& config, const std::string& name) {
@@ -184,6 +210,9 @@ constexpr std::chrono::seconds kStorageRestartAfter{60};
 int ServiceRuntime::run() {
     const auto log = logger(name_);
     Parts& parts = *parts_;
+    // Read before anything starts: a wrong TLS file stops start-up at once, not after the replay
+    // and with Kafka clients to close.
+    const std::shared_ptr<grpc::ServerCredentials> credentials = server_credentials(config_);
 
     // 1. Metrics and health over HTTP, first, so that liveness answers during a long replay.
     metrics_.on_collect([this] {
@@ -334,13 +363,6 @@ int ServiceRuntime::run() {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-    if (const std::string cert = config_.string("grpc.tls_cert"); !cert.empty()) {
-        grpc::SslServerCredentialsOptions tls;
-        tls.pem_key_cert_pairs.push_back(
-            {read_file(config_.string("grpc.tls_key"), "grpc.tls_key"), read_file(cert, "grpc.tls_cert")});
-        credentials = grpc::SslServerCredentials(tls);
-    }
     int grpc_port = 0;
     builder.AddListeningPort(config_.string("grpc.listen"), credentials, &grpc_port);
     // A service whose schema declares grpc.max_threads (customers: sign-ins wait for argon2) caps its

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kafka_test_cluster.h"
 #include "temp_dir.h"
+#include "test_certificates.h"
 #include "wait_until.h"
 
 using namespace gatehouse::testing;
@@ -73,7 +75,7 @@ TEST_CASE("a service process replays, serves health and metrics, and stops clean
                                               "GATEHOUSE_FIXTURE_INPUT_TOPIC=" + in,
                                               "GATEHOUSE_FIXTURE_OUTPUT_TOPIC=" + out,
                                               "GATEHOUSE_LOG_LEVEL=warn",
-                                              "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                                              "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(),
                                               GATEHOUSE_SERVICE_FIXTURE};
     {
         ChildProcess service(command);
@@ -133,7 +135,7 @@ TEST_CASE("with its broker unreachable a service stays up, says degraded, and pu
     ChildProcess service({"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + dir.path().string(),
                           "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrap(),
                           "GATEHOUSE_FIXTURE_INPUT_TOPIC=" + in, "GATEHOUSE_FIXTURE_OUTPUT_TOPIC=" + out,
-                          "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_KAFKA_PROPERTIES=session.timeout.ms=6000",
+                          "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_KAFKA_PROPERTIES=" + kafka.client_properties(),
                           "GATEHOUSE_KAFKA_TOPIC_WAIT=300ms", GATEHOUSE_SERVICE_FIXTURE});
     const Ports ports = wait_ready(service);
     httplib::Client http("127.0.0.1", ports.metrics);
@@ -174,4 +176,152 @@ TEST_CASE("a bad setting stops start-up with a message naming it", "[runtime]") 
     CHECK(service.wait() == 2);
     CHECK_THAT(output, Catch::Contains("store.durable") && Catch::Contains("GATEHOUSE_STORE_DURABLE") &&
                            Catch::Contains("maybe"));
+}
+
+namespace {
+
+// One health check over `credentials`; the status (the handshake's failure, if any) and the answer.
+std::pair<grpc::Status, grpc::health::v1::HealthCheckResponse> health_over(
+    int port, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+    // The server certificate names 127.0.0.1 and localhost; gRPC checks the address against it.
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), credentials);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(&context, {}, &response);
+    return {status, response};
+}
+
+std::shared_ptr<grpc::ChannelCredentials> tls_client(const TestCertificates& certificates, const std::string& cert,
+                                                     const std::string& key) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = TestCertificates::read(certificates.ca());
+    if (!cert.empty()) {
+        options.pem_cert_chain = TestCertificates::read(cert);
+        options.pem_private_key = TestCertificates::read(key);
+    }
+    return grpc::SslCredentials(options);
+}
+
+// The fixture, without a reachable broker (it becomes ready all the same: gRPC needs none); its
+// log only at critical, which keeps the broker's connection errors out of the output.
+std::vector<std::string> fixture_command(const TempDir& dir, const std::vector<std::string>& settings) {
+    std::vector<std::string> command = {"/usr/bin/env", "GATEHOUSE_DATA_DIR=" + (dir.path() / "log").string(),
+                                        "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9",
+                                        "GATEHOUSE_LOG_LEVEL=critical"};
+    command.insert(command.end(), settings.begin(), settings.end());
+    command.emplace_back(GATEHOUSE_SERVICE_FIXTURE);
+    return command;
+}
+
+}  // namespace
+
+TEST_CASE("with grpc.tls_client_ca only clients with a certificate from that CA reach the API", "[runtime][tls]") {
+    TempDir dir;
+    const TestCertificates certificates(dir.path() / "pki");
+    ChildProcess service(fixture_command(dir, {"GATEHOUSE_GRPC_TLS_CERT=" + certificates.server_cert(),
+                                               "GATEHOUSE_GRPC_TLS_KEY=" + certificates.server_key(),
+                                               "GATEHOUSE_GRPC_TLS_CLIENT_CA=" + certificates.ca()}));
+    const Ports ports = wait_ready(service);
+
+    const auto plaintext = health_over(ports.grpc, grpc::InsecureChannelCredentials());
+    CHECK(plaintext.first.error_code() == grpc::StatusCode::UNAVAILABLE);
+    const auto without_certificate = health_over(ports.grpc, tls_client(certificates, "", ""));
+    INFO("without a client certificate: " << without_certificate.first.error_message());
+    CHECK(without_certificate.first.error_code() == grpc::StatusCode::UNAVAILABLE);
+    const auto other_ca =
+        health_over(ports.grpc, tls_client(certificates, certificates.stranger_cert(), certificates.stranger_key()));
+    CHECK(other_ca.first.error_code() == grpc::StatusCode::UNAVAILABLE);
+
+    const auto mutual =
+        health_over(ports.grpc, tls_client(certificates, certificates.client_cert(), certificates.client_key()));
+    INFO("with the client certificate: " << mutual.first.error_message());
+    REQUIRE(mutual.first.ok());
+    CHECK(mutual.second.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+
+    // /healthz stays plaintext on metrics.listen: what a probe uses when gRPC asks for certificates.
+    httplib::Client http("127.0.0.1", ports.metrics);
+    auto healthz = http.Get("/healthz");
+    REQUIRE(healthz);
+    CHECK(healthz->status == 200);
+
+    service.kill(SIGTERM);
+    CHECK(service.wait() == 0);
+}
+
+TEST_CASE("without grpc.tls_client_ca a TLS service asks no client certificate", "[runtime][tls]") {
+    TempDir dir;
+    const TestCertificates certificates(dir.path() / "pki");
+    ChildProcess service(fixture_command(dir, {"GATEHOUSE_GRPC_TLS_CERT=" + certificates.server_cert(),
+                                               "GATEHOUSE_GRPC_TLS_KEY=" + certificates.server_key()}));
+    const Ports ports = wait_ready(service);
+    CHECK(health_over(ports.grpc, grpc::InsecureChannelCredentials()).first.error_code() ==
+          grpc::StatusCode::UNAVAILABLE);
+    const auto server_only = health_over(ports.grpc, tls_client(certificates, "", ""));
+    INFO(server_only.first.error_message());
+    CHECK(server_only.first.ok());
+    service.kill(SIGTERM);
+    CHECK(service.wait() == 0);
+}
+
+TEST_CASE("grpc.tls_client_ca without a server certificate, or unreadable, stops start-up naming the setting",
+          "[runtime][tls]") {
+    TempDir dir;
+    const TestCertificates certificates(dir.path() / "pki");
+    const auto start_up_output = [&](const std::vector<std::string>& settings) {
+        ChildProcess service(fixture_command(dir, settings), true);
+        std::string output;
+        while (auto line = service.read_line(30s)) {
+            output += *line + "\n";
+        }
+        return std::make_pair(service.wait(), output);
+    };
+    {
+        const auto [status, output] = start_up_output({"GATEHOUSE_GRPC_TLS_CLIENT_CA=" + certificates.ca()});
+        CHECK(status == 2);
+        CHECK_THAT(output, Catch::Contains("grpc.tls_client_ca") && Catch::Contains("grpc.tls_cert"));
+    }
+    {
+        const std::string missing = (dir.path() / "no-such-ca.pem").string();
+        const auto [status, output] = start_up_output({"GATEHOUSE_GRPC_TLS_CERT=" + certificates.server_cert(),
+                                                       "GATEHOUSE_GRPC_TLS_KEY=" + certificates.server_key(),
+                                                       "GATEHOUSE_GRPC_TLS_CLIENT_CA=" + missing});
+        CHECK(status == 2);
+        CHECK_THAT(output, Catch::Contains("grpc.tls_client_ca") && Catch::Contains(missing));
+        // The key is a secret: no line of it in any message.
+        const std::string key = TestCertificates::read(certificates.server_key());
+        const std::string key_line = key.substr(key.find('\n') + 1, 40);
+        CHECK_THAT(output, !Catch::Contains(key_line));
+    }
+}
+
+TEST_CASE("the k8s probes need no gRPC client, so they keep working with gRPC TLS and client certificates",
+          "[runtime][tls]") {
+    // A grpc: probe speaks plaintext without a client certificate: with grpc.tls_cert it fails and
+    // the kubelet restarts a healthy service. Every probe must be an httpGet on the metrics port
+    // (/healthz, /readyz: plaintext on metrics.listen, served whatever gRPC does, see above).
+    for (const std::string service : {"onboarding", "customers", "sales-bridge", "notifier"}) {
+        std::ifstream in(std::string(GATEHOUSE_SOURCE_DIR) + "/deploy/k8s/" + service + ".yaml");
+        REQUIRE(in);
+        int probes = 0;
+        bool in_probe = false;
+        for (std::string line; std::getline(in, line);) {
+            const auto text = line.find_first_not_of(' ');
+            if (text == std::string::npos || line[text] == '#') {
+                continue;
+            }
+            line = line.substr(text);
+            if (in_probe) {
+                INFO(service << ": " << line);
+                CHECK((line == "httpGet: {path: /healthz, port: metrics}" ||
+                       line == "httpGet: {path: /readyz, port: metrics}"));
+                in_probe = false;
+            }
+            if (line == "livenessProbe:" || line == "readinessProbe:" || line == "startupProbe:") {
+                ++probes;
+                in_probe = true;
+            }
+        }
+        CHECK(probes == 3);
+    }
 }
