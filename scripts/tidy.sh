@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.."
 preset=${1:-release}
 [[ -f build/$preset/compile_commands.json ]] || cmake --preset "$preset" >/dev/null
-mapfile -t sources < <(git ls-files 'libs/kernel/src/*.cpp' 'services/*.cpp' 'tools/*.cpp' | grep -v '/tests/')
+mapfile -t sources < <(git ls-files 'libs/kernel/src/*.cpp' 'libs/platform/src/*.cpp' 'services/*.cpp' 'tools/*.cpp' | grep -v '/tests/')
 start=$SECONDS
 # One clang-tidy per core, a few files each (it is the slowest step of the test command). Its exit
 # status is not used (it is non-zero on findings, which pipefail would hide): the findings are.

@@ -50,7 +50,9 @@ std::map<std::string, std::string> parse_pairs(const std::string& text) {
         }
         const auto equals = pair.find('=');
         if (equals == std::string::npos || equals == 0) {
-            throw std::invalid_argument("\"" + pair + "\" is not key=value");
+            // Never quoted: the entry may be part of a password (a value cut at a comma).
+            throw std::invalid_argument("entry " + std::to_string(entries.size() + 1) +
+                                        " is not key=value (entries are separated by commas)");
         }
         entries[pair.substr(0, equals)] = pair.substr(equals + 1);
     }
@@ -148,7 +150,9 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})
         .add(
             {"kafka.properties", OptionType::map, "",
-             "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512 (TLS / SASL)."})
+             "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanisms=PLAIN,sasl.username=...,"
+             "sasl.password=... (TLS / SASL). A secret: never printed.",
+             true})
         .add({"kafka.consumer_group_prefix", OptionType::string, "",
               "Prefix of the input consumer groups' names. Change it to re-read every input topic from the "
               "beginning: harmless, events already processed are skipped."})

@@ -70,6 +70,20 @@ TEST_CASE("bad configuration names the setting", "[config]") {
     CHECK_THROWS_WITH(Config::load(schema(), dir.path() / "missing.yaml", "GHTEST6_"), Catch::Contains("missing.yaml"));
 }
 
+TEST_CASE("a malformed kafka.properties is reported without its text: it holds the SASL password", "[config]") {
+    // A password with a comma is cut there; the rest must not reach a log.
+    setenv("GHTEST8_KAFKA_PROPERTIES", "sasl.username=onboarding,sasl.password=s3cret,tail-of-s3cret", 1);
+    std::string message;
+    try {
+        (void)Config::load(schema(), std::nullopt, "GHTEST8_");
+    } catch (const ConfigError& error) {
+        message = error.what();
+    }
+    unsetenv("GHTEST8_KAFKA_PROPERTIES");
+    CHECK_THAT(message, Catch::Contains("kafka.properties") && Catch::Contains("entry 3 is not key=value"));
+    CHECK_THAT(message, !Catch::Contains("s3cret"));
+}
+
 TEST_CASE("an environment variable naming no setting is reported", "[config]") {
     setenv("GHTEST7_KAFKA_BOOTSTRAP", "x", 1);
     const Config config = Config::load(schema(), std::nullopt, "GHTEST7_");
