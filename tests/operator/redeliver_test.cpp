@@ -41,7 +41,7 @@ TEST_CASE("a dead-lettered event re-driven is applied once, however often the re
     kernel::InboxOptions options;
     options.kafka.bootstrap_servers = kafka.bootstrap();
     options.kafka.properties = kafka.sasl_properties();
-    options.kafka.properties = {{"session.timeout.ms", "6000"}};
+    options.kafka.properties["session.timeout.ms"] = "6000";
     options.consumer_name = unique_topic("svc");
     options.topics = {input};
     options.dead_letter_topic = dead_letters;
