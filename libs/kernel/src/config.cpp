@@ -148,11 +148,10 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092",
               "Kafka bootstrap servers (host:port,...)."})
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})
-        .add(
-            {"kafka.properties", OptionType::map, "",
-             "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanisms=PLAIN,sasl.username=...,"
-             "sasl.password=... (TLS / SASL). A secret: never printed.",
-             true})
+        .add({"kafka.properties", OptionType::map, "",
+              "Extra librdkafka properties, e.g. security.protocol=SASL_SSL,sasl.mechanisms=PLAIN,sasl.username=...,"
+              "sasl.password=... (TLS / SASL). A secret: never printed.",
+              true})
         .add({"kafka.consumer_group_prefix", OptionType::string, "",
               "Prefix of the input consumer groups' names. Change it to re-read every input topic from the "
               "beginning: harmless, events already processed are skipped."})
