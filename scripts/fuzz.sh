@@ -15,7 +15,7 @@ mkdir -p "$out"
 }
 gen=build/release/proto/generated
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I libs/kernel/include -I services/onboarding -I "$gen")
+       -I libs/kernel/include -I libs/platform/include -I services/onboarding -I "$gen")
 protos=("$gen/gatehouse/kernel/v1/envelope.pb.cc" "$gen/gatehouse/common/v1/common.pb.cc"
         "$gen/gatehouse/onboarding/v1/events.pb.cc")
 build() { # build NAME SOURCES...
@@ -24,7 +24,8 @@ build() { # build NAME SOURCES...
   clang++-14 "${flags[@]}" "$@" "${protos[@]}" -lprotobuf -o "$out/$name"
 }
 build envelope_view_fuzz fuzz/envelope_view_fuzz.cpp libs/kernel/src/envelope_view.cpp
-build request_validation_fuzz fuzz/request_validation_fuzz.cpp services/onboarding/domain/validation.cpp
+build request_validation_fuzz fuzz/request_validation_fuzz.cpp services/onboarding/domain/validation.cpp \
+  libs/platform/src/validation.cpp
 
 mkdir -p "$out/corpus/envelope_view" "$out/corpus/request_validation"
 cp tests/golden/kernel/v1/EventEnvelope.bin "$out/corpus/envelope_view/golden-envelope"
