@@ -176,26 +176,38 @@ void ChildProcess::kill(int signal) {
 
 bool ChildProcess::reap_within(std::chrono::milliseconds timeout) noexcept {
     const auto deadline = Clock::now() + timeout;
-    auto pause = std::chrono::milliseconds(1);
+    // A pidfd becomes readable when the child exits: poll() on it waits for exactly that, up to
+    // the deadline (waitpid itself has no timeout).
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
     for (;;) {
         int status = 0;
         const pid_t reaped = waitpid(pid_, &status, WNOHANG);
         if (reaped == pid_) {
             reaped_ = true;
             status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            return true;
+            break;
         }
         if (reaped < 0 && errno != EINTR) {
             reaped_ = true;  // not our child any more (ECHILD): nothing to wait for
             status_ = -1;
-            return true;
+            break;
         }
-        if (Clock::now() >= deadline) {
-            return false;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            break;
         }
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::milliseconds(20));
+        if (pidfd >= 0) {
+            pollfd exited{pidfd, POLLIN, 0};
+            (void)poll(&exited, 1, static_cast<int>(left.count()));
+        } else {
+            // No pidfd (a kernel before 5.3): a short pause between checks, still bounded.
+            std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(10)));
+        }
     }
+    if (pidfd >= 0) {
+        ::close(pidfd);
+    }
+    return reaped_;
 }
 
 int ChildProcess::wait_or_kill(std::chrono::milliseconds timeout, std::string& failure) noexcept {

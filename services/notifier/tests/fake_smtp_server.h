@@ -182,7 +182,7 @@ class FakeSmtpServer final {
                 say(fd, "221 bye");
                 return;
             } else {
-                said = say(fd, "502 not implemented");
+                said = say(fd, "502 unrecognised command");  // RFC 5321: the fake speaks only what the notifier sends
             }
             if (!said) {
                 return;
