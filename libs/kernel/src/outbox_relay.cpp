@@ -10,6 +10,7 @@
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/partitioner.h"
+#include "gatehouse/kernel/time.h"
 #include "kafka_client.h"
 #include "rocks_helpers.h"
 
@@ -17,6 +18,19 @@ namespace gatehouse::kernel {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The CloudEvents binary-mode attributes of one event (kafka_settings.h, headers::cloudevents).
+void add_cloudevents_headers(RdKafka::Headers& record_headers, const v1::EventEnvelope& envelope) {
+    namespace ce = headers::cloudevents;
+    record_headers.add(ce::kSpecVersion, ce::kSpecVersionValue);
+    record_headers.add(ce::kId, envelope.event_id());
+    record_headers.add(ce::kSource, std::string(ce::kSourcePrefix) + envelope.producer());
+    record_headers.add(ce::kType, envelope.event_type());
+    record_headers.add(ce::kTime, google::protobuf::util::TimeUtil::ToString(envelope.occurred_at()));
+    record_headers.add(ce::kSubject, envelope.aggregate_id());
+    record_headers.add(ce::kDataSchema, ce::kDataSchemaValue);
+    record_headers.add(ce::kContentType, ce::kContentTypeValue);
+}
 
 // Tracks which log positions the broker has acknowledged. Called only on the relay thread (from
 // Producer::poll), so it needs no lock of its own.
@@ -275,6 +289,7 @@ bool OutboxRelay::Impl::session() {
                     record_headers->add(headers::kAggregateType, envelope.aggregate_type());
                     record_headers->add(headers::kLogPosition, std::to_string(at.value));
                     record_headers->add(headers::kLogId, store.log_id());
+                    add_cloudevents_headers(*record_headers, envelope);
                     const RdKafka::ErrorCode code = producer->produce(
                         options.topic, partition, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.data()),
                         record.size(), key.data(), key.size(), 0, record_headers,

@@ -1,5 +1,6 @@
 // Relay and inbox against Kafka: librdkafka's mock cluster by default, the real broker when the
 // ctest fixture provides one (the same tests run under both labels).
+#include <google/protobuf/util/time_util.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -56,6 +57,21 @@ void fill(AggregateRuntime<Counter>& runtime, int counters, int per_counter) {
     }
 }
 
+// The CloudEvents binary-mode attributes, read the way a consumer knowing only CloudEvents would.
+void check_cloudevents_headers(const ConsumedRecord& record, const gatehouse::kernel::v1::EventEnvelope& envelope) {
+    CHECK(record.headers.at("ce_specversion") == "1.0");
+    CHECK(record.headers.at("ce_id") == envelope.event_id());
+    CHECK(record.headers.at("ce_type") == envelope.event_type());
+    CHECK(record.headers.at("ce_subject") == envelope.aggregate_id());
+    CHECK(record.headers.at("ce_source") == "/gatehouse/" + envelope.producer());
+    CHECK(record.headers.at("content-type") == "application/protobuf");
+    CHECK(record.headers.at("ce_dataschema") == "urn:gatehouse:protobuf:gatehouse.kernel.v1.EventEnvelope");
+    google::protobuf::Timestamp time;
+    REQUIRE(google::protobuf::util::TimeUtil::FromString(record.headers.at("ce_time"), &time));
+    CHECK(time == envelope.occurred_at());
+    CHECK(record.headers.at("ce_time").back() == 'Z');  // RFC 3339 in UTC
+}
+
 void check_in_order_once(const std::vector<ConsumedRecord>& records, std::size_t expected_per_key) {
     std::map<std::string, std::uint64_t> last_version;
     std::set<std::string> ids;
@@ -65,6 +81,7 @@ void check_in_order_once(const std::vector<ConsumedRecord>& records, std::size_t
         CHECK(record.key == envelope.aggregate_id());
         CHECK(record.headers.at(headers::kEventType) == envelope.event_type());
         CHECK(record.headers.at(headers::kEventId) == envelope.event_id());
+        check_cloudevents_headers(record, envelope);
         auto& last = last_version[envelope.aggregate_id()];
         CHECK(envelope.aggregate_version() == last + 1);
         last = envelope.aggregate_version();
