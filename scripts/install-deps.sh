@@ -30,9 +30,13 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libbenchmark-dev libcurl4-openssl-dev libkainjow-mustache-dev
   # test tools: kcat pokes topics, aiosmtpd is the real SMTP server the notifier tests talk to
   kcat python3-aiosmtpd
+  # the integrator examples: generated protobuf classes for Python, a plain Kafka client, and a
+  # venv for what only PyPI has (standardwebhooks)
+  python3-protobuf python3-confluent-kafka python3-venv python3-pip
 )
 if [[ $with_java == 1 ]]; then
-  packages+=(default-jre-headless maven)
+  # a JDK, not only a JRE: the Java example consumer is built with Maven
+  packages+=(default-jdk-headless maven)
 fi
 if [[ $with_containers == 1 ]]; then
   # dnsname: containers of a compose network find each other by service name (CNI backend)

@@ -215,7 +215,8 @@ std::vector<ConsumedRecord> KafkaTestCluster::read_all(const std::string& topic,
     return records;
 }
 
-void KafkaTestCluster::produce(const std::string& topic, const std::string& key, const std::string& value) {
+void KafkaTestCluster::produce(const std::string& topic, const std::string& key, const std::string& value,
+                               const std::map<std::string, std::string>& headers) {
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     set(*conf, "bootstrap.servers", bootstrap_);
     for (const auto& [name, setting] : sasl_) {
@@ -223,10 +224,20 @@ void KafkaTestCluster::produce(const std::string& topic, const std::string& key,
     }
     std::string error;
     std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+    RdKafka::Headers* record_headers = nullptr;
+    if (!headers.empty()) {
+        record_headers = RdKafka::Headers::create();
+        for (const auto& [name, text] : headers) {
+            record_headers->add(name, text);
+        }
+    }
     if (producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                          const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                          nullptr) != RdKafka::ERR_NO_ERROR ||
-        producer->flush(10000) != RdKafka::ERR_NO_ERROR) {
+                          const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, record_headers,
+                          nullptr) != RdKafka::ERR_NO_ERROR) {
+        delete record_headers;  // not taken over by a failed produce()
+        throw std::runtime_error("cannot produce to " + topic);
+    }
+    if (producer->flush(10000) != RdKafka::ERR_NO_ERROR) {
         throw std::runtime_error("cannot produce to " + topic);
     }
 }

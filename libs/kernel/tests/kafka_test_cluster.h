@@ -46,7 +46,9 @@ class KafkaTestCluster final {
     std::vector<ConsumedRecord> read_all(const std::string& topic, std::size_t expected,
                                          std::chrono::milliseconds timeout,
                                          std::chrono::milliseconds settle = std::chrono::milliseconds(500));
-    void produce(const std::string& topic, const std::string& key, const std::string& value);
+    // Produces one record (to the key's partition), with `headers` if given, and waits for it.
+    void produce(const std::string& topic, const std::string& key, const std::string& value,
+                 const std::map<std::string, std::string>& headers = {});
     // Mock cluster only: its broker stops answering (connections refused) / answers again.
     void set_broker_down(bool down);
 
