@@ -3,10 +3,14 @@
 
 #include "api/notifier_api.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/webhook_dispatcher.h"
+#include "dispatch/webhook_lanes.h"
 #include "domain/notification.h"
 #include "domain/notification_index.h"
 #include "domain/planner.h"
 #include "domain/templates.h"
+#include "domain/webhook_delivery.h"
+#include "domain/webhook_endpoint.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/sealed_token.h"
@@ -77,6 +81,25 @@ kernel::ConfigSchema schema() {
               "Most sends in flight at once (each with its own connection)."})
         .add({"delivery.poll_interval", kernel::OptionType::duration, "250ms",
               "How often due notifications are looked for."})
+        .add({"webhooks.retry_for", kernel::OptionType::duration, "24h",
+              "How long a webhook delivery that fails is retried (from when it could first go out); then it fails, "
+              "its endpoint is disabled and webhooks.operator_email is told."})
+        .add({"webhooks.backoff_initial", kernel::OptionType::duration, "5s",
+              "Wait after a webhook delivery's first failed attempt; doubles per attempt up to webhooks.backoff_max, "
+              "with jitter."})
+        .add({"webhooks.backoff_max", kernel::OptionType::duration, "10m",
+              "Longest wait between two attempts of a webhook delivery: also the most a receiver that comes back "
+              "waits for the queued events."})
+        .add({"webhooks.timeout", kernel::OptionType::duration, "10s", "Connect + answer timeout of one webhook POST."})
+        .add({"webhooks.parallelism", kernel::OptionType::integer, "4", "Most webhook POSTs in flight at once."})
+        .add({"webhooks.poll_interval", kernel::OptionType::duration, "250ms",
+              "How often due webhook deliveries are looked for."})
+        .add({"webhooks.secret_rotation_grace", kernel::OptionType::duration, "24h",
+              "After a secret rotation, how long the previous secret still signs (beside the new one)."})
+        .add({"webhooks.operator_email", kernel::OptionType::string, "",
+              "Who is emailed when a webhook endpoint is disabled; empty: nobody (the log and the endpoint's status)."})
+        .add({"webhooks.allow_plain_http", kernel::OptionType::boolean, "false",
+              "Accept http:// endpoint URLs (not only https://): for receivers on a trusted network or in tests."})
         .add({"auth.tokens", kernel::OptionType::map, "",
               "Bearer tokens: token=role:user_id:email (role operator: list and re-drive; hq: list).", true});
     return schema;
@@ -166,6 +189,34 @@ int main(int argc, char** argv) {
             dispatch.parallelism = static_cast<std::size_t>(parallelism);
             const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
 
+            WebhookSettings webhook_settings;
+            webhook_settings.retry_for = config.duration("webhooks.retry_for");
+            webhook_settings.backoff_initial = config.duration("webhooks.backoff_initial");
+            webhook_settings.backoff_max = config.duration("webhooks.backoff_max");
+            webhook_settings.timeout = config.duration("webhooks.timeout");
+            if (webhook_settings.retry_for <= std::chrono::milliseconds::zero()) {
+                throw kernel::ConfigError("setting webhooks.retry_for: must be longer than 0");
+            }
+            if (webhook_settings.backoff_initial <= std::chrono::milliseconds::zero() ||
+                webhook_settings.backoff_max < webhook_settings.backoff_initial) {
+                throw kernel::ConfigError(
+                    "setting webhooks.backoff_initial / webhooks.backoff_max: need 0 < backoff_initial <= backoff_max");
+            }
+            if (webhook_settings.timeout <= std::chrono::milliseconds::zero()) {
+                throw kernel::ConfigError("setting webhooks.timeout: must be longer than 0");
+            }
+            const auto webhook_parallelism = config.integer("webhooks.parallelism");
+            if (webhook_parallelism < 1 || webhook_parallelism > 64) {
+                throw kernel::ConfigError("setting webhooks.parallelism: must be between 1 and 64");
+            }
+            webhook_settings.parallelism = static_cast<std::size_t>(webhook_parallelism);
+            webhook_settings.operator_email = config.string("webhooks.operator_email");
+            webhook_settings.locale = planner.default_locale;
+            const auto rotation_grace = config.duration("webhooks.secret_rotation_grace");
+            if (rotation_grace < std::chrono::milliseconds::zero()) {
+                throw kernel::ConfigError("setting webhooks.secret_rotation_grace: must not be negative");
+            }
+
             kernel::ServiceRuntime runtime("notifier", config);
             auto& metrics = runtime.metrics();
             NotificationRuntime notifications(runtime.store(), runtime.aggregate_options(), notification_read_model());
@@ -182,9 +233,28 @@ int main(int argc, char** argv) {
             // for up to smtp.timeout. It runs only once the runtime is ready.
             Dispatcher dispatcher(notifications, templates, *email, tokens, dispatch, dispatch_metrics,
                                   [&runtime] { return !runtime.ready(); });
-            NotifierApi api(notifications, authenticator);
+            WebhookEndpointRuntime endpoints(runtime.store(), runtime.aggregate_options(),
+                                             webhook_endpoint_read_model());
+            WebhookDeliveryRuntime deliveries(runtime.store(), runtime.aggregate_options(),
+                                              webhook_delivery_read_model());
+            WebhookDispatcher webhooks(
+                endpoints, deliveries, notifications, tokens, webhook_settings,
+                {&metrics.counter("gatehouse_webhooks_delivered_total", "Webhook deliveries answered 2xx"),
+                 &metrics.counter("gatehouse_webhooks_failed_attempts_total", "Failed webhook delivery attempts"),
+                 &metrics.counter("gatehouse_webhooks_failed_total", "Webhook deliveries given up on"),
+                 &metrics.gauge("gatehouse_webhooks_pending", "Webhook deliveries waiting to be delivered")},
+                [&runtime] { return !runtime.ready(); });
+            const WebhookApiParts webhook_api{endpoints,
+                                              deliveries,
+                                              config.string("notifier.public_key"),
+                                              tokens,
+                                              config.boolean("webhooks.allow_plain_http"),
+                                              rotation_grace};
+            NotifierApi api(notifications, authenticator, &webhook_api);
 
             runtime.add_read_model(notifications);
+            runtime.add_read_model(endpoints);
+            runtime.add_read_model(deliveries);
             runtime.relay_to(platform::kNotifierEvents.name);
             // One consumer per input topic: a slow or retrying topic never holds up the others.
             const std::pair<platform::EventTopic, InputTopic> inputs[] = {
@@ -192,13 +262,20 @@ int main(int argc, char** argv) {
                 {platform::kCustomersEvents, InputTopic::customers},
                 {platform::kSalesEvents, InputTopic::sales}};
             for (const auto& [topic, kind] : inputs) {
-                runtime.consume({topic.name}, topic.producer,
-                                [&notifications, &planner, kind = kind](const kernel::InboundEvent& event) {
-                                    return queue_notifications(kind, event, notifications, planner);
-                                });
+                runtime.consume(
+                    {topic.name}, topic.producer,
+                    [&, kind = kind, name = std::string(topic.name)](const kernel::InboundEvent& event) {
+                        return react_to_input(kind, name, event, notifications, planner, {endpoints, deliveries});
+                    });
             }
+            runtime.on_ready([&] {
+                if (const auto released = release_stalled_lanes(deliveries, std::chrono::system_clock::now())) {
+                    kernel::logger("notifier")->warn("released {} webhook deliveries stalled by a crash", released);
+                }
+            });
             runtime.every(config.duration("delivery.poll_interval"), "dispatch",
                           [&] { dispatcher.dispatch_all_due(); });
+            runtime.every(config.duration("webhooks.poll_interval"), "webhooks", [&] { webhooks.dispatch_all_due(); });
             runtime.add_grpc_service(api);
             return runtime.run();
         });

@@ -89,6 +89,11 @@ class Platform final {
                   {"GATEHOUSE_DELIVERY_POLL_INTERVAL", "50ms"},
                   {"GATEHOUSE_DELIVERY_BACKOFF_INITIAL", "100ms"},
                   {"GATEHOUSE_DELIVERY_BACKOFF_MAX", "1s"},
+                  // Webhook endpoints on loopback (the example receiver), retried quickly.
+                  {"GATEHOUSE_WEBHOOKS_ALLOW_PLAIN_HTTP", "true"},
+                  {"GATEHOUSE_WEBHOOKS_POLL_INTERVAL", "50ms"},
+                  {"GATEHOUSE_WEBHOOKS_BACKOFF_INITIAL", "100ms"},
+                  {"GATEHOUSE_WEBHOOKS_BACKOFF_MAX", "1s"},
                   {"GATEHOUSE_AUTH_TOKENS", std::string(kOperator) + "=operator:otto:otto@ops.example"}}));
         for (auto* service : all()) {
             service->start();

@@ -2,8 +2,13 @@
 // SMTP server; asserted through the public APIs, the topics and the emails received.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+
+#include "gatehouse/kernel/v1/envelope.pb.h"
 #include "onboarding_process.h"  // valid_request()
 #include "platform.h"
+#include "webhook_receiver.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;
@@ -336,4 +341,88 @@ TEST_CASE("CRM rejection: a disqualified lead and a lost opportunity reject thei
     CHECK_THAT(declines[0]["text"].get<std::string>(), Catch::Contains("chose a competitor"));
     CHECK_THAT(emails_to(platform.smtp(), "dan@one.example", "Your partner request")[0]["text"].get<std::string>(),
                Catch::Contains("not a reseller"));
+}
+
+TEST_CASE(
+    "webhooks: an endpoint receives every lead and opportunity event of the CRM story once per id, signed, "
+    "in order, across a receiver outage",
+    "[e2e]") {
+    KafkaTestCluster kafka;
+    Platform platform(kafka, {.approval_mode = "crm"});
+    WebhookReceiver receiver;
+    namespace nv = gatehouse::notifier::v1;
+    nv::AddWebhookEndpointRequest add;
+    add.set_url(receiver.url());
+    nv::AddWebhookEndpointResponse added;
+    REQUIRE(platform.notifier()->AddWebhookEndpoint(call_as(kOperator).get(), add, &added).ok());
+    receiver.use_secret(added.secret());
+
+    // The lead reaches the receiver; then the receiver is down while the lead is assigned and
+    // qualified and the opportunity won; then it is back.
+    const std::string number = submit_and_verify(platform, "hedy@lamarr.example", "Lamarr Frequency Hopping");
+    const sa::LeadSummary lead = lead_for(platform, number, "hedy@lamarr.example");
+    REQUIRE(wait_until([&] { return !receiver.event_ids().empty(); }, kFlow));
+    REQUIRE(receiver.stop() == 0);
+    sa::AssignLeadRequest assign;
+    assign.set_lead_id(lead.lead_id());
+    assign.set_owner_user_id("mia");  // the caller
+    sa::AssignLeadResponse assigned;
+    REQUIRE(platform.sales()->AssignLead(call_as(kSalesManager).get(), assign, &assigned).ok());
+    sa::QualifyLeadRequest qualify;
+    qualify.set_lead_id(lead.lead_id());
+    qualify.mutable_estimated_value()->set_currency_code("EUR");
+    qualify.mutable_estimated_value()->set_minor_units(700000);
+    qualify.set_estimated_close_date("2026-12-31");
+    sa::QualifyLeadResponse qualified;
+    const auto qualify_status = platform.sales()->QualifyLead(call_as(kSalesManager).get(), qualify, &qualified);
+    INFO(qualify_status.error_message());
+    REQUIRE(qualify_status.ok());
+    sa::WinOpportunityRequest win;
+    win.set_opportunity_id(qualified.opportunity_id());
+    sa::WinOpportunityResponse won;
+    REQUIRE(platform.sales()->WinOpportunity(call_as(kSalesManager).get(), win, &won).ok());
+    REQUIRE(wait_until(
+        [&] { return status_of(platform, number, "hedy@lamarr.example") == ob::REQUEST_STATUS_APPROVED; }, kFlow));
+    receiver.start_again();
+
+    // Every lead and opportunity event on the sales topic, by aggregate in version order.
+    std::map<std::string, std::vector<std::string>> expected;
+    std::set<std::string> expected_ids;
+    const auto read_topic = [&] {
+        expected.clear();
+        expected_ids.clear();
+        std::map<std::string, std::map<std::uint64_t, std::string>> by_version;
+        for (const auto& record : kafka.read_all(platform.topic("gatehouse.sales.events.v1"), 1, 10s)) {
+            kernel::v1::EventEnvelope envelope;
+            REQUIRE(envelope.ParseFromString(record.value));
+            if (envelope.aggregate_type() == "lead" || envelope.aggregate_type() == "opportunity") {
+                by_version[envelope.aggregate_id()][envelope.aggregate_version()] = envelope.event_id();
+                expected_ids.insert(envelope.event_id());
+            }
+        }
+        for (const auto& [aggregate, versions] : by_version) {
+            for (const auto& [version, id] : versions) {
+                expected[aggregate].push_back(id);
+            }
+        }
+    };
+    REQUIRE(wait_until(
+        [&] {
+            read_topic();
+            return expected_ids.size() >= 5 && receiver.event_ids() == expected_ids;
+        },
+        kFlow, 1s));
+    CHECK(expected.size() == 2);  // the lead and the opportunity
+    CHECK(receiver.rejected() == 0);
+    std::map<std::string, std::string> webhook_id_of;
+    std::map<std::string, std::vector<std::string>> arrival;
+    for (const auto& record : receiver.received()) {
+        const std::string event_id = record["event"]["eventId"];
+        const auto [at, first] = webhook_id_of.emplace(event_id, record["webhook_id"].get<std::string>());
+        CHECK(at->second == record["webhook_id"].get<std::string>());  // once per id: one webhook-id per event
+        if (first) {
+            arrival[record["event"]["aggregateId"].get<std::string>()].push_back(event_id);
+        }
+    }
+    CHECK(arrival == expected);
 }

@@ -519,3 +519,73 @@ TEST_CASE(
         CHECK_THAT(text(lines), Catch::Contains("go together"));
     }
 }
+
+TEST_CASE(
+    "gatehouse replay: refused while the service runs, then its input is read again from the chosen point, "
+    "nothing applied twice",
+    "[replay]") {
+    KafkaTestCluster kafka;
+    const std::string metrics = "127.0.0.1:" + std::to_string(free_port());
+    OnboardingProcess service(kafka, {{"GATEHOUSE_METRICS_LISTEN", metrics}});
+    for (int i = 1; i <= 4; ++i) {
+        sales::v1::LeadCreated lead;  // not onboarding's concern: processed and ignored
+        lead.set_lead_id("LEAD-" + std::to_string(i));
+        kafka.produce(service.sales_topic(), lead.lead_id(),
+                      sales_envelope(lead, "lead-event-" + std::to_string(i), lead.lead_id()));
+    }
+    REQUIRE(wait_until([&] { return service.metric("gatehouse_inbox_ignored") == 4; }, 60s));
+    // Only this test's group: the shared broker holds other tests' onboarding groups too.
+    const std::vector<std::string> replay = {"replay",          "onboarding", "--bootstrap",
+                                             kafka.bootstrap(), "--topic",    service.sales_topic()};
+    const auto run = [&](std::vector<std::string> extra) {
+        std::vector<std::string> arguments = replay;
+        arguments.insert(arguments.end(), extra.begin(), extra.end());
+        auto [code, lines] = run_cli(arguments, true);
+        std::string output;
+        for (const auto& line : lines) {
+            output += line + "\n";
+        }
+        return std::make_pair(code, output);
+    };
+
+    auto [code, output] = run({"--from-beginning"});
+    INFO(output);
+    CHECK(code == 1);
+    CHECK_THAT(output, Catch::Contains("gatehouse onboarding is running") && Catch::Contains("stop it first"));
+
+    REQUIRE(service.stop() == 0);  // leaves its group
+    std::tie(code, output) = run({"--from-beginning", "--dry-run"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("onboarding." + service.sales_topic()));
+    CHECK_THAT(output, Catch::Contains("4 records will be read again") && Catch::Contains("dry run: nothing changed"));
+    std::tie(code, output) = run({"--from-time", "2999-01-01T00:00:00Z", "--dry-run"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("0 records will be read again"));
+    std::tie(code, output) = run({"--from-time", "2020-01-01T00:00:00+01:00", "--dry-run"});
+    CHECK_THAT(output, Catch::Contains("4 records will be read again"));
+    std::tie(code, output) = run({"--from-time", "yesterday", "--dry-run"});
+    CHECK(code == 2);
+    CHECK_THAT(output, Catch::Contains("RFC 3339"));
+    std::tie(code, output) = run({"--dry-run"});
+    CHECK(code == 2);
+    CHECK_THAT(output, Catch::Contains("say where to replay from"));
+
+    // The real thing, followed while the service catches up.
+    std::vector<std::string> command = {"/usr/bin/env", cli_kafka_properties(), GATEHOUSE_CLI_BINARY};
+    command.insert(command.end(), replay.begin(), replay.end());
+    command.insert(command.end(), {"--from-beginning", "--follow", "--metrics", metrics, "--timeout", "120"});
+    ChildProcess follower(command, true);
+    std::string followed;
+    while (auto line = follower.read_line(60s)) {
+        followed += *line + "\n";
+        if (line->find("start gatehouse onboarding now") != std::string::npos) {
+            service.start();
+        }
+    }
+    INFO(followed);
+    CHECK(follower.wait() == 0);
+    CHECK_THAT(followed, Catch::Contains("offsets moved for 1 group"));
+    CHECK_THAT(followed, Catch::Contains("caught up: 4 records read again"));
+    CHECK_THAT(followed, Catch::Contains("the service since its start: 0 applied, 0 ignored (not its concern), "
+                                         "4 skipped as already applied, 0 dead-lettered"));
+}

@@ -48,10 +48,12 @@ int main(int argc, char** argv) {
 
     add_onboarding_commands(app, cli);
     add_notifier_commands(app, cli);
+    add_webhook_commands(app, cli);
     add_customers_commands(app, cli);
     add_sales_commands(app, cli);
     add_tail_command(app, cli);
     add_dlq_commands(app, cli);
+    add_replay_command(app, cli);
 
     try {
         app.parse(argc, argv);

@@ -15,8 +15,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,16 +25,14 @@
 #include "gatehouse/notifier/v1/events.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "kafka_options.h"
 
 namespace gatehouse::cli {
 namespace {
 
 struct TailArgs {
     std::vector<std::string> topics;
-    std::string bootstrap = "127.0.0.1:9092";
-    // Extra librdkafka properties (e.g. SASL: security.protocol, sasl.mechanisms, ...).
-    std::vector<std::string> properties;
-    std::string topic_prefix;
+    KafkaArgs kafka;
     std::string type;
     std::string aggregate;
     bool from_beginning = false;
@@ -206,48 +202,19 @@ int partition_count(RdKafka::KafkaConsumer& consumer, const std::string& topic) 
 
 int run_tail(const TailArgs& args) {
     link_event_descriptors();
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string error;
-    std::random_device random;
-    const std::vector<std::pair<std::string, std::string>> properties = {
-        {"bootstrap.servers", args.bootstrap},
-        {"client.id", "gatehouse-tail"},
-        // Required by the consumer API, but never used: partitions are assigned, nothing is committed.
-        {"group.id", "gatehouse-tail-" + std::to_string(random())},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"log_level", "3"}};
-    for (const auto& [name, value] : properties) {
-        if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
-            std::cerr << "error: " << name << ": " << error << "\n";
-            return kExitUsage;
-        }
-    }
-    for (const std::string& property : args.properties) {
-        const auto equals = property.find('=');
-        if (equals == std::string::npos || equals == 0) {
-            std::cerr << "error: -X wants NAME=VALUE, got \"" << property.substr(0, property.find('=')) << "\"\n";
-            return kExitUsage;
-        }
-        // The value may be a password: never echoed.
-        if (conf->set(property.substr(0, equals), property.substr(equals + 1), error) != RdKafka::Conf::CONF_OK) {
-            std::cerr << "error: " << property.substr(0, equals) << ": " << error << "\n";
-            return kExitUsage;
-        }
-    }
-    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), error));
+    int failure = 0;
+    const auto consumer = standalone_consumer(args.kafka, "gatehouse-tail", failure);
     if (!consumer) {
-        std::cerr << "error: cannot create a Kafka consumer: " << error << "\n";
-        return kExitUnreachable;
+        return failure;
     }
     std::vector<RdKafka::TopicPartition*> assignment;
     for (const std::string& name : args.topics) {
         // A bare service name means its event topic, e.g. "sales" -> gatehouse.sales.events.v1.
         const std::string topic =
-            args.topic_prefix + (name.find('.') == std::string::npos ? "gatehouse." + name + ".events.v1" : name);
+            args.kafka.topic_prefix + (name.find('.') == std::string::npos ? "gatehouse." + name + ".events.v1" : name);
         const int partitions = partition_count(*consumer, topic);
         if (partitions < 0) {
-            std::cerr << "error: topic " << topic << " not found on " << args.bootstrap << "\n";
+            std::cerr << "error: topic " << topic << " not found on " << args.kafka.bootstrap << "\n";
             RdKafka::TopicPartition::destroy(assignment);
             return kExitUnreachable;
         }
@@ -286,27 +253,11 @@ int run_tail(const TailArgs& args) {
 
 void add_tail_command(CLI::App& app, Cli& cli) {
     static TailArgs args;
-    args.bootstrap = env_or("GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", args.bootstrap);
-    args.topic_prefix = env_or("GATEHOUSE_KAFKA_TOPIC_PREFIX", "");
-    // The services' kafka.properties format: "name=value,name=value".
-    for (std::stringstream list(env_or("GATEHOUSE_KAFKA_PROPERTIES", "")); !list.eof();) {
-        std::string property;
-        std::getline(list, property, ',');
-        if (!property.empty()) {
-            args.properties.push_back(property);
-        }
-    }
     auto* tail = app.add_subcommand("tail", "follow Gatehouse topics from Kafka, one decoded JSON event per line");
     tail->add_option("topics", args.topics,
                      "topics without the prefix (e.g. gatehouse.sales.events.v1), or service names (sales)")
         ->required();
-    tail->add_option("--bootstrap", args.bootstrap, "Kafka bootstrap servers (env GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS)")
-        ->capture_default_str();
-    tail->add_option("-X,--property", args.properties,
-                     "a librdkafka property NAME=VALUE, e.g. for SASL (repeatable; env GATEHOUSE_KAFKA_PROPERTIES, "
-                     "comma-separated)");
-    tail->add_option("--topic-prefix", args.topic_prefix,
-                     "topic prefix of the deployment (env GATEHOUSE_KAFKA_TOPIC_PREFIX)");
+    add_kafka_options(*tail, args.kafka);
     tail->add_option("--type", args.type, "only this event type: full name or its last part (OpportunityWon)");
     tail->add_option("--aggregate", args.aggregate, "only events of this aggregate id");
     tail->add_flag("--from-beginning", args.from_beginning,

@@ -254,6 +254,7 @@ int ServiceRuntime::run() {
                 const InboxStats one = consumer->stats();
                 inbox.lag += std::max<std::int64_t>(one.lag, 0);
                 inbox.applied += one.applied;
+                inbox.ignored += one.ignored;
                 inbox.duplicates += one.duplicates;
                 inbox.dead_lettered += one.dead_lettered;
                 inbox.retries += one.retries;
@@ -263,6 +264,10 @@ int ServiceRuntime::run() {
             gauge("gatehouse_inbox_consumer_lag", "Records behind the end of the input partitions",
                   static_cast<std::uint64_t>(inbox.lag));
             gauge("gatehouse_inbox_applied", "Input events applied since start", inbox.applied);
+            gauge("gatehouse_inbox_ignored",
+                  "Input events processed that changed nothing here (not this service's "
+                  "concern)",
+                  inbox.ignored);
             gauge("gatehouse_inbox_duplicates", "Input events skipped as already processed", inbox.duplicates);
             gauge("gatehouse_inbox_dead_lettered", "Input records sent to the dead-letter topic", inbox.dead_lettered);
             gauge("gatehouse_inbox_retries", "Handler retries after transient failures", inbox.retries);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "metrics_reader.h"
 #include "support_failure.h"
 #include "temp_dir.h"
 
@@ -122,6 +123,10 @@ class ServiceProcess final {
     [[nodiscard]] std::shared_ptr<grpc::Channel> channel() const { return channel_; }
     [[nodiscard]] int grpc_port() const { return grpc_port_; }
     [[nodiscard]] int metrics_port() const { return metrics_port_; }
+    // A gauge or counter from the running process's /metrics (-1 when unreadable or absent).
+    [[nodiscard]] double metric(const std::string& metric_name) const {
+        return read_metric(metrics_port_, metric_name);
+    }
     [[nodiscard]] std::filesystem::path data_dir() const { return data_.path() / "log"; }
     [[nodiscard]] const std::string& name() const { return name_; }
 

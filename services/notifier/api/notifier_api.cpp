@@ -66,8 +66,9 @@ grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INV
 
 }  // namespace
 
-NotifierApi::NotifierApi(NotificationRuntime& notifications, const kernel::BearerAuthenticator& authenticator)
-    : notifications_(notifications), authenticator_(authenticator) {}
+NotifierApi::NotifierApi(NotificationRuntime& notifications, const kernel::BearerAuthenticator& authenticator,
+                         const WebhookApiParts* webhooks)
+    : notifications_(notifications), authenticator_(authenticator), webhooks_(webhooks) {}
 
 grpc::Status NotifierApi::ListNotifications(grpc::ServerContext* context, const v1::ListNotificationsRequest* request,
                                             v1::ListNotificationsResponse* response) {

@@ -3,13 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <system_error>
-#include <thread>
 #include <vector>
 
+#include "dispatch/parallel_sends.h"
 #include "domain/notification_index.h"
 #include "gatehouse/kernel/logging.h"
 
@@ -25,19 +21,11 @@ Dispatcher::Dispatcher(NotificationRuntime& notifications, const TemplateSet& te
       settings_(std::move(settings)),
       metrics_(metrics),
       stopping_(std::move(stopping)),
-      interrupted_([this] { return this->stopping(); }) {}
+      interrupted_([this] { return this->stopping(); }),
+      backoff_(settings_.backoff_initial, settings_.backoff_max) {}
 
 Clock::time_point Dispatcher::next_attempt(Clock::time_point now, unsigned attempt) {
-    const auto initial = settings_.backoff_initial.count();
-    const auto cap = settings_.backoff_max.count();
-    long long delay = initial;
-    for (unsigned i = 1; i < attempt && delay < cap; ++i) {
-        delay *= 2;
-    }
-    delay = std::min<long long>(delay, cap);
-    std::uniform_int_distribution<long long> jitter(delay / 2, std::max<long long>(delay / 2, delay));
-    const std::lock_guard lock(random_mutex_);
-    return now + std::chrono::milliseconds(jitter(random_));
+    return backoff_.next_attempt(now, attempt);
 }
 
 SendOutcome Dispatcher::deliver(const std::string& id, const NotificationState& notification, std::string& message_id) {
@@ -110,50 +98,11 @@ Dispatcher::Batch Dispatcher::dispatch_batch(Clock::time_point now) {
     Batch batch;
     batch.found = due.size();
 
-    // Up to `parallelism` workers (this thread one of them) take the next notification in order
-    // until none is left or the service stops. Each notification is attempted by one worker, and
-    // its outcome recorded by it: the runtime is safe to call from any thread.
-    std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> attempted{0};
-    std::mutex failure_mutex;
-    std::exception_ptr failure;
-    const auto work = [&] {
-        try {
-            while (!stopping()) {
-                const std::size_t i = next.fetch_add(1);
-                if (i >= due.size()) {
-                    return;
-                }
-                if (attempt_one(due[i])) {
-                    ++attempted;
-                }
-            }
-        } catch (...) {
-            // Reported once all workers ended; the others stop taking work.
-            next = due.size();
-            const std::lock_guard lock(failure_mutex);
-            if (!failure) {
-                failure = std::current_exception();
-            }
-        }
-    };
-    const std::size_t workers = std::min(std::max<std::size_t>(settings_.parallelism, 1), due.size());
-    std::vector<std::thread> helpers;
-    for (std::size_t i = 1; i < workers; ++i) {
-        try {
-            helpers.emplace_back(work);
-        } catch (const std::system_error&) {
-            break;  // no thread to be had now: fewer senders this time
-        }
-    }
-    work();
-    for (std::thread& helper : helpers) {
-        helper.join();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
-    batch.attempted = attempted;
+    // Each notification is attempted by one sender, and its outcome recorded by it: the runtime is
+    // safe to call from any thread.
+    batch.attempted = run_parallel_sends(
+        due, settings_.parallelism, [this] { return stopping(); },
+        [this](const std::string& id) { return attempt_one(id); });
     return batch;
 }
 

@@ -22,10 +22,9 @@
 #include <cstddef>
 #include <functional>
 #include <map>
-#include <mutex>
-#include <random>
 #include <string>
 
+#include "dispatch/backoff.h"
 #include "domain/notification.h"
 #include "domain/templates.h"
 #include "gatehouse/kernel/metrics.h"
@@ -107,8 +106,7 @@ class Dispatcher final {
     std::function<bool()> stopping_;
     Interrupted interrupted_;  // what the transports ask: stopping()
     std::atomic<bool> stop_requested_{false};
-    std::mutex random_mutex_;
-    std::mt19937_64 random_{std::random_device{}()};
+    Backoff backoff_;
 };
 
 }  // namespace gatehouse::notifier

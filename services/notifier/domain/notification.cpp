@@ -126,10 +126,14 @@ std::string notification_id(const std::string& cause_event_id, const std::string
     for (const char c : recipient) {
         key.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
     }
+    return hashed_id("N-", key, 12);  // 96 bits: collisions are not a practical concern
+}
+
+std::string hashed_id(std::string_view prefix, std::string_view key, std::size_t bytes) {
     const std::string digest = kernel::blake2b_256(key);
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string id = "N-";
-    for (std::size_t i = 0; i < 12; ++i) {  // 96 bits: collisions are not a practical concern
+    std::string id(prefix);
+    for (std::size_t i = 0; i < bytes && i < digest.size(); ++i) {
         id.push_back(kHex[static_cast<unsigned char>(digest[i]) >> 4]);
         id.push_back(kHex[static_cast<unsigned char>(digest[i]) & 0xF]);
     }

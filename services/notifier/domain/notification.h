@@ -32,6 +32,10 @@ using Clock = std::chrono::system_clock;
 enum class NotificationStatus { none, queued, sent, dead_lettered };
 std::string_view to_string(NotificationStatus status);
 
+// The first `bytes` bytes of BLAKE2b-256(`key`) in lowercase hex, after `prefix`: the derived ids
+// of notifications and webhook deliveries.
+std::string hashed_id(std::string_view prefix, std::string_view key, std::size_t bytes);
+
 // The deterministic id of the notification a cause event plans for a template and recipient.
 std::string notification_id(const std::string& cause_event_id, const std::string& template_name,
                             const std::string& recipient);

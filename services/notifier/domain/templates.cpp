@@ -101,6 +101,9 @@ const std::vector<TemplateSpec>& template_catalogue() {
         {"opportunity_lost_chat",
          TemplateKind::chat,
          {"opportunity_id", "company_name", "request_number", "estimated_value", "decided_by", "reason"}},
+        {"webhook_endpoint_disabled",
+         TemplateKind::email,
+         {"endpoint_id", "url", "delivery_id", "event_type", "reason"}},
     };
     return catalogue;
 }

@@ -3,11 +3,13 @@
 // topics as the other services would.
 #pragma once
 
-#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 #include <sodium.h>
 
+#include <google/protobuf/util/time_util.h>
+
 #include <csignal>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -61,47 +63,27 @@ class NotifierProcess final {
     }
 
     notifier::v1::NotifierService::Stub& api() { return *stub_; }
+    // "127.0.0.1:<gRPC port>", e.g. for the CLI's --notifier.
+    [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(process_->grpc_port()); }
 
     // A gauge or counter from the process's /metrics (-1 when unreadable).
-    [[nodiscard]] double metric(const std::string& name) const {
-        std::string body;
-        CURL* curl = curl_easy_init();
-        const std::string url = "http://127.0.0.1:" + std::to_string(process_->metrics_port()) + "/metrics";
-        curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
-        curl_easy_setopt(
-            curl, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* out) {
-                static_cast<std::string*>(out)->append(data, size * count);
-                return size * count;
-            });
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-        const CURLcode code = curl_easy_perform(curl);
-        curl_easy_cleanup(curl);
-        if (code != CURLE_OK) {
-            return -1;
-        }
-        for (std::size_t start = 0, end; (end = body.find('\n', start)) != std::string::npos; start = end + 1) {
-            const std::string line = body.substr(start, end - start);
-            if (line.rfind(name + " ", 0) == 0) {
-                return std::stod(line.substr(name.size() + 1));
-            }
-        }
-        return -1;
-    }
+    [[nodiscard]] double metric(const std::string& name) const { return process_->metric(name); }
 
     // Seals `token` to this notifier's public key, as the issuing services do.
     [[nodiscard]] std::string seal(const std::string& token) const { return keys_.seal(token); }
 
-    // Produces `message` to an input topic as its owning service's relay would.
+    // Produces `message` to an input topic as its owning service's relay would (as the
+    // aggregate's `version`th event).
     template <class Message>
     std::string produce(const std::string& topic, const std::string& aggregate_type, const std::string& aggregate_id,
-                        const Message& message) {
+                        const Message& message, std::uint64_t version = 1) {
         kernel::v1::EventEnvelope envelope;
         envelope.set_event_id(kernel::new_uuid_v7());
         envelope.set_event_type(Message::descriptor()->full_name());
         envelope.set_aggregate_type(aggregate_type);
         envelope.set_aggregate_id(aggregate_id);
-        envelope.set_aggregate_version(1);
+        envelope.set_aggregate_version(version);
+        *envelope.mutable_occurred_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
         envelope.set_producer(producer_of(topic));
         envelope.set_payload(message.SerializeAsString());
         kafka_.produce(prefix_ + topic, aggregate_id, envelope.SerializeAsString());

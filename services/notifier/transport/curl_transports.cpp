@@ -249,40 +249,56 @@ std::unique_ptr<EmailTransport> make_smtp_transport(SmtpSettings settings) {
     return std::make_unique<SmtpTransport>(std::move(settings));
 }
 
-SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout,
-                         const Interrupted& interrupted) {
+HttpAnswer post_http(const HttpPost& post, const Interrupted& interrupted) {
     auto curl = new_easy();
     if (!curl) {
-        return SendOutcome::transient("curl_easy_init failed");
+        return {SendOutcome::transient("curl_easy_init failed"), 0};
     }
     CURL* handle = curl.get();
     char error_text[CURL_ERROR_SIZE] = {};
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, json.c_str());
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(json.size()));
+    const std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+        curl_slist_append(nullptr, "Content-Type: application/json"), &curl_slist_free_all);
+    curl_slist* list = headers.get();
+    for (const std::string& header : post.headers) {
+        list = curl_slist_append(list, header.c_str());
+    }
+    curl_easy_setopt(handle, CURLOPT_URL, post.url.c_str());
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, post.body.c_str());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(post.body.size()));
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &discard);
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_text);
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(post.timeout.count()));
+    // Redirects are not followed: a signed request goes only where the endpoint was registered.
+    curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
     bool was_interrupted = false;
     const CURLcode code = perform(handle, interrupted, was_interrupted);
     long status = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
     if (was_interrupted) {
-        return SendOutcome::interrupted();
+        return {SendOutcome::interrupted(), 0};
     }
     if (code != CURLE_OK) {
-        return SendOutcome::transient(std::string(curl_easy_strerror(code)) + (error_text[0] != '\0' ? ": " : "") +
-                                      error_text);
+        return {SendOutcome::transient(std::string(curl_easy_strerror(code)) + (error_text[0] != '\0' ? ": " : "") +
+                                       error_text),
+                0};
     }
     if (status >= 200 && status < 300) {
-        return SendOutcome::delivered();
+        return {SendOutcome::delivered(), static_cast<int>(status)};
     }
-    const std::string why = "webhook answered HTTP " + std::to_string(status);
-    if (status >= 400 && status < 500 && status != 408 && status != 429) {
+    return {SendOutcome::transient("HTTP " + std::to_string(status)), static_cast<int>(status)};
+}
+
+SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout,
+                         const Interrupted& interrupted) {
+    const HttpAnswer answer = post_http({url, json, {}, timeout}, interrupted);
+    if (answer.outcome.kind != SendOutcome::Kind::transient || answer.status_code == 0) {
+        return answer.outcome;
+    }
+    const std::string why = "webhook answered HTTP " + std::to_string(answer.status_code);
+    if (answer.status_code >= 400 && answer.status_code < 500 && answer.status_code != 408 &&
+        answer.status_code != 429) {
         return SendOutcome::permanent(why);
     }
     return SendOutcome::transient(why);

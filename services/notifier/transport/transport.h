@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gatehouse::notifier {
 
@@ -71,7 +72,22 @@ struct SmtpSettings {
 // Throws kernel::ConfigError on a bad URL / TLS mode.
 std::unique_ptr<EmailTransport> make_smtp_transport(SmtpSettings settings);
 
-// POSTs `json` to `url`; 2xx is delivered, 4xx (but 408 / 429) permanent, the rest transient.
+// One JSON POST: `headers` ("Name: value") besides Content-Type: application/json.
+struct HttpPost {
+    std::string url;
+    std::string body;
+    std::vector<std::string> headers;
+    std::chrono::milliseconds timeout{10000};
+};
+// delivered (2xx) or transient (anything else, with the status; 0 when there was no answer), or
+// interrupted. Redirects are not followed.
+struct HttpAnswer {
+    SendOutcome outcome;
+    int status_code = 0;
+};
+HttpAnswer post_http(const HttpPost& post, const Interrupted& interrupted = {});
+
+// A chat post: POSTs `json` to `url`; 2xx is delivered, 4xx (but 408 / 429) permanent, the rest transient.
 SendOutcome post_webhook(const std::string& url, const std::string& json, std::chrono::milliseconds timeout,
                          const Interrupted& interrupted = {});
 

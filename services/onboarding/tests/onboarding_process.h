@@ -51,6 +51,7 @@ class OnboardingProcess final {
         return process_->run_command(arguments);
     }
     [[nodiscard]] std::filesystem::path data_dir() const { return process_->data_dir(); }
+    [[nodiscard]] double metric(const std::string& name) const { return process_->metric(name); }
 
     onboarding::v1::OnboardingService::Stub& api() { return *stub_; }
     // This process's topics (each test uses its own prefix, so tests never see each other's events).
