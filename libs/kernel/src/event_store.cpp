@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -10,6 +11,8 @@
 
 #include <array>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -19,6 +22,7 @@
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/ids.h"
+#include "gatehouse/kernel/logging.h"
 #include "rocks_helpers.h"
 
 namespace gatehouse::kernel {
@@ -189,7 +193,12 @@ struct EventStore::Impl {
     bool resume() {
         const rocksdb::Status status = db->Resume();
         if (!status.ok()) {
-            set_write_failure(status.ToString());
+            // Keep the cause (e.g. "No space left on device"): a failed resume says only that the
+            // store is busy or still failing.
+            std::lock_guard lock(head_mutex);
+            const std::string cause = failing.substr(0, failing.find(" (resume: "));
+            failing =
+                (cause.empty() ? std::string() : cause + " (resume: ") + status.ToString() + (cause.empty() ? "" : ")");
             return false;
         }
         set_write_failure({});
@@ -443,6 +452,39 @@ void EventStore::Impl::write_group(std::vector<Pending*>& group) {
 EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
 
+namespace {
+
+// RocksDB's own log, into the service's log (module "rocksdb") instead of a LOG file in the data
+// directory. The file would live on the volume it reports about: with the disk full, RocksDB's
+// next log line after a failed write trips an assertion in its file writer and aborts the process
+// (Debian's librocksdb keeps assertions) — found by the chaos run. Warnings and errors only: its
+// informational lines (every flush and compaction) would drown the service's own.
+class ServiceLogForRocksDb final : public rocksdb::Logger {
+  public:
+    ServiceLogForRocksDb() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), log_(logger("rocksdb")) {}
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list arguments) override {
+        Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, arguments);
+    }
+    void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list arguments) override {
+        if (level < GetInfoLogLevel()) {
+            return;
+        }
+        std::array<char, 1024> line{};
+        (void)std::vsnprintf(line.data(), line.size(), format, arguments);
+        if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+            log_->error("{}", line.data());
+        } else {
+            log_->warn("{}", line.data());
+        }
+    }
+
+  private:
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace
+
 std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& directory, StoreOptions options) {
     auto impl = std::make_unique<Impl>();
     impl->directory = directory;
@@ -455,6 +497,7 @@ std::unique_ptr<EventStore> EventStore::open(const std::filesystem::path& direct
     }
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;
+    db_options.info_log = std::make_shared<ServiceLogForRocksDb>();
     db_options.paranoid_checks = true;
     // Recover to the last consistent point: a torn tail of the WAL (a write that was never
     // acknowledged) is dropped, everything acknowledged before it is kept.
@@ -718,9 +761,19 @@ std::optional<std::string> EventStore::read_metadata(const std::string& key) con
 }
 
 void EventStore::write_metadata_lazily(const std::string& key, const std::string& value) {
+    // A failure outside the store (disk full, an I/O error) is a passing one, as for a commit: the
+    // caller (the relay's position) waits and tries again instead of stopping the service.
+    if (!impl_->write_failure().empty() && !impl_->resume()) {
+        throw StorageUnavailable("the store cannot write: " + impl_->write_failure());
+    }
     rocksdb::WriteOptions write_options;
     write_options.sync = false;
-    rocks::check(impl_->db->Put(write_options, impl_->meta, key, value), "write metadata " + key);
+    const rocksdb::Status status = impl_->db->Put(write_options, impl_->meta, key, value);
+    if (status.IsIOError() || status.IsNoSpace() || status.IsIOFenced()) {
+        impl_->set_write_failure(status.ToString());
+        throw StorageUnavailable("RocksDB failed to write metadata " + key + ": " + status.ToString());
+    }
+    rocks::check(status, "write metadata " + key);
 }
 
 const std::filesystem::path& EventStore::directory() const { return impl_->directory; }

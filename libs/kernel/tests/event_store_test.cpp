@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -182,6 +183,20 @@ TEST_CASE("group commit lands concurrent appends with contiguous positions", "[s
         return true;
     });
     CHECK(count == kThreads * kPerThread);
+}
+
+TEST_CASE("RocksDB logs into the service's log, never into a file on the data volume it may fill", "[store]") {
+    TempDir dir;
+    {
+        auto store = EventStore::open(dir.path());
+        REQUIRE(store->commit(append_to(StreamId{"counter", "a"}, ExpectedVersion::any(), 3)).outcome ==
+                CommitOutcome::committed);
+    }
+    (void)EventStore::open(dir.path());  // a reopen would rotate the file into LOG.old.*
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        INFO(entry.path().filename().string());
+        CHECK(entry.path().filename().string().rfind("LOG", 0) != 0);
+    }
 }
 
 TEST_CASE("the log and its id survive a reopen", "[store]") {

@@ -127,3 +127,21 @@ TEST_CASE(
     CHECK(counters.differences_from_log().empty());
     CHECK(counters.previous_answer("add-5"));
 }
+
+TEST_CASE(
+    "a full disk fails a lazily written metadata record (the relay's position) as unavailable, a passing failure, "
+    "not as a broken store",
+    "[store][faults]") {
+    TempDir dir;
+    auto disk = std::make_shared<FillableFileSystem>(rocksdb::FileSystem::Default());
+    const std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+    auto store = EventStore::open(dir.path(), {.env = env.get()});
+    store->write_metadata_lazily("relay/topic", "1");
+
+    disk->full = true;
+    // Found by the chaos run: this threw StoreError, which stopped the relay and the service (exit 1).
+    CHECK_THROWS_AS(store->write_metadata_lazily("relay/topic", "2"), StorageUnavailable);
+    CHECK_THAT(store->write_failure(), Catch::Contains("the disk is full"));
+    CHECK_THROWS_AS(store->write_metadata_lazily("relay/topic", "3"), StorageUnavailable);  // still full
+    CHECK(store->read_metadata("relay/topic") == "1");
+}

@@ -279,12 +279,20 @@ TEST_CASE("prospect approved: organization, admin, hierarchy and invitation, exa
     REQUIRE(hierarchies.hierarchies_size() == 1);
     CHECK(hierarchies.hierarchies(0).member_customer_ids_size() == 2);
 
+    // The relay publishes after the commit: wait until Marker's invitation, logged after every
+    // copy of Acme's approval was handled, is on the topic too.
     std::vector<cv1::InvitationIssued> invitations;
-    for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
-        if (issued.organization_customer_id() == organization) {
-            invitations.push_back(issued);
+    REQUIRE(eventually([&] {
+        invitations.clear();
+        bool marker_invited = false;
+        for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+            if (issued.organization_customer_id() == organization) {
+                invitations.push_back(issued);
+            }
+            marker_invited = marker_invited || issued.organization_name() == "Marker AG";
         }
-    }
+        return marker_invited && !invitations.empty();
+    }));
     REQUIRE(invitations.size() == 1);
     CHECK(invitations[0].kind() == cv1::INVITATION_KIND_ADMIN_ON_APPROVAL);
     CHECK(invitations[0].request_number() == "PR-000001");

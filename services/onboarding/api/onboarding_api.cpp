@@ -9,6 +9,7 @@
 
 #include "domain/prospect_read_model.h"
 #include "domain/validation.h"
+#include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/ids.h"
@@ -264,7 +265,13 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     const auto now = Clock::now();
     onboarding::SubmitRequest command;
     v1::RequestSubmitted& submitted = command.request;
-    submitted.set_request_number(request_numbers_.next());
+    try {
+        submitted.set_request_number(request_numbers_.next());
+    } catch (const kernel::StorageUnavailable& error) {
+        // Taking a number writes it (disk full, an I/O error): nothing was stored, a retry may work.
+        return {grpc::StatusCode::UNAVAILABLE,
+                std::string("the service cannot store anything right now; try again later (") + error.what() + ")"};
+    }
     *submitted.mutable_company() = company;
     *submitted.mutable_contact() = contact;
     submitted.set_comments(request->comments());
