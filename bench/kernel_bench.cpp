@@ -291,7 +291,8 @@ int create_topic(const std::string& bootstrap, const std::string& topic) {
 }
 
 // Publishes the log with a bare producer configured like the relay (idempotent, acks=all,
-// linger 5 ms, lz4), with the same keys, partitions and headers — the best a bare producer does
+// linger 5 ms, lz4), with the same keys, partitions and headers (the five gatehouse.* and the eight
+// of the CloudEvents binding) — the best a bare producer does
 // with the same guarantees: records preloaded in memory, no window of its own (librdkafka's queue
 // of 100,000 messages is the only bound), delivery reports served every 1,000 records.
 double bare_producer(const std::string& bootstrap, const std::string& topic, const EventStore& store) {
@@ -334,6 +335,15 @@ double bare_producer(const std::string& bootstrap, const std::string& topic, con
             headers->add("gatehouse.aggregate-type", "counter");
             headers->add("gatehouse.log-position", std::to_string(position));
             headers->add("gatehouse.log-id", store.log_id());
+            // The CloudEvents binding the relay adds (kafka_settings.h), values of the same sizes.
+            headers->add("ce_specversion", "1.0");
+            headers->add("ce_id", "0190a0a0-0000-7000-8000-000000000000");
+            headers->add("ce_source", "/gatehouse/tests");
+            headers->add("ce_type", "gatehouse.testing.v1.CounterIncremented");
+            headers->add("ce_time", "2026-11-30T21:00:00.123456789Z");
+            headers->add("ce_subject", key);
+            headers->add("ce_dataschema", "urn:gatehouse:protobuf:gatehouse.kernel.v1.EventEnvelope");
+            headers->add("content-type", "application/protobuf");
             const auto code = producer->produce(topic, partition_for(key, 3), RdKafka::Producer::RK_MSG_COPY,
                                                 const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
                                                 0, headers, nullptr);
