@@ -18,6 +18,7 @@
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
+#include "wait_until.h"
 
 namespace gatehouse::chaos {
 namespace {
@@ -36,15 +37,15 @@ constexpr std::array<const char*, 4> kServices = {"onboarding", "customers", "sa
 // Calls until the answer is not a passing failure (at most two minutes: the services are all up
 // by now); throws when it never answers.
 grpc::Status answered(const std::string& what, const std::function<grpc::Status()>& call) {
-    const auto deadline = Clock::now() + 120s;
     grpc::Status status;
-    do {
-        status = call();
-        if (!retryable(status)) {
-            return status;
-        }
-        std::this_thread::sleep_for(500ms);
-    } while (Clock::now() < deadline);
+    if (gatehouse::testing::wait_until(
+            [&] {
+                status = call();
+                return !retryable(status);
+            },
+            120s, 500ms)) {
+        return status;
+    }
     throw std::runtime_error(what + " did not answer within 120 s: " + status.error_message());
 }
 

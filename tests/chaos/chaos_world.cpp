@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "wait_until.h"
+
 namespace gatehouse::chaos {
 namespace {
 
@@ -206,15 +208,12 @@ int SupervisedService::stop() {
 }
 
 bool SupervisedService::wait_ready(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-        supervise();
-        if (ready_) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return ready_;
+    return gatehouse::testing::wait_until(
+        [&] {
+            supervise();
+            return ready_;
+        },
+        timeout);
 }
 
 // ------------------------------------------------------------------------------------------ broker
