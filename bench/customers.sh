@@ -25,36 +25,11 @@ sign_ins=${GATEHOUSE_BENCH_SIGN_INS:-200}
 concurrency=${GATEHOUSE_BENCH_SIGN_IN_CONCURRENCY:-2}
 samples=${GATEHOUSE_BENCH_LOOKUPS:-20000}
 
-if [[ ${GATEHOUSE_BENCH_SKIP_BUILD:-0} != 1 ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target customers_bench gatehouse-customers gatehouse-keygen >/dev/null
-fi
-bin=build/release
-work=$(mktemp -d)
-service_pid=
-# Stops the service by its pid: SIGTERM (a clean close), SIGKILL if it is not gone in 60 s.
-stop_service() {
-  [[ -n $service_pid ]] || return 0
-  kill "$service_pid" 2>/dev/null || true
-  for _ in $(seq 1 600); do kill -0 "$service_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$service_pid" 2>/dev/null || true
-  wait "$service_pid" 2>/dev/null || true
-  service_pid=
-}
-cleanup() {
-  stop_service
-  deploy/kafka/kafka.sh stop --data "$work/kafka" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-bootstrap=$(deploy/kafka/kafka.sh start --data "$work/kafka" 2>/dev/null | tail -1)
-eval "$("$bin/tools/keygen/gatehouse-keygen" | sed 's/^/export /')"
-
-rss_mib() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-metric() { curl -fsS -m 5 "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
-now_ms() { date +%s%3N; }
-thousands() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
-field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+bench_name=customers.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_build customers_bench gatehouse-customers
+bench_setup
 
 declare -A cell
 labels=()
@@ -73,24 +48,12 @@ for column in "${!sizes[@]}"; do
     deploy/kafka/kafka.sh create-topic --bootstrap "$bootstrap" --topic "${prefix}gatehouse.$topic.v1" \
       --partitions 3 >"$work/topic.txt" 2>&1 || { cat "$work/topic.txt" >&2; exit 1; }
   done
-  started=$(now_ms)
-  env GATEHOUSE_DATA_DIR="$data" GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" \
-    GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 GATEHOUSE_METRICS_LISTEN=127.0.0.1:0 \
-    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" GATEHOUSE_LOG_LEVEL=warn \
-    GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000 \
-    "$bin/services/customers/gatehouse-customers" >"$work/out-$column" 2>"$work/log-$column.txt" &
-  service_pid=$!
-  for _ in $(seq 1 1200); do grep -q "ready grpc=" "$work/out-$column" 2>/dev/null && break; sleep 0.05; done
-  ready_ms=$(($(now_ms) - started))
-  grpc_port=$(sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$work/out-$column")
-  metrics_port=$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$work/out-$column")
-  [[ -n $grpc_port ]] || { cat "$work/log-$column.txt" >&2; exit 1; }
+  bench_start_service customers "customers-$column" GATEHOUSE_DATA_DIR="$data" GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" \
+    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$notifier_public_key" \
+    GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000
   rss_ready=$(rss_mib "$service_pid")
-  # The seeded events are published first (as they would have been when they were written), so
-  # that the relay's catch-up does not run during the measurements.
   relay_started=$(now_ms)
-  for _ in $(seq 1 3000); do [[ $(metric "$metrics_port" gatehouse_relay_lag_events) == 0 ]] && break; sleep 0.2; done
-  [[ $(metric "$metrics_port" gatehouse_relay_lag_events) == 0 ]] || { echo "relay did not catch up" >&2; exit 1; }
+  bench_wait_relay "$metrics_port"
   relay_ms=$(($(now_ms) - relay_started))
   target=127.0.0.1:$grpc_port
   "$bin/bench/customers_bench" sign-in --target "$target" --partners "$size" --requests 10 >/dev/null
@@ -103,7 +66,7 @@ for column in "${!sizes[@]}"; do
   sign_in_line=$("$bin/bench/customers_bench" sign-in --target "$target" --partners "$size" \
     --requests "$sign_ins" --concurrency "$concurrency")
   rss_after=$(rss_mib "$service_pid")
-  stop_service
+  bench_stop "$service_pid"
   lookup_lines=$("$bin/bench/customers_bench" lookups "$data" "$size" --samples "$samples")
   data_mib=$(du -sm "$data" | cut -f1)
   rm -rf "$data"

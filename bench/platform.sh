@@ -27,23 +27,11 @@ sizes=("$@")
 requests=${GATEHOUSE_BENCH_REQUESTS:-20000}
 concurrency=${GATEHOUSE_BENCH_CONCURRENCY:-64}
 
-cmake --preset release >/dev/null
-cmake --build --preset release --target platform_bench gatehouse-onboarding gatehouse-keygen >/dev/null
-bin=build/release
-work=$(mktemp -d)
-service_pid=
-cleanup() {
-  [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  deploy/kafka/kafka.sh stop --data "$work/kafka" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-bootstrap=$(deploy/kafka/kafka.sh start --data "$work/kafka" 2>/dev/null | tail -1)
-eval "$("$bin/tools/keygen/gatehouse-keygen" | sed 's/^/export /')"
-
-rss_mib() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-metric() { curl -fsS "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
-now_ms() { date +%s%3N; }
+bench_name=platform.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_build platform_bench gatehouse-onboarding
+bench_setup
 
 rows=()
 results=()
@@ -59,24 +47,13 @@ for size in "${sizes[@]}"; do
     deploy/kafka/kafka.sh create-topic --bootstrap "$bootstrap" --topic "${prefix}gatehouse.$topic.events.v1" \
       --partitions 3 >/dev/null
   done
-  started=$(now_ms)
-  env GATEHOUSE_DATA_DIR="$data" GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" \
-    GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" GATEHOUSE_GRPC_LISTEN=127.0.0.1:0 GATEHOUSE_METRICS_LISTEN=127.0.0.1:0 \
-    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$GATEHOUSE_NOTIFIER_PUBLIC_KEY" GATEHOUSE_LOG_LEVEL=warn \
+  bench_start_service onboarding "onboarding-$size" GATEHOUSE_DATA_DIR="$data" GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix" \
+    GATEHOUSE_NOTIFIER_PUBLIC_KEY="$notifier_public_key" \
     GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND=1000000 GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST=1000000 \
-    GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND=0 GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN=0 \
-    "$bin/services/onboarding/gatehouse-onboarding" >"$work/out-$size" 2>"$work/log-$size.txt" &
-  service_pid=$!
-  for _ in $(seq 1 1200); do grep -q "ready grpc=" "$work/out-$size" 2>/dev/null && break; sleep 0.05; done
-  ready_ms=$(($(now_ms) - started))
-  grpc_port=$(sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$work/out-$size")
-  metrics_port=$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$work/out-$size")
-  [[ -n $grpc_port ]] || { cat "$work/log-$size.txt" >&2; exit 1; }
+    GATEHOUSE_RATE_LIMIT_SUBMITS_PER_SECOND=0 GATEHOUSE_VERIFICATION_MAX_UNVERIFIED_PER_DOMAIN=0
   rss_ready=$(rss_mib "$service_pid")
-  # The seeded events are published first (as they would have been when they were written), so
-  # that the relay's catch-up does not run during the measurements.
   relay_started=$(now_ms)
-  while [[ $(metric "$metrics_port" gatehouse_relay_lag_events) != 0 ]]; do sleep 0.2; done
+  bench_wait_relay "$metrics_port"
   relay_ms=$(($(now_ms) - relay_started))
   target=127.0.0.1:$grpc_port
   "$bin/bench/platform_bench" load --target "$target" --echo --requests 2000 --tag warmup >/dev/null
@@ -103,10 +80,7 @@ for size in "${sizes[@]}"; do
     wait "$soak_pid" || true
     echo "  $(cat "$work/soak.txt") rss_end=$(rss_mib "$service_pid") MiB" >&2
   fi
-  kill "$service_pid"
-  wait "$service_pid" || true
-  service_pid=
-  field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+  bench_stop "$service_pid"
   results+=("$size $(field "$submit_line" rate) $(field "$fixed_line" p99) $ready_ms $rss_after")
   rows+=("| $size | $(field "$submit_line" rate) | $(field "$submit_line" p50) / $(field "$submit_line" p99) ms | $(field "$fixed_line" p99) ms | $(field "$echo_line" rate) | ${ready_ms} ms | ${rss_ready} / ${rss_after} MiB |")
 done

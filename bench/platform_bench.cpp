@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "domain/prospect.h"
 #include "domain/prospect_read_model.h"
 #include "gatehouse/kernel/decider.h"
@@ -192,17 +193,7 @@ int load(const LoadOptions& options) {
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     sender.join();
     queue.Shutdown();
-    std::sort(latencies_ms.begin(), latencies_ms.end());
-    const auto at = [&](double q) {
-        return latencies_ms.empty()
-                   ? 0.0
-                   : latencies_ms[std::min(latencies_ms.size() - 1, std::size_t(q * latencies_ms.size()))];
-    };
-    std::printf("%s calls=%zu ok=%llu rate=%.0f/s p50=%.1f ms p99=%.1f ms max=%.1f ms%s%s\n", options.tag.c_str(),
-                latencies_ms.size(), static_cast<unsigned long long>(ok), latencies_ms.size() / seconds, at(0.50),
-                at(0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back(),
-                first_error.empty() ? "" : " first_error=", first_error.c_str());
-    return ok == options.requests ? 0 : 1;
+    return gatehouse::bench::report_load(options.tag, latencies_ms, options.requests, ok, seconds, first_error);
 }
 
 int usage() {
@@ -222,31 +213,16 @@ int main(int argc, char** argv) {
         }
         if (!args.empty() && args[0] == "load") {
             LoadOptions options;
-            for (std::size_t i = 1; i < args.size(); ++i) {
-                const auto value = [&]() -> const std::string& {
-                    if (i + 1 >= args.size()) {
-                        throw std::invalid_argument(args[i] + " needs a value");
-                    }
-                    return args[++i];
-                };
-                if (args[i] == "--target") {
-                    options.target = value();
-                } else if (args[i] == "--echo") {
-                    options.echo = true;
-                } else if (args[i] == "--submit") {
-                    options.echo = false;
-                } else if (args[i] == "--requests") {
-                    options.requests = std::stoull(value());
-                } else if (args[i] == "--concurrency") {
-                    options.concurrency = static_cast<unsigned>(std::stoul(value()));
-                } else if (args[i] == "--rate") {
-                    options.rate = std::stod(value());
-                } else if (args[i] == "--tag") {
-                    options.tag = value();
-                } else {
-                    return usage();
-                }
-            }
+            gatehouse::bench::OptionReader()
+                .value("--target", [&](const std::string& v) { options.target = v; })
+                .flag("--echo", [&] { options.echo = true; })
+                .flag("--submit", [&] { options.echo = false; })
+                .value("--requests", [&](const std::string& v) { options.requests = std::stoull(v); })
+                .value("--concurrency",
+                       [&](const std::string& v) { options.concurrency = static_cast<unsigned>(std::stoul(v)); })
+                .value("--rate", [&](const std::string& v) { options.rate = std::stod(v); })
+                .value("--tag", [&](const std::string& v) { options.tag = v; })
+                .read(args, 1);
             if (options.target.empty() || options.concurrency == 0) {
                 return usage();
             }

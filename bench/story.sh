@@ -55,56 +55,14 @@ for mode in "${modes[@]}"; do
   [[ $mode == crm || $mode == direct ]] || { echo "story.sh: --mode crm, direct or both" >&2; exit 2; }
 done
 
-bin=build/release
-if [[ $build == 1 ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target story_bench gatehouse-onboarding gatehouse-customers \
-    gatehouse-sales-bridge gatehouse-notifier gatehouse-keygen >/dev/null
-fi
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
-  deploy/kafka/kafka.sh stop --data "$work/kafka" >/dev/null 2>&1 || true
-  if [[ -n ${GATEHOUSE_BENCH_KEEP:-} ]]; then echo "story.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-# SIGTERM, then SIGKILL if it is still there after 20 s (the services drain for up to 10 s).
-stop_pid() {
-  kill -0 "$1" 2>/dev/null || return 0
-  kill -TERM "$1" 2>/dev/null || true
-  for _ in $(seq 1 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null || true
-}
-trap cleanup EXIT
-forget() { # forget PID: stopped already, not to be signalled again
-  local kept=() p
-  for p in "${pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
-  pids=("${kept[@]}")
-}
-# wait_for FILE PATTERN PID: until FILE has a line matching PATTERN (60 s at most, and only while PID lives).
-wait_for() {
-  for _ in $(seq 1 1200); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "story.sh: no '$2' in $1" >&2
-  cat "${1%.out}.err" >&2 2>/dev/null || true
-  return 1
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-metric_sum() { # metric_sum PORT NAME: the sum of every series of NAME (0 if it cannot be read)
-  { curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null || true; } |
-    awk -v name="$2" '$1 == name || index($1, name "{") == 1 {s += $NF} END {printf "%d", s}'
-}
-
-bootstrap=$(deploy/kafka/kafka.sh start --data "$work/kafka" 2>/dev/null | tail -1)
-kafka_pid=$(cat "$work/kafka/kafka.pid")
-keys=$("$bin/tools/keygen/gatehouse-keygen")
-public_key=$(sed -n 's/^GATEHOUSE_NOTIFIER_PUBLIC_KEY=//p' <<<"$keys")
-secret_key=$(sed -n 's/^GATEHOUSE_NOTIFIER_SECRET_KEY=//p' <<<"$keys")
+bench_name=story.sh
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+[[ $build == 1 ]] || GATEHOUSE_BENCH_SKIP_BUILD=1
+bench_build story_bench gatehouse-onboarding gatehouse-customers gatehouse-sales-bridge gatehouse-notifier
+bench_setup
+public_key=$notifier_public_key
+secret_key=$notifier_secret_key
 hq_token=story-hq-token-0123456789
 sales_token=story-sales-token-0123456789
 operator_token=story-operator-token-0123456789
@@ -117,8 +75,8 @@ run_mode() {
   "$bin/bench/story_bench" topics --bootstrap "$bootstrap" --prefix "$prefix"
   /usr/bin/python3 tests/support/smtp_sink.py --dir "$dir/smtp" "${smtp_options[@]}" >"$dir/smtp.out" 2>"$dir/smtp.err" &
   local smtp_pid=$!
-  pids+=("$smtp_pid")
-  wait_for "$dir/smtp.out" "ready port=" "$smtp_pid"
+  bench_track "$smtp_pid"
+  bench_wait_for "$dir/smtp.out" "ready port=" "$smtp_pid"
   local smtp_port
   smtp_port=$(sed -n 's/.*ready port=\([0-9]*\).*/\1/p' "$dir/smtp.out")
   local common=(GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" GATEHOUSE_KAFKA_TOPIC_PREFIX="$prefix"
@@ -138,10 +96,10 @@ run_mode() {
     env "${common[@]}" GATEHOUSE_DATA_DIR="$dir/data-$service" ${own[$service]} \
       "$bin/services/$service/gatehouse-$service" >"$dir/$service.out" 2>"$dir/$service.err" &
     pid[$service]=$!
-    pids+=("${pid[$service]}")
+    bench_track "${pid[$service]}"
   done
   for service in onboarding customers sales-bridge notifier; do
-    wait_for "$dir/$service.out" "ready grpc=" "${pid[$service]}"
+    bench_wait_for "$dir/$service.out" "ready grpc=" "${pid[$service]}"
     grpc[$service]=$(sed -n 's/.*ready grpc=\([0-9]*\).*/\1/p' "$dir/$service.out")
     metrics[$service]=$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$dir/$service.out")
   done
@@ -160,11 +118,11 @@ run_mode() {
   # While it runs: the deepest notifier queue and consumer lags, and customers' inbox retries.
   local queue_max=0 lag_max=0 lag value
   while kill -0 "$bench_pid" 2>/dev/null; do
-    value=$(metric_sum "${metrics[notifier]}" gatehouse_notifications_queue_depth)
+    value=$(metric "${metrics[notifier]}" gatehouse_notifications_queue_depth)
     ((value > queue_max)) && queue_max=$value
     lag=0
     for service in onboarding customers sales-bridge notifier; do
-      lag=$((lag + $(metric_sum "${metrics[$service]}" gatehouse_inbox_consumer_lag)))
+      lag=$((lag + $(metric "${metrics[$service]}" gatehouse_inbox_consumer_lag)))
     done
     ((lag > lag_max)) && lag_max=$lag
     sleep 1
@@ -182,25 +140,23 @@ run_mode() {
   done
   cpu_line+=" story_bench $(tail -1 "$dir/bench.time" | awk -v n="$stories" '{printf "%.1f (%.1f)", $1 + $2, ($1 + $2) * 1000 / n}')"
   local retries sends send_seconds
-  retries=$(metric_sum "${metrics[customers]}" gatehouse_inbox_retries)
-  sends=$(metric_sum "${metrics[notifier]}" gatehouse_notification_send_seconds_count)
+  retries=$(metric "${metrics[customers]}" gatehouse_inbox_retries)
+  sends=$(metric "${metrics[notifier]}" gatehouse_notification_send_seconds_count)
   send_seconds=$({ curl -fsS --max-time 2 "http://127.0.0.1:${metrics[notifier]}/metrics" || true; } |
     awk '$1 == "gatehouse_notification_send_seconds_sum" {print $2}')
   echo
   grep -v '^summary ' "$dir/bench.out" || true
   echo
   echo "$cpu_line"
-  echo "Deepest seen (sampled every second): notifier queue $queue_max, inbox consumer lag (all four services) $lag_max; customers' inbox retries $retries; the notifier's $sends sends took $(awk -v s="${send_seconds:-0}" -v n="$sends" 'BEGIN {printf "%.2f", n ? s * 1000 / n : 0}') ms each on average (one at a time)."
+  echo "Deepest seen (sampled every second): notifier queue $queue_max, inbox consumer lag (all four services) $lag_max; customers' inbox retries $retries; the notifier's $sends sends took $(awk -v s="${send_seconds:-0}" -v n="$sends" 'BEGIN {printf "%.2f", n ? s * 1000 / n : 0}') ms each on average (several in flight: delivery.parallelism)."
   summaries+=("$(grep '^summary ' "$dir/bench.out" || echo "summary mode=$mode failed")")
   for service in onboarding customers sales-bridge notifier; do
-    stop_pid "${pid[$service]}"
-    forget "${pid[$service]}"
+    bench_stop "${pid[$service]}"
     if grep -q . "$dir/$service.err"; then
       echo "($service logged $(wc -l <"$dir/$service.err") lines at warn or above; the last: $(tail -1 "$dir/$service.err" | cut -c1-300))"
     fi
   done
-  stop_pid "$smtp_pid"
-  forget "$smtp_pid"
+  bench_stop "$smtp_pid"
 }
 
 failed=0

@@ -54,6 +54,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bench_support.h"
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/notifier/v1/events.pb.h"
@@ -821,17 +822,15 @@ class StoryBench {
                     ms.push_back(static_cast<double>(at[row.to] - at[row.from]) / 1e6);
                 }
             }
-            std::sort(ms.begin(), ms.end());
-            const auto quantile = [&](double q) {
-                return ms[std::min(ms.size() - 1, static_cast<std::size_t>(std::ceil(q * ms.size())) - 1)];
-            };
-            if (ms.empty()) {
+            const gatehouse::bench::Samples samples(std::move(ms));
+            const auto quantile = [&](double q) { return samples.quantile(q); };
+            if (samples.empty()) {
                 std::printf("| %s | %s | 0 | – | – | – |\n", row.hop.c_str(), row.clock.c_str());
                 continue;
             }
-            std::printf("| %s | %s | %zu | %s | %s | %s |\n", row.hop.c_str(), row.clock.c_str(), ms.size(),
+            std::printf("| %s | %s | %zu | %s | %s | %s |\n", row.hop.c_str(), row.clock.c_str(), samples.size(),
                         duration_text(quantile(0.50)).c_str(), duration_text(quantile(0.99)).c_str(),
-                        duration_text(ms.back()).c_str());
+                        duration_text(samples.max()).c_str());
             if (row.from == kSubmitPlanned && row.to == kLeadOnTopic) {
                 submit_to_lead_p99 = quantile(0.99);
             }
@@ -896,42 +895,23 @@ int main(int argc, char** argv) {
     }
     try {
         Options options;
-        for (std::size_t i = 1; i < args.size(); ++i) {
-            if (i + 1 >= args.size()) {
-                return usage();
-            }
-            const std::string& key = args[i];
-            const std::string& value = args[++i];
-            if (key == "--mode") {
-                options.mode = value;
-            } else if (key == "--onboarding") {
-                options.onboarding = value;
-            } else if (key == "--sales") {
-                options.sales = value;
-            } else if (key == "--smtp-dir") {
-                options.smtp_dir = value;
-            } else if (key == "--bootstrap") {
-                options.bootstrap = value;
-            } else if (key == "--prefix") {
-                options.prefix = value;
-            } else if (key == "--hq-token") {
-                options.hq_token = value;
-            } else if (key == "--sales-token") {
-                options.sales_token = value;
-            } else if (key == "--sales-user") {
-                options.sales_user = value;
-            } else if (key == "--rate") {
-                options.rate = std::stod(value);
-            } else if (key == "--duration") {
-                options.duration = std::stod(value);
-            } else if (key == "--warmup") {
-                options.warmup = static_cast<unsigned>(std::stoul(value));
-            } else if (key == "--drain") {
-                options.drain = std::stod(value);
-            } else {
-                return usage();
-            }
-        }
+        const auto text = [](std::string& field) { return [&field](const std::string& v) { field = v; }; };
+        const auto number = [](double& field) { return [&field](const std::string& v) { field = std::stod(v); }; };
+        gatehouse::bench::OptionReader()
+            .value("--mode", text(options.mode))
+            .value("--onboarding", text(options.onboarding))
+            .value("--sales", text(options.sales))
+            .value("--smtp-dir", text(options.smtp_dir))
+            .value("--bootstrap", text(options.bootstrap))
+            .value("--prefix", text(options.prefix))
+            .value("--hq-token", text(options.hq_token))
+            .value("--sales-token", text(options.sales_token))
+            .value("--sales-user", text(options.sales_user))
+            .value("--rate", number(options.rate))
+            .value("--duration", number(options.duration))
+            .value("--warmup", [&](const std::string& v) { options.warmup = static_cast<unsigned>(std::stoul(v)); })
+            .value("--drain", number(options.drain))
+            .read(args, 1);
         if (options.bootstrap.empty()) {
             return usage();
         }
