@@ -220,6 +220,23 @@ struct EventStore::Impl {
         }
     }
 
+    // A metadata write outside the group commit, not synced. A failure outside the store (disk
+    // full, an I/O error) is a passing one, as for a commit: the caller (the relay's position, an
+    // inbox record) waits and tries again instead of stopping the service.
+    void put_unsynced(const std::string& key, const std::string& value, const std::string& what) {
+        if (!write_failure().empty() && !resume()) {
+            throw StorageUnavailable("the store cannot write: " + write_failure());
+        }
+        rocksdb::WriteOptions write_options;
+        write_options.sync = false;
+        const rocksdb::Status status = db->Put(write_options, meta, key, value);
+        if (status.IsIOError() || status.IsNoSpace() || status.IsIOFenced()) {
+            set_write_failure(status.ToString());
+            throw StorageUnavailable("RocksDB failed to write " + what + ": " + status.ToString());
+        }
+        rocks::check(status, "write " + what);
+    }
+
     std::optional<std::string> get(rocksdb::ColumnFamilyHandle* family, const std::string& key) const {
         std::string value;
         const rocksdb::Status status = db->Get(rocksdb::ReadOptions(), family, key, &value);
@@ -761,19 +778,13 @@ std::optional<std::string> EventStore::read_metadata(const std::string& key) con
 }
 
 void EventStore::write_metadata_lazily(const std::string& key, const std::string& value) {
-    // A failure outside the store (disk full, an I/O error) is a passing one, as for a commit: the
-    // caller (the relay's position) waits and tries again instead of stopping the service.
-    if (!impl_->write_failure().empty() && !impl_->resume()) {
-        throw StorageUnavailable("the store cannot write: " + impl_->write_failure());
-    }
-    rocksdb::WriteOptions write_options;
-    write_options.sync = false;
-    const rocksdb::Status status = impl_->db->Put(write_options, impl_->meta, key, value);
-    if (status.IsIOError() || status.IsNoSpace() || status.IsIOFenced()) {
-        impl_->set_write_failure(status.ToString());
-        throw StorageUnavailable("RocksDB failed to write metadata " + key + ": " + status.ToString());
-    }
-    rocks::check(status, "write metadata " + key);
+    impl_->put_unsynced(key, value, "metadata " + key);
+}
+
+void EventStore::mark_processed_lazily(const std::string& inbox_key) {
+    std::string value;
+    rocks::append_big_endian(value, std::uint64_t{0});  // no events: no log position
+    impl_->put_unsynced(inbox_meta_key(inbox_key), value, "the inbox record " + inbox_key);
 }
 
 const std::filesystem::path& EventStore::directory() const { return impl_->directory; }

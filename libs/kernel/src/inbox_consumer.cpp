@@ -335,11 +335,15 @@ RedeliveryOutcome InboxConsumer::Impl::settle(const InboundRecord& message, cons
             break;
         case HandlerVerdict::Kind::ignored:
             record([](InboxStats& s) { ++s.ignored; });
-            break;
+            // Nothing was written for it: its record needs no fsync of its own (event_store.h).
+            if (!store.was_processed(prepared.key)) {
+                store.mark_processed_lazily(prepared.key);
+            }
+            return RedeliveryOutcome::ignored;
     }
     // The handler's own commit normally carried the inbox record; make sure it exists.
     mark_processed(prepared.key);
-    return verdict.kind == HandlerVerdict::Kind::applied ? RedeliveryOutcome::applied : RedeliveryOutcome::ignored;
+    return RedeliveryOutcome::applied;
 }
 
 RedeliveryOutcome InboxConsumer::Impl::park(const InboundRecord& message, const v1::EventEnvelope& envelope,

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "counter_domain.h"
@@ -19,6 +20,56 @@ Accepted<Counter::Event> accepted(const Result& result) {
         FAIL("rejected: " << rejection->message);
     }
     return std::get<Accepted<Counter::Event>>(result);
+}
+
+// The counter with snapshots: its state as text, "exists closed value increments name".
+template <std::uint32_t Format>
+struct SnapshotCounterOf {
+    using Event = Counter::Event;
+    using Command = Counter::Command;
+    using State = Counter::State;
+    using Create = Counter::Create;
+    using Increment = Counter::Increment;
+    static constexpr std::string_view kAggregateType = Counter::kAggregateType;
+    static State initial() { return Counter::initial(); }
+    static Decision<Event> decide(const Command& command, const State& state) {
+        return Counter::decide(command, state);
+    }
+    static State evolve(State state, const Event& event) { return Counter::evolve(std::move(state), event); }
+
+    static constexpr std::uint32_t kSnapshotFormat = Format;
+    static inline std::atomic<int> restores{0};
+
+    static std::string snapshot(const State& state) {
+        std::ostringstream out;
+        out << state.exists << ' ' << state.closed << ' ' << state.value << ' ' << state.increments << ' '
+            << state.name;
+        return out.str();
+    }
+    static std::optional<State> restore(std::string_view bytes) {
+        ++restores;
+        std::istringstream in{std::string(bytes)};
+        State state;
+        if (!(in >> state.exists >> state.closed >> state.value >> state.increments)) {
+            return std::nullopt;
+        }
+        in.get();
+        std::getline(in, state.name);
+        return state;
+    }
+};
+using SnapshotCounter = SnapshotCounterOf<1>;
+static_assert(Snapshotting<SnapshotCounter>);
+static_assert(!Snapshotting<Counter>);
+
+// The stored snapshot's version (its first 8 bytes, big-endian), 0 if there is none.
+std::uint64_t snapshot_version(const EventStore& store, const std::string& id) {
+    const auto bytes = store.read_metadata("s/counter/" + id);
+    std::uint64_t version = 0;
+    for (std::size_t i = 0; bytes && i < 8; ++i) {
+        version = (version << 8) | static_cast<unsigned char>((*bytes)[i]);
+    }
+    return version;
 }
 
 }  // namespace
@@ -176,4 +227,93 @@ TEST_CASE("an event the domain does not know stops the replay", "[decider]") {
     AggregateRuntime<Counter> counters(*store, {"tests"}, gatehouse::testing::counter_read_model());
     CHECK_THROWS_AS(counters.find("c1"), CorruptRecordError);
     CHECK_THROWS_AS(counters.bring_up_to_date(), CorruptRecordError);
+}
+
+TEST_CASE("a snapshot is stored with the event that reaches each multiple of snapshot_every", "[decider][snapshot]") {
+    TempDir dir;
+    auto store = EventStore::open(dir.path());
+    AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
+    (void)accepted(counters.execute("c", SnapshotCounter::Create{"with a name"}));
+    for (int i = 1; i <= 8; ++i) {
+        (void)accepted(counters.execute("c", SnapshotCounter::Increment{1, ""}));
+    }
+    CHECK(snapshot_version(*store, "c") == 0);  // version 9: none yet
+    (void)accepted(counters.execute("c", SnapshotCounter::Increment{1, ""}));
+    CHECK(snapshot_version(*store, "c") == 10);
+    for (int i = 1; i <= 14; ++i) {
+        (void)accepted(counters.execute("c", SnapshotCounter::Increment{2, ""}));
+    }
+    CHECK(snapshot_version(*store, "c") == 20);  // version 24: the newest multiple of 10 reached
+
+    // A domain without snapshots writes none, whatever the setting.
+    AggregateRuntime<Counter> plain(*store, {.producer = "tests", .snapshot_every = 1});
+    (void)accepted(plain.execute("p", Counter::Create{"p"}));
+    (void)accepted(plain.execute("p", Counter::Increment{1, ""}));
+    CHECK_FALSE(store->read_metadata("s/counter/p"));
+}
+
+TEST_CASE("loading starts from the newest snapshot and folds only the events after it", "[decider][snapshot]") {
+    TempDir dir;
+    {
+        auto store = EventStore::open(dir.path());
+        AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
+        (void)accepted(counters.execute("c", SnapshotCounter::Create{"two words"}));
+        for (int i = 1; i <= 24; ++i) {
+            (void)accepted(counters.execute("c", SnapshotCounter::Increment{1, ""}));
+        }
+    }
+    auto store = EventStore::open(dir.path());
+    SECTION("the state is the same as a fold of the whole stream") {
+        SnapshotCounter::restores = 0;
+        AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
+        const auto found = counters.find("c");
+        REQUIRE(found);
+        CHECK(SnapshotCounter::restores == 1);
+        CHECK(found->first.value == 24);
+        CHECK(found->first.increments == 24);
+        CHECK(found->first.name == "two words");
+        CHECK(found->second == StreamVersion{25});
+        // And it decides on the right version.
+        CHECK(accepted(counters.execute("c", SnapshotCounter::Increment{1, ""})).version == StreamVersion{26});
+    }
+    SECTION("only the events after the snapshot are folded onto it") {
+        // A snapshot at version 20 that says 1000: what a load returns proves where it started.
+        std::string forged(8, '\0');
+        forged[7] = 20;
+        forged += std::string("\0\0\0\1", 4) + SnapshotCounter::snapshot({true, false, "forged", 1000, 0});
+        Commit commit;
+        commit.metadata.emplace_back("s/counter/c", forged);
+        (void)store->commit(std::move(commit));
+        AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
+        const auto found = counters.find("c");
+        CHECK(found->first.value == 1005);  // 1000, then versions 21..25: five increments of 1
+        CHECK(found->first.name == "forged");
+        // With snapshots off, the stream is folded from its start.
+        AggregateRuntime<SnapshotCounter> without(*store, {.producer = "tests"});
+        CHECK(without.find("c")->first.value == 24);
+    }
+    SECTION("a snapshot of another format is not used, and the next one replaces it") {
+        using Reformatted = SnapshotCounterOf<2>;
+        Reformatted::restores = 0;
+        AggregateRuntime<Reformatted> counters(*store, {.producer = "tests", .snapshot_every = 10});
+        CHECK(counters.find("c")->first.value == 24);
+        CHECK(Reformatted::restores == 0);
+        for (int i = 1; i <= 5; ++i) {
+            (void)accepted(counters.execute("c", Reformatted::Increment{1, ""}));
+        }
+        CHECK(snapshot_version(*store, "c") == 30);
+        AggregateRuntime<Reformatted> reloaded(*store, {.producer = "tests", .snapshot_every = 10});
+        CHECK(reloaded.find("c")->first.value == 29);
+        CHECK(Reformatted::restores == 1);
+    }
+    SECTION("a snapshot that does not restore is skipped") {
+        Commit commit;
+        std::string broken(8, '\0');
+        broken[7] = 20;
+        broken += std::string("\0\0\0\1", 4) + "not a counter";
+        commit.metadata.emplace_back("s/counter/c", broken);
+        (void)store->commit(std::move(commit));
+        AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
+        CHECK(counters.find("c")->first.value == 24);
+    }
 }

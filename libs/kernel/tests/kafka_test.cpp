@@ -191,6 +191,62 @@ TEST_CASE("the inbox applies each event once and skips redelivered ones", "[kafk
     }
 }
 
+TEST_CASE("an ignored event is recorded as processed without a synced write of its own", "[kafka][inbox]") {
+    KafkaTestCluster kafka;
+    const std::string topic = unique_topic("ignored");
+    kafka.create_topic(topic, 3);
+    kafka.create_topic(topic + ".dlq", 1);
+    TempDir source_dir;
+    auto source = EventStore::open(source_dir.path());
+    AggregateRuntime<Counter> counters(*source, {"source"});
+    fill(counters, 4, 9);  // 40 events: 4 created, 36 incremented
+    {
+        OutboxRelay relay(*source, relay_options(kafka, topic));
+        relay.start();
+        REQUIRE(relay.wait_until_published(source->head(), 60s));
+    }
+    TempDir dir;
+    std::vector<std::string> keys;
+    StoreStats after_consuming;
+    {
+        auto store = EventStore::open(dir.path());  // durable: each group commit is fsynced
+        AggregateRuntime<Counter> created(*store, {"mirror"});
+        std::mutex keys_mutex;
+        // Mirrors only the creations; every increment is ignored.
+        InboxConsumer inbox(*store, inbox_options(kafka, topic, unique_topic("ignoring")),
+                            [&](const InboundEvent& event) {
+                                {
+                                    const std::lock_guard lock(keys_mutex);
+                                    keys.push_back(event.inbox_key);
+                                }
+                                if (event.envelope.event_type() != "gatehouse.testing.v1.CounterCreated") {
+                                    return HandlerVerdict::ignored();
+                                }
+                                const std::string& id = event.envelope.aggregate_id();
+                                auto result = created.execute(id, Counter::Create{id}, {.inbox_key = event.inbox_key});
+                                return std::holds_alternative<Rejection>(result)
+                                           ? HandlerVerdict::poison(std::get<Rejection>(result).message)
+                                           : HandlerVerdict::applied();
+                            });
+        inbox.start();
+        REQUIRE(inbox.wait_for([](const InboxStats& s) { return s.applied + s.ignored == 40; }, 60s));
+        inbox.stop();
+        CHECK(inbox.stats().applied == 4);
+        CHECK(inbox.stats().ignored == 36);
+        after_consuming = store->stats();
+    }
+    // Four synced group commits at most (one per creation), not forty.
+    CHECK(after_consuming.commits == 4);
+    CHECK(after_consuming.groups <= 4);
+    // Every record, ignored or applied, is processed, also after the store is closed and reopened:
+    // a redelivery would be skipped as a duplicate.
+    REQUIRE(keys.size() == 40);
+    auto reopened = EventStore::open(dir.path());
+    for (const std::string& key : keys) {
+        CHECK(reopened->was_processed(key));
+    }
+}
+
 TEST_CASE("poison records go to the dead-letter topic and consumption continues", "[kafka][inbox]") {
     KafkaTestCluster kafka;
     const std::string topic = unique_topic("poison");

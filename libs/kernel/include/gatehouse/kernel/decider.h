@@ -12,6 +12,8 @@
 // With a ReadModel (read_model.h) it keeps the aggregate type's indexes and counters in the same
 // atomic write as the events, and answers lookups and keyset pages over them. Nothing is folded
 // into memory at start-up: memory does not grow with history, and no query walks all aggregates.
+// A domain whose streams can grow long may also store snapshots of its state (`Snapshotting`,
+// RuntimeOptions::snapshot_every): a load then reads the last snapshot and only the events after it.
 // Thread safety: every public method may be called concurrently from any thread.
 #pragma once
 
@@ -55,6 +57,19 @@ concept Decider = std::derived_from<typename D::Event, google::protobuf::Message
     { D::evolve(state, event) } -> std::same_as<typename D::State>;
 };
 
+// Optional, for domains with long streams: a state that can be stored and read back. A snapshot is
+// written in the same atomic commit as the event that reaches a multiple of
+// RuntimeOptions::snapshot_every, under the version it covers; loading starts from the newest one
+// and folds only the events after it. `restore` answers nullopt for bytes it cannot read. Raise
+// kSnapshotFormat whenever the encoding, or what `evolve` makes of the events, changes: snapshots of
+// another format are not used (the stream is folded from its start) and are replaced by the next.
+template <class D>
+concept Snapshotting = Decider<D> && requires(const typename D::State& state, std::string_view bytes) {
+    { D::kSnapshotFormat } -> std::convertible_to<std::uint32_t>;
+    { D::snapshot(state) } -> std::same_as<std::string>;
+    { D::restore(bytes) } -> std::same_as<std::optional<typename D::State>>;
+};
+
 // Where a command comes from and what must be committed with its events.
 struct CommandContext final {
     // Retries with the same key return the first result (namespaced by aggregate type).
@@ -85,6 +100,9 @@ struct RuntimeOptions final {
     // Most aggregate states kept in memory; the least recently used are dropped and loaded from
     // their streams again when next needed.
     std::size_t cache_capacity = 10'000;
+    // For a Snapshotting domain: store the state every this many events of a stream (0: never).
+    // Ignored for other domains.
+    std::uint64_t snapshot_every = 0;
 };
 
 template <Decider D>
@@ -315,6 +333,12 @@ class AggregateRuntime final : public MaintainedReadModel {
             }
             commit.idempotency_answer = aggregate_id + "\n" + std::to_string(current.version.value + 1) + "\n" +
                                         std::to_string(after.version.value);
+            if constexpr (Snapshotting<D>) {
+                const std::uint64_t every = options_.snapshot_every;
+                if (every > 0 && current.version.value / every != after.version.value / every) {
+                    commit.metadata.emplace_back(snapshot_key(aggregate_id), encode_snapshot(after));
+                }
+            }
             if (read_model_.index) {
                 // The expected-version check makes `current` exactly what the index holds now.
                 const IndexEntries before_entries = entries_of(aggregate_id, current);
@@ -456,7 +480,19 @@ class AggregateRuntime final : public MaintainedReadModel {
             }
         }
         Entry entry{D::initial(), {}};
+        if constexpr (Snapshotting<D>) {
+            if (options_.snapshot_every > 0) {
+                if (auto snapshot = read_snapshot(stream.aggregate_id)) {
+                    entry = std::move(*snapshot);
+                }
+            }
+        }
         for (const RecordedEvent& recorded : store_.read_stream(stream, StreamVersion{entry.version.value + 1})) {
+            if (recorded.envelope.aggregate_version() != entry.version.value + 1) {
+                throw CorruptRecordError("stream " + std::string(D::kAggregateType) + "/" + stream.aggregate_id +
+                                         " jumps from version " + std::to_string(entry.version.value) + " to " +
+                                         std::to_string(recorded.envelope.aggregate_version()));
+            }
             entry.state = D::evolve(std::move(entry.state), decode(recorded));
             entry.version = StreamVersion{recorded.envelope.aggregate_version()};
         }
@@ -464,6 +500,49 @@ class AggregateRuntime final : public MaintainedReadModel {
             remember(stream.aggregate_id, entry);
         }
         return entry;
+    }
+
+    // Snapshots live in the store's metadata: "s/<type>/<id>" -> the version it covers (8 bytes,
+    // big-endian), the domain's kSnapshotFormat (4 bytes), then D::snapshot(state).
+    std::string snapshot_key(const std::string& aggregate_id) const {
+        return "s/" + std::string(D::kAggregateType) + "/" + aggregate_id;
+    }
+
+    std::string encode_snapshot(const Entry& entry) const {
+        std::string bytes;
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            bytes.push_back(static_cast<char>((entry.version.value >> shift) & 0xFF));
+        }
+        const auto format = static_cast<std::uint32_t>(D::kSnapshotFormat);
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            bytes.push_back(static_cast<char>((format >> shift) & 0xFF));
+        }
+        bytes += D::snapshot(entry.state);
+        return bytes;
+    }
+
+    // The newest snapshot of the aggregate, if there is one of the current format that restores.
+    std::optional<Entry> read_snapshot(const std::string& aggregate_id) const {
+        const std::optional<std::string> bytes = store_.read_metadata(snapshot_key(aggregate_id));
+        if (!bytes || bytes->size() < 12) {
+            return std::nullopt;
+        }
+        std::uint64_t version = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            version = (version << 8) | static_cast<unsigned char>((*bytes)[i]);
+        }
+        std::uint32_t format = 0;
+        for (std::size_t i = 8; i < 12; ++i) {
+            format = (format << 8) | static_cast<unsigned char>((*bytes)[i]);
+        }
+        if (format != static_cast<std::uint32_t>(D::kSnapshotFormat) || version == 0) {
+            return std::nullopt;
+        }
+        std::optional<State> state = D::restore(std::string_view(*bytes).substr(12));
+        if (!state) {
+            return std::nullopt;
+        }
+        return Entry{std::move(*state), StreamVersion{version}};
     }
 
     void remember(const std::string& aggregate_id, Entry entry) {
