@@ -123,7 +123,7 @@ struct ServiceRuntime::Parts {
     };
     std::vector<Input> inputs;
     std::vector<grpc::Service*> grpc_services;
-    std::function<void()> on_ready;
+    std::vector<std::function<void()>> on_ready;
     struct Periodic {
         std::chrono::milliseconds interval;
         std::string name;
@@ -200,7 +200,11 @@ void ServiceRuntime::every(std::chrono::milliseconds interval, std::string name,
     parts_->periodic.push_back({interval, std::move(name), std::move(task)});
 }
 
-void ServiceRuntime::on_ready(std::function<void()> callback) { parts_->on_ready = std::move(callback); }
+void ServiceRuntime::on_ready(std::function<void()> callback) {
+    if (callback) {
+        parts_->on_ready.push_back(std::move(callback));
+    }
+}
 void ServiceRuntime::request_stop() { stop_requested_ = true; }
 
 namespace {
@@ -416,8 +420,8 @@ int ServiceRuntime::run() {
     // One line on stdout for whoever started the process (scripts, tests): where it listens.
     std::printf("%s ready grpc=%d metrics=%d\n", name_.c_str(), grpc_port, metrics_port_.load());
     std::fflush(stdout);
-    if (parts.on_ready) {
-        parts.on_ready();
+    for (const auto& callback : parts.on_ready) {
+        callback();
     }
 
     // 5. Wait for SIGTERM / SIGINT, a stop request or a component that failed for good. Meanwhile,

@@ -33,8 +33,13 @@ int main() {
             auto result = counters.execute(id, Counter::Increment{1, ""}, {.inbox_key = event.inbox_key});
             return std::holds_alternative<Rejection>(result) ? HandlerVerdict::ignored() : HandlerVerdict::applied();
         });
-        runtime.on_ready(
-            [&] { std::cout << "ready " << runtime.grpc_port() << " " << runtime.metrics_port() << std::endl; });
+        bool first_ran = false;
+        runtime.on_ready([&] {
+            first_ran = true;
+            std::cout << "ready " << runtime.grpc_port() << " " << runtime.metrics_port() << std::endl;
+        });
+        // A second callback runs too, after the first (the notifier adds one per part).
+        runtime.on_ready([&] { std::cout << "second on_ready after the first: " << first_ran << std::endl; });
         return runtime.run();
     } catch (const ConfigError& error) {
         std::cerr << "configuration error: " << error.what() << "\n";

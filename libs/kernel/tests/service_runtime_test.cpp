@@ -80,6 +80,7 @@ TEST_CASE("a service process replays, serves health and metrics, and stops clean
     {
         ChildProcess service(command);
         const Ports ports = wait_ready(service);
+        CHECK(service.read_line(10s) == "second on_ready after the first: 1");
         for (int n = 0; n < 10; ++n) {
             kafka.produce(in, "c1", counter_envelope("c1", n));
         }

@@ -74,7 +74,8 @@ class ServiceRuntime final {
     // Runs `task` every `interval` on a thread of its own while the service is ready (e.g. a sweeper
     // that closes expired requests). An exception is logged and the task runs again next time.
     void every(std::chrono::milliseconds interval, std::string name, std::function<void()> task);
-    // Called once, on run()'s thread, when the service has become ready.
+    // Called once, on run()'s thread, when the service has become ready. Several callbacks may be
+    // added (each part of a service its own); they run in the order they were added.
     void on_ready(std::function<void()> callback);
 
     // Starts everything and blocks until SIGTERM / SIGINT or request_stop(); returns the exit code.
