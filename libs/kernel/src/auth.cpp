@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -72,7 +73,23 @@ std::string weak_token_reason(const std::string& token) {
 }  // namespace
 
 BearerAuthenticator::BearerAuthenticator(const std::map<std::string, std::string>& credentials,
-                                         const std::string& setting) {
+                                         const std::string& setting)
+    : by_token_hash_(build(credentials, setting)) {}
+
+void BearerAuthenticator::replace(const std::map<std::string, std::string>& credentials, const std::string& setting) {
+    auto table = build(credentials, setting);
+    const std::lock_guard lock(mutex_);
+    by_token_hash_ = std::move(table);
+}
+
+std::size_t BearerAuthenticator::size() const {
+    const std::lock_guard lock(mutex_);
+    return by_token_hash_->size();
+}
+
+std::shared_ptr<const BearerAuthenticator::Table> BearerAuthenticator::build(
+    const std::map<std::string, std::string>& credentials, const std::string& setting) {
+    auto by_token_hash = std::make_shared<Table>();
     for (const auto& [token, who] : credentials) {
         if (const auto reason = weak_token_reason(token); !reason.empty()) {
             throw ConfigError("setting " + setting + " (credential of \"" + who + "\"): " + reason);
@@ -85,8 +102,35 @@ BearerAuthenticator::BearerAuthenticator(const std::map<std::string, std::string
                               "\" is not role:user_id:email (every staff credential names its email)");
         }
         Principal principal{who.substr(0, first), who.substr(first + 1, second - first - 1), who.substr(second + 1)};
-        by_token_hash_.emplace(blake2b_256(token), std::move(principal));
+        by_token_hash->emplace(blake2b_256(token), std::move(principal));
     }
+    return by_token_hash;
+}
+
+std::map<std::string, std::string> read_credentials_file(const std::filesystem::path& path,
+                                                         const std::string& setting) {
+    std::ifstream in(path);
+    if (!in) {
+        throw ConfigError("setting " + setting + ": cannot read " + path.string());
+    }
+    std::map<std::string, std::string> credentials;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+            line.pop_back();
+        }
+        const auto start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line[start] == '#') {
+            continue;
+        }
+        const auto equals = line.find('=', start);
+        if (equals == std::string::npos || equals == start || equals + 1 == line.size()) {
+            throw ConfigError("setting " + setting + ": " + path.string() + " line " + std::to_string(number) +
+                              " is not token=role:user_id:email");
+        }
+        credentials[line.substr(start, equals - start)] = line.substr(equals + 1);
+    }
+    return credentials;
 }
 
 std::optional<Principal> BearerAuthenticator::authenticate(std::string_view authorization) const {
@@ -94,9 +138,14 @@ std::optional<Principal> BearerAuthenticator::authenticate(std::string_view auth
     if (!authorization.starts_with(kScheme)) {
         return std::nullopt;
     }
+    std::shared_ptr<const Table> table;
+    {
+        const std::lock_guard lock(mutex_);
+        table = by_token_hash_;
+    }
     // Looked up by hash: the comparison never runs over the secret itself.
-    const auto found = by_token_hash_.find(blake2b_256(authorization.substr(kScheme.size())));
-    if (found == by_token_hash_.end()) {
+    const auto found = table->find(blake2b_256(authorization.substr(kScheme.size())));
+    if (found == table->end()) {
         return std::nullopt;
     }
     return found->second;

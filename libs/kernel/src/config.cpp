@@ -111,10 +111,89 @@ ConfigSchema& ConfigSchema::add(OptionSpec spec) {
     return *this;
 }
 
+ConfigSchema& ConfigSchema::one_of(std::vector<std::string> allowed) {
+    if (options_.empty() || options_.back().type != OptionType::string) {
+        throw std::logic_error("one_of applies to a string option, added last");
+    }
+    options_.back().allowed = std::move(allowed);
+    return *this;
+}
+
+ConfigSchema& ConfigSchema::at_least(std::int64_t minimum) {
+    if (options_.empty() ||
+        (options_.back().type != OptionType::integer && options_.back().type != OptionType::duration)) {
+        throw std::logic_error("at_least applies to an integer or duration option, added last");
+    }
+    options_.back().minimum = minimum;
+    return *this;
+}
+
+ConfigSchema& ConfigSchema::between(std::int64_t minimum, std::int64_t maximum) {
+    at_least(minimum);
+    options_.back().maximum = maximum;
+    return *this;
+}
+
 const OptionSpec* ConfigSchema::find(const std::string& name) const {
     const auto it = std::find_if(options_.begin(), options_.end(), [&](const OptionSpec& o) { return o.name == name; });
     return it == options_.end() ? nullptr : &*it;
 }
+
+namespace {
+
+// A bound as the docs and the errors show it: a number, or a duration in its largest whole unit.
+std::string bound_text(const OptionSpec& spec, std::int64_t value) {
+    if (spec.type != OptionType::duration) {
+        return std::to_string(value);
+    }
+    for (const auto& [unit, millis] : std::initializer_list<std::pair<const char*, std::int64_t>>{
+             {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}}) {
+        if (value != 0 && value % millis == 0) {
+            return std::to_string(value / millis) + unit;
+        }
+    }
+    return std::to_string(value) + "ms";
+}
+
+// What the spec accepts beyond its type ("one of `a`, `b`", "from 1 to 64"), or nothing.
+std::string accepted_values(const OptionSpec& spec) {
+    if (!spec.allowed.empty()) {
+        std::string text = "one of ";
+        for (std::size_t i = 0; i < spec.allowed.size(); ++i) {
+            text += (i == 0 ? "`" : ", `") + spec.allowed[i] + "`";
+        }
+        return text;
+    }
+    if (spec.minimum && spec.maximum) {
+        return "from " + bound_text(spec, *spec.minimum) + " to " + bound_text(spec, *spec.maximum);
+    }
+    if (spec.minimum) {
+        return "at least " + bound_text(spec, *spec.minimum);
+    }
+    if (spec.maximum) {
+        return "at most " + bound_text(spec, *spec.maximum);
+    }
+    return {};
+}
+
+// Throws ConfigError when a value of the right type is not one the spec accepts.
+void check_accepted(const OptionSpec& spec, const std::string& text, const std::string& source) {
+    bool accepted = true;
+    if (!spec.allowed.empty()) {
+        accepted = std::find(spec.allowed.begin(), spec.allowed.end(), text) != spec.allowed.end();
+    } else if (spec.minimum || spec.maximum) {
+        const std::int64_t value = spec.type == OptionType::duration  ? Config::parse_duration(text).count()
+                                   : spec.type == OptionType::integer ? std::stoll(text)
+                                                                      : 0;
+        accepted = (!spec.minimum || value >= *spec.minimum) && (!spec.maximum || value <= *spec.maximum);
+    }
+    if (!accepted) {
+        throw ConfigError("setting " + spec.name + " (from " + source + "): must be " + accepted_values(spec) +
+                          ", got \"" + (spec.secret ? std::string("<secret>") : text) + "\"");
+    }
+}
+
+}  // namespace
 
 std::string ConfigSchema::describe_markdown(const std::string& env_prefix) const {
     std::string out = "| setting | environment | default | description |\n|---|---|---|---|\n";
@@ -122,8 +201,9 @@ std::string ConfigSchema::describe_markdown(const std::string& env_prefix) const
         const std::string shown = spec.secret                  ? "<secret>"
                                   : spec.default_value.empty() ? "(empty)"
                                                                : spec.default_value;
+        const std::string accepted = accepted_values(spec);
         out += "| `" + spec.name + "` | `" + env_name(env_prefix, spec.name) + "` | `" + shown + "` | " +
-               spec.description + " |\n";
+               spec.description + (accepted.empty() ? "" : " Accepted: " + accepted + ".") + " |\n";
     }
     return out;
 }
@@ -135,16 +215,31 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add(
             {"store.durable", OptionType::boolean, "true",
              "fsync every commit before acknowledging it; false trades the last commits on a machine crash for speed."})
-        .add({"store.aggregate_cache_size", OptionType::integer, "10000",
-              "Most aggregate states kept in memory per aggregate type (least recently used ones are dropped and "
-              "loaded from the log again when needed); bounds memory whatever the history's size."})
-        .add({"inbox.retry_attempts", OptionType::integer, "10",
-              "Attempts of an input event whose handler keeps failing with a retryable error before the event is "
-              "parked (kept aside in the store; later events of the same aggregate wait behind it, others go on)."})
-        .add({"inbox.retry_budget", OptionType::duration, "5m",
-              "The longest an input event is retried before it is parked, whatever its attempts."})
-        .add({"inbox.parked_retry_interval", OptionType::duration, "1m",
-              "How often parked input events are retried (also on demand: gatehouse dlq retry-parked)."})
+        .add({.name = "store.aggregate_cache_size",
+              .type = OptionType::integer,
+              .default_value = "10000",
+              .description = "Most aggregate states kept in memory per aggregate type (least recently used ones are "
+                             "dropped and loaded from the log again when needed); bounds memory whatever the "
+                             "history's size.",
+              .minimum = 1})
+        .add({.name = "inbox.retry_attempts",
+              .type = OptionType::integer,
+              .default_value = "10",
+              .description = "Attempts of an input event whose handler keeps failing with a retryable error before "
+                             "the event is parked (kept aside in the store; later events of the same aggregate wait "
+                             "behind it, others go on).",
+              .minimum = 1})
+        .add({.name = "inbox.retry_budget",
+              .type = OptionType::duration,
+              .default_value = "5m",
+              .description = "The longest an input event is retried before it is parked, whatever its attempts.",
+              .minimum = 1})
+        .add({.name = "inbox.parked_retry_interval",
+              .type = OptionType::duration,
+              .default_value = "1m",
+              .description = "How often parked input events are retried (also on demand: gatehouse dlq "
+                             "retry-parked).",
+              .minimum = 1'000})
         .add({"kafka.bootstrap_servers", OptionType::string, "127.0.0.1:9092",
               "Kafka bootstrap servers (host:port,...)."})
         .add({"kafka.client_id", OptionType::string, "gatehouse-" + service_name, "Kafka client id."})
@@ -169,12 +264,23 @@ ConfigSchema& add_kernel_options(ConfigSchema& schema, const std::string& servic
         .add({"grpc.trusted_proxies", OptionType::string, "",
               "Comma-separated IP addresses / CIDRs of reverse proxies whose x-forwarded-for header names the "
               "client for per-client limits; empty: the TCP peer is the client."})
+        .add({"auth.tokens_file", OptionType::string, "",
+              "A file of bearer credentials, one token=role:user_id:email per line (# comments), used beside "
+              "auth.tokens and re-read within 5 s when it changes: tokens rotate without a restart. It holds "
+              "secrets: owner-only (0600). A version that does not check is logged and not used."})
         .add({"metrics.listen", OptionType::string, "127.0.0.1:0",
               "HTTP address of /metrics (Prometheus text), /healthz and /readyz; empty: disabled."})
-        .add({"log.level", OptionType::string, "info", "trace, debug, info, warn, error, critical or off."})
+        .add({.name = "log.level",
+              .type = OptionType::string,
+              .default_value = "info",
+              .description = "The least severe messages logged.",
+              .allowed = {"trace", "debug", "info", "warn", "error", "critical", "off"}})
         .add({"log.json", OptionType::boolean, "false", "Log one JSON object per line."})
-        .add({"shutdown.grace", OptionType::duration, "10s",
-              "On SIGTERM: time to drain in-flight RPCs and deliveries."});
+        .add({.name = "shutdown.grace",
+              .type = OptionType::duration,
+              .default_value = "10s",
+              .description = "On SIGTERM: time to drain in-flight RPCs and deliveries.",
+              .maximum = 600'000});
 }
 
 Config Config::load(const ConfigSchema& schema, const std::optional<std::filesystem::path>& file,
@@ -262,6 +368,7 @@ Config Config::load(const ConfigSchema& schema, const std::optional<std::filesys
                               type_name(spec.type) + ", got \"" + (spec.secret ? std::string("<secret>") : value.text) +
                               "\"");
         }
+        check_accepted(spec, value.text, value.source);
     }
     return config;
 }

@@ -18,10 +18,10 @@ constexpr std::chrono::seconds kReadTimeout{10};
 
 class OperatorService final : public v1::OperatorService::Service {
   public:
-    OperatorService(const std::string& service_name, std::optional<BearerAuthenticator> authenticator,
-                    KafkaSettings kafka, std::string dead_letter_topic, std::vector<InboxConsumer*> inboxes)
+    OperatorService(const std::string& service_name, const BearerAuthenticator& authenticator, KafkaSettings kafka,
+                    std::string dead_letter_topic, std::vector<InboxConsumer*> inboxes)
         : log_(logger(service_name)),
-          authenticator_(std::move(authenticator)),
+          authenticator_(authenticator),
           kafka_(std::move(kafka)),
           topic_(std::move(dead_letter_topic)),
           inboxes_(std::move(inboxes)) {}
@@ -187,10 +187,7 @@ class OperatorService final : public v1::OperatorService::Service {
 
   private:
     grpc::Status authenticate(const grpc::ServerContext& context, Principal& principal) const {
-        if (!authenticator_) {
-            return {grpc::StatusCode::UNAUTHENTICATED, "this service has no auth.tokens: no operator can call it"};
-        }
-        return authenticate_call(context, *authenticator_, {"operator"}, principal);
+        return authenticate_call(context, authenticator_, {"operator"}, principal);
     }
 
     grpc::Status read(std::vector<DeadLetterRecord>& records) const {
@@ -237,7 +234,7 @@ class OperatorService final : public v1::OperatorService::Service {
     }
 
     std::shared_ptr<spdlog::logger> log_;
-    std::optional<BearerAuthenticator> authenticator_;
+    const BearerAuthenticator& authenticator_;
     KafkaSettings kafka_;
     std::string topic_;
     std::vector<InboxConsumer*> inboxes_;
@@ -245,16 +242,11 @@ class OperatorService final : public v1::OperatorService::Service {
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> make_operator_service(const std::string& service_name, const Config& config,
-                                                     KafkaSettings kafka, std::string dead_letter_topic,
+std::unique_ptr<grpc::Service> make_operator_service(const std::string& service_name,
+                                                     const BearerAuthenticator& authenticator, KafkaSettings kafka,
+                                                     std::string dead_letter_topic,
                                                      std::vector<InboxConsumer*> inboxes) {
-    std::optional<BearerAuthenticator> authenticator;
-    try {
-        authenticator.emplace(config.map("auth.tokens"), "auth.tokens");
-    } catch (const std::logic_error&) {
-        // The service declares no auth.tokens: every operator call answers UNAUTHENTICATED.
-    }
-    return std::make_unique<OperatorService>(service_name, std::move(authenticator), std::move(kafka),
+    return std::make_unique<OperatorService>(service_name, authenticator, std::move(kafka),
                                              std::move(dead_letter_topic), std::move(inboxes));
 }
 

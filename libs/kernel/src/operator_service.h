@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gatehouse/kernel/config.h"
+#include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/kernel/kafka_settings.h"
 
@@ -16,9 +16,10 @@ class Service;
 
 namespace gatehouse::kernel {
 
-// `config`'s auth.tokens (if the service declares it) authenticates callers: role `operator`.
-std::unique_ptr<grpc::Service> make_operator_service(const std::string& service_name, const Config& config,
-                                                     KafkaSettings kafka, std::string dead_letter_topic,
+// `authenticator` (the service runtime's) authenticates callers: role `operator`.
+std::unique_ptr<grpc::Service> make_operator_service(const std::string& service_name,
+                                                     const BearerAuthenticator& authenticator, KafkaSettings kafka,
+                                                     std::string dead_letter_topic,
                                                      std::vector<InboxConsumer*> inboxes);
 
 }  // namespace gatehouse::kernel

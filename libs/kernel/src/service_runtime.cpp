@@ -82,6 +82,30 @@ std::int64_t declared_integer(const Config& config, const std::string& name) {
     return config.integer(name);
 }
 
+// The credentials of auth.tokens (when the service declares it) and auth.tokens_file (when set).
+std::map<std::string, std::string> configured_credentials(const Config& config) {
+    std::map<std::string, std::string> credentials;
+    try {
+        credentials = config.map("auth.tokens");
+    } catch (const std::logic_error&) {
+        // The service declares no auth.tokens: only the file's, if any.
+    }
+    if (const std::string file = config.string("auth.tokens_file"); !file.empty()) {
+        for (auto& [token, who] : read_credentials_file(file, "auth.tokens_file")) {
+            credentials[token] = std::move(who);
+        }
+    }
+    return credentials;
+}
+
+// What identifies a version of a file without reading it: its modification time and size.
+std::string file_version(const std::string& path) {
+    std::error_code error;
+    const auto modified = std::filesystem::last_write_time(path, error);
+    const auto size = std::filesystem::file_size(path, error);
+    return error ? std::string() : std::to_string(modified.time_since_epoch().count()) + "/" + std::to_string(size);
+}
+
 // "host:port" -> (host, port); throws ConfigError naming the setting.
 std::pair<std::string, int> split_address(const std::string& address, const std::string& setting) {
     const auto colon = address.rfind(':');
@@ -153,6 +177,29 @@ ServiceRuntime::ServiceRuntime(std::string service_name, Config config)
     configure_logging({config_.string("log.level"), config_.boolean("log.json")});
     for (const std::string& warning : config_.warnings()) {
         logger(name_)->warn("{}", warning);
+    }
+    const std::string credentials_settings =
+        config_.string("auth.tokens_file").empty() ? "auth.tokens" : "auth.tokens / auth.tokens_file";
+    authenticator_ = std::make_unique<BearerAuthenticator>(configured_credentials(config_), credentials_settings);
+    if (const std::string file = config_.string("auth.tokens_file"); !file.empty()) {
+        // Rotation without a restart: the file is looked at every 5 s and re-read when it changed.
+        every(std::chrono::seconds(5), "auth-tokens-file",
+              [this, file, credentials_settings, seen = file_version(file)]() mutable {
+                  const std::string version = file_version(file);
+                  if (version == seen) {
+                      return;
+                  }
+                  seen = version;
+                  try {
+                      const std::size_t before = authenticator_->size();
+                      authenticator_->replace(configured_credentials(config_), credentials_settings);
+                      logger(name_)->info("auth.tokens_file {} re-read: {} credentials (were {})", file,
+                                          authenticator_->size(), before);
+                  } catch (const std::exception& error) {
+                      logger(name_)->error("auth.tokens_file {} not used, the credentials in use stay: {}", file,
+                                           error.what());
+                  }
+              });
     }
     store_ = EventStore::open(config_.string("data_dir"), StoreOptions{config_.boolean("store.durable")});
 }
@@ -388,7 +435,7 @@ int ServiceRuntime::run() {
     for (const auto& inbox : parts.inboxes) {
         inboxes.push_back(inbox.get());
     }
-    parts.operator_service = make_operator_service(name_, config_, kafka_settings(),
+    parts.operator_service = make_operator_service(name_, *authenticator_, kafka_settings(),
                                                    topic("gatehouse." + name_ + ".dead-letters.v1"), inboxes);
     builder.RegisterService(parts.operator_service.get());
     parts.grpc_server = builder.BuildAndStart();

@@ -70,6 +70,54 @@ TEST_CASE("bad configuration names the setting", "[config]") {
     CHECK_THROWS_WITH(Config::load(schema(), dir.path() / "missing.yaml", "GHTEST6_"), Catch::Contains("missing.yaml"));
 }
 
+TEST_CASE("allowed values and bounds are checked at start-up, named in the error and in the docs", "[config]") {
+    ConfigSchema bounded = schema();
+    bounded.add({.name = "approval.mode",
+                 .type = OptionType::string,
+                 .default_value = "direct",
+                 .description = "How requests are approved.",
+                 .allowed = {"direct", "crm"}});
+    bounded.add({.name = "delivery.parallelism",
+                 .type = OptionType::integer,
+                 .default_value = "4",
+                 .description = "Sends at once.",
+                 .minimum = 1,
+                 .maximum = 64});
+    bounded.add({.name = "delivery.retry_for",
+                 .type = OptionType::duration,
+                 .default_value = "24h",
+                 .description = "How long to retry.",
+                 .minimum = 1'000});
+    const auto load_with = [&](const char* variable, const char* value) -> std::string {
+        setenv(variable, value, 1);
+        std::string message;
+        try {
+            (void)Config::load(bounded, std::nullopt, "GHTEST9_");
+        } catch (const ConfigError& error) {
+            message = error.what();
+        }
+        unsetenv(variable);
+        return message;
+    };
+    CHECK(load_with("GHTEST9_APPROVAL_MODE", "crm").empty());
+    CHECK(load_with("GHTEST9_APPROVAL_MODE", "CRM") ==
+          "setting approval.mode (from environment variable GHTEST9_APPROVAL_MODE): must be one of `direct`, `crm`, "
+          "got \"CRM\"");
+    CHECK(load_with("GHTEST9_DELIVERY_PARALLELISM", "64").empty());
+    CHECK_THAT(load_with("GHTEST9_DELIVERY_PARALLELISM", "0"),
+               Catch::Contains("delivery.parallelism") && Catch::Contains("must be from 1 to 64, got \"0\""));
+    CHECK_THAT(load_with("GHTEST9_DELIVERY_PARALLELISM", "65"), Catch::Contains("must be from 1 to 64"));
+    CHECK(load_with("GHTEST9_DELIVERY_RETRY_FOR", "1s").empty());
+    CHECK_THAT(load_with("GHTEST9_DELIVERY_RETRY_FOR", "500ms"), Catch::Contains("must be at least 1s, got \"500ms\""));
+    CHECK_THAT(load_with("GHTEST9_LOG_LEVEL", "verbose"), Catch::Contains("log.level") && Catch::Contains("`warn`"));
+    CHECK_THAT(load_with("GHTEST9_STORE_AGGREGATE_CACHE_SIZE", "0"), Catch::Contains("must be at least 1"));
+
+    const std::string table = bounded.describe_markdown("GATEHOUSE_");
+    CHECK_THAT(table, Catch::Contains("How requests are approved. Accepted: one of `direct`, `crm`. |"));
+    CHECK_THAT(table, Catch::Contains("Sends at once. Accepted: from 1 to 64. |"));
+    CHECK_THAT(table, Catch::Contains("How long to retry. Accepted: at least 1s. |"));
+}
+
 TEST_CASE("a malformed kafka.properties is reported without its text: it holds the SASL password", "[config]") {
     // A password with a comma is cut there; the rest must not reach a log.
     setenv("GHTEST8_KAFKA_PROPERTIES", "sasl.username=onboarding,sasl.password=s3cret,tail-of-s3cret", 1);

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,10 +33,23 @@ class BearerAuthenticator final {
     // The principal for an "authorization" header value ("Bearer <token>"); nullopt if the header is
     // missing, malformed or names no credential.
     [[nodiscard]] std::optional<Principal> authenticate(std::string_view authorization) const;
+    // Replaces every credential at once (a rotation): each call sees the old set or the new one,
+    // never a mix. Checks the new set as the constructor does; if it throws, the old set stays.
+    void replace(const std::map<std::string, std::string>& credentials, const std::string& setting);
+    [[nodiscard]] std::size_t size() const;
 
   private:
-    std::unordered_map<std::string, Principal> by_token_hash_;
+    using Table = std::unordered_map<std::string, Principal>;
+    static std::shared_ptr<const Table> build(const std::map<std::string, std::string>& credentials,
+                                              const std::string& setting);
+    mutable std::mutex mutex_;  // guards the pointer only; a table never changes once built
+    std::shared_ptr<const Table> by_token_hash_;
 };
+
+// The credentials of a file of "token=role:user_id:email" lines (blank lines and lines starting
+// with # are skipped), for auth.tokens_file. Throws ConfigError naming `setting`, the file and the
+// line — never a token — if the file cannot be read or a line is not token=credential.
+std::map<std::string, std::string> read_credentials_file(const std::filesystem::path& path, const std::string& setting);
 
 // Token buckets per key (e.g. per client address): `rate` requests per second, bursts of `burst`.
 class RateLimiter final {

@@ -25,11 +25,22 @@ struct OptionSpec final {
     std::string default_value;  // in the environment-variable syntax of its type
     std::string description;
     bool secret = false;  // never printed (e.g. a password); describe() shows "<secret>"
+    // A string: the only values accepted (empty: any). Listed in the settings' docs.
+    std::vector<std::string> allowed{};
+    // An integer, or a duration in milliseconds: the smallest / largest value accepted. Listed in
+    // the settings' docs; a value outside stops start-up (never silently clamped).
+    std::optional<std::int64_t> minimum{};
+    std::optional<std::int64_t> maximum{};
 };
 
 class ConfigSchema final {
   public:
     ConfigSchema& add(OptionSpec spec);
+    // Restrict the option added last: `.add({...}).one_of({"direct", "crm"})`, `.at_least(1)`,
+    // `.between(1, 64)` (durations in milliseconds).
+    ConfigSchema& one_of(std::vector<std::string> allowed);
+    ConfigSchema& at_least(std::int64_t minimum);
+    ConfigSchema& between(std::int64_t minimum, std::int64_t maximum);
     [[nodiscard]] const std::vector<OptionSpec>& options() const { return options_; }
     [[nodiscard]] const OptionSpec* find(const std::string& name) const;
     // A Markdown table of every option (name, environment variable, default, description).

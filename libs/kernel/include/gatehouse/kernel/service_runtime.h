@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/client_address.h"
 #include "gatehouse/kernel/config.h"
 #include "gatehouse/kernel/decider.h"
@@ -50,6 +51,10 @@ class ServiceRuntime final {
     [[nodiscard]] const std::string& name() const { return name_; }
     // Who the client of a call is, for per-client limits (setting grpc.trusted_proxies).
     [[nodiscard]] const ClientAddressResolver& client_addresses() const { return client_addresses_; }
+    // The staff / machine credentials: auth.tokens (if the service declares it) and the lines of
+    // auth.tokens_file, which is re-read within 5 s of a change (rotation without a restart; a file
+    // that does not check keeps the credentials in use and is logged). The operator API uses it too.
+    [[nodiscard]] const BearerAuthenticator& authenticator() const { return *authenticator_; }
 
     // Options for an AggregateRuntime of this service: its name as producer, the shared command
     // latency histogram, the cache bound from store.aggregate_cache_size.
@@ -92,6 +97,7 @@ class ServiceRuntime final {
     std::string name_;
     Config config_;
     ClientAddressResolver client_addresses_;
+    std::unique_ptr<BearerAuthenticator> authenticator_;
     std::unique_ptr<EventStore> store_;
     MetricsRegistry metrics_;
     std::unique_ptr<Parts> parts_;
