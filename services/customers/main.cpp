@@ -30,30 +30,43 @@ kernel::ConfigSchema schema() {
         .add({"invitation.sweep_interval", kernel::OptionType::duration, "1m",
               "How often open invitations whose link expired are closed (InvitationExpired)."})
         .add({"session.ttl", kernel::OptionType::duration, "8h", "How long a partner user's session token is valid."})
+        .add({"password_reset.ttl", kernel::OptionType::duration, "1h",
+              "How long a password-reset link (RequestPasswordReset) is valid."})
+        .at_least(60'000)
+        .add({"password_reset.per_email_per_hour", kernel::OptionType::integer, "3",
+              "Reset links one email address gets per hour; further requests are answered alike and send nothing."})
+        .at_least(1)
         .add({"notifier.public_key", kernel::OptionType::string, "",
               "The notifier's public key (base64url, from gatehouse-keygen): invitation tokens are sealed to it."})
         .add({"auth.tokens", kernel::OptionType::map, "",
               "Bearer tokens of staff: token=role:user_id:email (roles hq, operator). At least 16 characters each.",
               true})
         .add({"rate_limit.anonymous_per_second", kernel::OptionType::integer, "5",
-              "Anonymous calls (set password, sign in) per second per client address, per call type."})
+              "Anonymous calls (set password, sign in, password reset) per second per client address, per call "
+              "type."})
         .add({"rate_limit.anonymous_burst", kernel::OptionType::integer, "20", "Burst of anonymous calls allowed."})
         .add({"sign_in.free_failures", kernel::OptionType::integer, "5",
               "Failed sign-ins per email and client address before that pair is locked (whether or not the email "
               "exists; a success starts the count again)."})
+        .at_least(1)
         .add({"sign_in.lockout", kernel::OptionType::duration, "1m",
               "How long the pair is locked after its free failures; doubled with each further failure."})
+        .at_least(1'000)
         .add({"sign_in.lockout_max", kernel::OptionType::duration, "1h",
               "The longest lockout; a pair with no failure for this long is forgotten."})
         .add({"sign_in.throttle_entries", kernel::OptionType::integer, "100000",
               "Email and client address pairs with failures kept in memory; the least recently failed are "
               "forgotten first."})
+        .at_least(1)
         .add({"security.password_hash_concurrency", kernel::OptionType::integer, "2",
               "argon2id hashes (sign-in, set password; 64 MiB each) computed at once."})
+        .at_least(1)
         .add({"security.password_hash_queue", kernel::OptionType::integer, "32",
               "Calls that may wait for a password hash; more are answered RESOURCE_EXHAUSTED (retry later)."})
+        .at_least(0)
         .add({"grpc.max_threads", kernel::OptionType::integer, "64",
-              "Threads of the gRPC server (its resource quota); calls beyond them are answered RESOURCE_EXHAUSTED."});
+              "Threads of the gRPC server (its resource quota); calls beyond them are answered RESOURCE_EXHAUSTED."})
+        .at_least(4);
     return schema;
 }
 
@@ -61,7 +74,7 @@ kernel::ConfigSchema schema() {
 
 int main(int argc, char** argv) {
     return kernel::service_main(
-        argc, argv, {"customers", "gatehouse.customers.events.v1", schema()}, [](const kernel::Config& config) {
+        argc, argv, {"customers", platform::kCustomersEvents.name, schema()}, [](const kernel::Config& config) {
             if (sodium_init() < 0) {
                 throw std::runtime_error("libsodium failed to initialise");
             }
@@ -70,40 +83,39 @@ int main(int argc, char** argv) {
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("invitation.ttl"));
             settings.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("session.ttl"));
             settings.notifier_public_key = config.string("notifier.public_key");
-            const auto at_least = [&](const std::string& name, std::int64_t minimum) {
-                const auto value = config.integer(name);
-                if (value < minimum) {
-                    throw kernel::ConfigError("setting " + name + ": must be at least " + std::to_string(minimum));
-                }
-                return value;
-            };
+            settings.password_reset_ttl =
+                std::chrono::duration_cast<std::chrono::seconds>(config.duration("password_reset.ttl"));
+            // Each value is within the bounds its schema declares; what depends on two is checked here.
             settings.password_hash_concurrency =
-                static_cast<std::size_t>(at_least("security.password_hash_concurrency", 1));
-            settings.password_hash_queue = static_cast<std::size_t>(at_least("security.password_hash_queue", 0));
+                static_cast<std::size_t>(config.integer("security.password_hash_concurrency"));
+            settings.password_hash_queue = static_cast<std::size_t>(config.integer("security.password_hash_queue"));
             // The waiting hashes hold gRPC threads: leave some for every other call.
-            if (at_least("grpc.max_threads", 4) <
+            if (config.integer("grpc.max_threads") <
                 static_cast<std::int64_t>(settings.password_hash_concurrency + settings.password_hash_queue) + 4) {
                 throw kernel::ConfigError(
                     "setting grpc.max_threads: must be at least security.password_hash_concurrency + "
                     "security.password_hash_queue + 4");
             }
-            settings.sign_in_throttle.free_failures = static_cast<int>(at_least("sign_in.free_failures", 1));
+            settings.sign_in_throttle.free_failures = static_cast<int>(config.integer("sign_in.free_failures"));
             settings.sign_in_throttle.lockout =
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("sign_in.lockout"));
             settings.sign_in_throttle.lockout_max =
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("sign_in.lockout_max"));
-            if (settings.sign_in_throttle.lockout.count() < 1 ||
-                settings.sign_in_throttle.lockout_max < settings.sign_in_throttle.lockout) {
+            if (settings.sign_in_throttle.lockout_max < settings.sign_in_throttle.lockout) {
                 throw kernel::ConfigError(
-                    "settings sign_in.lockout, sign_in.lockout_max: at least 1s, and the maximum at least the lockout");
+                    "settings sign_in.lockout, sign_in.lockout_max: the maximum must be at least the lockout");
             }
-            settings.sign_in_throttle.max_entries = static_cast<std::size_t>(at_least("sign_in.throttle_entries", 1));
-            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+            settings.password_reset_per_email_per_hour =
+                static_cast<double>(config.integer("password_reset.per_email_per_hour"));
+            settings.sign_in_throttle.max_entries =
+                static_cast<std::size_t>(config.integer("sign_in.throttle_entries"));
             kernel::RateLimiter anonymous_limiter(
                 static_cast<double>(config.integer("rate_limit.anonymous_per_second")),
                 static_cast<double>(config.integer("rate_limit.anonymous_burst")));
 
             kernel::ServiceRuntime runtime("customers", config);
+            // Staff credentials: auth.tokens and auth.tokens_file (re-read when it changes).
+            const kernel::BearerAuthenticator& authenticator = runtime.authenticator();
             kernel::NumberSequence customer_numbers(
                 runtime.store(), "customer-number",
                 kernel::NumberFormat(config.string("customers.customer_number_format")));
@@ -124,6 +136,9 @@ int main(int argc, char** argv) {
                             [&](const kernel::InboundEvent& event) { return app.on_onboarding_event(event); });
             runtime.consume({platform::kSalesEvents.name}, platform::kSalesEvents.producer,
                             [&](const kernel::InboundEvent& event) { return app.on_sales_event(event); });
+            // "Forgot password" answers at once; the links are issued here, off the caller's time.
+            runtime.every(std::chrono::milliseconds(100), "password-resets",
+                          [&] { (void)app.issue_password_resets(); });
             runtime.every(config.duration("invitation.sweep_interval"), "expire-invitations", [&] {
                 if (const auto expired = app.expire_invitations(Clock::now()); expired > 0) {
                     kernel::logger("customers")->info("closed {} invitations whose link expired", expired);

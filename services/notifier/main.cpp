@@ -44,6 +44,7 @@ kernel::ConfigSchema schema() {
               "Locale used when a recipient's locale has no template."})
         .add({"email.transport", kernel::OptionType::string, "file",
               "file (one .eml per message in email.file_dir) or smtp."})
+        .one_of({"file", "smtp"})
         .add({"email.file_dir", kernel::OptionType::string, "",
               "Directory of the file transport; empty: <data_dir>/outbox."})
         .add({"email.file_retention", kernel::OptionType::duration, "7d",
@@ -57,6 +58,7 @@ kernel::ConfigSchema schema() {
         .add(
             {"smtp.tls", kernel::OptionType::string, "starttls",
              "starttls (required, certificate verified), tls (with smtps://) or none (plaintext: a local relay only)."})
+        .one_of({"starttls", "tls", "none"})
         .add({"smtp.username", kernel::OptionType::string, "", "SMTP AUTH user; empty: no authentication."})
         .add({"smtp.password", kernel::OptionType::string, "", "SMTP AUTH password.", true})
         .add({"smtp.timeout", kernel::OptionType::duration, "30s", "Connect + send timeout of one SMTP delivery."})
@@ -71,27 +73,35 @@ kernel::ConfigSchema schema() {
         .add({"delivery.retry_for", kernel::OptionType::duration, "24h",
               "How long a notification that fails transiently (connection, SMTP 4xx, HTTP 5xx) is retried, from "
               "when it was queued (or re-driven); then it is dead-lettered. A permanent refusal dead-letters at once."})
+        .at_least(1)
         .add({"delivery.max_attempts", kernel::OptionType::integer, "0",
               "Optional extra cap: attempts per notification before it is dead-lettered, even within "
               "delivery.retry_for; 0: no cap by count."})
+        .at_least(0)
         .add({"delivery.backoff_initial", kernel::OptionType::duration, "1s",
               "Wait after the first failed attempt; doubles per attempt up to delivery.backoff_max, with jitter."})
+        .at_least(1)
         .add({"delivery.backoff_max", kernel::OptionType::duration, "5m", "Longest wait between two attempts."})
         .add({"delivery.parallelism", kernel::OptionType::integer, "4",
               "Most sends in flight at once (each with its own connection)."})
+        .between(1, 64)
         .add({"delivery.poll_interval", kernel::OptionType::duration, "250ms",
               "How often due notifications are looked for."})
         .add({"webhooks.retry_for", kernel::OptionType::duration, "24h",
               "How long a webhook delivery that fails is retried (from when it could first go out); then it fails, "
               "its endpoint is disabled and webhooks.operator_email is told."})
+        .at_least(1)
         .add({"webhooks.backoff_initial", kernel::OptionType::duration, "5s",
               "Wait after a webhook delivery's first failed attempt; doubles per attempt up to webhooks.backoff_max, "
               "with jitter."})
+        .at_least(1)
         .add({"webhooks.backoff_max", kernel::OptionType::duration, "10m",
               "Longest wait between two attempts of a webhook delivery: also the most a receiver that comes back "
               "waits for the queued events."})
         .add({"webhooks.timeout", kernel::OptionType::duration, "10s", "Connect + answer timeout of one webhook POST."})
+        .at_least(1)
         .add({"webhooks.parallelism", kernel::OptionType::integer, "4", "Most webhook POSTs in flight at once."})
+        .between(1, 64)
         .add({"webhooks.poll_interval", kernel::OptionType::duration, "250ms",
               "How often due webhook deliveries are looked for."})
         .add({"webhooks.secret_rotation_grace", kernel::OptionType::duration, "24h",
@@ -120,7 +130,7 @@ std::filesystem::path templates_dir(const std::string& configured) {
 
 int main(int argc, char** argv) {
     return kernel::service_main(
-        argc, argv, {"notifier", "gatehouse.notifier.events.v1", schema()}, [](const kernel::Config& config) {
+        argc, argv, {"notifier", platform::kNotifierEvents.name, schema()}, [](const kernel::Config& config) {
             const kernel::TokenOpener tokens(config.string("notifier.public_key"), config.string("notifier.secret_key"),
                                              "notifier.public_key", "notifier.secret_key");
             const TemplateSet templates(templates_dir(config.string("templates.dir")),
@@ -145,9 +155,7 @@ int main(int argc, char** argv) {
                 email = make_smtp_transport({config.string("smtp.url"), config.string("smtp.tls"),
                                              config.string("smtp.username"), config.string("smtp.password"),
                                              config.duration("smtp.timeout")});
-            } else {
-                throw kernel::ConfigError("setting email.transport: expected file or smtp, got \"" + transport + "\"");
-            }
+            }  // email.transport is file or smtp: the schema refuses anything else
 
             PlannerSettings planner;
             planner.default_locale = config.string("templates.default_locale");
@@ -166,58 +174,34 @@ int main(int argc, char** argv) {
             dispatch.from = config.string("email.from");
             dispatch.message_id_domain = config.string("email.message_id_domain");
             dispatch.chat_webhooks = config.map("chat.webhooks");
+            // Each value is within the bounds its schema declares; what depends on two is checked here.
             dispatch.retry_for = config.duration("delivery.retry_for");
-            if (dispatch.retry_for <= std::chrono::milliseconds::zero()) {
-                throw kernel::ConfigError("setting delivery.retry_for: must be longer than 0");
-            }
-            const auto max_attempts = config.integer("delivery.max_attempts");
-            if (max_attempts < 0) {
-                throw kernel::ConfigError("setting delivery.max_attempts: must be 0 (no cap) or more");
-            }
-            dispatch.max_attempts = static_cast<unsigned>(max_attempts);
+            dispatch.max_attempts = static_cast<unsigned>(config.integer("delivery.max_attempts"));
             dispatch.backoff_initial = config.duration("delivery.backoff_initial");
             dispatch.backoff_max = config.duration("delivery.backoff_max");
-            if (dispatch.backoff_initial <= std::chrono::milliseconds::zero() ||
-                dispatch.backoff_max < dispatch.backoff_initial) {
+            if (dispatch.backoff_max < dispatch.backoff_initial) {
                 throw kernel::ConfigError(
-                    "setting delivery.backoff_initial / delivery.backoff_max: need 0 < backoff_initial <= backoff_max");
+                    "setting delivery.backoff_initial / delivery.backoff_max: need backoff_initial <= backoff_max");
             }
-            const auto parallelism = config.integer("delivery.parallelism");
-            if (parallelism < 1 || parallelism > 64) {
-                throw kernel::ConfigError("setting delivery.parallelism: must be between 1 and 64");
-            }
-            dispatch.parallelism = static_cast<std::size_t>(parallelism);
-            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
+            dispatch.parallelism = static_cast<std::size_t>(config.integer("delivery.parallelism"));
 
             WebhookSettings webhook_settings;
             webhook_settings.retry_for = config.duration("webhooks.retry_for");
             webhook_settings.backoff_initial = config.duration("webhooks.backoff_initial");
             webhook_settings.backoff_max = config.duration("webhooks.backoff_max");
             webhook_settings.timeout = config.duration("webhooks.timeout");
-            if (webhook_settings.retry_for <= std::chrono::milliseconds::zero()) {
-                throw kernel::ConfigError("setting webhooks.retry_for: must be longer than 0");
-            }
-            if (webhook_settings.backoff_initial <= std::chrono::milliseconds::zero() ||
-                webhook_settings.backoff_max < webhook_settings.backoff_initial) {
+            if (webhook_settings.backoff_max < webhook_settings.backoff_initial) {
                 throw kernel::ConfigError(
-                    "setting webhooks.backoff_initial / webhooks.backoff_max: need 0 < backoff_initial <= backoff_max");
+                    "setting webhooks.backoff_initial / webhooks.backoff_max: need backoff_initial <= backoff_max");
             }
-            if (webhook_settings.timeout <= std::chrono::milliseconds::zero()) {
-                throw kernel::ConfigError("setting webhooks.timeout: must be longer than 0");
-            }
-            const auto webhook_parallelism = config.integer("webhooks.parallelism");
-            if (webhook_parallelism < 1 || webhook_parallelism > 64) {
-                throw kernel::ConfigError("setting webhooks.parallelism: must be between 1 and 64");
-            }
-            webhook_settings.parallelism = static_cast<std::size_t>(webhook_parallelism);
+            webhook_settings.parallelism = static_cast<std::size_t>(config.integer("webhooks.parallelism"));
             webhook_settings.operator_email = config.string("webhooks.operator_email");
             webhook_settings.locale = planner.default_locale;
-            const auto rotation_grace = config.duration("webhooks.secret_rotation_grace");
-            if (rotation_grace < std::chrono::milliseconds::zero()) {
-                throw kernel::ConfigError("setting webhooks.secret_rotation_grace: must not be negative");
-            }
+            const auto rotation_grace = config.duration("webhooks.secret_rotation_grace");  // never negative
 
             kernel::ServiceRuntime runtime("notifier", config);
+            // Staff credentials: auth.tokens and auth.tokens_file (re-read when it changes).
+            const kernel::BearerAuthenticator& authenticator = runtime.authenticator();
             auto& metrics = runtime.metrics();
             NotificationRuntime notifications(runtime.store(), runtime.aggregate_options(), notification_read_model());
             DispatchMetrics dispatch_metrics{

@@ -41,7 +41,7 @@ kernel::ConfigSchema schema() {
 
 int main(int argc, char** argv) {
     return kernel::service_main(
-        argc, argv, {"sales-bridge", "gatehouse.sales.events.v1", schema()}, [](const kernel::Config& config) {
+        argc, argv, {"sales-bridge", platform::kSalesEvents.name, schema()}, [](const kernel::Config& config) {
             if (sodium_init() < 0) {
                 throw std::runtime_error("libsodium failed to initialise");
             }
@@ -65,9 +65,10 @@ int main(int argc, char** argv) {
                 throw kernel::ConfigError(
                     "setting sales.users: round_robin (sales.lead_assignment) needs at least one user");
             }
-            const kernel::BearerAuthenticator authenticator(config.map("auth.tokens"), "auth.tokens");
 
             kernel::ServiceRuntime runtime("sales-bridge", config);
+            // Staff credentials: auth.tokens and auth.tokens_file (re-read when it changes).
+            const kernel::BearerAuthenticator& authenticator = runtime.authenticator();
             // Producer "sales-bridge" (the service's name), the command latency histogram, the cache bound.
             const kernel::RuntimeOptions options = runtime.aggregate_options();
             LeadRuntime leads(runtime.store(), options, lead_read_model());
@@ -83,12 +84,13 @@ int main(int argc, char** argv) {
             runtime.add_read_model(accounts);
             runtime.add_read_model(contacts);
             runtime.relay_to(platform::kSalesEvents.name);
-            runtime.consume(
-                {platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
-                [&](const kernel::InboundEvent& event) { return react_to_onboarding_event(event, leads, assignment); });
+            runtime.consume({platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
+                            [&](const kernel::InboundEvent& event) {
+                                return react_to_onboarding_event(event, aggregates, assignment);
+                            });
             runtime.consume(
                 {platform::kCustomersEvents.name}, platform::kCustomersEvents.producer,
-                [&](const kernel::InboundEvent& event) { return react_to_customers_event(event, accounts, contacts); });
+                [&](const kernel::InboundEvent& event) { return react_to_customers_event(event, aggregates); });
             // A crash between a lead's qualification and the records it creates is repaired at start-up,
             // a failure while the service runs at the next check.
             const auto complete_qualifications = [&] {

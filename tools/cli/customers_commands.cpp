@@ -1,5 +1,5 @@
-// `gatehouse customers ...`, `hierarchies ...`, `users ...`, `admin change`, `set-password` and
-// `sign-in`: the customers service's API.
+// `gatehouse customers ...`, `hierarchies ...`, `users ...`, `admin change`, `set-password`,
+// `forgot-password` and `sign-in`: the customers service's API.
 #include <grpcpp/grpcpp.h>
 #include <CLI/CLI.hpp>
 
@@ -17,6 +17,18 @@ namespace cu = customers::v1;
 
 std::string type_name(cu::CustomerType type) {
     return type == cu::CUSTOMER_TYPE_ORGANIZATION ? "Organization" : type == cu::CUSTOMER_TYPE_PERSON ? "Person" : "-";
+}
+
+// The customer's status, and whether its deal is still open (seed 000: made at qualification).
+std::string customer_status(const cu::Customer& c) {
+    switch (c.status()) {
+        case cu::CUSTOMER_STATUS_CLOSED:
+            return "Closed (deal lost)";
+        case cu::CUSTOMER_STATUS_BLOCKED:
+            return "Blocked";
+        default:
+            return c.partner_status() == cu::PARTNER_STATUS_PROSPECTIVE ? "Active, not yet a partner" : "Active";
+    }
 }
 
 std::string user_status(cu::PartnerUserStatus status) {
@@ -72,6 +84,7 @@ struct CustomersArgs {
     cu::CreateCustomerRequest create;
     cu::AddPartnerUserRequest add_user;
     cu::UpdatePartnerUserRequest edit_user;
+    cu::UpdateCustomerRequest update;
     std::string id;
     std::string second_id;
     std::string type;
@@ -82,6 +95,7 @@ struct CustomersArgs {
     std::string token;
     bool unblock = false;
     bool view_financials = false;
+    bool b2b_admin = false;
 };
 
 }  // namespace
@@ -98,7 +112,8 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
     list_cmd->add_option_function<std::string>(
         "--text", [](const std::string& v) { args.list.set_text(v); }, "in name, email, id or CRM id");
     list_cmd->add_option("--type", args.type, "organization or person");
-    list_cmd->add_option("--status", args.status, "active or blocked");
+    list_cmd->add_option("--status", args.status, "active, blocked or closed (a lost deal)")
+        ->check(CLI::IsMember({"active", "blocked", "closed"}));
     list_cmd->add_option_function<int>(
         "--page-size", [](int v) { args.list.set_page_size(v); }, "1..200");
     list_cmd->add_option_function<std::string>("--page-token",
@@ -108,7 +123,9 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
             args.list.set_type(args.type == "organization" ? cu::CUSTOMER_TYPE_ORGANIZATION : cu::CUSTOMER_TYPE_PERSON);
         }
         if (!args.status.empty()) {
-            args.list.set_status(args.status == "blocked" ? cu::CUSTOMER_STATUS_BLOCKED : cu::CUSTOMER_STATUS_ACTIVE);
+            args.list.set_status(args.status == "blocked"  ? cu::CUSTOMER_STATUS_BLOCKED
+                                 : args.status == "closed" ? cu::CUSTOMER_STATUS_CLOSED
+                                                           : cu::CUSTOMER_STATUS_ACTIVE);
         }
         cu::ListCustomersResponse response;
         if (!cli.succeeded(service()->ListCustomers(cli.context().get(), args.list, &response))) {
@@ -121,8 +138,7 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& c : response.customers()) {
             rows.push_back({c.customer_id(), type_name(c.type()), c.details().name(), c.details().email(),
-                            c.status() == cu::CUSTOMER_STATUS_BLOCKED ? "Blocked" : "Active",
-                            c.crm_account_id().empty() ? c.crm_contact_id() : c.crm_account_id(),
+                            customer_status(c), c.crm_account_id().empty() ? c.crm_contact_id() : c.crm_account_id(),
                             c.organization_customer_id(), c.b2b_admin() ? "admin" : ""});
         }
         print_table({"ID", "TYPE", "NAME", "EMAIL", "STATUS", "CRM", "ORGANIZATION", "B2B"}, rows);
@@ -147,8 +163,7 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
         }
         const auto& c = response.customer();
         const auto& d = c.details();
-        std::cout << c.customer_id() << "  " << type_name(c.type()) << "  "
-                  << (c.status() == cu::CUSTOMER_STATUS_BLOCKED ? "Blocked" : "Active") << "\n"
+        std::cout << c.customer_id() << "  " << type_name(c.type()) << "  " << customer_status(c) << "\n"
                   << "name:     " << d.name() << "\nemail:    " << d.email() << "\nphone:    " << d.phone() << "\n";
         if (c.type() == cu::CUSTOMER_TYPE_ORGANIZATION) {
             std::cout << "address:  " << d.address().street() << ", " << d.address().postal_code() << " "
@@ -184,17 +199,54 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
     create_cmd->add_option_function<std::string>(
         "--organization", [](const std::string& v) { args.create.set_organization_customer_id(v); },
         "a Person's organization customer id");
+    create_cmd->add_flag("--b2b-admin", args.b2b_admin,
+                         "B2B administrator = Yes: the Person (with --organization) becomes the partner's "
+                         "administrator, invited by email");
     create_cmd->callback([=, &cli] {
         if (args.type != "organization" && args.type != "person") {
             cli.usage_error("--type: organization or person");
             return;
         }
         args.create.set_type(args.type == "organization" ? cu::CUSTOMER_TYPE_ORGANIZATION : cu::CUSTOMER_TYPE_PERSON);
+        args.create.set_b2b_admin(args.b2b_admin);
         cu::CreateCustomerResponse response;
         if (!cli.succeeded(service()->CreateCustomer(cli.context().get(), args.create, &response))) {
             return;
         }
         cli.json ? print_json(response) : void(std::cout << response.customer().customer_id() << " created\n");
+    });
+
+    auto* update_cmd = customers->add_subcommand(
+        "update", "change a customer's master data (hq); a Person's web accounts follow (names, sign-in email)");
+    update_cmd->add_option("id", args.id, "customer id")->required();
+    static auto& changed = *args.update.mutable_details();
+    const auto field = [](const char* name, void (cu::CustomerDetails::*set)(const std::string&)) {
+        return [name, set](const std::string& v) {
+            (changed.*set)(v);
+            args.update.add_fields(name);
+        };
+    };
+    update_cmd->add_option_function<std::string>("--name", field("name", &cu::CustomerDetails::set_name));
+    update_cmd->add_option_function<std::string>("--first-name",
+                                                 field("first_name", &cu::CustomerDetails::set_first_name));
+    update_cmd->add_option_function<std::string>("--last-name",
+                                                 field("last_name", &cu::CustomerDetails::set_last_name));
+    update_cmd->add_option_function<std::string>("--email", field("email", &cu::CustomerDetails::set_email));
+    update_cmd->add_option_function<std::string>("--phone", field("phone", &cu::CustomerDetails::set_phone));
+    update_cmd->add_option_function<std::string>("--job-title",
+                                                 field("job_title", &cu::CustomerDetails::set_job_title));
+    update_cmd
+        ->add_option_function<std::string>(
+            "--b2b-admin", [](const std::string& v) { args.update.set_b2b_admin(v == "yes"); },
+            "yes: the Person becomes its organization's administrator (no: refused for the administrator)")
+        ->check(CLI::IsMember({"yes", "no"}));
+    update_cmd->callback([=, &cli] {
+        args.update.set_customer_id(args.id);
+        cu::UpdateCustomerResponse response;
+        if (!cli.succeeded(service()->UpdateCustomer(cli.context().get(), args.update, &response))) {
+            return;
+        }
+        cli.json ? print_json(response) : void(std::cout << response.customer().customer_id() << " updated\n");
     });
 
     auto* block_cmd = customers->add_subcommand("block", "block (or --unblock) a customer (hq)");
@@ -279,22 +331,31 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
         }
         cli.json ? print_json(response) : print_users(response.users());
     });
-    auto* u_add = users->add_subcommand("add", "add a user: provisioned, Active, invited by email");
+    auto* u_add = users->add_subcommand(
+        "add", "add a user: provisioned (or an existing Person of the organization), Active, invited by email");
     u_add->add_option_function<std::string>(
         "--organization", [](const std::string& v) { args.add_user.set_organization_customer_id(v); },
         "organization customer id (hq)");
-    u_add->add_option_function<std::string>("--email", [](const std::string& v) { args.add_user.set_email(v); })
-        ->required();
-    u_add
-        ->add_option_function<std::string>("--first-name",
-                                           [](const std::string& v) { args.add_user.set_first_name(v); })
-        ->required();
-    u_add->add_option_function<std::string>("--last-name", [](const std::string& v) { args.add_user.set_last_name(v); })
-        ->required();
+    u_add->add_option_function<std::string>(
+        "--customer", [](const std::string& v) { args.add_user.set_customer_id(v); },
+        "an existing Person customer of the organization (its email and names are used)");
+    auto* u_email =
+        u_add->add_option_function<std::string>("--email", [](const std::string& v) { args.add_user.set_email(v); });
+    u_add->add_option_function<std::string>("--first-name",
+                                            [](const std::string& v) { args.add_user.set_first_name(v); });
+    u_add->add_option_function<std::string>("--last-name",
+                                            [](const std::string& v) { args.add_user.set_last_name(v); });
+    u_email->excludes("--customer");
     u_add->add_option_function<std::string>("--job-title",
                                             [](const std::string& v) { args.add_user.set_job_title(v); });
     u_add->add_flag("--view-financials", args.view_financials, "may see credit limit and payment terms");
     u_add->callback([=, &cli] {
+        if (args.add_user.customer_id().empty() &&
+            (args.add_user.email().empty() || args.add_user.first_name().empty() ||
+             args.add_user.last_name().empty())) {
+            cli.usage_error("--email, --first-name and --last-name are required (or --customer)");
+            return;
+        }
         args.add_user.mutable_permissions()->set_view_financials(args.view_financials);
         cu::AddPartnerUserResponse response;
         if (!cli.succeeded(service()->AddPartnerUser(cli.context().get(), args.add_user, &response))) {
@@ -354,16 +415,26 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
     // --- admin change (hq) -----------------------------------------------------------------------
     auto* admin = app.add_subcommand("admin", "the partner's administrator (hq)");
     admin->require_subcommand(1);
-    auto* admin_change = admin->add_subcommand("change", "make another Active user the administrator");
+    auto* admin_change =
+        admin->add_subcommand("change", "make another Active user, or a Person of the organization, the administrator");
     admin_change->add_option("--organization", args.organization, "organization customer id")->required();
-    admin_change->add_option("--user", args.id, "the new administrator's user id")->required();
+    auto* admin_user = admin_change->add_option("--user", args.id, "the new administrator's user id");
+    auto* admin_customer = admin_change->add_option(
+        "--customer", args.second_id, "or a Person customer of the organization (invited when it has no web account)");
+    admin_user->excludes(admin_customer);
     admin_change->callback([=, &cli] {
+        if (args.id.empty() == args.second_id.empty()) {
+            cli.usage_error("one of --user, --customer");
+            return;
+        }
         cu::ChangeAdministratorRequest call;
         call.set_organization_customer_id(args.organization);
         call.set_new_admin_user_id(args.id);
+        call.set_new_admin_customer_id(args.second_id);
         cu::ChangeAdministratorResponse response;
         if (cli.succeeded(service()->ChangeAdministrator(cli.context().get(), call, &response))) {
-            cli.json ? print_json(response) : void(std::cout << args.id << " is the administrator now\n");
+            cli.json ? print_json(response)
+                     : void(std::cout << (args.id.empty() ? args.second_id : args.id) << " is the administrator now\n");
         }
     });
 
@@ -377,6 +448,20 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
         cu::SetPasswordResponse response;
         if (cli.succeeded(service()->SetPassword(cli.context().get(), call, &response))) {
             cli.json ? print_json(response) : void(std::cout << "password set\n");
+        }
+    });
+    auto* forgot = app.add_subcommand(
+        "forgot-password",
+        "ask for a password-reset link by email (the same answer whether or not the email is known)");
+    forgot->add_option("--email", args.email, "the user's email")->required();
+    forgot->callback([=, &cli] {
+        cu::RequestPasswordResetRequest call;
+        call.set_email(args.email);
+        cu::RequestPasswordResetResponse response;
+        if (cli.succeeded(service()->RequestPasswordReset(cli.context().get(), call, &response))) {
+            cli.json ? print_json(response)
+                     : void(std::cout << "if " << args.email
+                                      << " has an account, a link to set a new password is on its way\n");
         }
     });
     auto* sign_in = app.add_subcommand("sign-in", "sign in as a partner user; prints the session token");

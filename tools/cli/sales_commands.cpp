@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -41,6 +42,31 @@ std::string opportunity_status_name(sv::OpportunityStatus status) {
         default:
             return "-";
     }
+}
+
+std::string stage_name(sv::OpportunityStage stage) {
+    switch (stage) {
+        case sv::OPPORTUNITY_STAGE_DEVELOP:
+            return "Develop";
+        case sv::OPPORTUNITY_STAGE_PROPOSE:
+            return "Propose";
+        case sv::OPPORTUNITY_STAGE_CLOSE:
+            return "Close";
+        default:
+            return "Qualify";
+    }
+}
+
+// "qualify", "develop", "propose", "close" (any case); UNSPECIFIED when it is none of them.
+sv::OpportunityStage parse_stage(std::string text) {
+    for (auto& c : text) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text == "qualify"   ? sv::OPPORTUNITY_STAGE_QUALIFY
+           : text == "develop" ? sv::OPPORTUNITY_STAGE_DEVELOP
+           : text == "propose" ? sv::OPPORTUNITY_STAGE_PROPOSE
+           : text == "close"   ? sv::OPPORTUNITY_STAGE_CLOSE
+                               : sv::OPPORTUNITY_STAGE_UNSPECIFIED;
 }
 
 std::string money(const common::v1::Money& value) {
@@ -90,6 +116,9 @@ struct SalesArgs {
     std::string meeting_url;
     std::string text;
     std::string idempotency_key;
+    std::string stage;
+    std::string language;
+    std::string appointment_id;
     bool mine = false;
 };
 
@@ -187,6 +216,10 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
             std::cout << "qualified: opportunity " << response.summary().opportunity_id() << ", account "
                       << response.account_id() << ", contact " << response.contact_id() << "\n";
         }
+        if (response.decided_by_hq()) {
+            std::cout << "closed because HQ decided the request (by " << response.decided_by()
+                      << "): the CRM can no longer change it\n";
+        }
         print_timeline(response.timeline());
     });
 
@@ -277,10 +310,10 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& o : response.opportunities()) {
-            rows.push_back({o.opportunity_id(), opportunity_status_name(o.status()), o.company_name(),
-                            money(o.estimated_value()), o.estimated_close_date(), o.owner_user_id()});
+            rows.push_back({o.opportunity_id(), opportunity_status_name(o.status()), stage_name(o.stage()),
+                            o.company_name(), money(o.estimated_value()), o.estimated_close_date(), o.owner_user_id()});
         }
-        print_table({"OPPORTUNITY", "STATUS", "COMPANY", "ESTIMATED", "CLOSE", "OWNER"}, rows);
+        print_table({"OPPORTUNITY", "STATUS", "STAGE", "COMPANY", "ESTIMATED", "CLOSE", "OWNER"}, rows);
     });
 
     auto* opportunity_show = opportunities->add_subcommand("show", "one opportunity with its timeline");
@@ -298,11 +331,11 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
         }
         const auto& o = response.summary();
         std::cout << o.opportunity_id() << "  " << opportunity_status_name(o.status()) << "  " << o.topic() << "\n"
-                  << "estimated " << money(o.estimated_value()) << ", closing " << o.estimated_close_date()
-                  << "; owner " << o.owner_user_id() << "; account " << o.account_id() << ", contact " << o.contact_id()
-                  << "\n";
+                  << "stage " << stage_name(o.stage()) << ", estimated " << money(o.estimated_value()) << ", closing "
+                  << o.estimated_close_date() << "; owner " << o.owner_user_id() << "; account " << o.account_id()
+                  << ", contact " << o.contact_id() << "\n";
         if (!response.closed_by().empty()) {
-            std::cout << "closed by " << response.closed_by()
+            std::cout << "closed by " << response.closed_by() << (response.decided_by_hq() ? " (HQ decided)" : "")
                       << (response.close_reason().empty() ? "" : ": " + response.close_reason()) << "\n";
         }
         print_timeline(response.timeline());
@@ -334,6 +367,49 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
         cli.json ? print_json(response) : void(std::cout << args.id << ": Lost\n");
     });
 
+    auto* update_cmd = opportunities->add_subcommand(
+        "update", "move an open opportunity to another sales stage and / or change its estimated value");
+    update_cmd->add_option("opportunity", args.id, "opportunity id")->required();
+    update_cmd->add_option("--stage", args.stage, "qualify, develop, propose or close");
+    update_cmd->add_option("--value", args.value, "estimated value, e.g. 30000 or 30000.50");
+    update_cmd->add_option("--currency", args.currency, "ISO 4217 currency of --value")->capture_default_str();
+    update_cmd->callback([=, &cli] {
+        sv::UpdateOpportunityRequest call;
+        call.set_opportunity_id(args.id);
+        if (args.stage.empty() && args.value.empty()) {
+            cli.usage_error("name --stage or --value (or both)");
+            return;
+        }
+        if (!args.stage.empty()) {
+            const auto stage = parse_stage(args.stage);
+            if (stage == sv::OPPORTUNITY_STAGE_UNSPECIFIED) {
+                cli.usage_error("--stage: qualify, develop, propose or close, not " + args.stage);
+                return;
+            }
+            call.set_stage(stage);
+        }
+        if (!args.value.empty()) {
+            const auto amount = parse_amount(args.value);
+            if (!amount) {
+                cli.usage_error("--value: not an amount: " + args.value);
+                return;
+            }
+            call.mutable_estimated_value()->set_currency_code(args.currency);
+            call.mutable_estimated_value()->set_minor_units(*amount);
+        }
+        sv::UpdateOpportunityResponse response;
+        if (!cli.succeeded(sales()->UpdateOpportunity(cli.context().get(), call, &response))) {
+            return;
+        }
+        if (cli.json) {
+            print_json(response);
+            return;
+        }
+        const auto& o = response.summary();
+        std::cout << args.id << ": stage " << stage_name(o.stage()) << ", estimated " << money(o.estimated_value())
+                  << (response.changed_fields().empty() ? " (unchanged)" : "") << "\n";
+    });
+
     // --- appointments and notes ----------------------------------------------------------------
     // The record: LEAD-... goes to the lead, anything else to the opportunity.
     const auto regarding = [](auto& call, const std::string& id) {
@@ -353,6 +429,9 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
     schedule_cmd->add_option("--attendee", args.attendees, "email (repeat for several)");
     schedule_cmd->add_option("--meeting-url", args.meeting_url, "online meeting link (https)");
     schedule_cmd->add_option("--idempotency-key", args.idempotency_key, "a retry with the same key schedules once");
+    schedule_cmd->add_option(
+        "--language", args.language,
+        "language of the attendees' invitation, e.g. en or de (default: from the company's country)");
     schedule_cmd->callback([=, &cli] {
         sv::ScheduleAppointmentRequest call;
         regarding(call, args.id);
@@ -370,12 +449,60 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
         }
         call.set_online_meeting_url(args.meeting_url);
         call.set_idempotency_key(args.idempotency_key);
+        call.set_language(args.language);
         sv::ScheduleAppointmentResponse response;
         if (!cli.succeeded(sales()->ScheduleAppointment(cli.context().get(), call, &response))) {
             return;
         }
         cli.json ? print_json(response)
                  : void(std::cout << "appointment " << response.appointment_id() << " on " << args.id << "\n");
+    });
+
+    auto* reschedule_cmd = appointments->add_subcommand(
+        "reschedule", "move an appointment to another time (the attendees get an updated invitation)");
+    reschedule_cmd->add_option("record", args.id, "lead id (LEAD-...) or opportunity id")->required();
+    reschedule_cmd->add_option("appointment", args.appointment_id, "appointment id")->required();
+    reschedule_cmd->add_option("--start", args.starts, "RFC 3339, e.g. 2026-12-01T10:00:00Z")->required();
+    reschedule_cmd->add_option("--end", args.ends, "RFC 3339")->required();
+    reschedule_cmd->callback([=, &cli] {
+        sv::RescheduleAppointmentRequest call;
+        regarding(call, args.id);
+        call.set_appointment_id(args.appointment_id);
+        if (!parse_time(args.starts, *call.mutable_starts_at())) {
+            cli.usage_error("--start: not an RFC 3339 time: " + args.starts);
+            return;
+        }
+        if (!parse_time(args.ends, *call.mutable_ends_at())) {
+            cli.usage_error("--end: not an RFC 3339 time: " + args.ends);
+            return;
+        }
+        sv::RescheduleAppointmentResponse response;
+        if (!cli.succeeded(sales()->RescheduleAppointment(cli.context().get(), call, &response))) {
+            return;
+        }
+        cli.json ? print_json(response)
+                 : void(std::cout << "appointment " << args.appointment_id
+                                  << (response.changed() ? " moved" : " already at that time") << " (revision "
+                                  << response.sequence() << ")\n");
+    });
+
+    auto* cancel_cmd = appointments->add_subcommand(
+        "cancel", "call an appointment off (the attendees get a cancellation of their invitation)");
+    cancel_cmd->add_option("record", args.id, "lead id (LEAD-...) or opportunity id")->required();
+    cancel_cmd->add_option("appointment", args.appointment_id, "appointment id")->required();
+    cancel_cmd->add_option("--reason", args.reason, "why (quoted in the cancellation)");
+    cancel_cmd->callback([=, &cli] {
+        sv::CancelAppointmentRequest call;
+        regarding(call, args.id);
+        call.set_appointment_id(args.appointment_id);
+        call.set_reason(args.reason);
+        sv::CancelAppointmentResponse response;
+        if (!cli.succeeded(sales()->CancelAppointment(cli.context().get(), call, &response))) {
+            return;
+        }
+        cli.json ? print_json(response)
+                 : void(std::cout << "appointment " << args.appointment_id
+                                  << (response.changed() ? " cancelled" : " was already cancelled") << "\n");
     });
 
     auto* notes = app.add_subcommand("notes", "notes on leads and opportunities");

@@ -9,6 +9,7 @@
 
 #include "gatehouse/kernel/grpc_auth.h"
 #include "gatehouse/kernel/grpc_status.h"
+#include "gatehouse/kernel/ids.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/proto_codec.h"
 #include "gatehouse/kernel/time.h"
@@ -131,7 +132,18 @@ v1::Customer CustomersApi::to_api(const CustomerState& state) {
     out.set_type(created.type());
     *out.mutable_details() = state.details;
     out.set_source(created.source());
-    out.set_status(state.blocked ? v1::CUSTOMER_STATUS_BLOCKED : v1::CUSTOMER_STATUS_ACTIVE);
+    switch (list_status_of(state)) {
+        case ListStatus::closed:
+            out.set_status(v1::CUSTOMER_STATUS_CLOSED);
+            break;
+        case ListStatus::blocked:
+            out.set_status(v1::CUSTOMER_STATUS_BLOCKED);
+            break;
+        default:
+            out.set_status(v1::CUSTOMER_STATUS_ACTIVE);
+            break;
+    }
+    out.set_partner_status(state.partner_status);
     out.set_crm_account_id(created.crm_account_id());
     out.set_crm_contact_id(created.crm_contact_id());
     out.set_prospect_request_number(created.prospect_request_number());
@@ -140,7 +152,7 @@ v1::Customer CustomersApi::to_api(const CustomerState& state) {
         out.set_payment_terms(state.payment_terms);
     } else {
         *out.mutable_spending_limit() = state.spending_limit;
-        out.set_organization_customer_id(app_.organization_of(state));
+        out.set_organization_customer_id(app_.organization_of_person(state));
         // The B2B administrator flag follows the organisation's administrator.
         if (const auto organization = app_.customer(out.organization_customer_id())) {
             const PartnerUserState* admin = organization->user(organization->admin_user_id);
@@ -267,6 +279,9 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
     } else if (!request->organization_customer_id().empty()) {
         return invalid("organization_customer_id: only a Person belongs to an organization");
     }
+    if (request->b2b_admin() && (type != v1::CUSTOMER_TYPE_PERSON || request->organization_customer_id().empty())) {
+        return invalid("b2b_admin: is for a Person with organization_customer_id");
+    }
     customers::CreateCustomer create;
     auto& created = create.created;
     created.set_customer_id(app_.next_customer_id());
@@ -276,9 +291,18 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
     created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
     *created.mutable_changed_at() = kernel::to_timestamp(Clock::now());
     created.set_organization_customer_id(request->organization_customer_id());
+    created.set_b2b_admin(request->b2b_admin());
     auto result = app_.create_customer(create, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
+    }
+    if (request->b2b_admin()) {
+        // "B2B administrator = Yes": the person's web account, invited, as the administrator.
+        auto admin =
+            app_.make_administrator(request->organization_customer_id(), created.customer_id(), caller.actor());
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&admin)) {
+            return kernel::to_grpc_status(*rejection);
+        }
     }
     *response->mutable_customer() = to_api(*app_.customer(created.customer_id()));
     return grpc::Status::OK;
@@ -294,8 +318,18 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     if (!found) {
         return no_such("customer_id: no such customer");
     }
-    if (request->fields().empty()) {
+    if (request->fields().empty() && !request->has_b2b_admin()) {
         return invalid("fields: name at least one field to change");
+    }
+    std::string organization_id;
+    if (request->has_b2b_admin()) {
+        organization_id = found->created.type() == v1::CUSTOMER_TYPE_PERSON ? app_.organization_of_person(*found) : "";
+        if (organization_id.empty()) {
+            return {grpc::StatusCode::FAILED_PRECONDITION,
+                    "b2b_admin: customer " + request->customer_id() +
+                        " is not a Person of an organization (ChangeAdministrator with new_admin_customer_id takes a "
+                        "hierarchy member)"};
+        }
     }
     customers::UpdateCustomer update;
     update.details = request->details();
@@ -307,9 +341,27 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     update.changed_at = Clock::now();
     update.side = Side::customers;
     update.changed_by = caller.actor();
-    auto result = app_.execute(request->customer_id(), update, caller.actor());
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
-        return kernel::to_grpc_status(*rejection);
+    if (!update.fields.empty()) {
+        // The person's web accounts follow (names, sign-in email).
+        auto result = app_.update_customer(request->customer_id(), update,
+                                           {.correlation_id = kernel::new_uuid_v7(), .actor = caller.actor()});
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+    }
+    if (request->has_b2b_admin()) {
+        const auto organization = app_.customer(organization_id);
+        const PartnerUserState* admin = organization ? organization->user(organization->admin_user_id) : nullptr;
+        const bool is_admin = admin != nullptr && admin->user.customer_id() == request->customer_id();
+        if (request->b2b_admin() && !is_admin) {
+            auto result = app_.make_administrator(organization_id, request->customer_id(), caller.actor());
+            if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+                return kernel::to_grpc_status(*rejection);
+            }
+        } else if (!request->b2b_admin() && is_admin) {
+            return {grpc::StatusCode::FAILED_PRECONDITION,
+                    "b2b_admin: the organization keeps one administrator; set b2b_admin on another person instead"};
+        }
     }
     *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
     return grpc::Status::OK;
@@ -395,7 +447,7 @@ grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::G
         const PartnerUserState* user = me ? me->user(caller.partner->user_id) : nullptr;
         const bool self = user != nullptr && user->user.customer_id() == found->created.customer_id();
         const bool member = caller.partner_admin() && found->created.type() == v1::CUSTOMER_TYPE_PERSON &&
-                            app_.organization_of(*found) == own;
+                            app_.organization_of_person(*found) == own;
         if (!organization && !self && !member) {
             return no_such("customer_id: no such customer");
         }
@@ -454,6 +506,9 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
             break;
         case v1::CUSTOMER_STATUS_BLOCKED:
             query.status = ListStatus::blocked;
+            break;
+        case v1::CUSTOMER_STATUS_CLOSED:
+            query.status = ListStatus::closed;
             break;
         default:
             response->set_total(0);  // no customer has another status
@@ -580,19 +635,30 @@ grpc::Status CustomersApi::AddPartnerUser(grpc::ServerContext* context, const v1
         !status.ok()) {
         return status;
     }
-    NewPartnerUser user{platform::to_lower(request->email()),
-                        request->first_name(),
-                        request->last_name(),
-                        request->job_title(),
-                        request->spending_limit(),
+    NewPartnerUser user{request->customer_id(), platform::to_lower(request->email()),
+                        request->first_name(),  request->last_name(),
+                        request->job_title(),   request->spending_limit(),
                         request->permissions()};
-    for (const auto& problem : {platform::check_email("email", user.email),
-                                platform::check_replicated_field("first_name", "first_name", user.first_name, true),
-                                platform::check_replicated_field("last_name", "last_name", user.last_name, true),
-                                platform::check_replicated_field("job_title", "job_title", user.job_title, true),
-                                check_money("spending_limit", user.spending_limit)}) {
-        if (problem) {
-            return invalid(*problem);
+    if (!user.customer_id.empty()) {
+        // An existing Person: its email and names are the account's.
+        if (!valid_id(user.customer_id)) {
+            return invalid("customer_id: is not a customer id");
+        }
+        for (const auto& problem : {platform::check_replicated_field("job_title", "job_title", user.job_title, false),
+                                    check_money("spending_limit", user.spending_limit)}) {
+            if (problem) {
+                return invalid(*problem);
+            }
+        }
+    } else {
+        for (const auto& problem : {platform::check_email("email", user.email),
+                                    platform::check_replicated_field("first_name", "first_name", user.first_name, true),
+                                    platform::check_replicated_field("last_name", "last_name", user.last_name, true),
+                                    platform::check_replicated_field("job_title", "job_title", user.job_title, true),
+                                    check_money("spending_limit", user.spending_limit)}) {
+            if (problem) {
+                return invalid(*problem);
+            }
         }
     }
     auto result = app_.add_partner_user(organization_id, user, caller.actor());
@@ -600,7 +666,18 @@ grpc::Status CustomersApi::AddPartnerUser(grpc::ServerContext* context, const v1
         return kernel::to_grpc_status(*rejection);
     }
     const auto organization = app_.customer(organization_id);
-    const PartnerUserState* added = organization->user_by_email(user.email);
+    const PartnerUserState* added = nullptr;
+    if (const auto* accepted = std::get_if<kernel::Accepted<v1::CustomerEvent>>(&result)) {
+        for (const auto& event : accepted->events) {
+            if (event.has_user_activated()) {
+                added = organization->user(event.user_activated().user_id());
+            }
+        }
+    }
+    if (added == nullptr) {
+        added = user.customer_id.empty() ? organization->user_by_email(user.email)
+                                         : organization->user_by_customer(user.customer_id);
+    }
     if (added != nullptr) {
         *response->mutable_user() = customers::to_api(*added, organization_id);
     }
@@ -696,19 +773,24 @@ grpc::Status CustomersApi::ChangeAdministrator(grpc::ServerContext* context,
     if (auto status = require_hq(context, caller); !status.ok()) {
         return status;
     }
-    if (!valid_id(request->organization_customer_id()) || !valid_id(request->new_admin_user_id())) {
-        return invalid("organization_customer_id, new_admin_user_id: are required");
+    const bool by_person = !request->new_admin_customer_id().empty();
+    if (!valid_id(request->organization_customer_id()) ||
+        (by_person ? !valid_id(request->new_admin_customer_id()) || !request->new_admin_user_id().empty()
+                   : !valid_id(request->new_admin_user_id()))) {
+        return invalid("organization_customer_id and one of new_admin_user_id, new_admin_customer_id: are required");
     }
-    auto result =
-        app_.execute(request->organization_customer_id(),
-                     customers::ChangeAdministrator{request->new_admin_user_id(), caller.actor()}, caller.actor());
+    auto result = by_person ? app_.make_administrator(request->organization_customer_id(),
+                                                      request->new_admin_customer_id(), caller.actor())
+                            : app_.execute(request->organization_customer_id(),
+                                           customers::ChangeAdministrator{request->new_admin_user_id(), caller.actor()},
+                                           caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
     return grpc::Status::OK;
 }
 
-// --- anonymous: set password, sign in ---
+// --- anonymous: set password, sign in, password reset ---
 
 grpc::Status CustomersApi::SetPassword(grpc::ServerContext* context, const v1::SetPasswordRequest* request,
                                        v1::SetPasswordResponse* /*response*/) {
@@ -758,6 +840,20 @@ grpc::Status CustomersApi::SignIn(grpc::ServerContext* context, const v1::SignIn
     *response->mutable_expires_at() = kernel::to_timestamp(signed_in->expires_at);
     response->set_user_id(signed_in->user_id);
     response->set_organization_customer_id(signed_in->organization_id);
+    return grpc::Status::OK;
+}
+
+grpc::Status CustomersApi::RequestPasswordReset(grpc::ServerContext* context,
+                                                const v1::RequestPasswordResetRequest* request,
+                                                v1::RequestPasswordResetResponse* /*response*/) {
+    if (auto limited = throttle(context, "password-reset"); !limited.ok()) {
+        return limited;
+    }
+    // Only the shape of the email is checked: the answer is the same for every well-formed one.
+    if (auto problem = platform::check_email("email", platform::to_lower(request->email()))) {
+        return invalid(*problem);
+    }
+    app_.request_password_reset(request->email());
     return grpc::Status::OK;
 }
 

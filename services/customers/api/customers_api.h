@@ -63,6 +63,8 @@ class CustomersApi final : public v1::CustomersService::Service {
                              v1::SetPasswordResponse* response) override;
     grpc::Status SignIn(grpc::ServerContext* context, const v1::SignInRequest* request,
                         v1::SignInResponse* response) override;
+    grpc::Status RequestPasswordReset(grpc::ServerContext* context, const v1::RequestPasswordResetRequest* request,
+                                      v1::RequestPasswordResetResponse* response) override;
     grpc::Status SignOut(grpc::ServerContext* context, const v1::SignOutRequest* request,
                          v1::SignOutResponse* response) override;
 

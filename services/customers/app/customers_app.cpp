@@ -47,6 +47,8 @@ std::string session_key(const std::string& token_hash) { return "session/" + hex
 std::string credential_key(const std::string& user_id, const std::string& credential_id) {
     return "credential/" + user_id + "/" + credential_id;
 }
+// The outcome ("won" / "lost") of a request's CRM opportunity, for its customers replicated later.
+std::string deal_key(const std::string& request_number) { return "deal/" + request_number; }
 
 // Common passwords of 12 characters or more (a small bundled list; compared in lower case).
 constexpr std::array kCommonPasswords = {
@@ -94,7 +96,9 @@ CustomersApp::CustomersApp(CustomerRuntime& customers, kernel::EventStore& store
       settings_(std::move(settings)),
       sealer_(settings_.notifier_public_key, "notifier.public_key"),
       hashing_(settings_.password_hash_concurrency, settings_.password_hash_queue),
-      throttle_(settings_.sign_in_throttle) {
+      throttle_(settings_.sign_in_throttle),
+      resets_per_email_(settings_.password_reset_per_email_per_hour / 3600.0,
+                        settings_.password_reset_per_email_per_hour) {
     // Made once at start-up (one hash, ~80 ms), not on the first unknown email under load.
     std::string hash(crypto_pwhash_STRBYTES, '\0');
     if (crypto_pwhash_str(hash.data(), "not-a-password", 14, crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -175,6 +179,16 @@ std::string CustomersApp::organization_of(const CustomerState& person) {
     return hits.empty() ? std::string() : hits.front().aggregate_id;
 }
 
+std::string CustomersApp::organization_of_person(const CustomerState& person) {
+    if (std::string linked = organization_of(person); !linked.empty()) {
+        return linked;
+    }
+    // A Person HQ put into a hierarchy without a link: the organisation where it has a web account.
+    const auto hits =
+        customers_.lookup(customer_index::kUserCustomer, kernel::IndexKey().text(person.created.customer_id()), 1);
+    return hits.empty() ? std::string() : hits.front().aggregate_id;
+}
+
 bool CustomersApp::person_email_taken(const std::string& email) {
     return !customers_.lookup(customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(email)), 1)
                 .empty();
@@ -182,14 +196,27 @@ bool CustomersApp::person_email_taken(const std::string& email) {
 
 bool CustomersApp::person_email_taken_in(const std::string& email, const std::string& organization_id) {
     // Few Persons share an email (one per organisation at most, through AddPartnerUser): a short scan.
-    constexpr std::size_t kPersonsPerEmail = 64;
+    const auto organization = customer(organization_id);
+    return organization && person_in(email, *organization).has_value();
+}
+
+bool CustomersApp::belongs_to(const CustomerState& person, const CustomerState& organization) {
+    if (!person.exists || person.created.type() != v1::CUSTOMER_TYPE_PERSON) {
+        return false;
+    }
+    return organization_of(person) == organization.created.customer_id() ||
+           organization.has_member(person.created.customer_id());
+}
+
+std::optional<CustomerState> CustomersApp::person_in(const std::string& email, const CustomerState& organization) {
+    constexpr std::size_t kPersonsPerEmail = 64;  // one per organisation at most, in practice
     for (const kernel::IndexHit& hit : customers_.lookup(
              customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(email)), kPersonsPerEmail)) {
-        if (const auto person = customer(hit.aggregate_id); person && organization_of(*person) == organization_id) {
-            return true;
+        if (auto person = customer(hit.aggregate_id); person && belongs_to(*person, organization)) {
+            return person;
         }
     }
-    return false;
+    return std::nullopt;
 }
 
 CustomerPage CustomersApp::list_customers(const CustomerQuery& query) {
@@ -326,6 +353,9 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     if (!platform::valid_email(verified_email)) {
         return kernel::HandlerVerdict::poison(what + "the requester's email is not an email address");
     }
+    // The approval and the CRM's account / contact of one request (both on their way when HQ decides
+    // in crm mode) must not both create its customers: their find-or-create steps take turns.
+    const std::lock_guard turn(request_customers_);
     if (request_onboarded(request)) {
         return kernel::HandlerVerdict::ignored();  // this request made a partner already
     }
@@ -340,7 +370,11 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     auto crm_person = customer_of_request(request, v1::CUSTOMER_TYPE_PERSON, true);
     const bool crm_decided = prospect.approval_mode() == onboarding::v1::APPROVAL_MODE_CRM &&
                              approved.path() == onboarding::v1::DECISION_PATH_CRM;
-    if (crm_decided && (!crm_organization || !crm_person)) {
+    // Half replicated (HQ decided in crm mode while sales-bridge was qualifying the lead): the other
+    // half is on its way; waiting for it keeps one Organization and one Person per request.
+    const bool crm_half = prospect.approval_mode() == onboarding::v1::APPROVAL_MODE_CRM &&
+                          static_cast<bool>(crm_organization) != static_cast<bool>(crm_person);
+    if ((crm_decided || crm_half) && (!crm_organization || !crm_person)) {
         // The CRM account / contact come on the sales topic, in no order with this one: retry later.
         throw kernel::TransientError("the CRM account and contact of " + request + " have not been replicated yet");
     }
@@ -409,12 +443,16 @@ kernel::HandlerVerdict CustomersApp::onboard(const kernel::InboundEvent& event, 
     admin.set_last_name(person->details.last_name());
     admin.set_job_title(person->details.job_title());
     admin.set_added_by("onboarding");
-    command.invitation = new_invitation(organization_id, admin.user_id(), now);
+    command.invitation = new_invitation(organization_id, admin.user_id(), now + settings_.invitation_ttl);
     return verdict(customers_.execute(organization_id, command, context), event);
 }
 
 kernel::HandlerVerdict CustomersApp::on_sales_event(const kernel::InboundEvent& event) {
     const std::string& type = event.envelope.event_type();
+    if (type == sales::v1::OpportunityWon::descriptor()->full_name() ||
+        type == sales::v1::OpportunityLost::descriptor()->full_name()) {
+        return record_deal(event);
+    }
     if (type != sales::v1::AccountCreated::descriptor()->full_name() &&
         type != sales::v1::AccountUpdated::descriptor()->full_name() &&
         type != sales::v1::ContactCreated::descriptor()->full_name() &&
@@ -432,6 +470,7 @@ struct CrmChange {
     std::string crm_id;
     std::string account_id;
     std::string request_number;
+    std::string customer_id;  // a CRM record made from one of our customers (created events only)
     v1::CustomerDetails details;
     std::vector<std::string> fields;
     google::protobuf::Timestamp changed_at;
@@ -486,6 +525,7 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
         sales::v1::AccountCreated message;
         ok = parse(event, message);
         change = account_change(message, true);
+        change.customer_id = message.customer_id();
     } else if (type == sales::v1::AccountUpdated::descriptor()->full_name()) {
         sales::v1::AccountUpdated message;
         ok = parse(event, message);
@@ -494,6 +534,7 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
         sales::v1::ContactCreated message;
         ok = parse(event, message);
         change = contact_change(message, true);
+        change.customer_id = message.customer_id();
     } else {
         sales::v1::ContactUpdated message;
         ok = parse(event, message);
@@ -502,14 +543,22 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
     if (!ok || change.crm_id.empty()) {
         return kernel::HandlerVerdict::poison("undecodable " + type + " or no account / contact id");
     }
-    if (change.origin != common::v1::CHANGE_ORIGIN_LOCAL) {
-        return kernel::HandlerVerdict::ignored();  // rule 1: no echo
-    }
     const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
                                          .causation_id = event.envelope.event_id(),
                                          .actor = "sales-bridge",
                                          .inbox_key = event.inbox_key};
+    if (change.created && change.origin == common::v1::CHANGE_ORIGIN_REPLICATED && !change.customer_id.empty()) {
+        // The CRM record sales-bridge made from one of our customers: its values are ours (no
+        // echo), only the link is new.
+        return verdict(customers_.execute(change.customer_id,
+                                          LinkToCrm{change.account_id, change.account ? "" : change.crm_id}, context),
+                       event);
+    }
+    if (change.origin != common::v1::CHANGE_ORIGIN_LOCAL) {
+        return kernel::HandlerVerdict::ignored();  // rule 1: no echo
+    }
     const auto wanted_type = change.account ? v1::CUSTOMER_TYPE_ORGANIZATION : v1::CUSTOMER_TYPE_PERSON;
+    const std::lock_guard turn(request_customers_);  // see onboard()
     auto linked = change.account ? organization_by_crm_account(change.crm_id) : customer_by_crm_contact(change.crm_id);
     if (!linked && change.created && !change.request_number.empty()) {
         // The CRM record of a partner approved here first (e.g. an HQ override in CRM mode): link
@@ -540,7 +589,8 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
         update.changed_at = kernel::to_time_point(change.changed_at);
         update.side = Side::sales;
         update.changed_by = "sales-bridge";
-        return verdict(customers_.execute(linked->created.customer_id(), update, context), event);
+        // A contact's names and email reach its web accounts too (seed 003).
+        return verdict(update_customer(linked->created.customer_id(), update, context), event);
     }
     if (!change.created) {
         // Account / contact events share their CRM record's partition, so "created" came first; an
@@ -576,20 +626,79 @@ kernel::HandlerVerdict CustomersApp::replicate(const kernel::InboundEvent& event
         }
     }
     created.set_prospect_request_number(change.request_number);
+    if (!change.request_number.empty()) {
+        // Made at the lead's qualification (seed 000): not yet a partner's until its opportunity is
+        // won (record_deal) — or decided already, when that outcome arrived first.
+        const auto deal = store_.read_metadata(deal_key(change.request_number));
+        created.set_partner_status(!deal            ? v1::PARTNER_STATUS_PROSPECTIVE
+                                   : *deal == "won" ? v1::PARTNER_STATUS_PARTNER
+                                                    : v1::PARTNER_STATUS_CLOSED);
+    }
     kernel::CommandContext keyed = context;
     keyed.idempotency_key = key;
     return verdict(customers_.execute(created.customer_id(), create, keyed), event);
 }
 
+kernel::HandlerVerdict CustomersApp::record_deal(const kernel::InboundEvent& event) {
+    const std::string& type = event.envelope.event_type();
+    RecordDealOutcome outcome;
+    bool ok = false;
+    if (type == sales::v1::OpportunityWon::descriptor()->full_name()) {
+        sales::v1::OpportunityWon won;
+        ok = parse(event, won);
+        outcome.won = true;
+        outcome.request_number = won.prospect_request_number();
+        outcome.opportunity_id = won.opportunity_id();
+        outcome.decided_by = won.won_by();
+        outcome.decided_at = kernel::to_time_point(won.won_at());
+    } else {
+        sales::v1::OpportunityLost lost;
+        ok = parse(event, lost);
+        outcome.request_number = lost.prospect_request_number();
+        outcome.opportunity_id = lost.opportunity_id();
+        outcome.reason = lost.reason();
+        outcome.decided_by = lost.lost_by();
+        outcome.decided_at = kernel::to_time_point(lost.lost_at());
+    }
+    if (!ok) {
+        return kernel::HandlerVerdict::poison("undecodable " + type);
+    }
+    if (outcome.request_number.empty()) {
+        return kernel::HandlerVerdict::ignored();  // an opportunity not made from an onboarding request
+    }
+    // The account and contact were created with the opportunity (qualification) but travel on their
+    // own keys, in no order with this event, on this same consumer (waiting here would hold them up):
+    // the outcome is kept for the request, and a customer replicated after it is created decided
+    // (replicate(), under the same lock).
+    const std::lock_guard turn(request_customers_);
+    kernel::Commit commit;
+    commit.metadata.emplace_back(deal_key(outcome.request_number), outcome.won ? "won" : "lost");
+    (void)store_.commit(std::move(commit));
+    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
+                                         .causation_id = event.envelope.event_id(),
+                                         .actor = "sales-bridge"};
+    // Idempotent (a recorded outcome changes nothing), so a redelivery completes what a crash left;
+    // the inbox records the event as processed after the last of them.
+    for (const auto customer_type : {v1::CUSTOMER_TYPE_ORGANIZATION, v1::CUSTOMER_TYPE_PERSON}) {
+        if (const auto customer = customer_of_request(outcome.request_number, customer_type, true)) {
+            const auto result = customers_.execute(customer->created.customer_id(), outcome, context);
+            if (std::holds_alternative<kernel::Rejection>(result)) {
+                return verdict(result, event);
+            }
+        }
+    }
+    return kernel::HandlerVerdict::applied();
+}
+
 // --- partner users ---
 
 v1::InvitationIssued CustomersApp::new_invitation(const std::string& organization_id, const std::string& user_id,
-                                                  Clock::time_point now) {
+                                                  Clock::time_point expires_at) {
     const kernel::IssuedToken token = sealer_.issue();
     v1::InvitationIssued invitation;
     invitation.set_invitation_id(kernel::new_uuid_v7());
     invitation.set_token_sealed_for_notifier(token.sealed_for_notifier);
-    *invitation.mutable_expires_at() = kernel::to_timestamp(now + settings_.invitation_ttl);
+    *invitation.mutable_expires_at() = kernel::to_timestamp(expires_at);
     // The token's hash stays in this store: it names the link, durably, before the link exists.
     kernel::Commit commit;
     commit.metadata.emplace_back(invitation_key(token.hash),
@@ -601,22 +710,48 @@ v1::InvitationIssued CustomersApp::new_invitation(const std::string& organizatio
 Result CustomersApp::add_partner_user(const std::string& organization_id, const NewPartnerUser& user,
                                       const std::string& by) {
     std::unique_lock lock(person_emails_);  // until the user's Person customer exists
-    // Only this organisation's people count: refusing the email of another organisation's person
-    // would tell this admin that it is one (cross-tenant enumeration). That person simply gets a
-    // second account, here; sign-in tells the accounts apart by their passwords.
-    if (person_email_taken_in(user.email, organization_id)) {
-        return kernel::Rejection{kernel::RejectionCode::already_exists,
-                                 "email: is the email of a person of this organization"};
+    const auto organization = customer(organization_id);
+    if (!organization) {
+        return kernel::Rejection{kernel::RejectionCode::not_found, "organization_customer_id: no such organization"};
+    }
+    // An existing Person of this organisation gets the web account (seed 001: HQ creates the
+    // people; seed 003: existing customers get web accounts), named by id or found by its email;
+    // a removed user's Person is found so, and gets a new account (a new user id). A person of
+    // another organisation is never used nor refused (that would tell this admin it exists): the
+    // email simply becomes a new Person here, with a second account; sign-in tells the accounts
+    // apart by their passwords.
+    std::optional<CustomerState> person;
+    if (!user.customer_id.empty()) {
+        person = customer(user.customer_id);
+        if (!person || !belongs_to(*person, *organization)) {
+            return kernel::Rejection{kernel::RejectionCode::not_found,
+                                     "customer_id: no such person in this organization"};
+        }
+        if (person->blocked || !platform::valid_email(person->details.email())) {
+            return kernel::Rejection{kernel::RejectionCode::failed_precondition,
+                                     "customer " + user.customer_id + " is blocked or has no valid email"};
+        }
+    } else {
+        person = person_in(user.email, *organization);
     }
     AddPartnerUser add;
     auto& added = add.user;
     added.set_user_id(numbers_.users.next());
-    added.set_customer_id(numbers_.customers.next());
     added.set_organization_customer_id(organization_id);
-    added.set_email(platform::to_lower(user.email));
-    added.set_first_name(user.first_name);
-    added.set_last_name(user.last_name);
-    added.set_job_title(user.job_title);
+    if (person) {
+        // The master data is the Person's: its names and email are the account's (they follow it).
+        added.set_customer_id(person->created.customer_id());
+        added.set_email(platform::to_lower(person->details.email()));
+        added.set_first_name(person->details.first_name());
+        added.set_last_name(person->details.last_name());
+        added.set_job_title(user.job_title.empty() ? person->details.job_title() : user.job_title);
+    } else {
+        added.set_customer_id(numbers_.customers.next());
+        added.set_email(platform::to_lower(user.email));
+        added.set_first_name(user.first_name);
+        added.set_last_name(user.last_name);
+        added.set_job_title(user.job_title);
+    }
     *added.mutable_spending_limit() = user.spending_limit;
     *added.mutable_permissions() = user.permissions;
     added.set_added_by(by);
@@ -625,24 +760,26 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
     if (std::holds_alternative<kernel::Rejection>(pending)) {
         return pending;
     }
-    // Provisioned as a Person customer of the organisation.
-    CreateCustomer create;
-    auto& person = create.created;
-    person.set_customer_id(added.customer_id());
-    person.set_type(v1::CUSTOMER_TYPE_PERSON);
-    person.mutable_details()->set_first_name(user.first_name);
-    person.mutable_details()->set_last_name(user.last_name);
-    person.mutable_details()->set_name(user.first_name + " " + user.last_name);
-    person.mutable_details()->set_email(platform::to_lower(user.email));
-    person.mutable_details()->set_job_title(user.job_title);
-    person.set_source(v1::CUSTOMER_SOURCE_HQ);
-    person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
-    *person.mutable_changed_at() = kernel::to_timestamp(Clock::now());
-    person.set_organization_customer_id(organization_id);
-    person.set_user_id(added.user_id());
-    auto created = customers_.execute(added.customer_id(), create, {.correlation_id = correlation, .actor = by});
-    if (std::holds_alternative<kernel::Rejection>(created)) {
-        return created;
+    if (!person) {
+        // Provisioned as a Person customer of the organisation.
+        CreateCustomer create;
+        auto& created_person = create.created;
+        created_person.set_customer_id(added.customer_id());
+        created_person.set_type(v1::CUSTOMER_TYPE_PERSON);
+        created_person.mutable_details()->set_first_name(user.first_name);
+        created_person.mutable_details()->set_last_name(user.last_name);
+        created_person.mutable_details()->set_name(user.first_name + " " + user.last_name);
+        created_person.mutable_details()->set_email(platform::to_lower(user.email));
+        created_person.mutable_details()->set_job_title(user.job_title);
+        created_person.set_source(v1::CUSTOMER_SOURCE_HQ);
+        created_person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+        *created_person.mutable_changed_at() = kernel::to_timestamp(Clock::now());
+        created_person.set_organization_customer_id(organization_id);
+        created_person.set_user_id(added.user_id());
+        auto created = customers_.execute(added.customer_id(), create, {.correlation_id = correlation, .actor = by});
+        if (std::holds_alternative<kernel::Rejection>(created)) {
+            return created;
+        }
     }
     lock.unlock();
     if (user.spending_limit.minor_units() > 0) {
@@ -653,15 +790,175 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
     }
     return customers_.execute(
         organization_id,
-        ActivatePartnerUser{added.user_id(), new_invitation(organization_id, added.user_id(), Clock::now())},
+        ActivatePartnerUser{added.user_id(),
+                            new_invitation(organization_id, added.user_id(), Clock::now() + settings_.invitation_ttl)},
         {.correlation_id = correlation, .actor = by});
+}
+
+Result CustomersApp::make_administrator(const std::string& organization_id, const std::string& person_id,
+                                        const std::string& by) {
+    const auto organization = customer(organization_id);
+    if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
+        return kernel::Rejection{kernel::RejectionCode::not_found, "organization_customer_id: no such organization"};
+    }
+    const auto person = customer(person_id);
+    if (!person || !belongs_to(*person, *organization)) {
+        return kernel::Rejection{kernel::RejectionCode::not_found, "customer_id: no such person in this organization"};
+    }
+    const PartnerUserState* user = organization->user_by_customer(person_id);
+    std::string user_id = user != nullptr ? user->user.user_id() : std::string();
+    if (user == nullptr) {
+        NewPartnerUser account;
+        account.customer_id = person_id;
+        auto added = add_partner_user(organization_id, account, by);
+        if (std::holds_alternative<kernel::Rejection>(added)) {
+            return added;
+        }
+        const auto now_organization = customer(organization_id);
+        const PartnerUserState* now_user = now_organization ? now_organization->user_by_customer(person_id) : nullptr;
+        if (now_user == nullptr) {
+            return kernel::Rejection{kernel::RejectionCode::unavailable, "the web account is not readable yet; retry"};
+        }
+        user_id = now_user->user.user_id();
+    } else if (user->status == UserStatus::pending) {
+        // An earlier add stopped before activation (a crash between its commits): finish it.
+        auto activated = customers_.execute(
+            organization_id,
+            ActivatePartnerUser{user_id,
+                                new_invitation(organization_id, user_id, Clock::now() + settings_.invitation_ttl)},
+            {.correlation_id = kernel::new_uuid_v7(), .actor = by});
+        if (std::holds_alternative<kernel::Rejection>(activated)) {
+            return activated;
+        }
+    }
+    return customers_.execute(organization_id, ChangeAdministrator{user_id, by},
+                              {.correlation_id = kernel::new_uuid_v7(), .actor = by});
+}
+
+Result CustomersApp::sync_users(const CustomerState& next, const kernel::CommandContext& context) {
+    std::set<std::string> organizations;
+    constexpr std::size_t kAccountsPerPerson = 16;  // one per organisation: a Person belongs to one
+    for (const kernel::IndexHit& hit : customers_.lookup(
+             customer_index::kUserCustomer, kernel::IndexKey().text(next.created.customer_id()), kAccountsPerPerson)) {
+        organizations.insert(hit.aggregate_id);
+    }
+    Result last = kernel::Accepted<v1::CustomerEvent>{};
+    for (const std::string& organization_id : organizations) {
+        SyncUsersWithPerson sync{next.created.customer_id(), next.details, context.actor};
+        kernel::CommandContext sync_context = context;
+        sync_context.inbox_key.clear();  // the inbox record goes with the Person's change
+        sync_context.idempotency_key.clear();
+        last = customers_.execute(organization_id, sync, sync_context);
+        if (std::holds_alternative<kernel::Rejection>(last)) {
+            return last;
+        }
+    }
+    return last;
+}
+
+Result CustomersApp::update_customer(const std::string& customer_id, const UpdateCustomer& update,
+                                     const kernel::CommandContext& context) {
+    const auto current = customer(customer_id);
+    if (current && current->created.type() == v1::CUSTOMER_TYPE_PERSON) {
+        // What the change will make of the Person (the decider is pure): its accounts follow first.
+        auto decision = Customer::decide(update, *current);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&decision)) {
+            return *rejection;
+        }
+        CustomerState next = *current;
+        bool email_changed = false;
+        for (const auto& event : std::get<std::vector<v1::CustomerEvent>>(decision)) {
+            const auto& fields = event.customer_updated().changed_fields();
+            email_changed = email_changed || std::find(fields.begin(), fields.end(), "email") != fields.end();
+            next = Customer::evolve(std::move(next), event);
+        }
+        if (!email_changed || update.side == Side::sales) {
+            // Only HQ moves a sign-in email, and only by changing the Person's email. A CRM edit
+            // never does: the address that signs in, and that a password reset goes to, is one the
+            // person verified or HQ set — a sales user who edits a contact's email must not be able
+            // to take the account over with a reset (docs/security.md). Names follow from both sides.
+            next.details.set_email(std::string());
+        }
+        auto synced = sync_users(next, context);
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&synced)) {
+            if (update.side == Side::customers || rejection->code != kernel::RejectionCode::already_exists) {
+                return synced;  // HQ is told (e.g. the email is another account's); a conflict is retried
+            }
+            // A CRM change cannot be refused: the accounts keep their email, the rest follows.
+            kernel::logger("customers")
+                ->warn("customer {}: {}; its web account keeps its sign-in email", customer_id, rejection->message);
+            next.details.set_email(std::string());
+            if (auto retried = sync_users(next, context); std::holds_alternative<kernel::Rejection>(retried)) {
+                return retried;
+            }
+        }
+    }
+    return customers_.execute(customer_id, update, context);
+}
+
+void CustomersApp::request_password_reset(const std::string& email) {
+    const std::string wanted = platform::to_lower(email);
+    // Counted for every email, known or not, so that the limit says nothing either.
+    if (!resets_per_email_.allow("reset:" + wanted)) {
+        return;
+    }
+    const std::lock_guard lock(resets_mutex_);
+    if (resets_.size() >= kPasswordResetQueue) {
+        kernel::logger("customers")->warn("password-reset queue full: a request is dropped");
+        return;
+    }
+    resets_.push_back(wanted);
+}
+
+std::size_t CustomersApp::issue_password_resets() {
+    std::deque<std::string> due;
+    {
+        const std::lock_guard lock(resets_mutex_);
+        due.swap(resets_);
+    }
+    constexpr std::size_t kAccountsPerEmail = 4;
+    std::size_t issued = 0;
+    for (const std::string& email : due) {
+        const auto now = Clock::now();
+        for (const kernel::IndexHit& hit :
+             customers_.lookup(customer_index::kUserEmail, kernel::IndexKey().text(email), kAccountsPerEmail)) {
+            const auto organization = customer(hit.aggregate_id);
+            const PartnerUserState* user = organization ? organization->user(hit.value) : nullptr;
+            if (user == nullptr || user->status != UserStatus::active || organization->blocked) {
+                continue;
+            }
+            auto result = customers_.execute(
+                hit.aggregate_id,
+                ResetPassword{hit.value,
+                              new_invitation(hit.aggregate_id, hit.value, now + settings_.password_reset_ttl)},
+                {.correlation_id = kernel::new_uuid_v7(), .actor = "self-service"});
+            if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+                kernel::logger("customers")
+                    ->warn("password reset of user {} not issued: {}", hit.value, rejection->message);
+            } else {
+                ++issued;
+            }
+        }
+    }
+    return issued;
 }
 
 Result CustomersApp::resend_invitation(const std::string& organization_id, const std::string& user_id,
                                        const std::string& by) {
-    return customers_.execute(organization_id,
-                              ChangeInvitation{user_id, new_invitation(organization_id, user_id, Clock::now()), by},
-                              {.correlation_id = kernel::new_uuid_v7(), .actor = by});
+    // A user whose stored hash is gone (a log rebuilt from the topic keeps no credentials) cannot
+    // sign in: a new link is what they need, though PasswordSet names a credential.
+    bool credential_lost = false;
+    if (const auto organization = customer(organization_id)) {
+        if (const PartnerUserState* user = organization->user(user_id);
+            user != nullptr && !user->credential_id.empty()) {
+            credential_lost = !store_.read_metadata(credential_key(user_id, user->credential_id)).has_value();
+        }
+    }
+    return customers_.execute(
+        organization_id,
+        ChangeInvitation{user_id, new_invitation(organization_id, user_id, Clock::now() + settings_.invitation_ttl), by,
+                         credential_lost},
+        {.correlation_id = kernel::new_uuid_v7(), .actor = by});
 }
 
 std::size_t CustomersApp::expire_invitations(Clock::time_point now) {

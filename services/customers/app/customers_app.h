@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,6 +48,10 @@ struct CustomersSettings final {
     std::size_t password_hash_queue = 32;
     // Failed sign-ins per (email, client address) before growing lockouts (sign_in_guard.h).
     ThrottleSettings sign_in_throttle;
+    // "Forgot password": how long a reset link is valid, and how many links one email address may
+    // get per hour (more requests are answered alike and send nothing: no mail bombing).
+    std::chrono::seconds password_reset_ttl{3600};
+    double password_reset_per_email_per_hour = 3;
 };
 
 // Too much password hashing at once: the caller is told to retry (RESOURCE_EXHAUSTED).
@@ -55,6 +60,9 @@ struct HashingBusy final {};
 // Password lengths, in characters (code points), not bytes: 200 x "ä" is 200 characters.
 inline constexpr std::size_t kMinPasswordCharacters = 12;
 inline constexpr std::size_t kMaxPasswordCharacters = 256;
+
+// Password-reset requests waiting to be issued; more are dropped (their answer is the same anyway).
+inline constexpr std::size_t kPasswordResetQueue = 1'000;
 
 struct NumberSequences final {
     kernel::NumberSequence& customers;
@@ -117,6 +125,8 @@ using SignInResult = std::variant<SignedIn, SignInRefused, HashingBusy>;
 using SetPasswordResult = std::variant<std::monostate, kernel::Rejection, HashingBusy>;
 
 struct NewPartnerUser final {
+    // An existing Person customer of the organisation (its email and names are used), or empty.
+    std::string customer_id;
     std::string email;
     std::string first_name;
     std::string last_name;
@@ -150,10 +160,17 @@ class CustomersApp final {
     [[nodiscard]] std::optional<UserRef> active_user_by_email(const std::string& email);
     // The organisation a Person belongs to: its own link, else through the CRM account.
     [[nodiscard]] std::string organization_of(const CustomerState& person);
+    // ... or, for a Person without a link, the organisation where it has a web account.
+    [[nodiscard]] std::string organization_of_person(const CustomerState& person);
     // Is `email` the primary email of an active (not blocked) Person customer?
     [[nodiscard]] bool person_email_taken(const std::string& email);
     // ... of one that belongs to this organisation?
     [[nodiscard]] bool person_email_taken_in(const std::string& email, const std::string& organization_id);
+    // Does this Person belong to the organisation: its own link, its CRM account, or a member of
+    // one of the organisation's hierarchies (seed 001: HQ builds the hierarchy)?
+    [[nodiscard]] bool belongs_to(const CustomerState& person, const CustomerState& organization);
+    // The active Person customer of this organisation with this email, if any.
+    [[nodiscard]] std::optional<CustomerState> person_in(const std::string& email, const CustomerState& organization);
 
     // --- lists ---
     // One page of customers in customer id order (ids are zero-padded numbers: creation order),
@@ -175,10 +192,27 @@ class CustomersApp final {
     Result create_customer(const CreateCustomer& create, const std::string& actor);
     std::string next_customer_id() { return numbers_.customers.next(); }
     std::string next_hierarchy_id() { return numbers_.hierarchies.next(); }
-    // Adds a user to an organisation: Pending, then its Person customer, then Active and invited.
-    // The email may be a person's of another organisation (the answer must not tell, see docs/api.md);
-    // ALREADY_EXISTS only for an email of this organisation's users or people.
+    // Adds a user to an organisation: Pending, then its Person customer (an existing Person of the
+    // organisation, named by `customer_id` or found by the email, or a new one), then Active and
+    // invited. The email may be a person's of another organisation (the answer must not tell, see
+    // docs/api.md); ALREADY_EXISTS only when a live user of this organisation has the email or Person.
     Result add_partner_user(const std::string& organization_id, const NewPartnerUser& user, const std::string& by);
+    // Makes a Person of the organisation its partner administrator ("B2B administrator = Yes"):
+    // their web account (added and invited first when they have none, or none live), then
+    // AdministratorChanged. NOT_FOUND for a person that is not of this organisation.
+    Result make_administrator(const std::string& organization_id, const std::string& person_id, const std::string& by);
+    // A change of a customer's master data (HQ or CRM). For a Person, its web accounts follow
+    // (SyncUsersWithPerson) first, from the state the change will produce, so that a retry after a
+    // crash in between finds the accounts up to date and the change still to apply.
+    Result update_customer(const std::string& customer_id, const UpdateCustomer& update,
+                           const kernel::CommandContext& context);
+    // "Forgot password": queues the email (at most `password_reset_per_email_per_hour` per email, and
+    // kPasswordResetQueue at once) and returns at once, so that the caller's answer is the same, in
+    // status and in time, whatever the email. issue_password_resets() (a runtime task) then gives
+    // each Active user with this email whose organisation is not blocked a reset link.
+    void request_password_reset(const std::string& email);
+    // Issues the queued resets; returns how many links it issued.
+    std::size_t issue_password_resets();
     // A new link for the user (the old one stops working).
     Result resend_invitation(const std::string& organization_id, const std::string& user_id, const std::string& by);
     // Closes invitations whose links expired; returns how many.
@@ -201,9 +235,15 @@ class CustomersApp final {
 
   private:
     v1::InvitationIssued new_invitation(const std::string& organization_id, const std::string& user_id,
-                                        Clock::time_point now);
+                                        Clock::time_point expires_at);
+    // SyncUsersWithPerson on the organisations with web accounts of this Person, for `next`.
+    Result sync_users(const CustomerState& next, const kernel::CommandContext& context);
     kernel::HandlerVerdict onboard(const kernel::InboundEvent& event, const std::string& payload);
     kernel::HandlerVerdict replicate(const kernel::InboundEvent& event);
+    // OpportunityWon / OpportunityLost: the request's PROSPECTIVE Organization and Person become
+    // PARTNER / CLOSED (seed 000 made them at qualification); the outcome is kept (store metadata)
+    // for those not replicated yet, which replicate() then creates decided.
+    kernel::HandlerVerdict record_deal(const kernel::InboundEvent& event);
     static kernel::HandlerVerdict verdict(const Result& result, const kernel::InboundEvent& event);
     // The customer of the first hit of `index` under `key`.
     std::optional<CustomerState> first_customer(std::string_view index, const kernel::IndexKey& key);
@@ -217,6 +257,12 @@ class CustomersApp final {
     SignInThrottle throttle_;
     std::string dummy_hash_;    // checked for unknown emails, so that they take as long as known ones
     std::mutex person_emails_;  // held from the uniqueness check to the Person's creation
+    // Held by an approval and by a CRM account / contact replication from finding a request's
+    // customers to creating or linking them (onboard(), replicate()).
+    std::mutex request_customers_;
+    kernel::RateLimiter resets_per_email_;
+    std::mutex resets_mutex_;
+    std::deque<std::string> resets_;  // lower-cased emails waiting for issue_password_resets()
 };
 
 }  // namespace gatehouse::customers

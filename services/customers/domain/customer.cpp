@@ -323,6 +323,11 @@ Decision<v1::CustomerEvent> decide_add_user(const AddPartnerUser& command, const
     if (state.user_by_email(command.user.email()) != nullptr) {
         return Rejection{RejectionCode::already_exists, "email: a user of this organization has this email"};
     }
+    // A removed user's Person may get a new web account (a new user id: the removed one keeps its
+    // history); a Person has at most one live account per organisation.
+    if (state.user_by_customer(command.user.customer_id()) != nullptr) {
+        return Rejection{RejectionCode::already_exists, "customer_id: the person has a web account already"};
+    }
     v1::CustomerEvent event;
     *event.mutable_user_added() = command.user;
     event.mutable_user_added()->set_organization_customer_id(state.created.customer_id());
@@ -441,8 +446,9 @@ Decision<v1::CustomerEvent> decide_invitation(const ChangeInvitation& command, c
         revoked.set_revoked_by(command.by);
         return Events{event};
     }
-    if (!user->credential_id.empty()) {
-        return Rejection{RejectionCode::failed_precondition, "the user has set a password already"};
+    if (!user->credential_id.empty() && !command.credential_lost) {
+        return Rejection{RejectionCode::failed_precondition,
+                         "the user has set a password already (they can reset it with RequestPasswordReset)"};
     }
     v1::InvitationIssued invitation = *command.reissue;
     invitation.set_kind(command.user_id == state.admin_user_id && !state.onboarded_request.empty()
@@ -454,6 +460,85 @@ Decision<v1::CustomerEvent> decide_invitation(const ChangeInvitation& command, c
     PartnerUserState next = *user;
     next.resend_count = user->resend_count + 1;
     return Events{invitation_event(invitation, state, next, user->user)};
+}
+
+Decision<v1::CustomerEvent> decide_reset(const ResetPassword& command, const CustomerState& state) {
+    if (auto problem = require_organization(state)) {
+        return *problem;
+    }
+    const PartnerUserState* user = live_user(state, command.user_id);
+    if (user == nullptr) {
+        return Rejection{RejectionCode::not_found, "user_id: no such user"};
+    }
+    if (user->status != UserStatus::active || state.blocked) {
+        return Rejection{RejectionCode::failed_precondition, "only an Active user of a partner that is not blocked"};
+    }
+    v1::InvitationIssued invitation = command.invitation;
+    invitation.set_kind(v1::INVITATION_KIND_PASSWORD_RESET);
+    PartnerUserState next = *user;
+    next.resend_count = user->resend_count + 1;
+    return Events{invitation_event(invitation, state, next, user->user)};
+}
+
+Decision<v1::CustomerEvent> decide_sync_users(const SyncUsersWithPerson& command, const CustomerState& state) {
+    if (auto problem = require_organization(state)) {
+        return *problem;
+    }
+    const std::string email = platform::to_lower(command.details.email());
+    Events events;
+    for (const auto& [user_id, user] : state.users) {
+        if (user.status == UserStatus::removed || user.user.customer_id() != command.customer_id) {
+            continue;
+        }
+        const bool email_changed = !email.empty() && email != platform::to_lower(user.user.email());
+        if (email_changed) {
+            const PartnerUserState* other = state.user_by_email(email);
+            if (other != nullptr && other->user.user_id() != user_id) {
+                return Rejection{RejectionCode::already_exists,
+                                 "details.email: another web account of the organization has this email"};
+            }
+        }
+        if (!email_changed && user.user.first_name() == command.details.first_name() &&
+            user.user.last_name() == command.details.last_name() &&
+            user.user.job_title() == command.details.job_title()) {
+            continue;
+        }
+        v1::CustomerEvent& event = events.emplace_back();
+        auto& updated = *event.mutable_user_updated();
+        updated.set_user_id(user_id);
+        updated.set_organization_customer_id(state.created.customer_id());
+        updated.set_first_name(command.details.first_name());
+        updated.set_last_name(command.details.last_name());
+        updated.set_job_title(command.details.job_title());
+        *updated.mutable_spending_limit() = user.user.spending_limit();
+        *updated.mutable_permissions() = user.user.permissions();
+        updated.set_updated_by(command.by);
+        if (email_changed) {
+            updated.set_email(email);
+        }
+    }
+    return events;
+}
+
+Decision<v1::CustomerEvent> decide_deal_outcome(const RecordDealOutcome& command, const CustomerState& state) {
+    if (!state.exists) {
+        return not_found("customer_id");
+    }
+    if (state.partner_status != v1::PARTNER_STATUS_PROSPECTIVE) {
+        return nothing();  // waits for no deal, or it was recorded already (a redelivery)
+    }
+    v1::CustomerEvent event;
+    auto& changed = *event.mutable_partner_status_changed();
+    changed.set_customer_id(state.created.customer_id());
+    changed.set_type(state.created.type());
+    changed.set_partner_status(command.won ? v1::PARTNER_STATUS_PARTNER : v1::PARTNER_STATUS_CLOSED);
+    changed.set_previous_partner_status(state.partner_status);
+    changed.set_prospect_request_number(command.request_number);
+    changed.set_opportunity_id(command.opportunity_id);
+    changed.set_reason(command.reason);
+    changed.set_decided_by(command.decided_by);
+    *changed.mutable_decided_at() = kernel::to_timestamp(command.decided_at);
+    return Events{event};
 }
 
 Decision<v1::CustomerEvent> decide_expire(const ExpireInvitations& command, const CustomerState& state) {
@@ -590,6 +675,22 @@ const PartnerUserState* CustomerState::user_by_email(const std::string& email) c
     return nullptr;
 }
 
+const PartnerUserState* CustomerState::user_by_customer(const std::string& customer_id) const {
+    for (const auto& [id, user] : users) {
+        if (user.status != UserStatus::removed && user.user.customer_id() == customer_id) {
+            return &user;
+        }
+    }
+    return nullptr;
+}
+
+bool CustomerState::has_member(const std::string& customer_id) const {
+    return std::any_of(hierarchies.begin(), hierarchies.end(), [&](const auto& hierarchy) {
+        const auto& members = hierarchy.second.members;
+        return std::find(members.begin(), members.end(), customer_id) != members.end();
+    });
+}
+
 kernel::Decision<v1::CustomerEvent> Customer::decide(const Command& command, const State& state) {
     return std::visit(
         [&](const auto& c) -> kernel::Decision<v1::CustomerEvent> {
@@ -624,8 +725,14 @@ kernel::Decision<v1::CustomerEvent> Customer::decide(const Command& command, con
                 return decide_expire(c, state);
             } else if constexpr (std::is_same_v<C, SetPassword>) {
                 return decide_set_password(c, state);
-            } else {
+            } else if constexpr (std::is_same_v<C, ChangeAdministrator>) {
                 return decide_change_admin(c, state);
+            } else if constexpr (std::is_same_v<C, ResetPassword>) {
+                return decide_reset(c, state);
+            } else if constexpr (std::is_same_v<C, RecordDealOutcome>) {
+                return decide_deal_outcome(c, state);
+            } else {
+                return decide_sync_users(c, state);
             }
         },
         command);
@@ -639,6 +746,7 @@ CustomerState Customer::evolve(State state, const Event& event) {
             state.created = created;
             state.details = created.details();
             state.created.clear_details();
+            state.partner_status = created.partner_status();
             const FieldStamp stamp{
                 TimeUtil::TimestampToNanoseconds(created.changed_at()),
                 created.origin() == common::v1::CHANGE_ORIGIN_REPLICATED ? Side::sales : Side::customers};
@@ -714,6 +822,9 @@ CustomerState Customer::evolve(State state, const Event& event) {
             user.set_job_title(update.job_title());
             *user.mutable_spending_limit() = update.spending_limit();
             *user.mutable_permissions() = update.permissions();
+            if (!update.email().empty()) {
+                user.set_email(update.email());
+            }
             break;
         }
         case Event::kUserRemoved: {
@@ -753,6 +864,9 @@ CustomerState Customer::evolve(State state, const Event& event) {
         }
         case Event::kPartnerOnboarded:
             state.onboarded_request = event.partner_onboarded().request_number();
+            break;
+        case Event::kPartnerStatusChanged:
+            state.partner_status = event.partner_status_changed().partner_status();
             break;
         case Event::EVENT_NOT_SET:
             break;

@@ -71,6 +71,9 @@ struct CustomerState final {
     v1::CustomerDetails details;  // current values
     std::map<std::string, FieldStamp> stamps;
     bool blocked = false;
+    // PROSPECTIVE: replicated from a qualified lead whose opportunity is open (not yet a partner);
+    // PARTNER / CLOSED once it was won / lost (RecordDealOutcome); UNSPECIFIED: waits for no deal.
+    v1::PartnerStatus partner_status = v1::PARTNER_STATUS_UNSPECIFIED;
     common::v1::Money credit_limit;
     std::string payment_terms;
     common::v1::Money spending_limit;
@@ -83,6 +86,10 @@ struct CustomerState final {
     [[nodiscard]] const PartnerUserState* user(const std::string& user_id) const;
     // The non-removed user with this (lower-case) email.
     [[nodiscard]] const PartnerUserState* user_by_email(const std::string& email) const;
+    // The non-removed user whose Person customer this is.
+    [[nodiscard]] const PartnerUserState* user_by_customer(const std::string& customer_id) const;
+    // Is this customer a member of one of the organisation's hierarchies?
+    [[nodiscard]] bool has_member(const std::string& customer_id) const;
 };
 
 struct CreateCustomer {
@@ -159,10 +166,28 @@ struct RemovePartnerUser {
     std::string by;
 };
 
-// A new link (the old one stops working), or the open link revoked.
+// A new link (the old one stops working), or the open link revoked. A user who has set a password
+// gets no new invitation, unless `credential_lost`: the app found no stored hash for their
+// credential (a log rebuilt from the topic has none), so a new link is all they need.
 struct ChangeInvitation {
     std::string user_id;
     std::optional<v1::InvitationIssued> reissue;  // nullopt: revoke
+    std::string by;
+    bool credential_lost = false;
+};
+
+// "Forgot password": a set-password link (INVITATION_KIND_PASSWORD_RESET) for an Active user of
+// an organisation that is not blocked. Replaces any open link.
+struct ResetPassword {
+    std::string user_id;
+    v1::InvitationIssued invitation;
+};
+
+// The web accounts of a Person customer follow its master data (an HQ edit or a CRM contact
+// change): names, job title and the sign-in email of every live user with this customer id.
+struct SyncUsersWithPerson {
+    std::string customer_id;
+    v1::CustomerDetails details;  // the Person's current first_name, last_name, email, job_title
     std::string by;
 };
 
@@ -182,12 +207,23 @@ struct ChangeAdministrator {
     std::string by;
 };
 
+// The CRM opportunity of a PROSPECTIVE customer was won (PARTNER) or lost (CLOSED). A customer that
+// waits for no deal, or whose deal was recorded already, changes nothing.
+struct RecordDealOutcome {
+    bool won = false;
+    std::string request_number;
+    std::string opportunity_id;
+    std::string reason;      // lost: the opportunity's reason
+    std::string decided_by;  // who closed the opportunity
+    Clock::time_point decided_at;
+};
+
 struct Customer final {
     using Event = v1::CustomerEvent;
-    using Command =
-        std::variant<CreateCustomer, UpdateCustomer, LinkToCrm, BlockCustomer, SetLimits, OnboardPartner,
-                     CreateHierarchy, ChangeMember, AddPartnerUser, ActivatePartnerUser, UpdatePartnerUser,
-                     RemovePartnerUser, ChangeInvitation, ExpireInvitations, SetPassword, ChangeAdministrator>;
+    using Command = std::variant<CreateCustomer, UpdateCustomer, LinkToCrm, BlockCustomer, SetLimits, OnboardPartner,
+                                 CreateHierarchy, ChangeMember, AddPartnerUser, ActivatePartnerUser, UpdatePartnerUser,
+                                 RemovePartnerUser, ChangeInvitation, ExpireInvitations, SetPassword,
+                                 ChangeAdministrator, ResetPassword, SyncUsersWithPerson, RecordDealOutcome>;
     using State = CustomerState;
     static constexpr std::string_view kAggregateType = "customer";
 

@@ -16,7 +16,7 @@ void index(const CustomerState& state, kernel::IndexEntries& entries) {
     const auto& created = state.created;
     const v1::CustomerType type = created.type();
     const bool organization = type == v1::CUSTOMER_TYPE_ORGANIZATION;
-    const ListStatus status = state.blocked ? ListStatus::blocked : ListStatus::active;
+    const ListStatus status = list_status_of(state);
 
     // The lists: one entry (and one count) per filter combination the API offers.
     const std::string summary = list_summary(state);
@@ -27,7 +27,7 @@ void index(const CustomerState& state, kernel::IndexEntries& entries) {
         entries.count(segment);
     }
 
-    if (type == v1::CUSTOMER_TYPE_PERSON && !state.blocked) {
+    if (type == v1::CUSTOMER_TYPE_PERSON && status == ListStatus::active) {
         entries.add(customer_index::kPersonEmail, kernel::IndexKey().text(platform::to_lower(state.details.email())));
     }
     if (organization && !created.crm_account_id().empty()) {
@@ -52,6 +52,11 @@ void index(const CustomerState& state, kernel::IndexEntries& entries) {
         if (user.status == UserStatus::active) {
             entries.add(customer_index::kUserEmail,
                         kernel::IndexKey().text(platform::to_lower(user.user.email())).text(user_id), user_id);
+        }
+        if (user.status != UserStatus::removed) {
+            // The web accounts of a Person (its master data changes reach them: SyncUsersWithPerson).
+            entries.add(customer_index::kUserCustomer, kernel::IndexKey().text(user.user.customer_id()).text(user_id),
+                        user_id);
         }
         if (!user.invitation_id.empty()) {
             entries.add(customer_index::kInvitationExpiry, expiry_key(user.invitation_expires_at).text(user_id),
@@ -78,9 +83,18 @@ std::string list_segment(v1::CustomerType type, ListStatus status) {
     }
     if (status != ListStatus::any) {
         segment += by_type ? "," : "";
-        segment += status == ListStatus::blocked ? "status=blocked" : "status=active";
+        segment += status == ListStatus::blocked  ? "status=blocked"
+                   : status == ListStatus::closed ? "status=closed"
+                                                  : "status=active";
     }
     return segment;
+}
+
+ListStatus list_status_of(const CustomerState& state) {
+    if (state.partner_status == v1::PARTNER_STATUS_CLOSED) {
+        return ListStatus::closed;
+    }
+    return state.blocked ? ListStatus::blocked : ListStatus::active;
 }
 
 kernel::IndexKey list_prefix(std::string_view segment) { return kernel::IndexKey().text(segment); }

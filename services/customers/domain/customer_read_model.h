@@ -5,7 +5,7 @@
 //
 //   index               key (then the customer id, appended by the kernel)  value
 //   list                list segment, customer id (one entry per segment)   list_summary()
-//   person_email        lower-cased email of a Person that is not blocked
+//   person_email        lower-cased email of a Person that is not blocked or closed
 //   crm_account         CRM account id of an Organization (when linked)
 //   crm_contact         CRM contact id of a customer (when linked)
 //   request             prospect request number, type, "crm" / "local"
@@ -13,6 +13,7 @@
 //   hierarchy           hierarchy id (on its Organization)                   hierarchy id
 //   user                partner user id (any status; on their Organization)   user id
 //   user_email          lower-cased email and user id of an Active user       user id
+//   user_customer       Person customer id and user id of a live (not removed) user   user id
 //   invitation_expiry   open invitation's expiry (ns), user id                user id
 //
 // Counters: one per list segment ("all", "type=<n>", "status=<s>", "type=<n>,status=<s>"), so
@@ -29,7 +30,7 @@
 namespace gatehouse::customers {
 
 // Bump when customer_read_model() changes what it writes: the model is rebuilt at start-up.
-inline constexpr std::uint32_t kCustomerReadModelVersion = 1;
+inline constexpr std::uint32_t kCustomerReadModelVersion = 3;  // 2: user_customer; 3: status closed
 
 kernel::ReadModel<CustomerState> customer_read_model();
 
@@ -43,11 +44,14 @@ inline constexpr std::string_view kOnboarded = "onboarded";
 inline constexpr std::string_view kHierarchy = "hierarchy";
 inline constexpr std::string_view kUser = "user";
 inline constexpr std::string_view kUserEmail = "user_email";
+inline constexpr std::string_view kUserCustomer = "user_customer";
 inline constexpr std::string_view kInvitationExpiry = "invitation_expiry";
 }  // namespace customer_index
 
-// The lists' status filter (the API's CustomerStatus: a customer is blocked or active).
-enum class ListStatus { any, active, blocked };
+// The lists' status filter (the API's CustomerStatus: a customer is closed — its deal was lost —,
+// else blocked or active).
+enum class ListStatus { any, active, blocked, closed };
+ListStatus list_status_of(const CustomerState& state);
 
 // The list segment for a type filter (UNSPECIFIED: any) and a status filter; also the name of the
 // counter of the customers in it.

@@ -1249,3 +1249,377 @@ TEST_CASE("a bad setting stops gatehouse-customers with a message naming it", "[
     CHECK(no_key.wait() == 2);
     CHECK_THAT(output, Catch::Contains("notifier.public_key"));
 }
+
+namespace {
+
+grpc::Status request_reset(CustomersProcess& service, const std::string& email) {
+    cv1::RequestPasswordResetRequest request;
+    request.set_email(email);
+    cv1::RequestPasswordResetResponse response;
+    return service.api().RequestPasswordReset(as().get(), request, &response);
+}
+
+// The password-reset links issued to `email` so far, in topic order.
+std::vector<cv1::InvitationIssued> resets_to(KafkaTestCluster& kafka, CustomersProcess& service,
+                                             const std::string& email) {
+    std::vector<cv1::InvitationIssued> found;
+    for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+        if (issued.email() == email && issued.kind() == cv1::INVITATION_KIND_PASSWORD_RESET) {
+            found.push_back(issued);
+        }
+    }
+    return found;
+}
+
+void remove_user(CustomersProcess& service, const std::string& token, const std::string& user_id) {
+    cv1::RemovePartnerUserRequest remove;
+    remove.set_user_id(user_id);
+    cv1::RemovePartnerUserResponse removed;
+    REQUIRE(service.api().RemovePartnerUser(as(token).get(), remove, &removed).ok());
+}
+
+std::vector<std::string> members_of(CustomersProcess& service, const std::string& organization) {
+    cv1::ListHierarchiesRequest request;
+    request.set_organization_customer_id(organization);
+    cv1::ListHierarchiesResponse response;
+    REQUIRE(service.api().ListHierarchies(as(kHqToken).get(), request, &response).ok());
+    REQUIRE(response.hierarchies_size() >= 1);
+    return {response.hierarchies(0).member_customer_ids().begin(), response.hierarchies(0).member_customer_ids().end()};
+}
+
+}  // namespace
+
+TEST_CASE("re-add: a removed user's email is added again as a new user of the same Person, who signs in anew",
+          "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    const auto max = add_user(service, acme.admin_session, "", "max@acme.example");
+    REQUIRE(set_password(service, invitation_token(kafka, service, "max@acme.example"), kPassword).ok());
+    remove_user(service, acme.admin_session, max.user_id());
+    const auto before = list(service, "max@acme.example", cv1::CUSTOMER_TYPE_PERSON);
+
+    // The email is free again for this organisation: a new user, on the Person HQ kept.
+    const auto again = add_user(service, acme.admin_session, "", "MAX@acme.example");
+    CHECK(again.status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+    CHECK(again.user_id() != max.user_id());
+    CHECK(again.customer_id() == max.customer_id());
+    CHECK_FALSE(again.password_set());
+    CHECK(list(service, "max@acme.example", cv1::CUSTOMER_TYPE_PERSON).total() == before.total());  // no 2nd Person
+    const auto members = members_of(service, acme.organization_id);
+    CHECK(std::count(members.begin(), members.end(), max.customer_id()) == 1);  // back in the hierarchy
+    add_user(service, acme.admin_session, "", "max@acme.example", grpc::StatusCode::ALREADY_EXISTS);
+
+    // The old password belonged to the removed user: it opens nothing; the new link does.
+    sign_in(service, "max@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    std::string new_link;
+    REQUIRE(eventually([&] {
+        for (const auto& issued : events_of<cv1::InvitationIssued>(kafka, service)) {
+            if (issued.user_id() == again.user_id()) {
+                new_link = service.unseal(issued.token_sealed_for_notifier());
+            }
+        }
+        return !new_link.empty();
+    }));
+    REQUIRE(set_password(service, new_link, "a brand new password").ok());
+    cv1::SignInRequest request;
+    request.set_email("max@acme.example");
+    request.set_password("a brand new password");
+    cv1::SignInResponse response;
+    REQUIRE(service.api().SignIn(as().get(), request, &response).ok());
+    CHECK(response.user_id() == again.user_id());
+
+    // The removed user keeps its history on the organisation.
+    cv1::GetCustomerRequest get_request;
+    get_request.set_customer_id(acme.organization_id);
+    cv1::GetCustomerResponse organization;
+    REQUIRE(service.api().GetCustomer(as(kHqToken).get(), get_request, &organization).ok());
+    int removed = 0;
+    int added = 0;
+    for (const auto& entry : organization.history()) {
+        removed += entry.event_type() == "gatehouse.customers.v1.PartnerUserRemoved" ? 1 : 0;
+        added += entry.event_type() == "gatehouse.customers.v1.PartnerUserAdded" ? 1 : 0;
+    }
+    CHECK(removed == 1);
+    CHECK(added == 3);  // the admin, max, max again
+}
+
+TEST_CASE("password reset: one answer for every email, a link SetPassword takes once, limited per email",
+          "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka, {{"GATEHOUSE_RATE_LIMIT_ANONYMOUS_PER_SECOND", "1000"},
+                                     {"GATEHOUSE_RATE_LIMIT_ANONYMOUS_BURST", "1000"}});
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    const Partner beta = onboard(kafka, service, "PR-000002", "Beta AG", "bert@beta.example");
+
+    // Unknown and known emails get the same answer, in similar time (measured, not asserted).
+    const auto timed = [&](const std::string& email) {
+        const auto start = std::chrono::steady_clock::now();
+        const grpc::Status status = request_reset(service, email);
+        return std::make_pair(status, std::chrono::steady_clock::now() - start);
+    };
+    const auto [unknown, unknown_took] = timed("nobody@acme.example");
+    const auto [known, known_took] = timed("JANE@acme.example");
+    CHECK(unknown.error_code() == known.error_code());
+    CHECK(unknown.error_message() == known.error_message());
+    CHECK(known.ok());
+    WARN("RequestPasswordReset took " << std::chrono::duration_cast<std::chrono::microseconds>(unknown_took).count()
+                                      << " us for an unknown email, "
+                                      << std::chrono::duration_cast<std::chrono::microseconds>(known_took).count()
+                                      << " us for a known one");
+    CHECK(request_reset(service, "not an email").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+    std::vector<cv1::InvitationIssued> resets;
+    REQUIRE(eventually([&] { return (resets = resets_to(kafka, service, "jane@acme.example")).size() == 1; }));
+    CHECK(resets[0].user_id() == acme.admin_user_id);
+    CHECK(resets[0].organization_name() == "Acme GmbH");
+    const std::string token = service.unseal(resets[0].token_sealed_for_notifier());
+    CHECK(set_password(service, token, "short").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    REQUIRE(set_password(service, token, "my new reset password").ok());
+    CHECK(set_password(service, token, "another new password").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    sign_in(service, "jane@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_FALSE(sign_in(service, "jane@acme.example", "my new reset password").empty());
+
+    // At most password_reset.per_email_per_hour (3) links per email: the rest are answered alike, sending nothing.
+    // Resets are issued in request order; Carl's (same organisation: same partition) marks the end.
+    const auto carl = add_user(service, acme.admin_session, "", "carl@acme.example");
+    for (int i = 0; i < 4; ++i) {
+        CHECK(request_reset(service, "jane@acme.example").ok());
+    }
+    REQUIRE(request_reset(service, "carl@acme.example").ok());
+    REQUIRE(eventually([&] { return resets_to(kafka, service, "carl@acme.example").size() == 1; }));
+    CHECK(resets_to(kafka, service, "jane@acme.example").size() == 3);
+    REQUIRE(request_reset(service, "bert@beta.example").ok());
+    REQUIRE(eventually([&] { return resets_to(kafka, service, "bert@beta.example").size() == 1; }));
+    CHECK(carl.status() == cv1::PARTNER_USER_STATUS_ACTIVE);
+
+    // A removed user, or one of a blocked organisation, gets nothing (and the same answer).
+    cv1::BlockCustomerRequest block;
+    block.set_customer_id(beta.organization_id);
+    block.set_blocked(true);
+    block.set_reason("unpaid invoices");
+    cv1::BlockCustomerResponse blocked;
+    REQUIRE(service.api().BlockCustomer(as(kHqToken).get(), block, &blocked).ok());
+    const auto max = add_user(service, acme.admin_session, "", "max@acme.example");
+    remove_user(service, acme.admin_session, max.user_id());
+    CHECK(request_reset(service, "bert@beta.example").ok());
+    CHECK(request_reset(service, "max@acme.example").ok());
+    CHECK(request_reset(service, "nobody@acme.example").ok());
+    REQUIRE(request_reset(service, "carl@acme.example").ok());  // the marker again
+    REQUIRE(eventually([&] { return resets_to(kafka, service, "carl@acme.example").size() == 2; }));
+    CHECK(resets_to(kafka, service, "bert@beta.example").size() == 1);
+    CHECK(resets_to(kafka, service, "max@acme.example").empty());
+
+    // No token on the topic.
+    for (const auto& record : kafka.read_all(service.customers_topic(), 1, 10s)) {
+        CHECK(record.value.find(token) == std::string::npos);
+    }
+}
+
+TEST_CASE("after restore-from-topic a user whose password hash is gone can be invited again", "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    cv1::ChangeInvitationRequest resend;
+    resend.set_user_id(acme.admin_user_id);
+    cv1::ChangeInvitationResponse resent;
+    // While the hash is stored, a password is set: no new invitation (a reset is the way).
+    CHECK(service.api().ChangeInvitation(as(kHqToken).get(), resend, &resent).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
+    REQUIRE(eventually([&] { return !events_of<cv1::PasswordSet>(kafka, service).empty(); }));
+    REQUIRE(service.stop() == 0);
+    std::filesystem::remove_all(service.data_dir());
+    const auto [code, output] = service.run_command({"restore-from-topic"});
+    INFO(output);
+    REQUIRE(code == 0);
+    service.start();
+
+    sign_in(service, "jane@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);  // no hash any more
+    REQUIRE(service.api().ChangeInvitation(as(kHqToken).get(), resend, &resent).ok());
+    const std::string token = invitation_token(kafka, service, "jane@acme.example", 1);
+    REQUIRE(set_password(service, token, kPassword).ok());
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+}
+
+TEST_CASE(
+    "hq: B2B administrator on an existing Person, ChangeAdministrator and AddPartnerUser take a Person of the "
+    "organization only",
+    "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const auto create = [&](cv1::CustomerType type, const std::string& name, const std::string& email,
+                            const std::string& organization, bool admin, grpc::StatusCode expected) {
+        cv1::CreateCustomerRequest request;
+        request.set_type(type);
+        if (type == cv1::CUSTOMER_TYPE_ORGANIZATION) {
+            request.mutable_details()->set_name(name);
+        } else {
+            request.mutable_details()->set_first_name(name);
+            request.mutable_details()->set_last_name("Person");
+            request.mutable_details()->set_email(email);
+        }
+        request.set_organization_customer_id(organization);
+        request.set_b2b_admin(admin);
+        cv1::CreateCustomerResponse response;
+        const auto status = service.api().CreateCustomer(as(kHqToken).get(), request, &response);
+        CHECK(status.error_code() == expected);
+        return response.customer();
+    };
+    const auto hq_org = create(cv1::CUSTOMER_TYPE_ORGANIZATION, "Hq Made GmbH", "", "", false, grpc::StatusCode::OK);
+    const auto other_org = create(cv1::CUSTOMER_TYPE_ORGANIZATION, "Other AG", "", "", false, grpc::StatusCode::OK);
+    create(cv1::CUSTOMER_TYPE_ORGANIZATION, "Wrong", "", "", true, grpc::StatusCode::INVALID_ARGUMENT);
+    // "B2B administrator = Yes" at creation: the person's web account, invited, is the administrator.
+    const auto anna = create(cv1::CUSTOMER_TYPE_PERSON, "Anna", "anna@hqmade.example", hq_org.customer_id(), true,
+                             grpc::StatusCode::OK);
+    CHECK(anna.b2b_admin());
+    auto users = users_of(service, hq_org.customer_id());
+    REQUIRE(users.size() == 1);
+    CHECK(users[0].administrator());
+    CHECK(users[0].customer_id() == anna.customer_id());
+    CHECK(users[0].email() == "anna@hqmade.example");
+    const std::string anna_token = invitation_token(kafka, service, "anna@hqmade.example");
+    REQUIRE(set_password(service, anna_token, kPassword).ok());
+    const std::string anna_session = sign_in(service, "anna@hqmade.example");
+    REQUIRE_FALSE(anna_session.empty());
+
+    // A person HQ puts into the organisation's hierarchy, without a link, becomes admin by UpdateCustomer? No:
+    // it has no organisation of its own; ChangeAdministrator by customer id takes hierarchy members.
+    const auto bob = create(cv1::CUSTOMER_TYPE_PERSON, "Bob", "bob@hqmade.example", "", false, grpc::StatusCode::OK);
+    cv1::CreateHierarchyRequest hierarchy;
+    hierarchy.set_organization_customer_id(hq_org.customer_id());
+    hierarchy.set_name("Hq Made buyers");
+    cv1::CreateHierarchyResponse created_hierarchy;
+    REQUIRE(service.api().CreateHierarchy(as(kHqToken).get(), hierarchy, &created_hierarchy).ok());
+    cv1::ChangeHierarchyMemberRequest member;
+    member.set_hierarchy_id(created_hierarchy.hierarchy().hierarchy_id());
+    member.set_customer_id(bob.customer_id());
+    member.set_add(true);
+    cv1::ChangeHierarchyMemberResponse changed_member;
+    REQUIRE(service.api().ChangeHierarchyMember(as(kHqToken).get(), member, &changed_member).ok());
+    cv1::UpdateCustomerRequest update;
+    update.set_customer_id(bob.customer_id());
+    update.set_b2b_admin(true);
+    cv1::UpdateCustomerResponse updated;
+    CHECK(service.api().UpdateCustomer(as(kHqToken).get(), update, &updated).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
+    cv1::ChangeAdministratorRequest change;
+    change.set_organization_customer_id(hq_org.customer_id());
+    change.set_new_admin_customer_id(bob.customer_id());
+    cv1::ChangeAdministratorResponse changed;
+    REQUIRE(service.api().ChangeAdministrator(as(kHqToken).get(), change, &changed).ok());
+    users = users_of(service, hq_org.customer_id());
+    REQUIRE(users.size() == 2);
+    for (const auto& user : users) {
+        CHECK(user.administrator() == (user.customer_id() == bob.customer_id()));
+    }
+    CHECK(get(service, bob.customer_id()).b2b_admin());
+    CHECK_FALSE(get(service, anna.customer_id()).b2b_admin());
+
+    // A person of another organisation: NOT_FOUND, as for one that does not exist.
+    const auto olga = create(cv1::CUSTOMER_TYPE_PERSON, "Olga", "olga@other.example", other_org.customer_id(), false,
+                             grpc::StatusCode::OK);
+    change.set_new_admin_customer_id(olga.customer_id());
+    CHECK(service.api().ChangeAdministrator(as(kHqToken).get(), change, &changed).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+    change.set_new_admin_customer_id("CU-999999");
+    CHECK(service.api().ChangeAdministrator(as(kHqToken).get(), change, &changed).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+    cv1::AddPartnerUserRequest by_id;
+    by_id.set_organization_customer_id(hq_org.customer_id());
+    by_id.set_customer_id(olga.customer_id());
+    cv1::AddPartnerUserResponse added;
+    CHECK(service.api().AddPartnerUser(as(kHqToken).get(), by_id, &added).error_code() == grpc::StatusCode::NOT_FOUND);
+
+    // UpdateCustomer b2b_admin on a Person linked to the organisation; false for the admin is refused.
+    const auto carl = create(cv1::CUSTOMER_TYPE_PERSON, "Carl", "carl@hqmade.example", hq_org.customer_id(), false,
+                             grpc::StatusCode::OK);
+    update.set_customer_id(carl.customer_id());
+    REQUIRE(service.api().UpdateCustomer(as(kHqToken).get(), update, &updated).ok());
+    CHECK(updated.customer().b2b_admin());
+    update.set_b2b_admin(false);
+    CHECK(service.api().UpdateCustomer(as(kHqToken).get(), update, &updated).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
+
+    // An existing Person of the organisation, added by email: its own record, not a second Person.
+    const auto dora = create(cv1::CUSTOMER_TYPE_PERSON, "Dora", "dora@hqmade.example", hq_org.customer_id(), false,
+                             grpc::StatusCode::OK);
+    const auto dora_user = add_user(service, kHqToken, hq_org.customer_id(), "dora@hqmade.example");
+    CHECK(dora_user.customer_id() == dora.customer_id());
+    CHECK(dora_user.first_name() == "Dora");  // the master data's names, not the request's "Max"
+    // Another organisation's person's email is a new Person there (nothing revealed).
+    const auto olga_here = add_user(service, kHqToken, hq_org.customer_id(), "olga@other.example");
+    CHECK(olga_here.customer_id() != olga.customer_id());
+}
+
+TEST_CASE("web accounts follow master data: HQ's edit moves the sign-in email, a CRM contact change only the names",
+          "[api][kafka][users]") {
+    KafkaTestCluster kafka;
+    CustomersProcess service(kafka);
+    const Partner acme = onboard(kafka, service, "PR-000001", "Acme GmbH", "jane@acme.example");
+    const auto max = add_user(service, acme.admin_session, "", "max@acme.example");
+    REQUIRE(set_password(service, invitation_token(kafka, service, "max@acme.example"), kPassword).ok());
+
+    // HQ changes the Person's email and name: the account follows; the password stays.
+    cv1::UpdateCustomerRequest update;
+    update.set_customer_id(max.customer_id());
+    update.mutable_details()->set_email("Max.Muster@acme.example");
+    update.mutable_details()->set_last_name("Mustermann");
+    update.add_fields("email");
+    update.add_fields("last_name");
+    cv1::UpdateCustomerResponse updated;
+    REQUIRE(service.api().UpdateCustomer(as(kHqToken).get(), update, &updated).ok());
+    auto users = users_of(service, acme.organization_id);
+    const auto find = [&](const std::string& user_id) {
+        for (const auto& user : users_of(service, acme.organization_id)) {
+            if (user.user_id() == user_id) {
+                return user;
+            }
+        }
+        return cv1::PartnerUser{};
+    };
+    CHECK(find(max.user_id()).email() == "max.muster@acme.example");
+    CHECK(find(max.user_id()).last_name() == "Mustermann");
+    sign_in(service, "max@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+    CHECK_FALSE(sign_in(service, "max.muster@acme.example").empty());
+    // The email of another account of the organisation is refused, and nothing changes.
+    update.mutable_details()->set_email("jane@acme.example");
+    CHECK(service.api().UpdateCustomer(as(kHqToken).get(), update, &updated).error_code() ==
+          grpc::StatusCode::ALREADY_EXISTS);
+    CHECK(get(service, max.customer_id()).details().email() == "max.muster@acme.example");
+
+    // The notifications use the new names: a removal email names "Max Mustermann".
+    // A CRM contact change (replicated) reaches the admin's account: link the admin's Person to a contact first.
+    // Its names follow; its email does not move the sign-in email (a reset would go there).
+    kafka.produce(service.sales_topic(), "C-1",
+                  envelope(contact_created("C-1", "A-1", "PR-000001", "jane@acme.example", now_plus(0s)), "c-1",
+                           "contact", "C-1", "sales-bridge"));
+    REQUIRE(eventually([&] { return get(service, acme.admin_customer_id).crm_contact_id() == "C-1"; }));
+    sales::v1::ContactUpdated contact;
+    contact.set_contact_id("C-1");
+    contact.set_account_id("A-1");
+    contact.set_first_name("Janet");
+    contact.set_last_name("Roe");
+    contact.set_email("janet.roe@acme.example");
+    for (const char* field : {"first_name", "last_name", "email"}) {
+        contact.add_changed_fields(field);
+    }
+    *contact.mutable_changed_at() = now_plus(5s);
+    contact.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    kafka.produce(service.sales_topic(), "C-1", envelope(contact, "c-2", "contact", "C-1", "sales-bridge"));
+    REQUIRE(eventually([&] { return find(acme.admin_user_id).first_name() == "Janet"; }));
+    CHECK(find(acme.admin_user_id).last_name() == "Roe");
+    CHECK(find(acme.admin_user_id).administrator());
+    CHECK(get(service, acme.admin_customer_id).details().email() == "janet.roe@acme.example");  // master data
+    CHECK(find(acme.admin_user_id).email() == "jane@acme.example");  // the sign-in email stays
+    CHECK_FALSE(sign_in(service, "jane@acme.example").empty());
+    sign_in(service, "janet.roe@acme.example", kPassword, grpc::StatusCode::UNAUTHENTICATED);
+
+    remove_user(service, kHqToken, max.user_id());
+    std::vector<cv1::PartnerUserRemoved> removed;
+    REQUIRE(eventually([&] { return !(removed = events_of<cv1::PartnerUserRemoved>(kafka, service)).empty(); }));
+    CHECK(removed[0].last_name() == "Mustermann");
+    CHECK(removed[0].email() == "max.muster@acme.example");
+    std::vector<cv1::PartnerUserUpdated> synced;
+    REQUIRE(eventually([&] { return (synced = events_of<cv1::PartnerUserUpdated>(kafka, service)).size() >= 2; }));
+    CHECK(synced[0].email() == "max.muster@acme.example");
+}

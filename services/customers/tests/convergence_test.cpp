@@ -240,3 +240,93 @@ TEST_CASE("customers and sales-bridge converge under concurrent edits, and nothi
     CHECK(customers_replicated >= 1);  // the CRM's phone changes arrived
     CHECK(sales_replicated >= 1);      // HQ's website changes arrived
 }
+
+TEST_CASE("customers made in HQ are written to the CRM, linked, and edits cross both ways", "[convergence][kafka]") {
+    KafkaTestCluster kafka;
+    CustomersProcess customers(kafka);
+    SalesBridge sales(kafka, prefix_of(customers));
+
+    // HQ creates an organisation and a person in it (seed 000: customers made in one system are
+    // written to the other).
+    cv1::CreateCustomerRequest organization_request;
+    organization_request.set_type(cv1::CUSTOMER_TYPE_ORGANIZATION);
+    organization_request.mutable_details()->set_name("Initech AG");
+    organization_request.mutable_details()->set_phone("+49 89 1");
+    cv1::CreateCustomerResponse organization;
+    REQUIRE(customers.api().CreateCustomer(as(kHqToken).get(), organization_request, &organization).ok());
+    const std::string organization_id = organization.customer().customer_id();
+    cv1::CreateCustomerRequest person_request;
+    person_request.set_type(cv1::CUSTOMER_TYPE_PERSON);
+    person_request.mutable_details()->set_first_name("Peter");
+    person_request.mutable_details()->set_last_name("Gibbons");
+    person_request.mutable_details()->set_email("peter@initech.example");
+    person_request.set_organization_customer_id(organization_id);
+    cv1::CreateCustomerResponse person;
+    REQUIRE(customers.api().CreateCustomer(as(kHqToken).get(), person_request, &person).ok());
+    const std::string person_id = person.customer().customer_id();
+
+    // The CRM gets an account and a contact in it, carrying HQ's values.
+    const std::string account_id = "ACC-" + organization_id;
+    const std::string contact_id = "CON-" + person_id;
+    auto account_view = [&] {
+        sv1::GetAccountRequest request;
+        request.set_account_id(account_id);
+        sv1::GetAccountResponse response;
+        const auto status = sales.api().GetAccount(as_sales().get(), request, &response);
+        return status.ok() ? std::optional(response.account()) : std::nullopt;
+    };
+    REQUIRE(wait_until([&] { return account_view().has_value(); }, 60s, 100ms));
+    CHECK(account_view()->name() == "Initech AG");
+    CHECK(account_view()->phone() == "+49 89 1");
+    CHECK(account_view()->customer_id() == organization_id);
+    sv1::GetContactResponse contact;
+    REQUIRE(wait_until(
+        [&] {
+            sv1::GetContactRequest request;
+            request.set_contact_id(contact_id);
+            return sales.api().GetContact(as_sales().get(), request, &contact).ok();
+        },
+        60s, 100ms));
+    CHECK(contact.contact().account_id() == account_id);
+    CHECK(contact.contact().email() == "peter@initech.example");
+    CHECK(contact.contact().customer_id() == person_id);
+
+    // Customers records the links.
+    auto customer_of = [&](const std::string& id) {
+        cv1::GetCustomerRequest request;
+        request.set_customer_id(id);
+        cv1::GetCustomerResponse response;
+        REQUIRE(customers.api().GetCustomer(as(kHqToken).get(), request, &response).ok());
+        return response.customer();
+    };
+    REQUIRE(wait_until([&] { return customer_of(organization_id).crm_account_id() == account_id; }, 60s, 100ms));
+    REQUIRE(wait_until([&] { return customer_of(person_id).crm_contact_id() == contact_id; }, 60s, 100ms));
+
+    // A CRM user edits the account: HQ sees it. HQ edits the organisation: the CRM sees it.
+    sv1::UpdateAccountRequest crm_edit;
+    crm_edit.set_account_id(account_id);
+    crm_edit.mutable_account()->set_phone("+49 89 2");
+    crm_edit.add_changed_fields("phone");
+    sv1::UpdateAccountResponse crm_edited;
+    REQUIRE(sales.api().UpdateAccount(as_sales().get(), crm_edit, &crm_edited).error_message() == "");
+    REQUIRE(wait_until([&] { return customer_of(organization_id).details().phone() == "+49 89 2"; }, 60s, 100ms));
+    cv1::UpdateCustomerRequest hq_edit;
+    hq_edit.set_customer_id(organization_id);
+    hq_edit.mutable_details()->set_website("https://initech.example");
+    hq_edit.add_fields("website");
+    cv1::UpdateCustomerResponse hq_edited;
+    REQUIRE(customers.api().UpdateCustomer(as(kHqToken).get(), hq_edit, &hq_edited).ok());
+    REQUIRE(wait_until([&] { return account_view()->website() == "https://initech.example"; }, 60s, 100ms));
+
+    // Each creation crossed once: one AccountCreated and one ContactCreated, REPLICATED (so
+    // customers made no second customer from them), and no customer was created from the CRM.
+    const auto [accounts_local, accounts_replicated] = origins<sv1::AccountCreated>(kafka, customers.sales_topic());
+    const auto [contacts_local, contacts_replicated] = origins<sv1::ContactCreated>(kafka, customers.sales_topic());
+    CHECK(accounts_local == 0);
+    CHECK(accounts_replicated == 1);
+    CHECK(contacts_local == 0);
+    CHECK(contacts_replicated == 1);
+    const auto [created_local, created_replicated] = origins<cv1::CustomerCreated>(kafka, customers.customers_topic());
+    CHECK(created_local == 2);
+    CHECK(created_replicated == 0);
+}

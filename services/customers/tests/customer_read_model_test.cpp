@@ -216,8 +216,14 @@ TEST_CASE("read model: partner users by id and email, hierarchies, invitations b
     CHECK(due_before(customers, kT0 + 100h) == std::vector<std::string>{"U-000001"});
     require_accepted(customers.execute("CU-000001", ChangeInvitation{"U-000001", std::nullopt, "alice"}));
     CHECK(due_before(customers, kT0 + 100h).empty());
+    // A Person's live web accounts, for its master data to reach them.
+    const auto max_accounts = customers.lookup(customer_index::kUserCustomer, IndexKey().text("CU-000003"));
+    REQUIRE(max_accounts.size() == 1);
+    CHECK(max_accounts[0].aggregate_id == "CU-000001");
+    CHECK(max_accounts[0].value == "U-000002");
     require_accepted(customers.execute("CU-000001", RemovePartnerUser{"U-000002", "alice"}));
     CHECK(customers.lookup(customer_index::kUserEmail, IndexKey().text("max@acme.example")).empty());
+    CHECK(customers.lookup(customer_index::kUserCustomer, IndexKey().text("CU-000003")).empty());
     CHECK(customers.lookup(customer_index::kUser, IndexKey().text("U-000002")).size() == 1);  // still found by id
     CHECK(customers.differences_from_log().empty());
 }

@@ -346,3 +346,117 @@ TEST_CASE("an HQ edit wins over a CRM change stamped ahead by a skewed clock: it
     CHECK(accepted(rename("CRM", kernel::to_time_point(edit[0].customer_updated().changed_at()), Side::sales), state)
               .empty());
 }
+
+TEST_CASE("re-add: a removed user's Person gets a new account (new user id) and the old one stays removed",
+          "[domain][users]") {
+    CustomerState state = given(onboarded_history());
+    state = after(state, accepted(AddPartnerUser{user("U-000002", "CU-000003", "max@acme.example")}, state));
+    state = after(state, accepted(ActivatePartnerUser{"U-000002", invitation("inv-2", kT0 + 72h)}, state));
+    state = after(state, accepted(SetPassword{"U-000002", "inv-2", "cred-2", kT0 + 1h}, state));
+    state = after(state, accepted(RemovePartnerUser{"U-000002", "U-000001"}, state));
+
+    // Given the removal, when the same email is added again for the same Person: a new user.
+    const auto added = accepted(AddPartnerUser{user("U-000003", "CU-000003", "max@acme.example")}, state);
+    REQUIRE(added.size() == 1);
+    CHECK(added[0].user_added().user_id() == "U-000003");
+    CHECK(added[0].user_added().customer_id() == "CU-000003");
+    state = after(state, added);
+    const auto activated = accepted(ActivatePartnerUser{"U-000003", invitation("inv-3", kT0 + 72h)}, state);
+    REQUIRE(activated.size() == 3);
+    CHECK(activated[0].member_added().customer_id() == "CU-000003");  // back in the hierarchy
+    CHECK(activated[2].invitation_issued().user_id() == "U-000003");
+    state = after(state, activated);
+    CHECK(state.user("U-000002")->status == UserStatus::removed);  // its history is its own
+    CHECK(state.user("U-000002")->credential_id == "cred-2");
+    CHECK(state.user("U-000003")->status == UserStatus::active);
+    CHECK(state.user("U-000003")->credential_id.empty());  // no password carried over
+    CHECK(state.user_by_customer("CU-000003")->user.user_id() == "U-000003");
+
+    // A Person has one live account per organisation.
+    CHECK(rejected(AddPartnerUser{user("U-000004", "CU-000003", "other@acme.example")}, state).code ==
+          RejectionCode::already_exists);
+}
+
+TEST_CASE(
+    "password reset: an Active user gets a PASSWORD_RESET link that SetPassword takes (not when Pending or "
+    "blocked)",
+    "[domain][users]") {
+    CustomerState state = given(onboarded_history());
+    state = after(state, accepted(SetPassword{"U-000001", "inv-1", "cred-1", kT0 + 1h}, state));
+
+    const auto reset = accepted(ResetPassword{"U-000001", invitation("reset-1", kT0 + 2h)}, state);
+    REQUIRE(reset.size() == 1);
+    CHECK(reset[0].invitation_issued().kind() == v1::INVITATION_KIND_PASSWORD_RESET);
+    CHECK(reset[0].invitation_issued().email() == "jane@acme.example");
+    CHECK(reset[0].invitation_issued().resend_count() == 1);
+    state = after(state, reset);
+    CHECK(rejected(SetPassword{"U-000001", "reset-1", "cred-2", kT0 + 3h}, state).code ==
+          RejectionCode::invalid_argument);  // expired
+    const auto set = accepted(SetPassword{"U-000001", "reset-1", "cred-2", kT0 + 90min}, state);
+    REQUIRE(set.size() == 1);
+    state = after(state, set);
+    CHECK(state.user("U-000001")->credential_id == "cred-2");
+    CHECK(rejected(SetPassword{"U-000001", "reset-1", "cred-3", kT0 + 95min}, state).code ==
+          RejectionCode::invalid_argument);  // single use
+
+    state = after(state, accepted(AddPartnerUser{user("U-000002", "CU-000003", "max@acme.example")}, state));
+    CHECK(rejected(ResetPassword{"U-000002", invitation("reset-2", kT0 + 2h)}, state).code ==
+          RejectionCode::failed_precondition);  // Pending
+    CHECK(rejected(ResetPassword{"U-404", invitation("reset-3", kT0 + 2h)}, state).code == RejectionCode::not_found);
+    state = after(state, accepted(BlockCustomer{true, "unpaid", "hq"}, state));
+    CHECK(rejected(ResetPassword{"U-000001", invitation("reset-4", kT0 + 2h)}, state).code ==
+          RejectionCode::failed_precondition);
+}
+
+TEST_CASE(
+    "a new invitation after a restore from the topic: refused while the credential is stored and issued "
+    "when it is lost",
+    "[domain][users]") {
+    CustomerState state = given(onboarded_history());
+    state = after(state, accepted(SetPassword{"U-000001", "inv-1", "cred-1", kT0 + 1h}, state));
+    CHECK(rejected(ChangeInvitation{"U-000001", invitation("inv-2", kT0 + 80h), "hq"}, state).code ==
+          RejectionCode::failed_precondition);
+    const auto reissued = accepted(ChangeInvitation{"U-000001", invitation("inv-2", kT0 + 80h), "hq", true}, state);
+    REQUIRE(reissued.size() == 1);
+    CHECK(reissued[0].invitation_issued().kind() == v1::INVITATION_KIND_ADMIN_ON_APPROVAL);
+    state = after(state, reissued);
+    CHECK(accepted(SetPassword{"U-000001", "inv-2", "cred-2", kT0 + 2h}, state).size() == 1);
+}
+
+TEST_CASE(
+    "web accounts follow their Person (names, job title and sign-in email) and refuse an email of another "
+    "account",
+    "[domain][users]") {
+    CustomerState state = given(onboarded_history());
+    state = after(state, accepted(AddPartnerUser{user("U-000002", "CU-000003", "max@acme.example")}, state));
+    v1::CustomerDetails person;
+    person.set_first_name("Jane");
+    person.set_last_name("Doe");
+    person.set_email("jane@acme.example");
+    // Given the Person's data unchanged: nothing.
+    CHECK(accepted(SyncUsersWithPerson{"CU-000002", person, "alice"}, state).empty());
+
+    person.set_last_name("Roe");
+    person.set_email("Jane.Roe@acme.example");
+    person.set_job_title("CEO");
+    const auto synced = accepted(SyncUsersWithPerson{"CU-000002", person, "alice"}, state);
+    REQUIRE(synced.size() == 1);
+    CHECK(synced[0].user_updated().user_id() == "U-000001");
+    CHECK(synced[0].user_updated().last_name() == "Roe");
+    CHECK(synced[0].user_updated().email() == "jane.roe@acme.example");
+    state = after(state, synced);
+    CHECK(state.user("U-000001")->user.email() == "jane.roe@acme.example");
+    CHECK(state.user("U-000001")->user.job_title() == "CEO");
+    CHECK(state.user("U-000001")->user.administrator());
+    CHECK(state.user_by_email("jane@acme.example") == nullptr);
+
+    // A name-only change leaves the email as it is (an event without email).
+    person.set_first_name("Janet");
+    const auto renamed = accepted(SyncUsersWithPerson{"CU-000002", person, "sales-bridge"}, state);
+    REQUIRE(renamed.size() == 1);
+    CHECK(renamed[0].user_updated().email().empty());
+    CHECK(after(state, renamed).user("U-000001")->user.email() == "jane.roe@acme.example");
+
+    person.set_email("max@acme.example");
+    CHECK(rejected(SyncUsersWithPerson{"CU-000002", person, "alice"}, state).code == RejectionCode::already_exists);
+}

@@ -54,12 +54,19 @@ class CustomersProcess final {
     customers::v1::CustomersService::Stub& api() { return *stub_; }
     std::shared_ptr<grpc::Channel> channel() { return process_->channel(); }
     [[nodiscard]] int grpc_port() const { return process_->grpc_port(); }
+    // A gauge or counter of the running process's /metrics (-1 when unreadable or absent).
+    [[nodiscard]] double metric(const std::string& name) const { return process_->metric(name); }
     // The process's data directory: its environment names it, which is how a test finds its pid.
     [[nodiscard]] std::filesystem::path data_dir() const { return process_->data_dir(); }
     [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.customers.dead-letters.v1"; }
     [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
     [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
     [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
+
+    // An operator command of the binary (restore-from-topic, verify), with the service stopped.
+    [[nodiscard]] std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
+        return process_->run_command(arguments);
+    }
 
     // Opens a token sealed for the notifier, as the notifier will.
     [[nodiscard]] std::string unseal(const std::string& sealed) const { return keys_.unseal(sealed); }

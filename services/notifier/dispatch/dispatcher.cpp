@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dispatch/parallel_sends.h"
+#include "domain/icalendar.h"
 #include "domain/notification_index.h"
 #include "gatehouse/kernel/logging.h"
 
@@ -58,6 +59,13 @@ SendOutcome Dispatcher::deliver(const std::string& id, const NotificationState& 
         email.subject = rendered.subject;
         email.text = rendered.text;
         email.html = rendered.html;
+        if (queued.has_calendar()) {
+            // The invitation itself: its DESCRIPTION is the text part, in the recipient's locale.
+            email.calendar = render_icalendar(
+                queued.calendar(),
+                {.uid_domain = settings_.message_id_domain, .organizer = settings_.from, .description = rendered.text});
+            email.calendar_method = queued.calendar().method();
+        }
         message_id = email.message_id;
         return email_.send(email, interrupted_);
     } catch (const std::exception& error) {

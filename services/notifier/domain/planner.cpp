@@ -51,6 +51,7 @@ class Plan {
     }
 
     std::vector<v1::NotificationQueued> take() { return std::move(planned_); }
+    [[nodiscard]] std::chrono::system_clock::time_point now() const { return now_; }
 
   private:
     const kernel::v1::EventEnvelope& cause_;
@@ -189,6 +190,10 @@ void plan_customers(const kernel::v1::EventEnvelope& envelope, const PlannerSett
                                {{"company_name", invitation.organization_name()},
                                 {"contact_name", name},
                                 {"request_number", invitation.request_number()}});
+        } else if (invitation.kind() == cu::INVITATION_KIND_PASSWORD_RESET) {
+            // "Forgot password": the user asked for a new link themselves.
+            queued = &plan.add("password_reset", v1::CHANNEL_EMAIL, invitation.email(), locale,
+                               {{"organization_name", invitation.organization_name()}, {"user_name", name}});
         } else {
             queued = &plan.add("partner_user_invitation", v1::CHANNEL_EMAIL, invitation.email(), locale,
                                {{"organization_name", invitation.organization_name()}, {"user_name", name}});
@@ -235,14 +240,153 @@ std::string money(const common::v1::Money& value) {
            value.currency_code();
 }
 
+std::string stage_name(sa::OpportunityStage stage) {
+    switch (stage) {
+        case sa::OPPORTUNITY_STAGE_DEVELOP:
+            return "Develop";
+        case sa::OPPORTUNITY_STAGE_PROPOSE:
+            return "Propose";
+        case sa::OPPORTUNITY_STAGE_CLOSE:
+            return "Close";
+        default:
+            return "Qualify";  // also an opportunity recorded before stages existed
+    }
+}
+
+// "2026-12-01 09:00 UTC" for people (the calendar part carries the exact instant).
+std::string when(const google::protobuf::Timestamp& at) {
+    return google::protobuf::util::TimeUtil::ToString(at).substr(0, 16).replace(10, 1, " ") + " UTC";
+}
+
+// The invitation's language: the one the scheduler chose if there are templates in it, else the
+// company's country's.
+std::string invitation_locale(const std::string& language, const std::string& country_code,
+                              const PlannerSettings& settings) {
+    if (!language.empty() && settings.locales.count(language) != 0) {
+        return language;
+    }
+    return locale_for_country(country_code, settings);
+}
+
+// One email per attendee, each with the same calendar object (the attendee list is the meeting's).
+// Appointment is AppointmentScheduled / AppointmentRescheduled / AppointmentCancelled.
+template <class Appointment>
+void plan_invitations(const Appointment& appointment, const std::string& template_name, v1::CalendarInvitation calendar,
+                      std::map<std::string, std::string> variables, const PlannerSettings& settings, Plan& plan) {
+    if (kernel::to_time_point(appointment.ends_at()) <= plan.now()) {
+        return;  // the meeting is over (e.g. an old event read again after an upgrade): nobody to invite
+    }
+    calendar.set_uid(appointment.appointment_id());
+    calendar.set_summary(appointment.subject());
+    *calendar.mutable_starts_at() = appointment.starts_at();
+    *calendar.mutable_ends_at() = appointment.ends_at();
+    calendar.set_organizer_email(appointment.organizer_email());
+    *calendar.mutable_attendees() = appointment.attendees();
+    calendar.set_url(appointment.online_meeting_url());
+    variables["subject"] = appointment.subject();
+    variables["company_name"] = appointment.company_name();
+    variables["starts_at"] = when(appointment.starts_at());
+    variables["ends_at"] = when(appointment.ends_at());
+    variables["online_meeting_url"] = appointment.online_meeting_url();
+    variables["organizer"] = appointment.organizer_email().empty() ? "Our sales team" : appointment.organizer_email();
+    const std::string locale = invitation_locale(appointment.language(), appointment.company_country_code(), settings);
+    std::set<std::string> invited;  // an address listed twice gets one email
+    for (const auto& attendee : appointment.attendees()) {
+        if (attendee.empty() || !invited.insert(attendee).second) {
+            continue;
+        }
+        auto& queued = plan.add(template_name, v1::CHANNEL_EMAIL, attendee, locale, variables);
+        *queued.mutable_calendar() = calendar;
+    }
+}
+
+// Meeting invitations (RFC 5546 iTIP by email): a request when scheduled, an update with a higher
+// sequence when moved, a cancellation when called off. True when `type` was an appointment event.
+bool plan_appointment(const kernel::v1::EventEnvelope& envelope, const PlannerSettings& settings, Plan& plan,
+                      std::string& error) {
+    const std::string& type = envelope.event_type();
+    v1::CalendarInvitation calendar;
+    const auto stamp = [&](const google::protobuf::Timestamp& at) {
+        *calendar.mutable_stamp() = at.seconds() > 0 ? at : envelope.occurred_at();
+    };
+    if (type == sa::AppointmentScheduled::descriptor()->full_name()) {
+        sa::AppointmentScheduled scheduled;
+        if (decode(envelope, scheduled, error)) {
+            calendar.set_method("REQUEST");
+            calendar.set_sequence(0);
+            stamp(scheduled.scheduled_at());
+            plan_invitations(scheduled, "appointment_invitation", calendar, {}, settings, plan);
+        }
+        return true;
+    }
+    if (type == sa::AppointmentRescheduled::descriptor()->full_name()) {
+        sa::AppointmentRescheduled rescheduled;
+        if (decode(envelope, rescheduled, error)) {
+            calendar.set_method("REQUEST");
+            calendar.set_sequence(rescheduled.sequence());
+            stamp(rescheduled.rescheduled_at());
+            plan_invitations(rescheduled, "appointment_invitation", calendar,
+                             {{"previous_starts_at", when(rescheduled.previous_starts_at())}}, settings, plan);
+        }
+        return true;
+    }
+    if (type == sa::AppointmentCancelled::descriptor()->full_name()) {
+        sa::AppointmentCancelled cancelled;
+        if (decode(envelope, cancelled, error)) {
+            calendar.set_method("CANCEL");
+            calendar.set_sequence(cancelled.sequence());
+            stamp(cancelled.cancelled_at());
+            plan_invitations(cancelled, "appointment_cancelled", calendar, {{"reason", cancelled.reason()}}, settings,
+                             plan);
+        }
+        return true;
+    }
+    return false;
+}
+
 void plan_sales(const kernel::v1::EventEnvelope& envelope, const PlannerSettings& settings, Plan& plan,
                 std::string& error) {
+    if (plan_appointment(envelope, settings, plan, error)) {
+        return;  // the attendees are told by email, whether or not the sales team has a channel
+    }
     if (settings.chat_channels.count("sales") == 0) {
-        return;  // the sales team's channel is the only audience of sales events
+        return;  // the sales team's channel is the only audience of the other sales events
     }
     const std::string& type = envelope.event_type();
     const std::string& locale = settings.default_locale;
-    if (type == sa::LeadCreated::descriptor()->full_name()) {
+    if (type == sa::OpportunityCreated::descriptor()->full_name()) {
+        sa::OpportunityCreated created;
+        if (!decode(envelope, created, error)) {
+            return;
+        }
+        plan.add("opportunity_created_chat", v1::CHANNEL_CHAT, "sales", locale,
+                 {{"opportunity_id", created.opportunity_id()},
+                  {"company_name", created.company_name()},
+                  {"request_number", created.prospect_request_number()},
+                  {"stage", stage_name(created.stage())},
+                  {"estimated_value", money(created.estimated_value())},
+                  {"estimated_close_date", created.estimated_close_date()},
+                  {"owner", created.owner_email().empty() ? created.owner_user_id() : created.owner_email()}});
+    } else if (type == sa::OpportunityUpdated::descriptor()->full_name()) {
+        sa::OpportunityUpdated updated;
+        if (!decode(envelope, updated, error)) {
+            return;
+        }
+        std::map<std::string, std::string> variables = {{"opportunity_id", updated.opportunity_id()},
+                                                        {"company_name", updated.company_name()},
+                                                        {"request_number", updated.prospect_request_number()},
+                                                        {"updated_by", updated.updated_by()}};
+        for (const auto& field : updated.changed_fields()) {
+            if (field == "stage") {
+                variables["old_stage"] = stage_name(updated.previous_stage());
+                variables["new_stage"] = stage_name(updated.stage());
+            } else if (field == "estimated_value") {
+                variables["old_value"] = money(updated.previous_estimated_value());
+                variables["new_value"] = money(updated.estimated_value());
+            }
+        }
+        plan.add("opportunity_updated_chat", v1::CHANNEL_CHAT, "sales", locale, variables);
+    } else if (type == sa::LeadCreated::descriptor()->full_name()) {
         sa::LeadCreated lead;
         if (!decode(envelope, lead, error)) {
             return;

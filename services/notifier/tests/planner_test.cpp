@@ -223,3 +223,21 @@ TEST_CASE("sales events are posted to the sales channel when it has a webhook", 
     lead.set_lead_id("LEAD-000002");
     CHECK(plan_from(InputTopic::sales, lead, settings)[0].template_name() == "lead_created_chat");
 }
+
+TEST_CASE("a password reset: its own email with the set-password link", "[planner]") {
+    cu::InvitationIssued reset;
+    reset.set_user_id("U-1");
+    reset.set_email("ada@smith.example");
+    reset.set_first_name("Ada");
+    reset.set_last_name("Lovelace");
+    reset.set_organization_name("Smith & Sons");
+    reset.set_kind(cu::INVITATION_KIND_PASSWORD_RESET);
+    reset.set_token_sealed_for_notifier("sealed-reset");
+    const auto planned = plan_from(InputTopic::customers, reset);
+    REQUIRE(planned.size() == 1);
+    CHECK(planned[0].template_name() == "password_reset");
+    CHECK(planned[0].recipient() == "ada@smith.example");
+    CHECK(planned[0].link_path() == "/set-password?token=");
+    CHECK(planned[0].sealed_token() == "sealed-reset");
+    CHECK(planned[0].variables().at("user_name") == "Ada Lovelace");
+}

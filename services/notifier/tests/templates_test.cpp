@@ -175,3 +175,18 @@ TEST_CASE("the file transport keeps messages owner-only and deletes those older 
     CHECK((std::filesystem::status(outbox).permissions() & perms::all) == perms::owner_all);
     CHECK_FALSE(std::filesystem::exists(old_message));
 }
+
+TEST_CASE("the password-reset email exists in English and German, with its link", "[templates]") {
+    const TemplateSet templates(kTemplates, "en");
+    const std::map<std::string, std::string> variables = {{"organization_name", "Smith & Sons"},
+                                                          {"user_name", "Ada Lovelace"},
+                                                          {"link", "https://shop.example/set-password?token=abc"},
+                                                          {"link_expires_at", "2026-11-27T07:00 UTC"}};
+    const auto en = templates.render_email("password_reset", "en", variables);
+    CHECK(en.subject.find("Reset your password for Smith") == 0);
+    CHECK(en.text.find("https://shop.example/set-password?token=abc") != std::string::npos);
+    const auto de = templates.render_email("password_reset", "de", variables);
+    CHECK(de.subject.find("Passwort zurücksetzen für Smith") == 0);
+    CHECK(de.text.find("https://shop.example/set-password?token=abc") != std::string::npos);
+    CHECK(de.html.find("href=\"https://shop.example/set-password?token=abc\"") != std::string::npos);
+}

@@ -47,11 +47,7 @@ std::string quoted_printable(const std::string& text) {
     return out;
 }
 
-// RFC 2047 encoded-word (base64) for a header value that is not plain ASCII.
-std::string header_value(const std::string& text) {
-    if (is_ascii(text)) {
-        return text;
-    }
+std::string base64(const std::string& text) {
     static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string encoded;
     for (std::size_t i = 0; i < text.size(); i += 3) {
@@ -63,7 +59,36 @@ std::string header_value(const std::string& text) {
         encoded += i + 1 < text.size() ? kAlphabet[(chunk >> 6) & 63] : '=';
         encoded += i + 2 < text.size() ? kAlphabet[chunk & 63] : '=';
     }
-    return "=?UTF-8?B?" + encoded + "?=";
+    return encoded;
+}
+
+// RFC 2045 base64 body: lines of 76 characters, CRLF.
+std::string base64_body(const std::string& content) {
+    const std::string encoded = base64(content);
+    std::string body;
+    for (std::size_t i = 0; i < encoded.size(); i += 76) {
+        body += encoded.substr(i, 76) + "\r\n";
+    }
+    return body;
+}
+
+// RFC 2047 encoded-word (base64) for a header value that is not plain ASCII.
+std::string header_value(const std::string& text) {
+    if (is_ascii(text)) {
+        return text;
+    }
+    return "=?UTF-8?B?" + base64(text) + "?=";
+}
+
+// An iTIP method as a MIME parameter: a token (letters), whatever the caller passed.
+std::string method_token(const std::string& method) {
+    std::string token;
+    for (const char c : method) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+            token.push_back(c);
+        }
+    }
+    return token.empty() ? "REQUEST" : token;
 }
 
 std::string rfc5322_date(std::chrono::system_clock::time_point date) {
@@ -93,6 +118,13 @@ std::string compose_mime(const OutgoingEmail& email, std::chrono::system_clock::
     message += "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quoted_printable(email.text) + "\r\n";
     message += "--" + boundary + "\r\nContent-Type: text/html; charset=utf-8\r\n";
     message += "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quoted_printable(email.html) + "\r\n";
+    if (!email.calendar.empty()) {
+        // Base64 keeps the object's CRLF line ends and 75-octet folding byte for byte (no 8BITMIME
+        // needed for UTF-8, no soft breaks added).
+        message += "--" + boundary + "\r\nContent-Type: text/calendar; method=" + method_token(email.calendar_method) +
+                   "; charset=UTF-8\r\n";
+        message += "Content-Transfer-Encoding: base64\r\n\r\n" + base64_body(email.calendar);
+    }
     message += "--" + boundary + "--\r\n";
     return message;
 }

@@ -25,6 +25,10 @@ struct OutgoingEmail {
     std::string subject;
     std::string text;
     std::string html;
+    // A meeting invitation (iCalendar, RFC 5545) sent as a third, text/calendar part with the
+    // iTIP method ("REQUEST", "CANCEL"); empty for other emails.
+    std::string calendar;
+    std::string calendar_method;
 };
 
 struct SendOutcome {
@@ -52,7 +56,9 @@ class EmailTransport {
 };
 
 // The RFC 5322 message: headers (subject RFC 2047-encoded when not ASCII) and a
-// multipart/alternative body with quoted-printable text and HTML parts.
+// multipart/alternative body with quoted-printable text and HTML parts, and for an invitation a
+// base64 "text/calendar; method=…; charset=UTF-8" part last (iMIP, RFC 6047: the part a calendar
+// client acts on).
 std::string compose_mime(const OutgoingEmail& email, std::chrono::system_clock::time_point date);
 
 // One <message id>.eml per message in `directory` (written atomically: temporary file + rename).

@@ -76,7 +76,9 @@ std::string describe(const v1::ProspectEvent& event) {
                                      ? std::string()
                                      : ": " + event.approved().override_reason());
         case v1::ProspectEvent::kRejected:
-            return "rejected: " + event.rejected().reason();
+            return std::string(event.rejected().path() == v1::DECISION_PATH_HQ_OVERRIDE ? "rejected by HQ (override): "
+                                                                                        : "rejected: ") +
+                   event.rejected().reason();
         case v1::ProspectEvent::EVENT_NOT_SET:
             break;
     }

@@ -189,6 +189,12 @@ Decision<v1::ProspectEvent> decide_reject(const Reject& command, const ProspectS
     body.set_rejected_by(command.rejecter);
     body.set_reason(command.reason);
     body.set_path(command.path);
+    // In approval mode crm the CRM decides: an HQ rejection decides instead of it, an override like
+    // an HQ approval there (sales-bridge then closes the lead / opportunity to agree).
+    if (command.path != v1::DECISION_PATH_CRM && state.request.approval_mode() == v1::APPROVAL_MODE_CRM) {
+        body.set_path(v1::DECISION_PATH_HQ_OVERRIDE);
+        body.set_override_reason(command.reason);
+    }
     body.set_crm_reference(command.crm_reference);
     *body.mutable_rejected_at() = kernel::to_timestamp(command.now);
     *body.mutable_prospect() = snapshot_of(state);

@@ -58,6 +58,8 @@ struct Approve {
     Clock::time_point now;
 };
 
+// An HQ rejection (path HQ) of a request in approval mode crm is recorded as an override
+// (DECISION_PATH_HQ_OVERRIDE, override_reason = reason).
 struct Reject {
     std::string rejecter;
     std::string reason;

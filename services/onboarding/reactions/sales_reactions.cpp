@@ -40,6 +40,15 @@ bool parse(const kernel::InboundEvent& event, Message& message) {
     return message.ParseFromString(event.envelope.payload());
 }
 
+// sales-bridge closed the lead / opportunity because HQ decided here (decided_by_hq): the decision
+// is already recorded, and taking it as a new one would answer HQ's decision with itself.
+kernel::HandlerVerdict echo_of_hq_decision(const kernel::InboundEvent& event, const std::string& request_number) {
+    kernel::logger("onboarding")
+        ->debug("{} for {} closes the CRM record after HQ's decision: nothing to decide", event.envelope.event_type(),
+                request_number);
+    return kernel::HandlerVerdict::ignored();
+}
+
 }  // namespace
 
 kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
@@ -51,6 +60,9 @@ kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
         if (!parse(event, won)) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
         }
+        if (won.decided_by_hq()) {
+            return echo_of_hq_decision(event, won.prospect_request_number());
+        }
         // The winner's email is what rules out self-approval: without it the decider refuses.
         return run(prospects, event, won.prospect_request_number(),
                    Approve{won.won_by().empty() ? "sales-bridge" : won.won_by(), won.won_by_email(),
@@ -61,6 +73,9 @@ kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
         if (!parse(event, lost)) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
         }
+        if (lost.decided_by_hq()) {
+            return echo_of_hq_decision(event, lost.prospect_request_number());
+        }
         return run(prospects, event, lost.prospect_request_number(),
                    Reject{lost.lost_by().empty() ? "sales-bridge" : lost.lost_by(),
                           lost.reason().empty() ? "opportunity lost" : lost.reason(), v1::DECISION_PATH_CRM,
@@ -70,6 +85,9 @@ kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
         sales::v1::LeadDisqualified disqualified;
         if (!parse(event, disqualified)) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        if (disqualified.decided_by_hq()) {
+            return echo_of_hq_decision(event, disqualified.prospect_request_number());
         }
         return run(prospects, event, disqualified.prospect_request_number(),
                    Reject{disqualified.disqualified_by().empty() ? "sales-bridge" : disqualified.disqualified_by(),

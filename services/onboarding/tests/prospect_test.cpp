@@ -272,3 +272,30 @@ TEST_CASE("reject: a reason is mandatory and only from Pending and idempotent", 
     CHECK(then_rejected(Prospect::decide(with_reason, given({submitted_event()}))).code ==
           RejectionCode::failed_precondition);
 }
+
+TEST_CASE("reject in crm mode: HQ's rejection is recorded as an override with its reason, direct mode stays HQ",
+          "[prospect]") {
+    const auto crm_pending = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event()});
+    const Reject hq{"hq-alice", "sanctions list", v1::DECISION_PATH_HQ, "", kSubmittedAt + 2h};
+    const auto rejected = then_events(Prospect::decide(hq, crm_pending));
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].rejected().path() == v1::DECISION_PATH_HQ_OVERRIDE);
+    CHECK(rejected[0].rejected().override_reason() == "sanctions list");
+    CHECK(rejected[0].rejected().reason() == "sanctions list");
+    CHECK(rejected[0].rejected().rejected_by() == "hq-alice");
+    CHECK(rejected[0].rejected().prospect().approval_mode() == v1::APPROVAL_MODE_CRM);
+    const auto after = given({submitted_event(v1::APPROVAL_MODE_CRM), verified_event(), rejected[0]});
+    CHECK(after.status == ProspectStatus::rejected);
+    CHECK(after.decision_path == v1::DECISION_PATH_HQ_OVERRIDE);
+    // A CRM "lost" arriving afterwards adds nothing.
+    const Reject crm_lost{"bob", "budget cut", v1::DECISION_PATH_CRM, "OPP-PR-000001", kSubmittedAt + 3h};
+    CHECK(then_events(Prospect::decide(crm_lost, after)).empty());
+
+    const auto direct = then_events(Prospect::decide(hq, given({submitted_event(), verified_event()})));
+    CHECK(direct[0].rejected().path() == v1::DECISION_PATH_HQ);
+    CHECK(direct[0].rejected().override_reason().empty());
+    // The CRM path in crm mode stays CRM, with no override reason.
+    const auto by_crm = then_events(Prospect::decide(crm_lost, crm_pending));
+    CHECK(by_crm[0].rejected().path() == v1::DECISION_PATH_CRM);
+    CHECK(by_crm[0].rejected().override_reason().empty());
+}

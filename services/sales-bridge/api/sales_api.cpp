@@ -109,6 +109,7 @@ v1::OpportunitySummary summary_of(const OpportunityState& state) {
     summary.set_estimated_close_date(opportunity.estimated_close_date());
     summary.set_owner_user_id(opportunity.owner_user_id());
     *summary.mutable_created_at() = opportunity.created_at();
+    summary.set_stage(opportunity.stage());
     return summary;
 }
 
@@ -133,6 +134,34 @@ std::string describe(const v1::AppointmentScheduled& appointment) {
     return text;
 }
 
+std::string describe(const v1::AppointmentRescheduled& rescheduled) {
+    return "appointment \"" + rescheduled.subject() + "\" moved to " + TimeUtil::ToString(rescheduled.starts_at()) +
+           " - " + TimeUtil::ToString(rescheduled.ends_at()) + " (revision " + std::to_string(rescheduled.sequence()) +
+           ")";
+}
+
+std::string describe(const v1::AppointmentCancelled& cancelled) {
+    return "appointment \"" + cancelled.subject() + "\" cancelled" +
+           (cancelled.reason().empty() ? std::string() : ": " + cancelled.reason());
+}
+
+std::string describe(const v1::OpportunityUpdated& updated) {
+    std::string text;
+    for (const auto& field : updated.changed_fields()) {
+        text += text.empty() ? "updated: " : "; ";
+        if (field == "stage") {
+            text += "stage " + std::string(to_string(updated.previous_stage())) + " -> " +
+                    std::string(to_string(updated.stage()));
+        } else if (field == "estimated_value") {
+            text += "estimated value " + money_text(updated.previous_estimated_value()) + " -> " +
+                    money_text(updated.estimated_value());
+        } else {
+            text += field;
+        }
+    }
+    return text;
+}
+
 std::string describe(const v1::LeadEvent& event) {
     switch (event.event_case()) {
         case v1::LeadEvent::kLeadCreated:
@@ -147,6 +176,10 @@ std::string describe(const v1::LeadEvent& event) {
             return "disqualified: " + event.lead_disqualified().reason();
         case v1::LeadEvent::kAppointmentScheduled:
             return describe(event.appointment_scheduled());
+        case v1::LeadEvent::kAppointmentRescheduled:
+            return describe(event.appointment_rescheduled());
+        case v1::LeadEvent::kAppointmentCancelled:
+            return describe(event.appointment_cancelled());
         case v1::LeadEvent::kNoteAdded:
             return "note: " + event.note_added().text();
         case v1::LeadEvent::EVENT_NOT_SET:
@@ -167,6 +200,12 @@ std::string describe(const v1::OpportunityEvent& event) {
             return "closed as lost: " + event.opportunity_lost().reason();
         case v1::OpportunityEvent::kAppointmentScheduled:
             return describe(event.appointment_scheduled());
+        case v1::OpportunityEvent::kOpportunityUpdated:
+            return describe(event.opportunity_updated());
+        case v1::OpportunityEvent::kAppointmentRescheduled:
+            return describe(event.appointment_rescheduled());
+        case v1::OpportunityEvent::kAppointmentCancelled:
+            return describe(event.appointment_cancelled());
         case v1::OpportunityEvent::kNoteAdded:
             return "note: " + event.note_added().text();
         case v1::OpportunityEvent::EVENT_NOT_SET:
@@ -303,6 +342,7 @@ v1::Account to_api(const v1::AccountCreated& record) {
     account.set_tax_id(record.tax_id());
     account.set_primary_contact_id(record.primary_contact_id());
     account.set_opportunity_id(record.opportunity_id());
+    account.set_customer_id(record.customer_id());
     return account;
 }
 
@@ -316,6 +356,7 @@ v1::Contact to_api(const v1::ContactCreated& record) {
     contact.set_email(record.email());
     contact.set_phone(record.phone());
     contact.set_job_title(record.job_title());
+    contact.set_customer_id(record.customer_id());
     return contact;
 }
 
@@ -406,6 +447,9 @@ grpc::Status SalesApi::authenticate(grpc::ServerContext* context, Actor& actor) 
 }
 
 std::string SalesApi::owner_of_account(const AccountState& account) {
+    if (account.record.opportunity_id().empty()) {
+        return {};  // made from a customer of commerce: no opportunity, so only a sales manager changes it
+    }
     const auto opportunity = aggregates_.opportunities.find(account.record.opportunity_id());
     return opportunity ? opportunity->first.opportunity.owner_user_id() : std::string();
 }
@@ -493,6 +537,7 @@ grpc::Status SalesApi::GetLead(grpc::ServerContext* context, const v1::GetLeadRe
     response->set_account_id(state.account_id);
     response->set_contact_id(state.contact_id);
     response->set_decided_by(state.decided_by);
+    response->set_decided_by_hq(state.decided_by_hq);
     response->set_decision_reason(state.decision_reason);
     add_timeline<v1::LeadEvent>(store_, Lead::kAggregateType, request->lead_id(), *response->mutable_timeline());
     return grpc::Status::OK;
@@ -630,6 +675,7 @@ grpc::Status SalesApi::GetOpportunity(grpc::ServerContext* context, const v1::Ge
     *response->mutable_summary() = summary_of(found->first);
     response->set_closed_by(found->first.closed_by);
     response->set_close_reason(found->first.close_reason);
+    response->set_decided_by_hq(found->first.decided_by_hq);
     add_timeline<v1::OpportunityEvent>(store_, Opportunity::kAggregateType, request->opportunity_id(),
                                        *response->mutable_timeline());
     return grpc::Status::OK;
@@ -673,6 +719,40 @@ grpc::Status SalesApi::LoseOpportunity(grpc::ServerContext* context, const v1::L
     return grpc::Status::OK;
 }
 
+grpc::Status SalesApi::UpdateOpportunity(grpc::ServerContext* context, const v1::UpdateOpportunityRequest* request,
+                                         v1::UpdateOpportunityResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_id("opportunity_id", request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    if (request->stage() != v1::OPPORTUNITY_STAGE_UNSPECIFIED && !v1::OpportunityStage_IsValid(request->stage())) {
+        return invalid("stage: must be one of QUALIFY, DEVELOP, PROPOSE, CLOSE");
+    }
+    if (request->stage() == v1::OPPORTUNITY_STAGE_UNSPECIFIED && !request->has_estimated_value()) {
+        return invalid("stage: name a stage or an estimated_value to change");
+    }
+    sales::UpdateOpportunity command{actor, std::nullopt, std::nullopt, Clock::now()};
+    if (request->stage() != v1::OPPORTUNITY_STAGE_UNSPECIFIED) {
+        command.stage = request->stage();
+    }
+    if (request->has_estimated_value()) {
+        command.estimated_value = request->estimated_value();
+    }
+    auto result = aggregates_.opportunities.execute(request->opportunity_id(), command,
+                                                    {.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id});
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    *response->mutable_changed_fields() = accepted(result).opportunity_updated().changed_fields();
+    if (const auto found = aggregates_.opportunities.find(request->opportunity_id())) {
+        *response->mutable_summary() = summary_of(found->first);
+    }
+    return grpc::Status::OK;
+}
+
 namespace {
 
 // Exactly one of lead_id / opportunity_id names where a timeline entry goes.
@@ -705,6 +785,8 @@ grpc::Status SalesApi::ScheduleAppointment(grpc::ServerContext* context, const v
     *appointment.mutable_ends_at() = request->ends_at();
     *appointment.mutable_attendees() = request->attendees();
     appointment.set_online_meeting_url(request->online_meeting_url());
+    appointment.set_language(request->language());
+    *appointment.mutable_scheduled_at() = kernel::to_timestamp(Clock::now());
     const kernel::CommandContext command_context{
         // Keys are per user: another user's key never answers for them.
         .idempotency_key =
@@ -725,6 +807,76 @@ grpc::Status SalesApi::ScheduleAppointment(grpc::ServerContext* context, const v
         response->set_appointment_id(accepted(result).appointment_scheduled().appointment_id());
     }
     return grpc::Status::OK;
+}
+
+grpc::Status SalesApi::RescheduleAppointment(grpc::ServerContext* context,
+                                             const v1::RescheduleAppointmentRequest* request,
+                                             v1::RescheduleAppointmentResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_regarding(request->lead_id(), request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_id("appointment_id", request->appointment_id())) {
+        return invalid(*problem);
+    }
+    const sales::RescheduleAppointment command{actor, request->appointment_id(), request->starts_at(),
+                                               request->ends_at(), Clock::now()};
+    const kernel::CommandContext command_context{.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id};
+    const auto answer = [&](const auto& result, const auto& appointments) -> grpc::Status {
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_changed(accepted(result).event_case() != 0);
+        if (const auto record = appointments.find(request->appointment_id()); record != appointments.end()) {
+            response->set_sequence(record->second.sequence);
+        }
+        return grpc::Status::OK;
+    };
+    if (!request->lead_id().empty()) {
+        auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
+        const auto found = aggregates_.leads.find(request->lead_id());
+        return answer(result, found ? found->first.appointment_records : Appointments{});
+    }
+    auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
+    const auto found = aggregates_.opportunities.find(request->opportunity_id());
+    return answer(result, found ? found->first.appointment_records : Appointments{});
+}
+
+grpc::Status SalesApi::CancelAppointment(grpc::ServerContext* context, const v1::CancelAppointmentRequest* request,
+                                         v1::CancelAppointmentResponse* response) {
+    Actor actor;
+    if (auto denied = authenticate(context, actor); !denied.ok()) {
+        return denied;
+    }
+    if (auto problem = check_regarding(request->lead_id(), request->opportunity_id())) {
+        return invalid(*problem);
+    }
+    if (auto problem = check_id("appointment_id", request->appointment_id())) {
+        return invalid(*problem);
+    }
+    const sales::CancelAppointment command{actor, request->appointment_id(), request->reason(), Clock::now()};
+    const kernel::CommandContext command_context{.correlation_id = kernel::new_uuid_v7(), .actor = actor.user_id};
+    const auto answer = [&](const auto& result, const auto& appointments) -> grpc::Status {
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
+        }
+        response->set_changed(accepted(result).event_case() != 0);
+        if (const auto record = appointments.find(request->appointment_id()); record != appointments.end()) {
+            response->set_sequence(record->second.sequence);
+        }
+        return grpc::Status::OK;
+    };
+    if (!request->lead_id().empty()) {
+        auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
+        const auto found = aggregates_.leads.find(request->lead_id());
+        return answer(result, found ? found->first.appointment_records : Appointments{});
+    }
+    auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
+    const auto found = aggregates_.opportunities.find(request->opportunity_id());
+    return answer(result, found ? found->first.appointment_records : Appointments{});
 }
 
 grpc::Status SalesApi::AddNote(grpc::ServerContext* context, const v1::AddNoteRequest* request,

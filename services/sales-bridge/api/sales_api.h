@@ -41,6 +41,12 @@ class SalesApi final : public v1::SalesService::Service {
                                 v1::WinOpportunityResponse* response) override;
     grpc::Status LoseOpportunity(grpc::ServerContext* context, const v1::LoseOpportunityRequest* request,
                                  v1::LoseOpportunityResponse* response) override;
+    grpc::Status UpdateOpportunity(grpc::ServerContext* context, const v1::UpdateOpportunityRequest* request,
+                                   v1::UpdateOpportunityResponse* response) override;
+    grpc::Status RescheduleAppointment(grpc::ServerContext* context, const v1::RescheduleAppointmentRequest* request,
+                                       v1::RescheduleAppointmentResponse* response) override;
+    grpc::Status CancelAppointment(grpc::ServerContext* context, const v1::CancelAppointmentRequest* request,
+                                   v1::CancelAppointmentResponse* response) override;
     grpc::Status ScheduleAppointment(grpc::ServerContext* context, const v1::ScheduleAppointmentRequest* request,
                                      v1::ScheduleAppointmentResponse* response) override;
     grpc::Status AddNote(grpc::ServerContext* context, const v1::AddNoteRequest* request,

@@ -9,7 +9,8 @@ using kernel::RejectionCode;
 // Creation and change, the same for accounts and contacts. `Union` is the event union; `created_of`
 // / `updated_of` pick its cases.
 template <class Union, class Created, class State, class CreatedOf>
-kernel::Decision<Union> decide_create(const Created& record, const google::protobuf::Timestamp& now, const State& state,
+kernel::Decision<Union> decide_create(const Created& record, const google::protobuf::Timestamp& now,
+                                      common::v1::ChangeOrigin origin, const State& state,
                                       std::span<const std::string_view> fields, CreatedOf created_of) {
     if (state.exists) {
         return std::vector<Union>{};
@@ -22,7 +23,7 @@ kernel::Decision<Union> decide_create(const Created& record, const google::proto
         created.add_changed_fields(name);
     }
     *created.mutable_changed_at() = now;
-    created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    created.set_origin(origin == common::v1::CHANGE_ORIGIN_REPLICATED ? origin : common::v1::CHANGE_ORIGIN_LOCAL);
     return events;
 }
 
@@ -53,7 +54,10 @@ kernel::Decision<v1::AccountEvent> Account::decide(const Command& command, const
         if (create->account.account_id().empty()) {
             return Rejection{RejectionCode::invalid_argument, "account_id: is required"};
         }
-        return decide_create<v1::AccountEvent>(create->account, create->now, state, kAccountFields,
+        if (create->origin == common::v1::CHANGE_ORIGIN_REPLICATED && create->account.customer_id().empty()) {
+            return Rejection{RejectionCode::invalid_argument, "customer_id: is required for a replicated account"};
+        }
+        return decide_create<v1::AccountEvent>(create->account, create->now, create->origin, state, kAccountFields,
                                                [](v1::AccountEvent& event) { return event.mutable_account_created(); });
     }
     const auto& change = std::get<ChangeAccount>(command);
@@ -88,7 +92,10 @@ kernel::Decision<v1::ContactEvent> Contact::decide(const Command& command, const
         if (create->contact.contact_id().empty() || create->contact.account_id().empty()) {
             return Rejection{RejectionCode::invalid_argument, "contact_id and account_id: are required"};
         }
-        return decide_create<v1::ContactEvent>(create->contact, create->now, state, kContactFields,
+        if (create->origin == common::v1::CHANGE_ORIGIN_REPLICATED && create->contact.customer_id().empty()) {
+            return Rejection{RejectionCode::invalid_argument, "customer_id: is required for a replicated contact"};
+        }
+        return decide_create<v1::ContactEvent>(create->contact, create->now, create->origin, state, kContactFields,
                                                [](v1::ContactEvent& event) { return event.mutable_contact_created(); });
     }
     const auto& change = std::get<ChangeContact>(command);

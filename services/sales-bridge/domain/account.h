@@ -23,11 +23,14 @@ inline constexpr std::array<std::string_view, 5> kAccountFields = {"name", "addr
 inline constexpr std::array<std::string_view, 5> kContactFields = {"first_name", "last_name", "email", "phone",
                                                                    "job_title"};
 
-// Create the account: the values and ids; the decider lists the fields and sets origin LOCAL.
-// Creating an existing account does nothing.
+// Create the account: the values and ids; the decider lists the fields and sets the origin. LOCAL:
+// made in the CRM (qualification), stamped `now`; REPLICATED: written from a customer made in
+// commerce (account.customer_id set), stamped with the customer's own changed_at as `now`, so that
+// both sides hold the same stamp (docs/replication.md). Creating an existing account does nothing.
 struct CreateAccount final {
     v1::AccountCreated account;
     google::protobuf::Timestamp now;
+    common::v1::ChangeOrigin origin = common::v1::CHANGE_ORIGIN_LOCAL;
 };
 
 // Change replicated fields: `change` names them in changed_fields with their new values and
@@ -57,6 +60,7 @@ struct Account final {
 struct CreateContact final {
     v1::ContactCreated contact;
     google::protobuf::Timestamp now;
+    common::v1::ChangeOrigin origin = common::v1::CHANGE_ORIGIN_LOCAL;  // as for CreateAccount
 };
 
 struct ChangeContact final {

@@ -19,6 +19,13 @@ std::optional<Rejection> require_open(const LeadState& state, std::string_view a
     if (state.status == LeadStatus::none) {
         return no_such_lead();
     }
+    if (state.status != LeadStatus::open && state.decided_by_hq) {
+        return Rejection{RejectionCode::failed_precondition,
+                         name_of(state) + " is " + std::string(to_string(state.status)) + ": HQ decided request " +
+                             state.lead.prospect_request_number() + " (" +
+                             (state.status == LeadStatus::qualified ? "approved" : "rejected") + " by " +
+                             state.decided_by + "), so the lead can no longer be " + std::string(action)};
+    }
     if (state.status != LeadStatus::open) {
         return Rejection{RejectionCode::failed_precondition, name_of(state) + " is " +
                                                                  std::string(to_string(state.status)) +
@@ -148,6 +155,47 @@ Decision<v1::LeadEvent> decide_appointment(const ScheduleAppointment& command, c
     appointment.set_prospect_request_number(state.lead.prospect_request_number());
     appointment.set_company_name(state.lead.company_name());
     appointment.set_scheduled_by(command.actor.user_id);
+    appointment.set_organizer_email(command.actor.email);
+    appointment.set_company_country_code(state.lead.company_address().country_code());
+    return std::vector<v1::LeadEvent>{event};
+}
+
+Decision<v1::LeadEvent> decide_reschedule(const RescheduleAppointment& command, const LeadState& state) {
+    if (auto wrong = require_open(state, "given an appointment")) {
+        return *wrong;
+    }
+    if (auto denied = check_owner(command.actor, state.owner_user_id, name_of(state))) {
+        return *denied;
+    }
+    auto change = reschedule_appointment(state.appointment_records, command, name_of(state));
+    if (auto* rejection = std::get_if<Rejection>(&change)) {
+        return *rejection;
+    }
+    if (std::holds_alternative<std::monostate>(change)) {
+        return nothing();
+    }
+    v1::LeadEvent event;
+    *event.mutable_appointment_rescheduled() = std::move(std::get<v1::AppointmentRescheduled>(change));
+    return std::vector<v1::LeadEvent>{event};
+}
+
+Decision<v1::LeadEvent> decide_cancel(const CancelAppointment& command, const LeadState& state) {
+    if (state.status == LeadStatus::none) {
+        return no_such_lead();
+    }
+    // Also on a closed lead: a meeting may still have to be called off.
+    if (auto denied = check_owner(command.actor, state.owner_user_id, name_of(state))) {
+        return *denied;
+    }
+    auto change = cancel_appointment(state.appointment_records, command, name_of(state));
+    if (auto* rejection = std::get_if<Rejection>(&change)) {
+        return *rejection;
+    }
+    if (std::holds_alternative<std::monostate>(change)) {
+        return nothing();
+    }
+    v1::LeadEvent event;
+    *event.mutable_appointment_cancelled() = std::move(std::get<v1::AppointmentCancelled>(change));
     return std::vector<v1::LeadEvent>{event};
 }
 
@@ -169,6 +217,60 @@ Decision<v1::LeadEvent> decide_note(const AddNote& command, const LeadState& sta
     note.clear_opportunity_id();
     note.set_prospect_request_number(state.lead.prospect_request_number());
     note.set_author(command.actor.user_id);
+    return std::vector<v1::LeadEvent>{event};
+}
+
+Decision<v1::LeadEvent> decide_hq_decision(const ApplyHqDecision& command, const LeadState& state) {
+    if (state.status == LeadStatus::none) {
+        return no_such_lead();
+    }
+    const std::string& request = state.lead.prospect_request_number();
+    if (state.status == LeadStatus::open) {
+        v1::LeadEvent event;
+        if (command.approved) {
+            // The qualification HQ's approval stands for: the opportunity (then won), the account and
+            // the contact follow with the usual ids; no value or close date was estimated.
+            auto& qualified = *event.mutable_lead_qualified();
+            qualified.set_lead_id(state.lead.lead_id());
+            qualified.set_prospect_request_number(request);
+            qualified.set_opportunity_id(opportunity_id_for(request));
+            qualified.set_account_id(account_id_for(request));
+            qualified.set_contact_id(contact_id_for(request));
+            qualified.set_qualified_by(command.decided_by);
+            *qualified.mutable_qualified_at() = kernel::to_timestamp(command.decided_at);
+            qualified.set_company_name(state.lead.company_name());
+            qualified.set_decided_by_hq(true);
+        } else {
+            auto& disqualified = *event.mutable_lead_disqualified();
+            disqualified.set_lead_id(state.lead.lead_id());
+            disqualified.set_prospect_request_number(request);
+            disqualified.set_reason(hq_decision_reason(command.reason));
+            disqualified.set_disqualified_by(command.decided_by);
+            *disqualified.mutable_disqualified_at() = kernel::to_timestamp(command.decided_at);
+            disqualified.set_company_name(state.lead.company_name());
+            disqualified.set_decided_by_hq(true);
+        }
+        return std::vector<v1::LeadEvent>{event};
+    }
+    // Closed already: by this decision (a redelivery), or qualified (the opportunity follows HQ's
+    // decision), or disqualified by the CRM, which agrees with a rejection.
+    const bool contrary = state.status == LeadStatus::disqualified && command.approved && !state.decided_by_hq;
+    if (!contrary || state.hq_decision_noted) {
+        return nothing();
+    }
+    // Disqualified here while HQ approved (both before either side heard of the other): onboarding
+    // keeps HQ's approval; the timeline says so, since the CRM cannot reopen the lead.
+    v1::LeadEvent event;
+    auto& note = *event.mutable_note_added();
+    note.set_note_id(hq_decision_note_id(request));
+    note.set_lead_id(state.lead.lead_id());
+    note.set_prospect_request_number(request);
+    note.set_text("HQ approved request " + request + " (" + command.decided_by +
+                  (command.reason.empty() ? "" : ": " + command.reason) +
+                  ") before this lead's disqualification reached onboarding: the request stays approved and the "
+                  "partner is onboarded.");
+    note.set_author(command.decided_by);
+    *note.mutable_added_at() = kernel::to_timestamp(command.decided_at);
     return std::vector<v1::LeadEvent>{event};
 }
 
@@ -211,6 +313,12 @@ kernel::Decision<v1::LeadEvent> Lead::decide(const Command& command, const State
                 return decide_disqualify(c, state);
             } else if constexpr (std::is_same_v<C, ScheduleAppointment>) {
                 return decide_appointment(c, state);
+            } else if constexpr (std::is_same_v<C, RescheduleAppointment>) {
+                return decide_reschedule(c, state);
+            } else if constexpr (std::is_same_v<C, CancelAppointment>) {
+                return decide_cancel(c, state);
+            } else if constexpr (std::is_same_v<C, ApplyHqDecision>) {
+                return decide_hq_decision(c, state);
             } else {
                 return decide_note(c, state);
             }
@@ -240,6 +348,7 @@ LeadState Lead::evolve(State state, const Event& event) {
             state.qualification = qualified;
             state.decided_by = qualified.qualified_by();
             state.decided_at = kernel::to_time_point(qualified.qualified_at());
+            state.decided_by_hq = qualified.decided_by_hq();
             break;
         }
         case Event::kLeadDisqualified:
@@ -247,12 +356,23 @@ LeadState Lead::evolve(State state, const Event& event) {
             state.decided_by = event.lead_disqualified().disqualified_by();
             state.decision_reason = event.lead_disqualified().reason();
             state.decided_at = kernel::to_time_point(event.lead_disqualified().disqualified_at());
+            state.decided_by_hq = event.lead_disqualified().decided_by_hq();
             break;
         case Event::kAppointmentScheduled:
             ++state.appointments;
+            apply_appointment(state.appointment_records, event.appointment_scheduled());
+            break;
+        case Event::kAppointmentRescheduled:
+            apply_appointment(state.appointment_records, event.appointment_rescheduled());
+            break;
+        case Event::kAppointmentCancelled:
+            apply_appointment(state.appointment_records, event.appointment_cancelled());
             break;
         case Event::kNoteAdded:
             ++state.notes;
+            if (event.note_added().note_id() == hq_decision_note_id(state.lead.prospect_request_number())) {
+                state.hq_decision_noted = true;
+            }
             break;
         case Event::EVENT_NOT_SET:
             break;

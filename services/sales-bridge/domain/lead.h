@@ -2,8 +2,9 @@
 // it, from creation to qualification (→ opportunity, account, contact) or disqualification.
 //
 //   (none) --create--> Open --qualify----> Qualified
-//                       |  \--disqualify-> Disqualified
-//                       '-- assign, appointment, note (stay Open; notes also later)
+//                       |  \--disqualify-> Disqualified   (both also by HQ's decision: ApplyHqDecision)
+//                       '-- assign, appointment (schedule, reschedule), note (stay Open;
+//                           notes and cancelling an appointment also later)
 //
 // Pure decider (no I/O, no clock: commands carry `now`). Ids are derived from the onboarding
 // request number (lead_id_for etc.), so a redelivered or replayed request can never make a
@@ -14,6 +15,7 @@
 #include <string>
 #include <variant>
 
+#include "domain/hq_decision.h"
 #include "domain/timeline.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/sales/v1/events.pb.h"
@@ -72,13 +74,17 @@ struct LeadState final {
     std::string decided_by;
     std::string decision_reason;
     Clock::time_point decided_at{};
+    bool decided_by_hq = false;      // closed because HQ decided the request (ApplyHqDecision)
+    bool hq_decision_noted = false;  // the note of a contrary HQ decision is on the timeline
     int appointments = 0;
     int notes = 0;
+    Appointments appointment_records;  // as they now are, by id
 };
 
 struct Lead final {
     using Event = v1::LeadEvent;
-    using Command = std::variant<CreateLead, AssignLead, QualifyLead, DisqualifyLead, ScheduleAppointment, AddNote>;
+    using Command = std::variant<CreateLead, AssignLead, QualifyLead, DisqualifyLead, ScheduleAppointment, AddNote,
+                                 RescheduleAppointment, CancelAppointment, ApplyHqDecision>;
     using State = LeadState;
     static constexpr std::string_view kAggregateType = "lead";
 

@@ -1,11 +1,15 @@
 // What leads and opportunities share: who acts (and whether they may change a record they do
-// not own), and the timeline entries both carry, appointments and notes. Pure, no I/O.
+// not own), and the timeline entries both carry, appointments (scheduled, rescheduled,
+// cancelled) and notes. Pure, no I/O.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/platform/validation.h"
@@ -54,5 +58,51 @@ struct AddNote final {
 // The content rules of an appointment / a note, fields named as in the API.
 Problem check_appointment(const v1::AppointmentScheduled& appointment);
 Problem check_note(const v1::NoteAdded& note);
+// starts_at / ends_at of an appointment: both set, ends after it starts, at most 24 hours.
+Problem check_appointment_times(const google::protobuf::Timestamp& starts_at,
+                                const google::protobuf::Timestamp& ends_at);
+
+// An appointment as it now is on a record's timeline: its times after any reschedule, the
+// revision of its invitation (iCalendar SEQUENCE) and whether it was called off.
+struct AppointmentRecord final {
+    v1::AppointmentScheduled appointment;
+    std::uint32_t sequence = 0;
+    bool cancelled = false;
+};
+using Appointments = std::map<std::string, AppointmentRecord>;  // by appointment id
+
+// Move an appointment of a lead or an opportunity to other times.
+struct RescheduleAppointment final {
+    Actor actor;
+    std::string appointment_id;
+    google::protobuf::Timestamp starts_at;
+    google::protobuf::Timestamp ends_at;
+    Clock::time_point now;
+};
+
+// Call an appointment of a lead or an opportunity off.
+struct CancelAppointment final {
+    Actor actor;
+    std::string appointment_id;
+    std::string reason;  // optional
+    Clock::time_point now;
+};
+
+// What a reschedule / cancellation decides once the record itself allows it (exists, the actor
+// may change it): nothing (std::monostate: the appointment already is so), the event, or a
+// rejection (no such appointment, a cancelled one cannot move, bad times or reason). `what`
+// names the record ("lead LEAD-PR-000001") for messages.
+template <class Event>
+using AppointmentChange = std::variant<std::monostate, Event, kernel::Rejection>;
+AppointmentChange<v1::AppointmentRescheduled> reschedule_appointment(const Appointments& appointments,
+                                                                     const RescheduleAppointment& command,
+                                                                     std::string_view what);
+AppointmentChange<v1::AppointmentCancelled> cancel_appointment(const Appointments& appointments,
+                                                               const CancelAppointment& command, std::string_view what);
+
+// The appointments after an event of the timeline.
+void apply_appointment(Appointments& appointments, const v1::AppointmentScheduled& scheduled);
+void apply_appointment(Appointments& appointments, const v1::AppointmentRescheduled& rescheduled);
+void apply_appointment(Appointments& appointments, const v1::AppointmentCancelled& cancelled);
 
 }  // namespace gatehouse::sales

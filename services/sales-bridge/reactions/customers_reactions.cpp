@@ -1,5 +1,6 @@
 #include "reactions/customers_reactions.h"
 
+#include "domain/lead.h"
 #include "gatehouse/kernel/logging.h"
 
 namespace gatehouse::sales {
@@ -91,35 +92,114 @@ customers::v1::CustomerUpdated as_update(const customers::v1::CustomerCreated& c
     return updated;
 }
 
-kernel::HandlerVerdict react_to_customers_event(const kernel::InboundEvent& event, AccountRuntime& accounts,
-                                                ContactRuntime& contacts) {
+std::string account_id_for_customer(std::string_view customer_id) { return "ACC-" + std::string(customer_id); }
+std::string contact_id_for_customer(std::string_view customer_id) { return "CON-" + std::string(customer_id); }
+
+namespace {
+
+// A customer made in commerce that the CRM should get: LOCAL, linked to no CRM record, not of a
+// CRM-mode request (whose qualification writes it).
+bool to_write_to_crm(const customers::v1::CustomerCreated& created, bool has_lead) {
+    return created.origin() == common::v1::CHANGE_ORIGIN_LOCAL && created.crm_account_id().empty() &&
+           created.crm_contact_id().empty() && !created.customer_id().empty() && !has_lead;
+}
+
+}  // namespace
+
+std::optional<CreateAccount> account_for_customer(const customers::v1::CustomerCreated& created, bool has_lead) {
+    if (created.type() != customers::v1::CUSTOMER_TYPE_ORGANIZATION || !to_write_to_crm(created, has_lead)) {
+        return std::nullopt;
+    }
+    const auto& details = created.details();
+    CreateAccount create;
+    auto& account = create.account;
+    account.set_account_id(account_id_for_customer(created.customer_id()));
+    account.set_customer_id(created.customer_id());
+    account.set_prospect_request_number(created.prospect_request_number());
+    account.set_name(details.name());
+    if (details.has_address()) {
+        *account.mutable_address() = details.address();
+    }
+    account.set_phone(details.phone());
+    account.set_website(details.website());
+    account.set_tax_id(details.tax_id());
+    create.now = created.changed_at();
+    create.origin = common::v1::CHANGE_ORIGIN_REPLICATED;
+    return create;
+}
+
+std::optional<CreateContact> contact_for_customer(const customers::v1::CustomerCreated& created, bool has_lead) {
+    if (created.type() != customers::v1::CUSTOMER_TYPE_PERSON || !to_write_to_crm(created, has_lead) ||
+        created.organization_customer_id().empty()) {
+        return std::nullopt;
+    }
+    const auto& details = created.details();
+    CreateContact create;
+    auto& contact = create.contact;
+    contact.set_contact_id(contact_id_for_customer(created.customer_id()));
+    contact.set_customer_id(created.customer_id());
+    contact.set_account_id(account_id_for_customer(created.organization_customer_id()));
+    contact.set_prospect_request_number(created.prospect_request_number());
+    contact.set_first_name(details.first_name());
+    contact.set_last_name(details.last_name());
+    contact.set_email(details.email());
+    contact.set_phone(details.phone());
+    contact.set_job_title(details.job_title());
+    create.now = created.changed_at();
+    create.origin = common::v1::CHANGE_ORIGIN_REPLICATED;
+    return create;
+}
+
+kernel::HandlerVerdict react_to_customers_event(const kernel::InboundEvent& event, const SalesAggregates& aggregates) {
     const std::string& type = event.envelope.event_type();
+    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
+                                         .causation_id = event.envelope.event_id(),
+                                         .actor = "customers",
+                                         .inbox_key = event.inbox_key};
     customers::v1::CustomerUpdated updated;
     if (type == customers::v1::CustomerUpdated::descriptor()->full_name()) {
         if (!updated.ParseFromString(event.envelope.payload())) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
         }
     } else if (type == customers::v1::CustomerCreated::descriptor()->full_name()) {
-        // Normally REPLICATED (made from our own account / contact); a LOCAL one that names a CRM
-        // id carries HQ's values for all its fields.
         customers::v1::CustomerCreated created;
         if (!created.ParseFromString(event.envelope.payload())) {
             return kernel::HandlerVerdict::poison("undecodable " + type);
         }
+        // Made in commerce: written to the CRM.
+        const bool has_lead = !created.prospect_request_number().empty() &&
+                              aggregates.leads.find(lead_id_for(created.prospect_request_number())).has_value();
+        if (auto account = account_for_customer(created, has_lead)) {
+            return verdict_of(aggregates.accounts.execute(account->account.account_id(), *account, context), event,
+                              account->account.account_id());
+        }
+        if (auto contact = contact_for_customer(created, has_lead)) {
+            return verdict_of(aggregates.contacts.execute(contact->contact.contact_id(), *contact, context), event,
+                              contact->contact.contact_id());
+        }
+        // Otherwise normally REPLICATED (made from our own account / contact); a LOCAL one that
+        // names a CRM id carries HQ's values for all its fields.
         updated = as_update(created);
     } else {
         return kernel::HandlerVerdict::ignored();  // hierarchies, users, credit limits, ...
     }
-    const kernel::CommandContext context{.correlation_id = event.envelope.correlation_id(),
-                                         .causation_id = event.envelope.event_id(),
-                                         .actor = "customers",
-                                         .inbox_key = event.inbox_key};
+    // A change made in commerce before customers recorded the link to the record made from it.
+    if (updated.origin() == common::v1::CHANGE_ORIGIN_LOCAL && updated.crm_account_id().empty() &&
+        updated.crm_contact_id().empty() && !updated.customer_id().empty()) {
+        if (updated.type() == customers::v1::CUSTOMER_TYPE_ORGANIZATION &&
+            aggregates.accounts.find(account_id_for_customer(updated.customer_id()))) {
+            updated.set_crm_account_id(account_id_for_customer(updated.customer_id()));
+        } else if (updated.type() == customers::v1::CUSTOMER_TYPE_PERSON &&
+                   aggregates.contacts.find(contact_id_for_customer(updated.customer_id()))) {
+            updated.set_crm_contact_id(contact_id_for_customer(updated.customer_id()));
+        }
+    }
     if (auto change = account_change_from(updated)) {
-        return verdict_of(accounts.execute(updated.crm_account_id(), *change, context), event,
+        return verdict_of(aggregates.accounts.execute(updated.crm_account_id(), *change, context), event,
                           updated.crm_account_id());
     }
     if (auto change = contact_change_from(updated)) {
-        return verdict_of(contacts.execute(updated.crm_contact_id(), *change, context), event,
+        return verdict_of(aggregates.contacts.execute(updated.crm_contact_id(), *change, context), event,
                           updated.crm_contact_id());
     }
     return kernel::HandlerVerdict::ignored();  // REPLICATED (our own change coming back) or not linked

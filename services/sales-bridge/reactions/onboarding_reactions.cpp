@@ -1,8 +1,107 @@
 #include "reactions/onboarding_reactions.h"
 
+#include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
+#include "gatehouse/kernel/time.h"
+#include "reactions/qualification.h"
 
 namespace gatehouse::sales {
+namespace {
+
+// What a reaction's rejection means: a concurrent change or a storage hiccup is retried by the
+// inbox; anything else contradicts the log and is dead-lettered with its reason.
+template <class Result>
+std::optional<kernel::HandlerVerdict> failure_of(const Result& result, const std::string& what) {
+    const auto* rejection = std::get_if<kernel::Rejection>(&result);
+    if (rejection == nullptr) {
+        return std::nullopt;
+    }
+    if (rejection->code == kernel::RejectionCode::conflict || rejection->code == kernel::RejectionCode::unavailable) {
+        throw kernel::TransientError(what + ": " + rejection->message);
+    }
+    return kernel::HandlerVerdict::poison(what + ": " + rejection->message);
+}
+
+struct HqDecision final {
+    std::string request_number;
+    ApplyHqDecision command;
+};
+
+// HQ's decision on a request in approval mode crm, from ProspectApproved / ProspectRejected; nullopt
+// for the CRM's own decisions (path CRM) and for direct-mode requests.
+template <class Decided>
+std::optional<HqDecision> hq_decision_of(const Decided& decided, bool approved, const std::string& by,
+                                         const std::string& reason, const google::protobuf::Timestamp& at) {
+    const bool by_hq = decided.path() == onboarding::v1::DECISION_PATH_HQ_OVERRIDE ||
+                       decided.path() == onboarding::v1::DECISION_PATH_HQ;
+    if (!by_hq || decided.prospect().approval_mode() != onboarding::v1::APPROVAL_MODE_CRM) {
+        return std::nullopt;
+    }
+    return HqDecision{
+        decided.prospect().request_number(),
+        ApplyHqDecision{approved, by.empty() ? std::string("hq") : by, reason, kernel::to_time_point(at)}};
+}
+
+kernel::HandlerVerdict close_after_hq_decision(const kernel::InboundEvent& event, SalesAggregates& aggregates) {
+    const std::string& type = event.envelope.event_type();
+    std::optional<HqDecision> decision;
+    if (type == onboarding::v1::ProspectApproved::descriptor()->full_name()) {
+        onboarding::v1::ProspectApproved approved;
+        if (!approved.ParseFromString(event.envelope.payload())) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        decision =
+            hq_decision_of(approved, true, approved.approved_by(), approved.override_reason(), approved.approved_at());
+    } else {
+        onboarding::v1::ProspectRejected rejected;
+        if (!rejected.ParseFromString(event.envelope.payload())) {
+            return kernel::HandlerVerdict::poison("undecodable " + type);
+        }
+        decision = hq_decision_of(rejected, false, rejected.rejected_by(), rejected.reason(), rejected.rejected_at());
+    }
+    if (!decision) {
+        return kernel::HandlerVerdict::ignored();  // the CRM decided (it closed its records itself), or direct mode
+    }
+    const std::string& request = decision->request_number;
+    if (request.empty()) {
+        return kernel::HandlerVerdict::poison(type + " without prospect.request_number");
+    }
+    const std::string lead_id = lead_id_for(request);
+    if (!aggregates.leads.find(lead_id)) {
+        // The lead comes from the request's EmailVerified, earlier on the same partition: without
+        // it (its creation was dead-lettered) there is nothing in the CRM to close.
+        kernel::logger("sales")->warn("{} for {}: no lead {} to close", type, request, lead_id);
+        return kernel::HandlerVerdict::ignored();
+    }
+    // Each step is idempotent (a closed record changes nothing again), so a redelivery after a crash
+    // between them completes what is missing; the last one carries the inbox record.
+    const kernel::CommandContext step{.correlation_id = event.envelope.correlation_id(),
+                                      .causation_id = event.envelope.event_id(),
+                                      .actor = decision->command.decided_by};
+    kernel::CommandContext last = step;
+    last.inbox_key = event.inbox_key;
+    const auto lead_result = aggregates.leads.execute(lead_id, decision->command, step);
+    if (auto failed = failure_of(lead_result, "closing " + lead_id + " after HQ's decision")) {
+        return *failed;
+    }
+    const auto lead = aggregates.leads.find(lead_id);
+    if (lead && lead->first.status == LeadStatus::qualified) {
+        // Qualified by the CRM earlier or by this decision just now: its opportunity follows HQ.
+        if (auto failed = complete_qualification(aggregates, lead->first, event.envelope.correlation_id())) {
+            throw kernel::TransientError("completing the qualification of " + lead_id + ": " + failed->message);
+        }
+        const auto result = aggregates.opportunities.execute(lead->first.opportunity_id, decision->command, last);
+        if (auto failed = failure_of(result, "closing " + lead->first.opportunity_id + " after HQ's decision")) {
+            return *failed;
+        }
+    }
+    kernel::logger("sales")->info("{} {} by HQ ({}): the CRM records of {} agree", request,
+                                  decision->command.approved ? "approved" : "rejected", decision->command.decided_by,
+                                  lead_id);
+    return kernel::HandlerVerdict::applied();
+}
+
+}  // namespace
 
 v1::LeadCreated lead_from(const onboarding::v1::EmailVerified& verified, const SalesUser& owner) {
     const auto& prospect = verified.prospect();
@@ -25,11 +124,17 @@ v1::LeadCreated lead_from(const onboarding::v1::EmailVerified& verified, const S
     return lead;
 }
 
-kernel::HandlerVerdict react_to_onboarding_event(const kernel::InboundEvent& event, LeadRuntime& leads,
+kernel::HandlerVerdict react_to_onboarding_event(const kernel::InboundEvent& event, SalesAggregates& aggregates,
                                                  const LeadAssignment& assignment) {
-    if (event.envelope.event_type() != onboarding::v1::EmailVerified::descriptor()->full_name()) {
-        return kernel::HandlerVerdict::ignored();  // submitted, approved, ...: not the CRM's business
+    const std::string& type = event.envelope.event_type();
+    if (type == onboarding::v1::ProspectApproved::descriptor()->full_name() ||
+        type == onboarding::v1::ProspectRejected::descriptor()->full_name()) {
+        return close_after_hq_decision(event, aggregates);
     }
+    if (type != onboarding::v1::EmailVerified::descriptor()->full_name()) {
+        return kernel::HandlerVerdict::ignored();  // submitted, reissued, expired: not the CRM's business
+    }
+    LeadRuntime& leads = aggregates.leads;
     onboarding::v1::EmailVerified verified;
     if (!verified.ParseFromString(event.envelope.payload())) {
         return kernel::HandlerVerdict::poison("undecodable " + event.envelope.event_type());

@@ -65,8 +65,11 @@ std::optional<kernel::Rejection> complete_qualification(SalesAggregates& aggrega
     body.set_contact_id(qualified.contact_id());
     *body.mutable_estimated_value() = qualified.estimated_value();
     body.set_estimated_close_date(qualified.estimated_close_date());
-    // An unassigned lead qualified by a manager becomes the manager's opportunity.
-    body.set_owner_user_id(lead.owner_user_id.empty() ? qualified.qualified_by() : lead.owner_user_id);
+    // An unassigned lead qualified by a manager becomes the manager's opportunity; one HQ's approval
+    // qualified stays unassigned (HQ users are not sales users).
+    const bool unassigned = lead.owner_user_id.empty();
+    body.set_owner_user_id(unassigned ? (qualified.decided_by_hq() ? "" : qualified.qualified_by())
+                                      : lead.owner_user_id);
     body.set_owner_email(lead.owner_user_id.empty() ? "" : lead.owner_email);
     *body.mutable_created_at() = qualified.qualified_at();
     return rejection_of(aggregates.opportunities.execute(qualified.opportunity_id(), opportunity, context));

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
@@ -851,4 +852,246 @@ TEST_CASE("a bad setting stops gatehouse-sales-bridge with a message naming it",
     const auto [token_code, token_output] = run("GATEHOUSE_AUTH_TOKENS=short=sales:bob:bob@sales.example");
     CHECK(token_code == 2);
     CHECK_THAT(token_output, Catch::Contains("auth.tokens"));
+}
+
+TEST_CASE("UpdateOpportunity: stage and value by the owner or a manager, once per change, on the topic",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    SalesProcess service(kafka);
+    verify_on_topic(kafka, service, verified("PR-000001", "Acme GmbH"));
+    wait_for_leads(service, 1);
+    REQUIRE(assign(service, "LEAD-PR-000001", "bob", kBobToken).ok());
+    const auto ids = qualify(service, "LEAD-PR-000001", kBobToken);
+
+    v1::GetOpportunityRequest get;
+    get.set_opportunity_id(ids.opportunity_id());
+    v1::GetOpportunityResponse opportunity;
+    REQUIRE(eventually([&] { return service.api().GetOpportunity(as(kBobToken).get(), get, &opportunity).ok(); }));
+    CHECK(opportunity.summary().stage() == v1::OPPORTUNITY_STAGE_QUALIFY);
+
+    v1::UpdateOpportunityRequest update;
+    update.set_opportunity_id(ids.opportunity_id());
+    update.set_stage(v1::OPPORTUNITY_STAGE_DEVELOP);
+    update.mutable_estimated_value()->set_currency_code("EUR");
+    update.mutable_estimated_value()->set_minor_units(3'000'000);
+    v1::UpdateOpportunityResponse updated;
+    REQUIRE(service.api().UpdateOpportunity(as(kBobToken).get(), update, &updated).error_message() == "");
+    CHECK(std::vector<std::string>(updated.changed_fields().begin(), updated.changed_fields().end()) ==
+          std::vector<std::string>{"stage", "estimated_value"});
+    CHECK(updated.summary().stage() == v1::OPPORTUNITY_STAGE_DEVELOP);
+    CHECK(updated.summary().estimated_value().minor_units() == 3'000'000);
+    // The same again: nothing changes, nothing is recorded.
+    REQUIRE(service.api().UpdateOpportunity(as(kBobToken).get(), update, &updated).ok());
+    CHECK(updated.changed_fields().empty());
+    // Another sales user may not; a manager may.
+    update.set_stage(v1::OPPORTUNITY_STAGE_PROPOSE);
+    update.clear_estimated_value();
+    const auto denied = service.api().UpdateOpportunity(as(kCarolToken).get(), update, &updated);
+    CHECK(denied.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(denied.error_message() ==
+          "opportunity OPP-PR-000001 is owned by bob; only its owner or a sales manager "
+          "can change it");
+    REQUIRE(service.api().UpdateOpportunity(as(kMariaToken).get(), update, &updated).ok());
+    CHECK(updated.changed_fields_size() == 1);
+
+    // Bad input names the field; unknown ids are NOT_FOUND; a closed one FAILED_PRECONDITION.
+    v1::UpdateOpportunityRequest empty;
+    empty.set_opportunity_id(ids.opportunity_id());
+    const auto nothing = service.api().UpdateOpportunity(as(kBobToken).get(), empty, &updated);
+    CHECK(nothing.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(nothing.error_message() == "stage: name a stage or an estimated_value to change");
+    auto bad_stage = update;
+    bad_stage.set_stage(static_cast<v1::OpportunityStage>(9));
+    CHECK(service.api().UpdateOpportunity(as(kBobToken).get(), bad_stage, &updated).error_message() ==
+          "stage: must be one of QUALIFY, DEVELOP, PROPOSE, CLOSE");
+    auto bad_value = update;
+    bad_value.clear_stage();
+    bad_value.mutable_estimated_value()->set_currency_code("euro");
+    const auto currency = service.api().UpdateOpportunity(as(kBobToken).get(), bad_value, &updated);
+    CHECK(currency.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(currency.error_message(), Catch::StartsWith("estimated_value.currency_code"));
+    auto unknown = update;
+    unknown.set_opportunity_id("OPP-PR-999999");
+    CHECK(service.api().UpdateOpportunity(as(kBobToken).get(), unknown, &updated).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+    v1::WinOpportunityRequest win;
+    win.set_opportunity_id(ids.opportunity_id());
+    v1::WinOpportunityResponse won;
+    REQUIRE(service.api().WinOpportunity(as(kBobToken).get(), win, &won).ok());
+    const auto closed = service.api().UpdateOpportunity(as(kBobToken).get(), update, &updated);
+    CHECK(closed.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(closed.error_message() == "opportunity OPP-PR-000001 is Won; only an Open opportunity can be updated");
+    CHECK(service.api().UpdateOpportunity(as("not-a-token-0123456789").get(), update, &updated).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+
+    REQUIRE(service.api().GetOpportunity(as(kBobToken).get(), get, &opportunity).ok());
+    CHECK(opportunity.summary().stage() == v1::OPPORTUNITY_STAGE_PROPOSE);
+    bool timeline_says = false;
+    for (const auto& entry : opportunity.timeline()) {
+        timeline_says |=
+            entry.detail() == "updated: stage Qualify -> Develop; estimated value EUR 25000.00 -> EUR 30000.00";
+    }
+    CHECK(timeline_says);
+    // On the topic: two updates (bob's, maria's), each once; the created event carries its stage.
+    const auto events = sales_events(kafka, service, 9);
+    REQUIRE(events.count("gatehouse.sales.v1.OpportunityUpdated") == 2);
+    CHECK(payload<v1::OpportunityCreated>(events.find("gatehouse.sales.v1.OpportunityCreated")->second).stage() ==
+          v1::OPPORTUNITY_STAGE_QUALIFY);
+    std::set<std::string> by;
+    for (auto [it, end] = events.equal_range("gatehouse.sales.v1.OpportunityUpdated"); it != end; ++it) {
+        by.insert(payload<v1::OpportunityUpdated>(it->second).updated_by());
+    }
+    CHECK(by == std::set<std::string>{"bob", "maria"});
+}
+
+TEST_CASE("RescheduleAppointment and CancelAppointment: revisions on the timeline and the topic, errors",
+          "[api][kafka]") {
+    KafkaTestCluster kafka;
+    SalesProcess service(kafka);
+    verify_on_topic(kafka, service, verified("PR-000001", "Acme GmbH"));
+    wait_for_leads(service, 1);
+    REQUIRE(assign(service, "LEAD-PR-000001", "bob", kBobToken).ok());
+
+    v1::ScheduleAppointmentRequest appointment;
+    appointment.set_lead_id("LEAD-PR-000001");
+    appointment.set_subject("Introduction call");
+    *appointment.mutable_starts_at() = TimeUtil::SecondsToTimestamp(1'800'000'000);
+    *appointment.mutable_ends_at() = TimeUtil::SecondsToTimestamp(1'800'001'800);
+    appointment.add_attendees("jane@PR-000001.example");
+    appointment.set_online_meeting_url("https://meet.example/acme");
+    appointment.set_language("de");
+    v1::ScheduleAppointmentResponse scheduled;
+    REQUIRE(service.api().ScheduleAppointment(as(kBobToken).get(), appointment, &scheduled).ok());
+    appointment.set_language("german");
+    const auto bad_language = service.api().ScheduleAppointment(as(kBobToken).get(), appointment, &scheduled);
+    CHECK(bad_language.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(bad_language.error_message(), Catch::StartsWith("language:"));
+
+    v1::RescheduleAppointmentRequest move;
+    move.set_lead_id("LEAD-PR-000001");
+    move.set_appointment_id(scheduled.appointment_id());
+    *move.mutable_starts_at() = TimeUtil::SecondsToTimestamp(1'800'086'400);
+    *move.mutable_ends_at() = TimeUtil::SecondsToTimestamp(1'800'088'200);
+    v1::RescheduleAppointmentResponse moved;
+    REQUIRE(service.api().RescheduleAppointment(as(kBobToken).get(), move, &moved).error_message() == "");
+    CHECK(moved.changed());
+    CHECK(moved.sequence() == 1);
+    REQUIRE(service.api().RescheduleAppointment(as(kBobToken).get(), move, &moved).ok());  // the same times again
+    CHECK_FALSE(moved.changed());
+    CHECK(moved.sequence() == 1);
+    CHECK(service.api().RescheduleAppointment(as(kCarolToken).get(), move, &moved).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    auto backwards = move;
+    *backwards.mutable_ends_at() = TimeUtil::SecondsToTimestamp(1'800'000'000);
+    const auto bad_times = service.api().RescheduleAppointment(as(kBobToken).get(), backwards, &moved);
+    CHECK(bad_times.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(bad_times.error_message() == "ends_at: must be after starts_at");
+    auto unknown = move;
+    unknown.set_appointment_id("no-such-appointment");
+    const auto missing = service.api().RescheduleAppointment(as(kBobToken).get(), unknown, &moved);
+    CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(missing.error_message() == "appointment_id: lead LEAD-PR-000001 has no appointment no-such-appointment");
+    auto both = move;
+    both.set_opportunity_id("OPP-PR-000001");
+    CHECK(service.api().RescheduleAppointment(as(kBobToken).get(), both, &moved).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    auto no_id = move;
+    no_id.clear_appointment_id();
+    CHECK(service.api().RescheduleAppointment(as(kBobToken).get(), no_id, &moved).error_message() ==
+          "appointment_id: is required");
+
+    v1::CancelAppointmentRequest cancel;
+    cancel.set_lead_id("LEAD-PR-000001");
+    cancel.set_appointment_id(scheduled.appointment_id());
+    cancel.set_reason("Jane is ill");
+    v1::CancelAppointmentResponse cancelled;
+    CHECK(service.api().CancelAppointment(as(kCarolToken).get(), cancel, &cancelled).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+    REQUIRE(service.api().CancelAppointment(as(kBobToken).get(), cancel, &cancelled).ok());
+    CHECK(cancelled.changed());
+    CHECK(cancelled.sequence() == 2);
+    REQUIRE(service.api().CancelAppointment(as(kBobToken).get(), cancel, &cancelled).ok());
+    CHECK_FALSE(cancelled.changed());
+    const auto after_cancel = service.api().RescheduleAppointment(as(kBobToken).get(), move, &moved);
+    CHECK(after_cancel.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+
+    const auto lead = get_lead(service, "LEAD-PR-000001");
+    REQUIRE(lead.timeline_size() == 5);  // created, assigned, scheduled, moved, cancelled
+    CHECK(lead.timeline(3).event_type() == "gatehouse.sales.v1.AppointmentRescheduled");
+    CHECK_THAT(lead.timeline(3).detail(), Catch::Contains("moved to") && Catch::Contains("(revision 1)"));
+    CHECK(lead.timeline(4).detail() == "appointment \"Introduction call\" cancelled: Jane is ill");
+
+    const auto events = sales_events(kafka, service, 5);
+    REQUIRE(events.count("gatehouse.sales.v1.AppointmentScheduled") == 1);
+    const auto first =
+        payload<v1::AppointmentScheduled>(events.find("gatehouse.sales.v1.AppointmentScheduled")->second);
+    CHECK(first.organizer_email() == "bob@sales.example");
+    CHECK(first.language() == "de");
+    CHECK(first.company_country_code() == "DE");
+    CHECK(first.scheduled_at().seconds() > 0);
+    REQUIRE(events.count("gatehouse.sales.v1.AppointmentRescheduled") == 1);
+    const auto second =
+        payload<v1::AppointmentRescheduled>(events.find("gatehouse.sales.v1.AppointmentRescheduled")->second);
+    CHECK(second.appointment_id() == scheduled.appointment_id());
+    CHECK(second.sequence() == 1);
+    CHECK(second.attendees(0) == "jane@PR-000001.example");
+    REQUIRE(events.count("gatehouse.sales.v1.AppointmentCancelled") == 1);
+    CHECK(
+        payload<v1::AppointmentCancelled>(events.find("gatehouse.sales.v1.AppointmentCancelled")->second).sequence() ==
+        2);
+}
+
+TEST_CASE("gatehouse opportunities update and appointments reschedule / cancel", "[api][kafka]") {
+    KafkaTestCluster kafka;
+    SalesProcess service(kafka);
+    verify_on_topic(kafka, service, verified("PR-000001", "Acme GmbH"));
+    wait_for_leads(service, 1);
+    REQUIRE(assign(service, "LEAD-PR-000001", "bob", kBobToken).ok());
+    const auto cli = [&](std::vector<std::string> words, const char* token = kBobToken) {
+        std::vector<std::string> command = {GATEHOUSE_CLI_BINARY, "--sales", service.address(), "--token", token};
+        command.insert(command.end(), words.begin(), words.end());
+        ChildProcess process(command, true);
+        std::string output;
+        while (auto line = process.read_line(30s)) {
+            output += *line + "\n";
+        }
+        return std::make_pair(process.wait(), output);
+    };
+    auto [code, output] = cli({"--json", "appointments", "schedule", "LEAD-PR-000001", "--subject", "Intro", "--start",
+                               "2026-12-01T10:00:00Z", "--end", "2026-12-01T11:00:00Z", "--attendee",
+                               "jane@PR-000001.example", "--language", "de"});
+    REQUIRE(code == 0);
+    const auto id_at = output.find("\"appointmentId\": \"");
+    REQUIRE(id_at != std::string::npos);
+    const auto id_start = id_at + std::string("\"appointmentId\": \"").size();
+    const std::string appointment_id = output.substr(id_start, output.find('"', id_start) - id_start);
+    std::tie(code, output) = cli({"appointments", "reschedule", "LEAD-PR-000001", appointment_id, "--start",
+                                  "2026-12-02T10:00:00Z", "--end", "2026-12-02T11:00:00Z"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("moved (revision 1)"));
+    std::tie(code, output) = cli({"appointments", "cancel", "LEAD-PR-000001", appointment_id, "--reason", "ill"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("cancelled"));
+    std::tie(code, output) = cli({"appointments", "cancel", "LEAD-PR-000001", appointment_id});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("was already cancelled"));
+
+    qualify(service, "LEAD-PR-000001", kBobToken);
+    std::tie(code, output) =
+        cli({"opportunities", "update", "OPP-PR-000001", "--stage", "propose", "--value", "30000"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("OPP-PR-000001: stage Propose, estimated EUR 30000.00"));
+    std::tie(code, output) = cli({"opportunities", "update", "OPP-PR-000001", "--stage", "propose"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("(unchanged)"));
+    std::tie(code, output) = cli({"opportunities", "update", "OPP-PR-000001", "--stage", "negotiate"});
+    CHECK(code == 2);  // bad usage, caught before calling
+    std::tie(code, output) = cli({"opportunities", "update", "OPP-PR-000001"});
+    CHECK(code == 2);
+    std::tie(code, output) = cli({"opportunities", "update", "OPP-PR-000001", "--stage", "close"}, kCarolToken);
+    CHECK(code == 1);
+    CHECK_THAT(output, Catch::Contains("PERMISSION_DENIED"));
+    std::tie(code, output) = cli({"opportunities", "list"});
+    CHECK(code == 0);
+    CHECK_THAT(output, Catch::Contains("STAGE") && Catch::Contains("Propose"));
 }

@@ -240,3 +240,121 @@ TEST_CASE("note: by the owner or a manager, also on a closed lead", "[lead]") {
           RejectionCode::permission_denied);
     CHECK(then_rejected<Lead>({}, note(kManager)).code == RejectionCode::not_found);
 }
+
+namespace {
+
+// The lead's appointment "apt-1" as scheduled by bob (the lead in Germany, for the invitation's language).
+std::vector<v1::LeadEvent> with_appointment() {
+    auto created = created_event();
+    created.mutable_lead_created()->mutable_company_address()->set_country_code("DE");
+    std::vector<v1::LeadEvent> history = {created, assigned_event("bob")};
+    const auto scheduled = then_events<Lead>(history, appointment(kBob));
+    history.insert(history.end(), scheduled.begin(), scheduled.end());
+    return history;
+}
+
+RescheduleAppointment reschedule(const Actor& actor, std::chrono::hours from, std::chrono::hours to) {
+    return RescheduleAppointment{actor, "apt-1", stamp(kNow + from), stamp(kNow + to), kNow + 3h};
+}
+
+}  // namespace
+
+TEST_CASE("appointment: the invitation's organizer and the company's country travel with it", "[lead]") {
+    const auto history = with_appointment();
+    const auto& scheduled = history.back().appointment_scheduled();
+    CHECK(scheduled.organizer_email() == "bob@sales.example");
+    CHECK(scheduled.company_country_code() == "DE");
+    auto german = appointment(kBob);
+    german.appointment.set_language("de");
+    CHECK(then_events<Lead>({created_event(), assigned_event("bob")}, german)[0].appointment_scheduled().language() ==
+          "de");
+    german.appointment.set_language("Deutsch");
+    CHECK(then_rejected<Lead>({created_event(), assigned_event("bob")}, german).message ==
+          "language: must be a two-letter language code such as en or de");
+    const auto state = given<Lead>(history);
+    REQUIRE(state.appointment_records.count("apt-1") == 1);
+    CHECK(state.appointment_records.at("apt-1").sequence == 0);
+    CHECK_FALSE(state.appointment_records.at("apt-1").cancelled);
+}
+
+TEST_CASE("reschedule: new times, the same appointment with the next revision, the invitation's fields kept",
+          "[lead]") {
+    auto history = with_appointment();
+    const auto events = then_events<Lead>(history, reschedule(kBob, 48h, 49h));
+    REQUIRE(events.size() == 1);
+    const auto& moved = events[0].appointment_rescheduled();
+    CHECK(moved.appointment_id() == "apt-1");
+    CHECK(moved.lead_id() == "LEAD-PR-000001");
+    CHECK(moved.sequence() == 1);
+    CHECK(moved.starts_at() == stamp(kNow + 48h));
+    CHECK(moved.ends_at() == stamp(kNow + 49h));
+    CHECK(moved.previous_starts_at() == stamp(kNow + 24h));
+    CHECK(moved.previous_ends_at() == stamp(kNow + 25h));
+    CHECK(moved.subject() == "Introduction call");
+    CHECK(moved.attendees_size() == 1);
+    CHECK(moved.attendees(0) == "jane@acme.example");
+    CHECK(moved.online_meeting_url() == "https://meet.example/acme-intro");
+    CHECK(moved.organizer_email() == "bob@sales.example");
+    CHECK(moved.company_country_code() == "DE");
+    CHECK(moved.rescheduled_by() == "bob");
+    CHECK(moved.rescheduled_at() == stamp(kNow + 3h));
+    history.push_back(events[0]);
+    CHECK(given<Lead>(history).appointment_records.at("apt-1").appointment.starts_at() == stamp(kNow + 48h));
+
+    // Again to the same times: nothing. Once more elsewhere: revision 2.
+    CHECK(then_events<Lead>(history, reschedule(kBob, 48h, 49h)).empty());
+    const auto again = then_events<Lead>(history, reschedule(kManager, 72h, 73h));
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].appointment_rescheduled().sequence() == 2);
+}
+
+TEST_CASE("reschedule: refused for bad times, another's lead, an unknown or cancelled appointment, a closed lead",
+          "[lead]") {
+    const auto history = with_appointment();
+    CHECK(then_rejected<Lead>(history, reschedule(kBob, 49h, 48h)).message == "ends_at: must be after starts_at");
+    CHECK(then_rejected<Lead>(history, reschedule(kBob, 48h, 73h)).message ==
+          "ends_at: an appointment lasts at most 24 hours");
+    CHECK(then_rejected<Lead>(history, reschedule(kCarol, 48h, 49h)).code == RejectionCode::permission_denied);
+    auto unknown = reschedule(kBob, 48h, 49h);
+    unknown.appointment_id = "apt-9";
+    const auto missing = then_rejected<Lead>(history, unknown);
+    CHECK(missing.code == RejectionCode::not_found);
+    CHECK(missing.message == "appointment_id: lead LEAD-PR-000001 has no appointment apt-9");
+    auto cancelled = history;
+    cancelled.push_back(then_events<Lead>(history, CancelAppointment{kBob, "apt-1", "", kNow})[0]);
+    const auto gone = then_rejected<Lead>(cancelled, reschedule(kBob, 48h, 49h));
+    CHECK(gone.code == RejectionCode::failed_precondition);
+    CHECK(gone.message == "appointment apt-1 is Cancelled; it cannot be rescheduled");
+    auto closed = history;
+    closed.push_back(disqualified_event());
+    CHECK(then_rejected<Lead>(closed, reschedule(kBob, 48h, 49h)).code == RejectionCode::failed_precondition);
+    CHECK(then_rejected<Lead>({}, reschedule(kBob, 48h, 49h)).code == RejectionCode::not_found);
+}
+
+TEST_CASE("cancel: the next revision with a reason, once, also on a closed lead, not by another user", "[lead]") {
+    auto history = with_appointment();
+    history.push_back(then_events<Lead>(history, reschedule(kBob, 48h, 49h))[0]);
+    const auto events = then_events<Lead>(history, CancelAppointment{kBob, "apt-1", "Jane is ill", kNow + 4h});
+    REQUIRE(events.size() == 1);
+    const auto& cancelled = events[0].appointment_cancelled();
+    CHECK(cancelled.appointment_id() == "apt-1");
+    CHECK(cancelled.sequence() == 2);
+    CHECK(cancelled.reason() == "Jane is ill");
+    CHECK(cancelled.cancelled_by() == "bob");
+    CHECK(cancelled.starts_at() == stamp(kNow + 48h));  // the time it had
+    CHECK(cancelled.attendees(0) == "jane@acme.example");
+    CHECK(cancelled.organizer_email() == "bob@sales.example");
+    history.push_back(events[0]);
+    CHECK(given<Lead>(history).appointment_records.at("apt-1").cancelled);
+    CHECK(then_events<Lead>(history, CancelAppointment{kBob, "apt-1", "", kNow}).empty());
+
+    auto closed = with_appointment();
+    closed.push_back(disqualified_event());
+    CHECK(then_events<Lead>(closed, CancelAppointment{kManager, "apt-1", "", kNow}).size() == 1);
+    CHECK(then_rejected<Lead>(closed, CancelAppointment{kCarol, "apt-1", "", kNow}).code ==
+          RejectionCode::permission_denied);
+    CHECK(then_rejected<Lead>(closed, CancelAppointment{kBob, "apt-2", "", kNow}).code == RejectionCode::not_found);
+    CHECK(then_rejected<Lead>(closed, CancelAppointment{kBob, "apt-1", std::string(1001, 'x'), kNow}).message ==
+          "reason: must have at most 1000 characters");
+    CHECK(then_rejected<Lead>({}, CancelAppointment{kBob, "apt-1", "", kNow}).code == RejectionCode::not_found);
+}

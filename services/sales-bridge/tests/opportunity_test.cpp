@@ -128,3 +128,115 @@ TEST_CASE("appointments while Open, notes always, both on the opportunity's time
     CHECK(then_rejected<Opportunity>({created_event()}, note).message == "text: is required");
     CHECK(then_rejected<Opportunity>({}, note).code == RejectionCode::not_found);
 }
+
+namespace {
+
+UpdateOpportunity update(const Actor& actor, std::optional<v1::OpportunityStage> stage,
+                         std::optional<std::int64_t> minor_units = std::nullopt, const std::string& currency = "EUR") {
+    UpdateOpportunity command{actor, stage, std::nullopt, kNow + 1h};
+    if (minor_units) {
+        command.estimated_value.emplace();
+        command.estimated_value->set_currency_code(currency);
+        command.estimated_value->set_minor_units(*minor_units);
+    }
+    return command;
+}
+
+}  // namespace
+
+TEST_CASE("create: a new opportunity starts at stage Qualify", "[opportunity]") {
+    const auto events = then_events<Opportunity>({}, CreateOpportunity{opportunity()});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].opportunity_created().stage() == v1::OPPORTUNITY_STAGE_QUALIFY);
+    // One recorded before stages existed is at Qualify too.
+    CHECK(given<Opportunity>({created_event()}).opportunity.stage() == v1::OPPORTUNITY_STAGE_QUALIFY);
+}
+
+TEST_CASE("update: stage and value, old and new in the event, the state follows", "[opportunity]") {
+    const auto events =
+        then_events<Opportunity>({created_event()}, update(kBob, v1::OPPORTUNITY_STAGE_PROPOSE, 2'500'000));
+    REQUIRE(events.size() == 1);
+    const auto& updated = events[0].opportunity_updated();
+    CHECK(updated.opportunity_id() == "OPP-PR-000001");
+    CHECK(updated.prospect_request_number() == "PR-000001");
+    CHECK(updated.company_name() == "Acme GmbH");
+    CHECK(updated.previous_stage() == v1::OPPORTUNITY_STAGE_QUALIFY);
+    CHECK(updated.stage() == v1::OPPORTUNITY_STAGE_PROPOSE);
+    CHECK(updated.previous_estimated_value().minor_units() == 1'500'000);
+    CHECK(updated.estimated_value().minor_units() == 2'500'000);
+    CHECK(updated.estimated_value().currency_code() == "EUR");
+    CHECK(std::vector<std::string>(updated.changed_fields().begin(), updated.changed_fields().end()) ==
+          std::vector<std::string>{"stage", "estimated_value"});
+    CHECK(updated.updated_by() == "bob");
+    CHECK(updated.updated_at() == stamp(kNow + 1h));
+    const auto state = given<Opportunity>({created_event(), events[0]});
+    CHECK(state.opportunity.stage() == v1::OPPORTUNITY_STAGE_PROPOSE);
+    CHECK(state.opportunity.estimated_value().minor_units() == 2'500'000);
+    CHECK(state.status == OpportunityStatus::open);
+
+    // Only the stage: the value is carried unchanged, and only "stage" is named.
+    const auto stage_only =
+        then_events<Opportunity>({created_event()}, update(kManager, v1::OPPORTUNITY_STAGE_DEVELOP));
+    REQUIRE(stage_only.size() == 1);
+    CHECK(stage_only[0].opportunity_updated().changed_fields_size() == 1);
+    CHECK(stage_only[0].opportunity_updated().estimated_value().minor_units() == 1'500'000);
+    // Only the currency changes: that is a value change.
+    const auto currency = then_events<Opportunity>({created_event()}, update(kBob, std::nullopt, 1'500'000, "CHF"));
+    REQUIRE(currency.size() == 1);
+    CHECK(currency[0].opportunity_updated().changed_fields(0) == "estimated_value");
+    CHECK(currency[0].opportunity_updated().stage() == v1::OPPORTUNITY_STAGE_QUALIFY);
+}
+
+TEST_CASE("update: what it already is records nothing", "[opportunity]") {
+    CHECK(then_events<Opportunity>({created_event()}, update(kBob, v1::OPPORTUNITY_STAGE_QUALIFY, 1'500'000)).empty());
+    const auto moved = then_events<Opportunity>({created_event()}, update(kBob, v1::OPPORTUNITY_STAGE_CLOSE));
+    CHECK(then_events<Opportunity>({created_event(), moved[0]}, update(kBob, v1::OPPORTUNITY_STAGE_CLOSE)).empty());
+}
+
+TEST_CASE("update: refused for another's opportunity, a closed one, bad values, an unknown one", "[opportunity]") {
+    const auto other = then_rejected<Opportunity>({created_event()}, update(kCarol, v1::OPPORTUNITY_STAGE_DEVELOP));
+    CHECK(other.code == RejectionCode::permission_denied);
+    const auto closed =
+        then_rejected<Opportunity>({created_event(), won_event()}, update(kBob, v1::OPPORTUNITY_STAGE_DEVELOP));
+    CHECK(closed.code == RejectionCode::failed_precondition);
+    CHECK(closed.message == "opportunity OPP-PR-000001 is Won; only an Open opportunity can be updated");
+    CHECK(then_rejected<Opportunity>({created_event()}, update(kBob, std::nullopt, -1)).message ==
+          "estimated_value.minor_units: must not be negative");
+    CHECK(then_rejected<Opportunity>({created_event()}, update(kBob, std::nullopt, 100, "euro")).message ==
+          "estimated_value.currency_code: must be an ISO 4217 code such as EUR");
+    CHECK(then_rejected<Opportunity>({created_event()}, update(kBob, v1::OPPORTUNITY_STAGE_UNSPECIFIED)).code ==
+          RejectionCode::invalid_argument);
+    CHECK(then_rejected<Opportunity>({created_event()}, update(kBob, static_cast<v1::OpportunityStage>(42))).code ==
+          RejectionCode::invalid_argument);
+    CHECK(then_rejected<Opportunity>({}, update(kBob, v1::OPPORTUNITY_STAGE_DEVELOP)).code == RejectionCode::not_found);
+}
+
+TEST_CASE("appointments of an opportunity: rescheduled while Open, cancelled also after it closed", "[opportunity]") {
+    ScheduleAppointment appointment{kBob, {}};
+    appointment.appointment.set_appointment_id("apt-7");
+    appointment.appointment.set_subject("Contract review");
+    *appointment.appointment.mutable_starts_at() = stamp(kNow + 48h);
+    *appointment.appointment.mutable_ends_at() = stamp(kNow + 49h);
+    appointment.appointment.add_attendees("jane@acme.example");
+    std::vector<v1::OpportunityEvent> history = {created_event()};
+    history.push_back(then_events<Opportunity>(history, appointment)[0]);
+    CHECK(history.back().appointment_scheduled().organizer_email() == "bob@sales.example");
+
+    const RescheduleAppointment move{kBob, "apt-7", stamp(kNow + 72h), stamp(kNow + 73h), kNow};
+    const auto moved = then_events<Opportunity>(history, move);
+    REQUIRE(moved.size() == 1);
+    CHECK(moved[0].appointment_rescheduled().opportunity_id() == "OPP-PR-000001");
+    CHECK(moved[0].appointment_rescheduled().sequence() == 1);
+    CHECK(then_rejected<Opportunity>(history,
+                                     RescheduleAppointment{kCarol, "apt-7", stamp(kNow + 72h), stamp(kNow + 73h), kNow})
+              .code == RejectionCode::permission_denied);
+    auto won = history;
+    won.push_back(won_event());
+    CHECK(then_rejected<Opportunity>(won, move).code == RejectionCode::failed_precondition);
+    const auto cancelled = then_events<Opportunity>(won, CancelAppointment{kBob, "apt-7", "signed already", kNow});
+    REQUIRE(cancelled.size() == 1);
+    CHECK(cancelled[0].appointment_cancelled().sequence() == 1);
+    won.push_back(cancelled[0]);
+    CHECK(then_events<Opportunity>(won, CancelAppointment{kBob, "apt-7", "", kNow}).empty());
+    CHECK(then_rejected<Opportunity>(won, CancelAppointment{kBob, "apt-8", "", kNow}).code == RejectionCode::not_found);
+}

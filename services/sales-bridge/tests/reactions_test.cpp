@@ -40,7 +40,7 @@ kernel::HandlerVerdict::Kind react(Aggregates& aggregates, const kernel::v1::Eve
                                    const LeadAssignment& assignment = {}) {
     const kernel::InboundEvent event{envelope, "gatehouse.onboarding.events.v1", 0, 0,
                                      kernel::InboxConsumer::inbox_key("sales-bridge", envelope.event_id())};
-    return react_to_onboarding_event(event, aggregates.leads, assignment).kind;
+    return react_to_onboarding_event(event, aggregates.all, assignment).kind;
 }
 
 customers::v1::CustomerUpdated customer_change(common::v1::ChangeOrigin origin, customers::v1::CustomerType type) {
@@ -155,4 +155,253 @@ TEST_CASE("an interrupted qualification is completed once: opportunity, account 
     CHECK(aggregates.accounts.find("ACC-PR-000001")->second.value == 1);
     CHECK_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000001")->first, ""));
     CHECK(aggregates.opportunities.find("OPP-PR-000001")->second.value == 1);
+}
+
+namespace {
+
+// onboarding's decision on a request, as sales-bridge receives it.
+template <class Decided>
+kernel::v1::EventEnvelope decision_envelope(const std::string& number, onboarding::v1::ApprovalMode mode,
+                                            onboarding::v1::DecisionPath path, const std::string& event_id) {
+    Decided decided;
+    decided.set_path(path);
+    decided.mutable_prospect()->set_request_number(number);
+    decided.mutable_prospect()->set_approval_mode(mode);
+    kernel::v1::EventEnvelope envelope;
+    if constexpr (std::is_same_v<Decided, onboarding::v1::ProspectApproved>) {
+        decided.set_approved_by("hq-alice");
+        decided.set_override_reason("key account");
+        *decided.mutable_approved_at() = TimeUtil::SecondsToTimestamp(1'764'007'200);
+        envelope.set_event_type("gatehouse.onboarding.v1.ProspectApproved");
+    } else {
+        decided.set_rejected_by("hq-alice");
+        decided.set_reason("sanctions list");
+        decided.set_override_reason("sanctions list");
+        *decided.mutable_rejected_at() = TimeUtil::SecondsToTimestamp(1'764'007'200);
+        envelope.set_event_type("gatehouse.onboarding.v1.ProspectRejected");
+    }
+    envelope.set_event_id(event_id);
+    envelope.set_aggregate_id(number);
+    envelope.set_payload(decided.SerializeAsString());
+    return envelope;
+}
+
+const auto kOverride = onboarding::v1::DECISION_PATH_HQ_OVERRIDE;
+const auto kCrm = onboarding::v1::APPROVAL_MODE_CRM;
+
+}  // namespace
+
+TEST_CASE("HQ approves a crm-mode request: its open lead is qualified and the opportunity won by HQ, once",
+          "[reactions]") {
+    Aggregates aggregates;
+    REQUIRE(react(aggregates, verified_envelope("PR-000001", kCrm, "verified-1")) ==
+            kernel::HandlerVerdict::Kind::applied);
+    const auto approved =
+        decision_envelope<onboarding::v1::ProspectApproved>("PR-000001", kCrm, kOverride, "approved-1");
+    CHECK(react(aggregates, approved) == kernel::HandlerVerdict::Kind::applied);
+    CHECK(aggregates.store->was_processed(kernel::InboxConsumer::inbox_key("sales-bridge", "approved-1")));
+    const auto lead = aggregates.leads.find("LEAD-PR-000001");
+    REQUIRE(lead);
+    CHECK(lead->first.status == LeadStatus::qualified);
+    CHECK(lead->first.decided_by_hq);
+    CHECK(lead->first.decided_by == "hq-alice");
+    const auto opportunity = aggregates.opportunities.find("OPP-PR-000001");
+    REQUIRE(opportunity);
+    CHECK(opportunity->first.status == OpportunityStatus::won);
+    CHECK(opportunity->first.decided_by_hq);
+    CHECK(opportunity->first.closed_by == "hq-alice");
+    CHECK(opportunity->first.opportunity.owner_user_id().empty());  // unassigned lead: not HQ's opportunity
+    CHECK(aggregates.accounts.find("ACC-PR-000001"));
+    CHECK(aggregates.contacts.find("CON-PR-000001"));
+    // Redelivered, or replayed under a new event id: nothing new anywhere.
+    const auto lead_version = lead->second.value;
+    const auto opportunity_version = opportunity->second.value;
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>("PR-000001", kCrm, kOverride,
+                                                                                "approved-replayed")) ==
+          kernel::HandlerVerdict::Kind::applied);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->second.value == lead_version);
+    CHECK(aggregates.opportunities.find("OPP-PR-000001")->second.value == opportunity_version);
+    CHECK(aggregates.accounts.find("ACC-PR-000001")->second.value == 1);
+    // And the CRM can no longer change it.
+    const auto refused = aggregates.opportunities.execute(
+        "OPP-PR-000001", LoseOpportunity{Actor{"maria", "maria@sales.example", true}, "budget", Clock::now()});
+    REQUIRE(std::holds_alternative<kernel::Rejection>(refused));
+    CHECK(std::get<kernel::Rejection>(refused).code == kernel::RejectionCode::failed_precondition);
+    CHECK_THAT(std::get<kernel::Rejection>(refused).message, Catch::Contains("HQ decided request PR-000001"));
+}
+
+TEST_CASE("HQ rejects crm-mode requests: an open lead is disqualified, an open opportunity lost", "[reactions]") {
+    Aggregates aggregates;
+    for (const char* number : {"PR-000001", "PR-000002"}) {
+        REQUIRE(react(aggregates, verified_envelope(number, kCrm, std::string("verified-") + number)) ==
+                kernel::HandlerVerdict::Kind::applied);
+    }
+    // PR-000002's lead was qualified by the CRM: its opportunity is open.
+    QualifyLead qualify{Actor{"maria", "maria@sales.example", true}, {}, "2026-12-31", Clock::now()};
+    qualify.estimated_value.set_currency_code("EUR");
+    REQUIRE(
+        std::holds_alternative<kernel::Accepted<v1::LeadEvent>>(aggregates.leads.execute("LEAD-PR-000002", qualify)));
+    REQUIRE_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000002")->first, ""));
+
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectRejected>(
+                                "PR-000001", kCrm, kOverride, "rejected-1")) == kernel::HandlerVerdict::Kind::applied);
+    const auto lead = aggregates.leads.find("LEAD-PR-000001")->first;
+    CHECK(lead.status == LeadStatus::disqualified);
+    CHECK(lead.decided_by_hq);
+    CHECK(lead.decision_reason == "decided by HQ: sanctions list");
+    CHECK_FALSE(aggregates.opportunities.find("OPP-PR-000001"));
+
+    // A rejection recorded before rejections in crm mode were overrides (path HQ) is HQ's too.
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectRejected>(
+                                "PR-000002", kCrm, onboarding::v1::DECISION_PATH_HQ, "rejected-2")) ==
+          kernel::HandlerVerdict::Kind::applied);
+    CHECK(aggregates.leads.find("LEAD-PR-000002")->first.status == LeadStatus::qualified);
+    const auto opportunity = aggregates.opportunities.find("OPP-PR-000002")->first;
+    CHECK(opportunity.status == OpportunityStatus::lost);
+    CHECK(opportunity.decided_by_hq);
+    CHECK(opportunity.close_reason == "decided by HQ: sanctions list");
+    CHECK(opportunity.opportunity.owner_user_id() == "maria");
+}
+
+TEST_CASE("the CRM's own decisions and direct-mode requests close nothing, bad decisions are poison", "[reactions]") {
+    Aggregates aggregates;
+    REQUIRE(react(aggregates, verified_envelope("PR-000001", kCrm, "verified-1")) ==
+            kernel::HandlerVerdict::Kind::applied);
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectRejected>(
+                                "PR-000001", kCrm, onboarding::v1::DECISION_PATH_CRM, "by-crm")) ==
+          kernel::HandlerVerdict::Kind::ignored);
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>(
+                                "PR-000001", onboarding::v1::APPROVAL_MODE_DIRECT, onboarding::v1::DECISION_PATH_HQ,
+                                "direct")) == kernel::HandlerVerdict::Kind::ignored);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->first.status == LeadStatus::open);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->second.value == 1);
+    // No lead for the request (never verified here): nothing to close.
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>(
+                                "PR-000009", kCrm, kOverride, "unknown")) == kernel::HandlerVerdict::Kind::ignored);
+    auto garbage = decision_envelope<onboarding::v1::ProspectApproved>("PR-000001", kCrm, kOverride, "garbage");
+    garbage.set_payload("\xff\xff\xff");
+    CHECK(react(aggregates, garbage) == kernel::HandlerVerdict::Kind::poison);
+    CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>("", kCrm, kOverride, "no-number")) ==
+          kernel::HandlerVerdict::Kind::poison);
+}
+
+namespace {
+
+customers::v1::CustomerCreated made_in_commerce(const std::string& id, customers::v1::CustomerType type,
+                                                const std::string& organization = "") {
+    customers::v1::CustomerCreated created;
+    created.set_customer_id(id);
+    created.set_type(type);
+    created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    created.set_source(customers::v1::CUSTOMER_SOURCE_HQ);
+    *created.mutable_changed_at() = TimeUtil::SecondsToTimestamp(1'764'000'123);
+    auto& details = *created.mutable_details();
+    if (type == customers::v1::CUSTOMER_TYPE_ORGANIZATION) {
+        details.set_name("Initech AG");
+        details.set_phone("+49 89 1");
+        details.mutable_address()->set_city("Munich");
+        details.mutable_address()->set_country_code("DE");
+    } else {
+        details.set_first_name("Peter");
+        details.set_last_name("Gibbons");
+        details.set_email("peter@initech.example");
+        created.set_organization_customer_id(organization);
+    }
+    return created;
+}
+
+kernel::HandlerVerdict::Kind from_customers(Aggregates& aggregates, const google::protobuf::Message& message,
+                                            const std::string& event_id) {
+    kernel::v1::EventEnvelope envelope;
+    envelope.set_event_id(event_id);
+    envelope.set_event_type(message.GetDescriptor()->full_name());
+    envelope.set_payload(message.SerializeAsString());
+    const kernel::InboundEvent event{envelope, "gatehouse.customers.events.v1", 0, 0,
+                                     kernel::InboxConsumer::inbox_key("sales-bridge", event_id)};
+    return react_to_customers_event(event, aggregates.all).kind;
+}
+
+}  // namespace
+
+TEST_CASE("a customer made in commerce is written to the CRM: which ones, with which ids and stamp", "[reactions]") {
+    using customers::v1::CUSTOMER_TYPE_ORGANIZATION;
+    using customers::v1::CUSTOMER_TYPE_PERSON;
+    const auto organization = made_in_commerce("CU-000007", CUSTOMER_TYPE_ORGANIZATION);
+    const auto account = account_for_customer(organization, false);
+    REQUIRE(account);
+    CHECK(account->account.account_id() == "ACC-CU-000007");
+    CHECK(account->account.customer_id() == "CU-000007");
+    CHECK(account->account.name() == "Initech AG");
+    CHECK(account->account.address().city() == "Munich");
+    CHECK(account->origin == common::v1::CHANGE_ORIGIN_REPLICATED);
+    CHECK(account->now == organization.changed_at());  // the customer's stamp, not the time it arrived here
+    CHECK_FALSE(contact_for_customer(organization, false));
+
+    const auto person = made_in_commerce("CU-000008", CUSTOMER_TYPE_PERSON, "CU-000007");
+    const auto contact = contact_for_customer(person, false);
+    REQUIRE(contact);
+    CHECK(contact->contact.contact_id() == "CON-CU-000008");
+    CHECK(contact->contact.account_id() == "ACC-CU-000007");
+    CHECK(contact->contact.email() == "peter@initech.example");
+    CHECK_FALSE(account_for_customer(person, false));
+
+    // Not written: a customer made from the CRM (REPLICATED), one already linked, one of a
+    // CRM-mode request (its qualification writes it), a person without an organisation.
+    auto replicated = organization;
+    replicated.set_origin(common::v1::CHANGE_ORIGIN_REPLICATED);
+    CHECK_FALSE(account_for_customer(replicated, false));
+    auto linked = organization;
+    linked.set_crm_account_id("ACC-PR-000001");
+    CHECK_FALSE(account_for_customer(linked, false));
+    CHECK_FALSE(account_for_customer(organization, true));
+    CHECK_FALSE(contact_for_customer(made_in_commerce("CU-000009", CUSTOMER_TYPE_PERSON), false));
+}
+
+TEST_CASE("a customer made in commerce becomes one account, and changes before the link reach it", "[reactions]") {
+    using customers::v1::CUSTOMER_TYPE_ORGANIZATION;
+    Aggregates aggregates;
+    const auto organization = made_in_commerce("CU-000007", CUSTOMER_TYPE_ORGANIZATION);
+    CHECK(from_customers(aggregates, organization, "created-1") == kernel::HandlerVerdict::Kind::applied);
+    const auto account = aggregates.accounts.find("ACC-CU-000007");
+    REQUIRE(account);
+    CHECK(account->first.record.origin() == common::v1::CHANGE_ORIGIN_REPLICATED);
+    CHECK(account->first.record.customer_id() == "CU-000007");
+    CHECK(account->first.record.changed_at() == organization.changed_at());
+    // The same creation again (a replay under another event id): one account, one event.
+    CHECK(from_customers(aggregates, organization, "created-2") == kernel::HandlerVerdict::Kind::applied);
+    CHECK(aggregates.accounts.find("ACC-CU-000007")->second.value == 1);
+
+    // HQ changes the phone before customers has recorded the link: the change names no CRM id.
+    customers::v1::CustomerUpdated updated;
+    updated.set_customer_id("CU-000007");
+    updated.set_type(CUSTOMER_TYPE_ORGANIZATION);
+    updated.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
+    updated.add_changed_fields("phone");
+    updated.mutable_details()->set_phone("+49 89 2");
+    *updated.mutable_changed_at() = TimeUtil::SecondsToTimestamp(1'764'000'200);
+    CHECK(from_customers(aggregates, updated, "updated-1") == kernel::HandlerVerdict::Kind::applied);
+    CHECK(aggregates.accounts.find("ACC-CU-000007")->first.record.phone() == "+49 89 2");
+    // A customer nobody wrote to the CRM: nothing to change.
+    updated.set_customer_id("CU-000099");
+    CHECK(from_customers(aggregates, updated, "updated-2") == kernel::HandlerVerdict::Kind::ignored);
+}
+
+TEST_CASE("the Account decider: a replicated creation needs the customer's id and keeps its stamp and origin",
+          "[reactions]") {
+    CreateAccount create;
+    create.account.set_account_id("ACC-CU-000001");
+    create.account.set_name("Initech AG");
+    create.now = TimeUtil::SecondsToTimestamp(1'764'000'000);
+    create.origin = common::v1::CHANGE_ORIGIN_REPLICATED;
+    const auto refused = Account::decide(create, {});
+    REQUIRE(std::holds_alternative<kernel::Rejection>(refused));
+    CHECK(std::get<kernel::Rejection>(refused).code == kernel::RejectionCode::invalid_argument);
+    create.account.set_customer_id("CU-000001");
+    const auto decided = Account::decide(create, {});
+    REQUIRE(std::holds_alternative<std::vector<v1::AccountEvent>>(decided));
+    const auto& created = std::get<std::vector<v1::AccountEvent>>(decided).at(0).account_created();
+    CHECK(created.origin() == common::v1::CHANGE_ORIGIN_REPLICATED);
+    CHECK(created.changed_at() == create.now);
+    CHECK(std::vector<std::string>(created.changed_fields().begin(), created.changed_fields().end()) ==
+          std::vector<std::string>{"name"});
 }
