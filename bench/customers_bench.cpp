@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "app/customers_app.h"
+#include "bench_support.h"
 #include "domain/customer.h"
 #include "domain/customer_read_model.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
@@ -110,10 +111,14 @@ struct App {
               service.settings) {}
 };
 
-// Delivers one event to the service's reaction as its inbox consumer would.
-void deliver(cu::CustomersApp& app, const google::protobuf::Message& message, bool sales, std::uint64_t n) {
+// Delivers one event of the stream (aggregate type, id) to the service's reaction as its inbox
+// consumer would.
+void deliver(cu::CustomersApp& app, const google::protobuf::Message& message, bool sales, std::uint64_t n,
+             const std::string& aggregate_type, const std::string& aggregate_id) {
     kernel::v1::EventEnvelope envelope;
     envelope.set_event_id(kernel::new_uuid_v7());
+    envelope.set_aggregate_type(aggregate_type);
+    envelope.set_aggregate_id(aggregate_id);
     envelope.set_event_type(message.GetDescriptor()->full_name());
     envelope.set_correlation_id("seed-" + std::to_string(n));
     envelope.set_payload(message.SerializeAsString());
@@ -144,7 +149,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     *account.mutable_changed_at() = now;
     account.set_origin(gatehouse::common::v1::CHANGE_ORIGIN_LOCAL);
     account.set_primary_contact_id(contact_id(n));
-    deliver(parts.app, account, true, n);
+    deliver(parts.app, account, true, n, "account", account.account_id());
 
     gatehouse::sales::v1::ContactCreated contact;
     contact.set_contact_id(contact_id(n));
@@ -157,7 +162,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     contact.set_job_title("Purchasing manager");
     *contact.mutable_changed_at() = now;
     contact.set_origin(gatehouse::common::v1::CHANGE_ORIGIN_LOCAL);
-    deliver(parts.app, contact, true, n);
+    deliver(parts.app, contact, true, n, "contact", contact.contact_id());
 
     gatehouse::onboarding::v1::ProspectApproved approved;
     approved.set_approved_by("crm");
@@ -175,7 +180,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     prospect.mutable_contact()->set_email(contact.email());
     prospect.mutable_contact()->set_phone(contact.phone());
     prospect.mutable_contact()->set_job_title(contact.job_title());
-    deliver(parts.app, approved, false, n);
+    deliver(parts.app, approved, false, n, "prospect", prospect.request_number());
 
     // The admin sets their password, as CustomersApp::set_password writes it (the hash under a
     // fresh credential id in the store's metadata, then PasswordSet naming the id), without
@@ -246,24 +251,6 @@ int seed(const std::string& dir, std::uint64_t partners) {
                 std::chrono::duration<double>(Clock::now() - started).count(),
                 static_cast<unsigned long long>(service.store->head().value));
     return 0;
-}
-
-struct Stats {
-    double p50 = 0;
-    double p99 = 0;
-    double mean = 0;
-};
-
-Stats stats_of(std::vector<double> samples) {
-    std::sort(samples.begin(), samples.end());
-    double sum = 0;
-    for (const double sample : samples) {
-        sum += sample;
-    }
-    const auto at = [&](double q) {
-        return samples[static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1))];
-    };
-    return {at(0.5), at(0.99), sum / static_cast<double>(samples.size())};
 }
 
 // One kind of lookup: through the use case (index entry, then the customer's state), and the
@@ -360,13 +347,14 @@ int lookups(const std::string& dir, std::uint64_t partners, std::size_t samples)
             cold.push_back(micros_of(n, [&] { return kind.through_app(fresh.app, n); }));
             warm.push_back(micros_of(n, [&] { return kind.through_app(fresh.app, n); }));
         }
-        const Stats i = stats_of(std::move(index));
-        const Stats c = stats_of(std::move(cold));
-        const Stats w = stats_of(std::move(warm));
+        const gatehouse::bench::Samples i(std::move(index));
+        const gatehouse::bench::Samples c(std::move(cold));
+        const gatehouse::bench::Samples w(std::move(warm));
         std::printf(
             "lookup=%s index_p50=%.1f index_p99=%.1f cold_p50=%.1f cold_p99=%.1f warm_p50=%.1f warm_p99=%.1f "
             "(us)\n",
-            kind.name, i.p50, i.p99, c.p50, c.p99, w.p50, w.p99);
+            kind.name, i.quantile(0.5), i.quantile(0.99), c.quantile(0.5), c.quantile(0.99), w.quantile(0.5),
+            w.quantile(0.99));
     }
     return 0;
 }
@@ -414,13 +402,7 @@ int closed_loop(const char* tag, const SignInOptions& options,
         caller.join();
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    const Stats latency = stats_of(latencies_ms);
-    std::printf("%s calls=%llu ok=%llu rate=%.1f/s p50=%.1f ms p99=%.1f ms max=%.1f ms%s%s\n", tag,
-                static_cast<unsigned long long>(options.requests), static_cast<unsigned long long>(ok.load()),
-                static_cast<double>(options.requests) / seconds, latency.p50, latency.p99,
-                *std::max_element(latencies_ms.begin(), latencies_ms.end()),
-                first_error.empty() ? "" : " first_error=", first_error.c_str());
-    return ok == options.requests ? 0 : 1;
+    return gatehouse::bench::report_load(tag, latencies_ms, options.requests, ok.load(), seconds, first_error);
 }
 
 int sign_in(const SignInOptions& options) {
@@ -488,25 +470,13 @@ int main(int argc, char** argv) {
         }
         if (!args.empty() && (args[0] == "sign-in" || args[0] == "argon2")) {
             SignInOptions options;
-            for (std::size_t i = 1; i < args.size(); ++i) {
-                const auto value = [&]() -> const std::string& {
-                    if (i + 1 >= args.size()) {
-                        throw std::invalid_argument(args[i] + " needs a value");
-                    }
-                    return args[++i];
-                };
-                if (args[i] == "--target") {
-                    options.target = value();
-                } else if (args[i] == "--partners") {
-                    options.partners = std::stoull(value());
-                } else if (args[i] == "--requests") {
-                    options.requests = std::stoull(value());
-                } else if (args[i] == "--concurrency") {
-                    options.concurrency = static_cast<unsigned>(std::stoul(value()));
-                } else {
-                    return usage();
-                }
-            }
+            gatehouse::bench::OptionReader()
+                .value("--target", [&](const std::string& v) { options.target = v; })
+                .value("--partners", [&](const std::string& v) { options.partners = std::stoull(v); })
+                .value("--requests", [&](const std::string& v) { options.requests = std::stoull(v); })
+                .value("--concurrency",
+                       [&](const std::string& v) { options.concurrency = static_cast<unsigned>(std::stoul(v)); })
+                .read(args, 1);
             if (options.concurrency == 0 || options.partners == 0 || options.requests == 0) {
                 return usage();
             }
