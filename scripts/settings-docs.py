@@ -5,7 +5,7 @@
 
 Each service's table ("### <service> (`gatehouse-<service> [CONFIG.yaml]`)") becomes what
 `gatehouse-<service> --help` prints, and the kernel's table ("## Settings every service has") the
-rows of onboarding's that the kernel declares, with the service's name written `<service>`. The
+rows the four kernel services print alike, with the service's name written `<service>`. The
 tests compare the document with the binaries (the `[docs]` tests and
 `kernel.runtime.docs/configuration.md …`); this writes what they expect.
 """
@@ -21,7 +21,10 @@ SERVICES = {
     "customers": "services/customers/gatehouse-customers",
     "sales-bridge": "services/sales-bridge/gatehouse-sales-bridge",
     "notifier": "services/notifier/gatehouse-notifier",
+    "web": "services/web/gatehouse-web",
 }
+# The services built on the kernel's runtime: every one of them has the kernel's settings.
+KERNEL_SERVICES = ["onboarding", "customers", "sales-bridge", "notifier"]
 HEADER = "| setting | environment | default | description |\n|---|---|---|---|\n"
 
 
@@ -50,14 +53,13 @@ def main():
     tables = {name: table_of(binary) for name, binary in SERVICES.items()}
     for name, table in tables.items():
         document = replace_table(document, "### %s (`gatehouse-%s" % (name, name), table)
-    # The kernel's rows: those the kernel table lists already, as onboarding prints them.
-    at = document.index("## Settings every service has (the kernel)")
-    start = document.index(HEADER, at) + len(HEADER)
-    kernel_names = re.findall(r"^\| `([^`]+)` \|", document[start:].split("\n\n", 1)[0], re.M)
-    rows = [row for row in tables["onboarding"][len(HEADER):].splitlines()
-            if re.match(r"^\| `([^`]+)` \|", row) and re.match(r"^\| `([^`]+)` \|", row).group(1) in kernel_names]
-    rows = [row.replace("./data/onboarding", "./data/<service>").replace("gatehouse-onboarding", "gatehouse-<service>")
-            for row in rows]
+    # The kernel's rows: those every service prints alike, with the service's name written <service>.
+    def normalised(name, table):
+        rows = table[len(HEADER):].splitlines()
+        return [row.replace("./data/" + name, "./data/<service>").replace("gatehouse-" + name, "gatehouse-<service>")
+                for row in rows]
+    per_service = {name: normalised(name, tables[name]) for name in KERNEL_SERVICES}
+    rows = [row for row in per_service["onboarding"] if all(row in others for others in per_service.values())]
     document = replace_table(document, "## Settings every service has (the kernel)", HEADER + "\n".join(rows) + "\n")
     path.write_text(document, encoding="utf-8")
     print("settings-docs: wrote %s" % path.relative_to(ROOT))

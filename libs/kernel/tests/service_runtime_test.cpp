@@ -166,7 +166,7 @@ TEST_CASE("with its broker unreachable a service stays up, says degraded, and pu
     CHECK(service.wait() == 0);
 }
 
-TEST_CASE("auth.tokens_file rotates credentials without a restart; a version that does not check is not used",
+TEST_CASE("auth.tokens_file rotates credentials without a restart, and a version that does not check is not used",
           "[runtime][kafka]") {
     KafkaTestCluster kafka;
     const std::string in = unique_topic("fixture-in");
