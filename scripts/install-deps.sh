@@ -30,6 +30,8 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev libbenchmark-dev libcurl4-openssl-dev libkainjow-mustache-dev
   # test tools: kcat pokes topics, aiosmtpd is the real SMTP server the notifier tests talk to
   kcat python3-aiosmtpd
+  # the web service's browser suite (ctest -L browser): headless Chromium driven by Selenium
+  chromium chromium-driver python3-selenium fonts-dejavu-core
   # the integrator examples: generated protobuf classes for Python, a plain Kafka client, and a
   # venv for what only PyPI has (standardwebhooks)
   python3-protobuf python3-confluent-kafka python3-venv python3-pip
