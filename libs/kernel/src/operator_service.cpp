@@ -187,6 +187,10 @@ class OperatorService final : public v1::OperatorService::Service {
 
   private:
     grpc::Status authenticate(const grpc::ServerContext& context, Principal& principal) const {
+        if (authenticator_.size() == 0) {
+            return {grpc::StatusCode::UNAUTHENTICATED,
+                    "this service has no auth.tokens (nor auth.tokens_file): no operator can call it"};
+        }
         return authenticate_call(context, authenticator_, {"operator"}, principal);
     }
 

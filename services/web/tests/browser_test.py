@@ -29,9 +29,7 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import WebDriverException
 
 DEADLINE = 60  # seconds any one condition may take
 HQ_TOKEN = "web-test-hq-token-0123456789abcdef"
@@ -198,15 +196,37 @@ class Browser:
 
     def fill(self, values):
         for name, value in values.items():
-            element = self.driver.find_element(By.NAME, name)
-            element.clear()
-            element.send_keys(value)
+            def typed():
+                try:
+                    element = self.find(By.NAME, name)
+                    element.clear()
+                    element.send_keys(value)
+                    return True
+                except WebDriverException:
+                    return False  # the page was still being replaced: find the input again
+            wait_for(typed, "the input %s on %s" % (name, self.driver.current_url))
 
     def click(self, by, value):
         """Clicks and waits for the next page (the old one's elements gone stale)."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        self.find(by, value).click()
-        WebDriverWait(self.driver, DEADLINE).until(expected_conditions.staleness_of(old))
+        old = self.find(By.TAG_NAME, "html")
+
+        def clicked():
+            try:
+                self.find(by, value).click()
+                return True
+            except WebDriverException:
+                return False  # the page was still being replaced: find the element again
+        wait_for(clicked, "a click on %s %s" % (by, value))
+
+        def replaced():
+            # Selenium's staleness_of expects StaleElementReferenceException only; Chromium may
+            # instead say "Node with given id does not belong to the document": gone as well.
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+        wait_for(replaced, "the page after a click on %s %s" % (by, value))
 
     def submit(self):
         self.click(By.CSS_SELECTOR, "main form button[type=submit]")
@@ -216,11 +236,22 @@ class Browser:
         return wait_for(lambda: self.driver.find_elements(by, value), "%s %s on %s" % (
             by, value, self.driver.current_url))[0]
 
+    def read(self, by, value, what=lambda element: element.text):
+        """what(element) of the element, once the page that has it is loaded and holds still."""
+        def attempt():
+            try:
+                return (what(self.find(by, value)),)
+            except WebDriverException:
+                return None  # the page was still being replaced: find the element again
+        return wait_for(attempt, "%s %s on %s" % (by, value, self.driver.current_url))[0]
+
     def text(self):
         try:
             return self.driver.find_element(By.TAG_NAME, "main").text
-        except (StaleElementReferenceException, NoSuchElementException):
-            return ""  # between two pages
+        except WebDriverException:
+            # Between two pages: stale, not there yet, or (Chromium) "Node with given id does not
+            # belong to the document" while the old document is replaced.
+            return ""
 
     def wait_text(self, text):
         return wait_for(lambda: text in self.text(), "the page to say " + repr(text))
@@ -258,16 +289,15 @@ def sign_up(browser, company, email, screenshots=False):
     browser.submit()
     if screenshots:
         # The API's INVALID_ARGUMENT "contact.email: ..." on the email input and in the summary.
-        summary = browser.find(By.ID, "error-summary")
-        check("Your email" in summary.text, "a failed form has an error summary naming the field")
-        error = browser.driver.find_element(By.ID, "f-contact-email-error")
-        check("email address" in error.text, "the email input shows the API's rule")
-        check(browser.driver.find_element(By.ID, "f-company-name").get_attribute("value") == company,
+        check("Your email" in browser.read(By.ID, "error-summary"),
+              "a failed form has an error summary naming the field")
+        check("email address" in browser.read(By.ID, "f-contact-email-error"), "the email input shows the API's rule")
+        check(browser.read(By.ID, "f-company-name", lambda element: element.get_attribute("value")) == company,
               "a failed form keeps what was entered")
         browser.shot("02-become-a-partner-errors")
     browser.fill({"contact.email": email})
     browser.submit()
-    number = wait_for(lambda: browser.driver.find_elements(By.ID, "request-number"), "the request number")[0].text
+    number = browser.read(By.ID, "request-number")
     check(re.match(r"^\S+$", number) is not None, "the request received page shows request number " + number)
     if screenshots:
         browser.shot("03-request-received")
@@ -276,7 +306,7 @@ def sign_up(browser, company, email, screenshots=False):
     if screenshots:
         browser.shot("04-confirm-email")
     browser.click(By.ID, "confirm")
-    status = wait_for(lambda: browser.driver.find_elements(By.ID, "request-status"), "the verified status")[0].text
+    status = browser.read(By.ID, "request-status")
     check("Pending" in status, "the emailed link confirms the email: " + status)
     if screenshots:
         browser.shot("05-email-confirmed")
@@ -370,9 +400,9 @@ def main():
         anna.fill({"email": tom_email, "first_name": "Tom", "last_name": "Berg", "job_title": "Buyer"})
         anna.submit()
         anna.wait_text("Invitation sent to " + tom_email)
-        check(tom_email in anna.driver.find_element(By.ID, "users").text, "the new user is listed")
+        check(tom_email in anna.read(By.ID, "users"), "the new user is listed")
         anna.shot("11-organization-users")
-        remove_link = anna.driver.find_element(By.CSS_SELECTOR, "a.remove").get_attribute("href")
+        remove_link = anna.read(By.CSS_SELECTOR, "a.remove", lambda element: element.get_attribute("href"))
         tom_id = urllib.parse.parse_qs(urllib.parse.urlparse(remove_link).query)["user"][0]
         anna.open(remove_link)
         check("Tom Berg" in anna.text(), "removing asks for a confirmation first")
