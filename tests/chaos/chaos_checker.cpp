@@ -386,36 +386,39 @@ EmailTally tally_emails(const CheckerInputs& inputs) {
 std::chrono::milliseconds wait_until_settled(const CheckerInputs& inputs, std::chrono::milliseconds timeout,
                                              const std::function<void()>& tick) {
     const auto started = Clock::now();
-    const auto deadline = started + timeout;
-    while (Clock::now() < deadline) {
-        tick();
-        try {
-            const auto prospects = all_prospects(inputs.channels);
-            bool settled = true;
-            for (const auto& onboarding : *inputs.onboardings) {
-                if (!onboarding.submit_acknowledged) {
-                    continue;
-                }
-                const auto found = prospects.find(onboarding.number);
-                settled = settled && found != prospects.end() && found->second.status() == onboarding.expected_status();
-            }
-            const auto emails = tally_emails(inputs);
-            settled = settled && emails.missing.count() == 0 &&
-                      notifications_with(inputs.channels, nv::NOTIFICATION_STATUS_QUEUED) == 0;
-            for (const auto& [service, records] : parked_records(inputs.channels)) {
-                settled = settled && records.empty();
-            }
-            if (settled) {
-                break;
-            }
-        } catch (const std::exception& error) {
-            std::cerr << "chaos: still settling: " << error.what() << "\n";
-        }
-        for (int i = 0; i < 50; ++i) {  // 5 s between two looks, the services supervised meanwhile
+    auto next_look = started;
+    // Every 100 ms the services are supervised (tick); every 5 s the platform is looked at.
+    (void)gatehouse::testing::wait_until(
+        [&] {
             tick();
-            std::this_thread::sleep_for(100ms);
-        }
-    }
+            if (Clock::now() < next_look) {
+                return false;
+            }
+            next_look = Clock::now() + 5s;
+            try {
+                const auto prospects = all_prospects(inputs.channels);
+                bool settled = true;
+                for (const auto& onboarding : *inputs.onboardings) {
+                    if (!onboarding.submit_acknowledged) {
+                        continue;
+                    }
+                    const auto found = prospects.find(onboarding.number);
+                    settled =
+                        settled && found != prospects.end() && found->second.status() == onboarding.expected_status();
+                }
+                const auto emails = tally_emails(inputs);
+                settled = settled && emails.missing.count() == 0 &&
+                          notifications_with(inputs.channels, nv::NOTIFICATION_STATUS_QUEUED) == 0;
+                for (const auto& [service, records] : parked_records(inputs.channels)) {
+                    settled = settled && records.empty();
+                }
+                return settled;
+            } catch (const std::exception& error) {
+                std::cerr << "chaos: still settling: " << error.what() << "\n";
+                return false;
+            }
+        },
+        timeout, 100ms);
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
 }
 

@@ -47,6 +47,7 @@
 #include "chaos_clients.h"
 #include "chaos_world.h"
 #include "kafka_test_cluster.h"
+#include "wait_until.h"
 
 namespace {
 
@@ -457,38 +458,49 @@ int run() {
             (smtp.running() ? "up" : "DOWN") + ", broker " + (broker.running() ? "up" : "DOWN"));
         last_report = Clock::now();
     };
-    while (!schedule.empty() || Clock::now() < window_end) {
-        supervise();
-        if (volume && volume->mounted() && Clock::now() < at(0.60)) {
-            volume_peak = std::max(volume_peak, volume->usage().first);
-        }
-        if (volume_full && Clock::now() - last_fill > 1s) {
-            volume_refilled += volume->fill();
-            last_fill = Clock::now();
-        }
-        while (!schedule.empty() && schedule.begin()->first <= Clock::now()) {
-            auto action = schedule.begin()->second;
-            schedule.erase(schedule.begin());
-            if (action.run()) {
-                log(action.label);
-            } else {
-                schedule.emplace(Clock::now() + 2s, std::move(action));  // not running now: a moment later
+    // Every 100 ms: supervise the services, keep the volume full, run the faults that are due.
+    (void)gatehouse::testing::wait_until(
+        [&] {
+            if (schedule.empty() && Clock::now() >= window_end) {
+                return true;
             }
-        }
-        if (Clock::now() - last_report > 30s) {
-            report_progress();
-        }
-        std::this_thread::sleep_for(100ms);
-    }
+            supervise();
+            if (volume && volume->mounted() && Clock::now() < at(0.60)) {
+                volume_peak = std::max(volume_peak, volume->usage().first);
+            }
+            if (volume_full && Clock::now() - last_fill > 1s) {
+                volume_refilled += volume->fill();
+                last_fill = Clock::now();
+            }
+            while (!schedule.empty() && schedule.begin()->first <= Clock::now()) {
+                auto action = schedule.begin()->second;
+                schedule.erase(schedule.begin());
+                if (action.run()) {
+                    log(action.label);
+                } else {
+                    schedule.emplace(Clock::now() + 2s, std::move(action));  // not running now: a moment later
+                }
+            }
+            if (Clock::now() - last_report > 30s) {
+                report_progress();
+            }
+            return false;
+        },
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.window + 24h),
+        100ms);  // ends with the window and its schedule; the bound is only a backstop
     log("fault window over; waiting for the clients to finish");
-    const auto drain_deadline = Clock::now() + driver_settings.stall_timeout + 5min;
-    while (!driver.all_finished() && Clock::now() < drain_deadline) {
-        supervise();
-        if (Clock::now() - last_report > 30s) {
-            report_progress();
-        }
-        std::this_thread::sleep_for(100ms);
-    }
+    (void)gatehouse::testing::wait_until(
+        [&] {
+            if (driver.all_finished()) {
+                return true;
+            }
+            supervise();
+            if (Clock::now() - last_report > 30s) {
+                report_progress();
+            }
+            return false;
+        },
+        std::chrono::duration_cast<std::chrono::milliseconds>(driver_settings.stall_timeout + 5min), 100ms);
     driver.stop();
     report_progress();
 

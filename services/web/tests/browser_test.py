@@ -29,7 +29,8 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.support.ui import WebDriverWait
 
 DEADLINE = 60  # seconds any one condition may take
 HQ_TOKEN = "web-test-hq-token-0123456789abcdef"
@@ -49,14 +50,11 @@ def check(condition, what):
 
 def wait_for(condition, what, deadline=DEADLINE):
     """Polls condition() until it returns something truthy or the deadline passes."""
-    end = time.monotonic() + deadline
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise Failure("timed out waiting for " + what)
-        time.sleep(0.05)
+    try:
+        # Selenium's wait polls any condition, not only a page's (the driver argument is unused).
+        return WebDriverWait(None, deadline, poll_frequency=0.05).until(lambda _: condition())
+    except TimeoutException:
+        raise Failure("timed out waiting for " + what) from None
 
 
 class Platform:
