@@ -246,6 +246,7 @@ grpc::Status CustomersApi::managed_user(grpc::ServerContext* context, const std:
 
 grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1::CreateCustomerRequest* request,
                                           v1::CreateCustomerResponse* response) {
+    std::string organization_crm_account;
     Caller caller;
     if (auto status = require_hq(context, caller); !status.ok()) {
         return status;
@@ -275,6 +276,8 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
             if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
                 return no_such("organization_customer_id: no such organization");
             }
+            // A Person's crm_account_id is its organisation's account: where the CRM puts its contact.
+            organization_crm_account = organization->created.crm_account_id();
         }
     } else if (!request->organization_customer_id().empty()) {
         return invalid("organization_customer_id: only a Person belongs to an organization");
@@ -284,6 +287,7 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
     }
     customers::CreateCustomer create;
     auto& created = create.created;
+    created.set_crm_account_id(organization_crm_account);
     created.set_customer_id(app_.next_customer_id());
     created.set_type(type);
     *created.mutable_details() = details;

@@ -775,6 +775,8 @@ Result CustomersApp::add_partner_user(const std::string& organization_id, const 
         created_person.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
         *created_person.mutable_changed_at() = kernel::to_timestamp(Clock::now());
         created_person.set_organization_customer_id(organization_id);
+        // A Person's crm_account_id is its organisation's account: where the CRM puts its contact.
+        created_person.set_crm_account_id(organization->created.crm_account_id());
         created_person.set_user_id(added.user_id());
         auto created = customers_.execute(added.customer_id(), create, {.correlation_id = correlation, .actor = by});
         if (std::holds_alternative<kernel::Rejection>(created)) {

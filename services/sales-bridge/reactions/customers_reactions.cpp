@@ -99,9 +99,12 @@ namespace {
 
 // A customer made in commerce that the CRM should get: LOCAL, linked to no CRM record, not of a
 // CRM-mode request (whose qualification writes it).
+// (A Person's crm_account_id names its organisation's account, not a link of its own.)
 bool to_write_to_crm(const customers::v1::CustomerCreated& created, bool has_lead) {
-    return created.origin() == common::v1::CHANGE_ORIGIN_LOCAL && created.crm_account_id().empty() &&
-           created.crm_contact_id().empty() && !created.customer_id().empty() && !has_lead;
+    const bool linked = created.type() == customers::v1::CUSTOMER_TYPE_PERSON ? !created.crm_contact_id().empty()
+                                                                              : !created.crm_account_id().empty();
+    return created.origin() == common::v1::CHANGE_ORIGIN_LOCAL && !linked && !created.customer_id().empty() &&
+           !has_lead;
 }
 
 }  // namespace
@@ -130,7 +133,7 @@ std::optional<CreateAccount> account_for_customer(const customers::v1::CustomerC
 
 std::optional<CreateContact> contact_for_customer(const customers::v1::CustomerCreated& created, bool has_lead) {
     if (created.type() != customers::v1::CUSTOMER_TYPE_PERSON || !to_write_to_crm(created, has_lead) ||
-        created.organization_customer_id().empty()) {
+        (created.organization_customer_id().empty() && created.crm_account_id().empty())) {
         return std::nullopt;
     }
     const auto& details = created.details();
@@ -138,7 +141,11 @@ std::optional<CreateContact> contact_for_customer(const customers::v1::CustomerC
     auto& contact = create.contact;
     contact.set_contact_id(contact_id_for_customer(created.customer_id()));
     contact.set_customer_id(created.customer_id());
-    contact.set_account_id(account_id_for_customer(created.organization_customer_id()));
+    // The organisation's account: the one customers names (a CRM-made or already linked organisation),
+    // else the one made from the organisation.
+    contact.set_account_id(!created.crm_account_id().empty()
+                               ? created.crm_account_id()
+                               : account_id_for_customer(created.organization_customer_id()));
     contact.set_prospect_request_number(created.prospect_request_number());
     contact.set_first_name(details.first_name());
     contact.set_last_name(details.last_name());
@@ -184,12 +191,11 @@ kernel::HandlerVerdict react_to_customers_event(const kernel::InboundEvent& even
         return kernel::HandlerVerdict::ignored();  // hierarchies, users, credit limits, ...
     }
     // A change made in commerce before customers recorded the link to the record made from it.
-    if (updated.origin() == common::v1::CHANGE_ORIGIN_LOCAL && updated.crm_account_id().empty() &&
-        updated.crm_contact_id().empty() && !updated.customer_id().empty()) {
-        if (updated.type() == customers::v1::CUSTOMER_TYPE_ORGANIZATION &&
+    if (updated.origin() == common::v1::CHANGE_ORIGIN_LOCAL && !updated.customer_id().empty()) {
+        if (updated.type() == customers::v1::CUSTOMER_TYPE_ORGANIZATION && updated.crm_account_id().empty() &&
             aggregates.accounts.find(account_id_for_customer(updated.customer_id()))) {
             updated.set_crm_account_id(account_id_for_customer(updated.customer_id()));
-        } else if (updated.type() == customers::v1::CUSTOMER_TYPE_PERSON &&
+        } else if (updated.type() == customers::v1::CUSTOMER_TYPE_PERSON && updated.crm_contact_id().empty() &&
                    aggregates.contacts.find(contact_id_for_customer(updated.customer_id()))) {
             updated.set_crm_contact_id(contact_id_for_customer(updated.customer_id()));
         }

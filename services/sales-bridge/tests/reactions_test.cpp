@@ -344,6 +344,14 @@ TEST_CASE("a customer made in commerce is written to the CRM: which ones, with w
     CHECK(contact->contact.account_id() == "ACC-CU-000007");
     CHECK(contact->contact.email() == "peter@initech.example");
     CHECK_FALSE(account_for_customer(person, false));
+    // A person of an organisation linked to a CRM account (e.g. one made at qualification) goes
+    // into that account: customers names it as the person's crm_account_id.
+    auto in_crm_organization = made_in_commerce("CU-000010", CUSTOMER_TYPE_PERSON, "CU-000002");
+    in_crm_organization.set_crm_account_id("ACC-PR-000001");
+    const auto contact_in_crm_account = contact_for_customer(in_crm_organization, false);
+    REQUIRE(contact_in_crm_account);
+    CHECK(contact_in_crm_account->contact.account_id() == "ACC-PR-000001");
+    CHECK(contact_in_crm_account->contact.contact_id() == "CON-CU-000010");
 
     // Not written: a customer made from the CRM (REPLICATED), one already linked, one of a
     // CRM-mode request (its qualification writes it), a person without an organisation.
