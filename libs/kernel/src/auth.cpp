@@ -70,6 +70,18 @@ std::string weak_token_reason(const std::string& token) {
     return {};
 }
 
+// "role:user_id:email", each part non-empty and the email holding an '@'.
+std::optional<Principal> parse_principal(std::string_view who) {
+    const auto first = who.find(':');
+    const auto second = first == std::string_view::npos ? std::string_view::npos : who.find(':', first + 1);
+    if (first == std::string_view::npos || first == 0 || second == std::string_view::npos || second == first + 1 ||
+        second + 1 == who.size() || who.find('@', second) == std::string_view::npos) {
+        return std::nullopt;
+    }
+    return Principal{std::string(who.substr(0, first)), std::string(who.substr(first + 1, second - first - 1)),
+                     std::string(who.substr(second + 1)), {}};
+}
+
 }  // namespace
 
 BearerAuthenticator::BearerAuthenticator(const std::map<std::string, std::string>& credentials,
@@ -94,15 +106,12 @@ std::shared_ptr<const BearerAuthenticator::Table> BearerAuthenticator::build(
         if (const auto reason = weak_token_reason(token); !reason.empty()) {
             throw ConfigError("setting " + setting + " (credential of \"" + who + "\"): " + reason);
         }
-        const auto first = who.find(':');
-        const auto second = first == std::string::npos ? std::string::npos : who.find(':', first + 1);
-        if (first == std::string::npos || first == 0 || second == std::string::npos || second == first + 1 ||
-            second + 1 == who.size() || who.find('@', second) == std::string::npos) {
+        auto principal = parse_principal(who);
+        if (!principal) {
             throw ConfigError("setting " + setting + ": \"" + who +
                               "\" is not role:user_id:email (every staff credential names its email)");
         }
-        Principal principal{who.substr(0, first), who.substr(first + 1, second - first - 1), who.substr(second + 1)};
-        by_token_hash->emplace(blake2b_256(token), std::move(principal));
+        by_token_hash->emplace(blake2b_256(token), std::move(*principal));
     }
     return by_token_hash;
 }
@@ -133,7 +142,8 @@ std::map<std::string, std::string> read_credentials_file(const std::filesystem::
     return credentials;
 }
 
-std::optional<Principal> BearerAuthenticator::authenticate(std::string_view authorization) const {
+std::optional<Principal> BearerAuthenticator::authenticate(std::string_view authorization,
+                                                          std::string_view on_behalf_of) const {
     constexpr std::string_view kScheme = "Bearer ";
     if (!authorization.starts_with(kScheme)) {
         return std::nullopt;
@@ -148,7 +158,15 @@ std::optional<Principal> BearerAuthenticator::authenticate(std::string_view auth
     if (found == table->end()) {
         return std::nullopt;
     }
-    return found->second;
+    if (found->second.role != kGatewayRole) {
+        return on_behalf_of.empty() ? std::optional<Principal>(found->second) : std::nullopt;
+    }
+    auto staff = parse_principal(on_behalf_of);
+    if (!staff || staff->role == kGatewayRole) {
+        return std::nullopt;
+    }
+    staff->via = found->second.user_id;
+    return staff;
 }
 
 RateLimiter::RateLimiter(double rate_per_second, double burst) : rate_(rate_per_second), burst_(burst) {}

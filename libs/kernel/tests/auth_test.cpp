@@ -35,6 +35,25 @@ TEST_CASE("a staff credential names role, user and email, and authenticates by i
     CHECK_FALSE(authenticator.authenticate(kGoodToken));  // no scheme
 }
 
+TEST_CASE("a gateway credential acts only on behalf of a named staff member, and no other credential may", "[auth]") {
+    const std::string gateway_token = "Gw7-kQ2zX9pLm4vR8tYc";
+    const BearerAuthenticator authenticator(
+        {{kGoodToken, "hq:hilda:hilda@hq.example"}, {gateway_token, "gateway:web:web@hq.example"}}, "auth.tokens");
+    const auto as_sam = authenticator.authenticate("Bearer " + gateway_token, "sales:sam:sam@hq.example");
+    REQUIRE(as_sam);
+    CHECK(as_sam->role == "sales");
+    CHECK(as_sam->user_id == "sam");
+    CHECK(as_sam->email == "sam@hq.example");
+    CHECK(as_sam->via == "web");
+    CHECK_FALSE(authenticator.authenticate("Bearer " + gateway_token));  // alone it is nothing
+    CHECK_FALSE(authenticator.authenticate("Bearer " + gateway_token, "gateway:other:o@hq.example"));
+    CHECK_FALSE(authenticator.authenticate("Bearer " + gateway_token, "sales:sam"));  // no email
+    CHECK_FALSE(authenticator.authenticate("Bearer " + gateway_token, "garbage"));
+    // Another credential naming someone else is refused, not silently taken as itself.
+    CHECK_FALSE(authenticator.authenticate(std::string("Bearer ") + kGoodToken, "sales:sam:sam@hq.example"));
+    CHECK(authenticator.authenticate(std::string("Bearer ") + kGoodToken)->via.empty());
+}
+
 TEST_CASE("a staff credential without an email is refused at start-up", "[auth]") {
     CHECK_THAT(refusal(kGoodToken, "hq:hilda"), Catch::Contains("role:user_id:email"));
     CHECK_THAT(refusal(kGoodToken, "hq:hilda:"), Catch::Contains("role:user_id:email"));

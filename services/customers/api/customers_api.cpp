@@ -176,7 +176,7 @@ grpc::Status CustomersApi::identify(grpc::ServerContext* context, Caller& caller
         return {grpc::StatusCode::UNAUTHENTICATED, "a credential is required (authorization: Bearer <token>)"};
     }
     const std::string_view value(header->second.data(), header->second.size());
-    if (auto staff = authenticator_.authenticate(value)) {
+    if (auto staff = kernel::authenticate_metadata(*context, authenticator_)) {
         caller.staff = *staff;
         return grpc::Status::OK;
     }

@@ -20,7 +20,15 @@ struct Principal final {
     std::string role;     // e.g. "hq", "sales", "sales-manager", "operator"
     std::string user_id;  // e.g. "alice"
     std::string email;    // for rules such as "an approver may not approve their own request"
+    std::string via;      // the gateway that vouched for a staff member signed in there (e.g. "web"), or empty
 };
+
+// The role of a gateway credential (the web front door): it authenticates staff itself (email and
+// password) and calls the services on their behalf. Alone it may do nothing: every call names the
+// staff member in the kOnBehalfOfHeader, "role:user_id:email". Trust: whoever holds a gateway
+// token can act as any staff member, like an HQ token; keep it as secret as one.
+inline constexpr std::string_view kGatewayRole = "gateway";
+inline constexpr std::string_view kOnBehalfOfHeader = "gatehouse-on-behalf-of";
 
 class BearerAuthenticator final {
   public:
@@ -31,8 +39,12 @@ class BearerAuthenticator final {
     // left from an example ("REPLACE", "CHANGE-ME", "placeholder", "example", "xxxx").
     BearerAuthenticator(const std::map<std::string, std::string>& credentials, const std::string& setting);
     // The principal for an "authorization" header value ("Bearer <token>"); nullopt if the header is
-    // missing, malformed or names no credential.
-    [[nodiscard]] std::optional<Principal> authenticate(std::string_view authorization) const;
+    // missing, malformed or names no credential. `on_behalf_of` (the kOnBehalfOfHeader's value) is
+    // required with a gateway credential and refused with any other: a gateway's call is the named
+    // staff member's (Principal::via the gateway's user id), if that names a role other than gateway
+    // and an email; a gateway credential without it, or another credential with it, is nullopt.
+    [[nodiscard]] std::optional<Principal> authenticate(std::string_view authorization,
+                                                        std::string_view on_behalf_of = {}) const;
     // Replaces every credential at once (a rotation): each call sees the old set or the new one,
     // never a mix. Checks the new set as the constructor does; if it throws, the old set stays.
     void replace(const std::map<std::string, std::string>& credentials, const std::string& setting);

@@ -16,6 +16,21 @@
 
 namespace gatehouse::kernel {
 
+// The staff principal behind the call's "authorization" (and, for a gateway, kOnBehalfOfHeader)
+// metadata, or nullopt.
+inline std::optional<Principal> authenticate_metadata(const grpc::ServerContext& context,
+                                                      const BearerAuthenticator& authenticator) {
+    const auto& metadata = context.client_metadata();
+    const auto header = metadata.find("authorization");
+    if (header == metadata.end()) {
+        return std::nullopt;
+    }
+    const auto behalf = metadata.find(std::string(kOnBehalfOfHeader));
+    const std::string_view on_behalf_of =
+        behalf == metadata.end() ? std::string_view{} : std::string_view(behalf->second.data(), behalf->second.size());
+    return authenticator.authenticate(std::string_view(header->second.data(), header->second.size()), on_behalf_of);
+}
+
 // The principal behind the call's credential, if its role is one of `roles`.
 inline grpc::Status authenticate_call(const grpc::ServerContext& context, const BearerAuthenticator& authenticator,
                                       std::initializer_list<std::string_view> roles, Principal& principal) {
@@ -29,7 +44,7 @@ inline grpc::Status authenticate_call(const grpc::ServerContext& context, const 
         return {grpc::StatusCode::UNAUTHENTICATED,
                 "a credential with the role " + wanted + " is required (authorization: Bearer <token>)"};
     }
-    auto found = authenticator.authenticate(std::string_view(header->second.data(), header->second.size()));
+    auto found = authenticate_metadata(context, authenticator);
     if (!found) {
         return {grpc::StatusCode::UNAUTHENTICATED, "the credential is not valid"};
     }
