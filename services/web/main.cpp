@@ -36,6 +36,23 @@ kernel::ConfigSchema schema() {
               "x-forwarded-for: list the web service's address in that service's grpc.trusted_proxies."})
         .add({"services.customers", kernel::OptionType::string, "127.0.0.1:50052",
               "gRPC address of the customers service (same x-forwarded-for note)."})
+        .add({"services.sales", kernel::OptionType::string, "127.0.0.1:50053",
+              "gRPC address of the sales-bridge service (the sales pages of the back office)."})
+        .add({"services.notifier", kernel::OptionType::string, "127.0.0.1:50054",
+              "gRPC address of the notifier service (the operator pages of the back office)."})
+        .add({"web.staff_file", kernel::OptionType::string, "",
+              "The staff directory for the back office (\"email role user_id argon2id-hash\" lines, managed with "
+              "`gatehouse staff add`); re-read when it changes. Empty: no staff sign-in."})
+        .add({"web.gateway_token", kernel::OptionType::string, "",
+              "The bearer token the back office calls the services with on a signed-in staff member's behalf: an "
+              "auth.tokens entry of role gateway in every service (token=gateway:web:EMAIL). Required with "
+              "web.staff_file.",
+              true})
+        .add({"web.staff_idle_timeout", kernel::OptionType::duration, "30m", "A staff session unused this long ends."})
+        .at_least(60'000)
+        .add({"web.staff_session_lifetime", kernel::OptionType::duration, "12h",
+              "A staff session ends this long after sign-in, however busy."})
+        .at_least(3'600'000)
         .add({"services.tls", kernel::OptionType::boolean, "false", "Call the services over TLS."})
         .add({"services.tls_ca", kernel::OptionType::string, "",
               "PEM file of the roots the services' certificates must chain to; empty: the system's."})
@@ -110,9 +127,22 @@ int run(const kernel::Config& config) {
     settings.static_dir = base / "static";
     settings.secure_cookies = config.boolean("web.secure_cookies");
     settings.rpc_timeout = config.duration("web.rpc_timeout");
+    settings.staff_file = config.string("web.staff_file");
+    settings.gateway_token = config.string("web.gateway_token");
+    if (!settings.staff_file.empty() && settings.gateway_token.size() < 16) {
+        throw kernel::ConfigError(
+            "web.gateway_token: the back office (web.staff_file) needs the gateway's bearer token, at least 16 "
+            "characters, listed with role gateway in every service's auth.tokens");
+    }
+    settings.staff_idle_timeout =
+        std::chrono::duration_cast<std::chrono::minutes>(config.duration("web.staff_idle_timeout"));
+    settings.staff_session_lifetime =
+        std::chrono::duration_cast<std::chrono::hours>(config.duration("web.staff_session_lifetime"));
     const auto creds = credentials(config);
-    web::WebApp app(settings, grpc::CreateChannel(config.string("services.onboarding"), creds),
-                    grpc::CreateChannel(config.string("services.customers"), creds));
+    web::WebApp app(settings, web::Channels{grpc::CreateChannel(config.string("services.onboarding"), creds),
+                                            grpc::CreateChannel(config.string("services.customers"), creds),
+                                            grpc::CreateChannel(config.string("services.sales"), creds),
+                                            grpc::CreateChannel(config.string("services.notifier"), creds)});
 
     httplib::Server server;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
@@ -153,7 +183,7 @@ int main(int argc, char** argv) {
     try {
         const char* file = argc > 1 ? argv[1] : std::getenv("GATEHOUSE_CONFIG");
         if (file != nullptr && (std::string(file) == "--help" || std::string(file) == "-h")) {
-            std::cout << "usage: gatehouse-web [CONFIG.yaml]   serve the storefront and My Account pages\n"
+            std::cout << "usage: gatehouse-web [CONFIG.yaml]   serve the storefront, My Account and the back office\n"
                       << "Settings (file or GATEHOUSE_* environment):\n\n"
                       << schema().describe_markdown("GATEHOUSE_");
             return 0;

@@ -1,37 +1,21 @@
-// The web front door's pages: the storefront (become a partner, confirm the email, set a password,
-// sign in / out) and the partner's My Account (organisation, users). Server-rendered HTML from the
-// mustache templates, no script; every state change is a POST carrying the CSRF token; the APIs are
-// called over gRPC as any client does, with the browser's address in x-forwarded-for (the web
-// service is the services' trusted proxy) and the partner's session token as the bearer credential.
+// The web front door: the storefront, the partner's My Account and the staff back office, each a
+// module of pages on one Site (site.h). Server-rendered HTML from mustache templates, no script;
+// every state change is a POST carrying the CSRF token; the services are called over gRPC as any
+// client does, with the browser's address in x-forwarded-for (the web service is the services'
+// trusted proxy), the partner's session token, or the gateway token on a staff member's behalf.
 #pragma once
 
-#include <chrono>
-#include <filesystem>
-#include <map>
 #include <memory>
-#include <string>
 
-namespace grpc {
-class Channel;
-}  // namespace grpc
-namespace httplib {
-class Server;
-}  // namespace httplib
+#include "site.h"
 
 namespace gatehouse::web {
 
-struct WebSettings final {
-    std::filesystem::path templates_dir;
-    std::filesystem::path static_dir;
-    bool secure_cookies = false;  // served behind TLS: cookies get Secure
-    std::chrono::milliseconds rpc_timeout{10000};
-};
-
 class WebApp final {
   public:
-    // Reads every template and the stylesheet now: a missing one stops start-up (std::runtime_error
-    // naming the file).
-    WebApp(WebSettings settings, std::shared_ptr<grpc::Channel> onboarding, std::shared_ptr<grpc::Channel> customers);
+    // Reads every template, the stylesheet and the staff directory now: a missing or broken one
+    // stops start-up (std::runtime_error naming the file).
+    WebApp(WebSettings settings, Channels channels);
     ~WebApp();
     WebApp(const WebApp&) = delete;
     WebApp& operator=(const WebApp&) = delete;
@@ -40,8 +24,7 @@ class WebApp final {
     void install(httplib::Server& server);
 
   private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<Site> site_;
 };
 
 }  // namespace gatehouse::web

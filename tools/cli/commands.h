@@ -17,5 +17,6 @@ void add_sales_commands(CLI::App& app, Cli& cli);
 void add_tail_command(CLI::App& app, Cli& cli);
 void add_dlq_commands(CLI::App& app, Cli& cli);
 void add_replay_command(CLI::App& app, Cli& cli);
+void add_staff_commands(CLI::App& app, Cli& cli);
 
 }  // namespace gatehouse::cli

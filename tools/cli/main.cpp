@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     add_tail_command(app, cli);
     add_dlq_commands(app, cli);
     add_replay_command(app, cli);
+    add_staff_commands(app, cli);
 
     try {
         app.parse(argc, argv);

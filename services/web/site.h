@@ -1,0 +1,192 @@
+// What every page of the web front door shares: one request's view (language, cookies, CSRF token,
+// partner or staff session, form), rendering a mustache page inside the layout, forms with per-field
+// errors, the answer to a failed call, and a gRPC client context carrying the caller's credential.
+// The pages themselves are modules (storefront.cpp, my_account.cpp, staff.cpp, office_*.cpp) that
+// register their texts, templates and routes here. Thread safety: after install(), handlers run on
+// the server's threads at once; Site's state is read-only then except the staff sessions, which
+// lock.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <kainjow/mustache.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "staff_directory.h"
+#include "web_security.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+class Status;
+}  // namespace grpc
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace gatehouse::web {
+
+namespace mustache = kainjow::mustache;
+
+// The cookies: the partner's session (customers' token) and organisation id, the staff session,
+// the CSRF token (double submit) and the language choice. All HttpOnly.
+inline constexpr const char* kSessionCookie = "gh_session";
+inline constexpr const char* kOrganizationCookie = "gh_org";
+inline constexpr const char* kStaffCookie = "gh_staff";
+inline constexpr const char* kCsrfCookie = "gh_csrf";
+inline constexpr const char* kLanguageCookie = "gh_lang";
+inline constexpr const char* kCsrfField = "csrf";
+
+struct WebSettings final {
+    std::filesystem::path templates_dir;
+    std::filesystem::path static_dir;
+    bool secure_cookies = false;  // served behind TLS: cookies get Secure
+    std::chrono::milliseconds rpc_timeout{10000};
+    // The back office: the staff directory (empty: no staff sign-in) and the gateway credential the
+    // web service calls the services with on a staff member's behalf (auth.tokens role "gateway").
+    std::filesystem::path staff_file;
+    std::string gateway_token;
+    std::chrono::minutes staff_idle_timeout{30};
+    std::chrono::hours staff_session_lifetime{12};
+};
+
+// The services' addresses, as channels (created once; a channel reconnects by itself).
+struct Channels final {
+    std::shared_ptr<grpc::Channel> onboarding;
+    std::shared_ptr<grpc::Channel> customers;
+    std::shared_ptr<grpc::Channel> sales;
+    std::shared_ptr<grpc::Channel> notifier;
+};
+
+// A text in both languages; every module has a table of them.
+struct Text final {
+    const char* key;
+    const char* en;
+    const char* de;
+};
+
+// One input of a form; the name is the API's field name, so an INVALID_ARGUMENT lands on it.
+struct Field final {
+    std::string name;
+    std::string type = "text";  // text, email, tel, url, password, textarea, date, datetime-local, number
+    bool required = true;
+    std::string autocomplete;
+};
+
+// What a failed form shows: per-field errors and the summary at the top.
+struct FormErrors final {
+    std::map<std::string, std::string> fields;  // field name -> rule
+    std::vector<std::string> general;
+    [[nodiscard]] bool empty() const { return fields.empty() && general.empty(); }
+};
+
+// One request: its language, cookies, CSRF token, sessions and (for a POST) form.
+struct Visit final {
+    const httplib::Request* request = nullptr;
+    httplib::Response* response = nullptr;
+    std::string lang;
+    std::map<std::string, std::string> cookies;
+    std::string csrf;
+    std::string session;       // a partner's session token (customers' SignIn)
+    std::string organization;  // the partner's organisation id
+    std::optional<StaffMember> staff;
+    std::map<std::string, std::string> form;
+
+    // A POST field, or "".
+    [[nodiscard]] std::string field(const std::string& name) const;
+    // A query parameter, or "".
+    [[nodiscard]] std::string param(const std::string& name) const;
+};
+
+// Whose credential a call carries.
+enum class Caller { anonymous, partner, staff };
+
+class Site final {
+  public:
+    // Reads the common templates and the stylesheet now (std::runtime_error naming a missing file)
+    // and the staff directory when one is configured.
+    Site(WebSettings settings, Channels channels);
+    ~Site();
+    Site(const Site&) = delete;
+    Site& operator=(const Site&) = delete;
+
+    // ---- what modules register ----
+    void add_texts(std::span<const Text> texts);
+    // Reads and checks templates/<name>.mustache for each name.
+    void add_templates(std::initializer_list<const char*> names);
+    using Handler = std::function<void(Visit&)>;
+    // A page. POSTs are refused with 403 unless the form's CSRF token equals the cookie's.
+    void get(const std::string& path, Handler handler);
+    void post(const std::string& path, Handler handler);
+    // Routes every registered page, the stylesheet, the security headers and the error pages.
+    void install(httplib::Server& server);
+
+    // ---- what pages use ----
+    [[nodiscard]] const WebSettings& settings() const { return settings_; }
+    [[nodiscard]] const Channels& channels() const { return channels_; }
+    [[nodiscard]] std::string text(const Visit& visit, const std::string& key) const;
+    // The body template `page` rendered with `data` (plus t = the texts, csrf) inside the layout.
+    void render(Visit& v, const std::string& page, mustache::data data, int status = 200);
+    void message(Visit& v, const std::string& title_key, const std::string& text_key, int status);
+    static void redirect(Visit& v, const std::string& location);
+    // The answer to a call that failed for a reason other than the form's input: UNAUTHENTICATED
+    // ends the session and goes to the matching sign-in page, PERMISSION_DENIED 403, NOT_FOUND 404,
+    // RESOURCE_EXHAUSTED 429, FAILED_PRECONDITION 409 with the service's reason, else 503.
+    void failed(Visit& v, const grpc::Status& status);
+    // The form's fields with their values and errors, and the error summary.
+    [[nodiscard]] mustache::data form_data(const Visit& v, const std::vector<Field>& fields, const FormErrors& errors,
+                                           const std::map<std::string, std::string>& values) const;
+    // The generic form page (templates/form.mustache).
+    void render_form(Visit& v, const std::string& title_key, const std::string& intro_key, const std::string& action,
+                     const std::vector<Field>& fields, const FormErrors& errors, const std::string& submit_key,
+                     const std::map<std::string, std::string>& hidden = {});
+    // An INVALID_ARGUMENT on one of the form's fields, or the summary's line.
+    [[nodiscard]] static FormErrors errors_of(const grpc::Status& status, const std::vector<Field>& fields);
+    // A client context: deadline, the browser's address in x-forwarded-for (per-person limits),
+    // and the caller's credential: the partner's session, or the gateway token on behalf of the
+    // signed-in staff member.
+    [[nodiscard]] std::unique_ptr<grpc::ClientContext> context(const Visit& v, Caller caller) const;
+    [[nodiscard]] CookieOptions cookie_options(std::optional<long> max_age = std::nullopt,
+                                               const std::string& same_site = "Lax") const;
+    void end_session(Visit& v);
+
+    // ---- staff ----
+    [[nodiscard]] StaffDirectory* staff_directory() { return staff_directory_.get(); }
+    [[nodiscard]] StaffSessions& staff_sessions() { return staff_sessions_; }
+    // True when a staff member with one of `roles` is signed in; otherwise answers (the staff
+    // sign-in page, or 403 for another role) and returns false.
+    bool require_staff(Visit& v, std::initializer_list<const char*> roles);
+
+  private:
+    Visit visit(const httplib::Request& request, httplib::Response& response);
+
+    WebSettings settings_;
+    Channels channels_;
+    std::map<std::string, std::string> templates_;
+    std::map<std::string, std::pair<std::string, std::string>> texts_;  // key -> (en, de)
+    std::map<std::string, mustache::data> text_tables_;                 // per language, built by install()
+    std::string stylesheet_;
+    std::vector<std::pair<std::string, Handler>> gets_;
+    std::vector<std::pair<std::string, Handler>> posts_;
+    std::unique_ptr<StaffDirectory> staff_directory_;
+    StaffSessions staff_sessions_;
+};
+
+// The modules: each adds its texts, templates and routes.
+void add_storefront(Site& site);
+void add_my_account(Site& site);
+void add_staff(Site& site);
+void add_office_hq(Site& site);
+void add_office_sales(Site& site);
+void add_office_operator(Site& site);
+
+}  // namespace gatehouse::web
