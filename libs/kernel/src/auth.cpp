@@ -78,8 +78,10 @@ std::optional<Principal> parse_principal(std::string_view who) {
         second + 1 == who.size() || who.find('@', second) == std::string_view::npos) {
         return std::nullopt;
     }
-    return Principal{std::string(who.substr(0, first)), std::string(who.substr(first + 1, second - first - 1)),
-                     std::string(who.substr(second + 1)), {}};
+    return Principal{std::string(who.substr(0, first)),
+                     std::string(who.substr(first + 1, second - first - 1)),
+                     std::string(who.substr(second + 1)),
+                     {}};
 }
 
 }  // namespace
@@ -143,7 +145,7 @@ std::map<std::string, std::string> read_credentials_file(const std::filesystem::
 }
 
 std::optional<Principal> BearerAuthenticator::authenticate(std::string_view authorization,
-                                                          std::string_view on_behalf_of) const {
+                                                           std::string_view on_behalf_of) const {
     constexpr std::string_view kScheme = "Bearer ";
     if (!authorization.starts_with(kScheme)) {
         return std::nullopt;
