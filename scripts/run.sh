@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's run command. Installs what is missing (no Java: the embedded broker needs none),
 # builds, starts the platform on loopback — the embedded broker (librdkafka's mock cluster) and
-# the four services, the notifier writing emails as files — then plays a whole onboarding story
-# through the `gatehouse` CLI, showing each step, and leaves everything running to explore.
+# the four services, the notifier writing emails as files, and the web front door — then plays a
+# whole onboarding story through the `gatehouse` CLI, showing each step, and leaves everything
+# running to explore and continue in the browser (it prints the URL and the staff sign-ins).
 #
 #   scripts/run.sh          start (idempotent) and play the story
 #   scripts/run.sh stop     stop what it started, by pid
@@ -38,7 +39,7 @@ stop_one() {
 }
 
 stop_all() {
-  for name in notifier sales-bridge customers onboarding mock-broker; do stop_one "$name"; done
+  for name in web notifier sales-bridge customers onboarding mock-broker; do stop_one "$name"; done
 }
 
 case "${1:-start}" in
@@ -46,7 +47,7 @@ case "${1:-start}" in
     stop_all
     exit 0 ;;
   status)
-    for name in mock-broker "${services[@]}"; do
+    for name in mock-broker "${services[@]}" web; do
       if alive "$name"; then echo "run: $name running (pid $(cat "$run_dir/$name.pid"))"; else echo "run: $name stopped"; fi
     done
     exit 0 ;;
@@ -83,13 +84,13 @@ start_service() {
 }
 
 running=1
-for name in mock-broker "${services[@]}"; do alive "$name" || running=0; done
+for name in mock-broker "${services[@]}" web; do alive "$name" || running=0; done
 if [[ $running == 0 ]]; then
   step "install what is missing, build"
   scripts/install-deps.sh --no-java
   cmake --preset release >/dev/null
   cmake --build --preset release --target gatehouse-mock-broker gatehouse-onboarding gatehouse-customers \
-    gatehouse-sales-bridge gatehouse-notifier gatehouse gatehouse-keygen
+    gatehouse-sales-bridge gatehouse-notifier gatehouse-web gatehouse gatehouse-keygen
   mkdir -p "$run_dir"
   stop_all
 
@@ -107,24 +108,56 @@ if [[ $running == 0 ]]; then
 
   step "start the four services (approval mode crm: the sales bridge's opportunity decides)"
   [[ -f $run_dir/keys.env ]] || "$bin/tools/keygen/gatehouse-keygen" >"$run_dir/keys.env"
-  for who in hq sales operator; do
+  for who in hq sales operator gateway; do
     [[ -f $run_dir/$who-token ]] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$run_dir/$who-token"
   done
   chmod 600 "$run_dir/keys.env" "$run_dir"/*-token
   # shellcheck disable=SC1091
   source "$run_dir/keys.env"
   mkdir -p "$run_dir/outbox"
-  start_service onboarding GATEHOUSE_ONBOARDING_APPROVAL_MODE=crm \
-    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example"
-  start_service customers \
-    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example,$(token operator)=operator:otto:otto@ops.example"
+  # The web front door calls every service on behalf of signed-in staff with the gateway token.
+  gateway="$(token gateway)=gateway:web:web@hq.example"
+  start_service onboarding GATEHOUSE_ONBOARDING_APPROVAL_MODE=crm GATEHOUSE_GRPC_TRUSTED_PROXIES=127.0.0.1 \
+    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example,$gateway"
+  start_service customers GATEHOUSE_GRPC_TRUSTED_PROXIES=127.0.0.1 \
+    GATEHOUSE_AUTH_TOKENS="$(token hq)=hq:hilda:hilda@hq.example,$(token operator)=operator:otto:otto@ops.example,$gateway"
   start_service sales-bridge \
-    GATEHOUSE_AUTH_TOKENS="$(token sales)=sales-manager:sam:sam@sales.example"
+    GATEHOUSE_AUTH_TOKENS="$(token sales)=sales-manager:sam:sam@sales.example,$gateway"
+  # The emails' links open the web front door: its port is chosen now (8080, or the next free one).
+  web_port=${GATEHOUSE_WEB_PORT:-8080}
+  while (: <"/dev/tcp/127.0.0.1/$web_port") 2>/dev/null; do web_port=$((web_port + 1)); done
   start_service notifier GATEHOUSE_NOTIFIER_SECRET_KEY="$GATEHOUSE_NOTIFIER_SECRET_KEY" \
     GATEHOUSE_EMAIL_TRANSPORT=file GATEHOUSE_EMAIL_FILE_DIR="$run_dir/outbox" \
-    GATEHOUSE_LINKS_BASE_URL=https://shop.example GATEHOUSE_DELIVERY_POLL_INTERVAL=100ms \
-    GATEHOUSE_AUTH_TOKENS="$(token operator)=operator:otto:otto@ops.example"
+    GATEHOUSE_LINKS_BASE_URL="http://127.0.0.1:$web_port" GATEHOUSE_DELIVERY_POLL_INTERVAL=100ms \
+    GATEHOUSE_AUTH_TOKENS="$(token operator)=operator:otto:otto@ops.example,$gateway"
+
+  step "start the web front door, with a staff directory for the back office"
+  if [[ ! -f $run_dir/staff ]]; then
+    : >"$run_dir/staff-passwords"
+    chmod 600 "$run_dir/staff-passwords"
+    for member in hq:hilda:hilda@hq.example sales-manager:sam:sam@sales.example sales:sue:sue@sales.example \
+      operator:otto:otto@ops.example; do
+      IFS=: read -r role user email <<<"$member"
+      password=$(head -c 15 /dev/urandom | base64 | tr '+/' '-_')
+      echo "$password" | "$bin/tools/cli/gatehouse" staff --file "$run_dir/staff" add --email "$email" \
+        --role "$role" --user "$user" >/dev/null
+      printf '%-20s %-14s %s\n' "$email" "$role" "$password" >>"$run_dir/staff-passwords"
+    done
+  fi
+  rm -f "$run_dir/web.out"
+  env GATEHOUSE_WEB_LISTEN="127.0.0.1:$web_port" \
+    GATEHOUSE_SERVICES_ONBOARDING="127.0.0.1:$(grpc_port onboarding)" \
+    GATEHOUSE_SERVICES_CUSTOMERS="127.0.0.1:$(grpc_port customers)" \
+    GATEHOUSE_SERVICES_SALES="127.0.0.1:$(grpc_port sales-bridge)" \
+    GATEHOUSE_SERVICES_NOTIFIER="127.0.0.1:$(grpc_port notifier)" \
+    GATEHOUSE_WEB_STAFF_FILE="$run_dir/staff" GATEHOUSE_WEB_GATEWAY_TOKEN="$(token gateway)" \
+    nohup "$bin/services/web/gatehouse-web" >"$run_dir/web.out" 2>"$run_dir/web.log" &
+  echo $! >"$run_dir/web.pid"
+  for _ in $(seq 1 100); do grep -q "web ready http=" "$run_dir/web.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q "web ready http=" "$run_dir/web.out" || { echo "run: web did not start; see $run_dir/web.log" >&2; exit 1; }
+  echo "web on http://127.0.0.1:$web_port (log: $run_dir/web.log)"
 fi
+web_url="http://127.0.0.1:$(sed -n 's/.*web ready http=\([0-9]*\).*/\1/p' "$run_dir/web.out" | tail -1)"
 export GATEHOUSE_ONBOARDING_ADDR=127.0.0.1:$(grpc_port onboarding)
 export GATEHOUSE_CUSTOMERS_ADDR=127.0.0.1:$(grpc_port customers)
 export GATEHOUSE_SALES_ADDR=127.0.0.1:$(grpc_port sales-bridge)
@@ -234,7 +267,13 @@ GATEHOUSE_TOKEN=$(token operator) show notifications list
 
 cat <<TXT
 
-The platform keeps running. Explore it:
+The platform keeps running. Continue in the browser: $web_url
+  - the story's partner: sign in at $web_url/sign-in as $requester, password "correct horse battery staple $suffix"
+  - a new prospect: $web_url/partner; the emails (with their links) are in $run_dir/outbox
+  - the back office: $web_url/office/sign-in as (email, role, password; also in $run_dir/staff-passwords):
+$(sed 's/^/      /' "$run_dir/staff-passwords")
+
+Or with the CLI:
 
   export GATEHOUSE_ONBOARDING_ADDR=$GATEHOUSE_ONBOARDING_ADDR GATEHOUSE_CUSTOMERS_ADDR=$GATEHOUSE_CUSTOMERS_ADDR
   export GATEHOUSE_SALES_ADDR=$GATEHOUSE_SALES_ADDR GATEHOUSE_NOTIFIER_ADDR=$GATEHOUSE_NOTIFIER_ADDR
