@@ -1,7 +1,5 @@
 #include "domain/customer.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -11,7 +9,6 @@
 namespace gatehouse::customers {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using kernel::Decision;
 using kernel::Rejection;
 using kernel::RejectionCode;
@@ -53,16 +50,19 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
     if (!state.exists) {
         return not_found("customer_id");
     }
+    if (nanos(command.changed_at) <= 0) {
+        return Rejection{RejectionCode::invalid_argument, "changed_at: is required"};
+    }
     FieldStamp incoming{nanos(command.changed_at), command.side};
     if (command.side == Side::customers) {
-        // A local edit overwrites what the user sees, even when the other side's clock runs ahead:
-        // its stamp moves just past the stored ones of its fields (and is published so, so that
-        // the other side orders it the same way).
+        // Rule 4: a local edit overwrites what the user sees (replication.h).
+        std::vector<FieldStamp> stored;
         for (const std::string& field : command.fields) {
-            if (const auto stored = state.stamps.find(field); stored != state.stamps.end()) {
-                incoming.changed_at_nanos = std::max(incoming.changed_at_nanos, stored->second.changed_at_nanos + 1);
+            if (const auto found = state.stamps.find(field); found != state.stamps.end()) {
+                stored.push_back(found->second);
             }
         }
+        incoming = platform::replication::local_edit_stamp(incoming, stored);
     }
     v1::CustomerEvent event;
     auto& updated = *event.mutable_customer_updated();
@@ -75,7 +75,8 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
             continue;  // the CRM may send fields we do not keep for this type
         }
         const auto stored = state.stamps.find(field);
-        if (stored != state.stamps.end() && !(stored->second < incoming)) {
+        if (!platform::replication::wins(
+                incoming, stored == state.stamps.end() ? std::nullopt : std::optional<FieldStamp>(stored->second))) {
             continue;  // the stored value is the later write (docs/replication.md rule 2)
         }
         // A local edit to the same value is no write; a replicated one still records its stamp,
@@ -96,9 +97,8 @@ Decision<v1::CustomerEvent> decide_update(const UpdateCustomer& command, const C
     }
     updated.set_customer_id(state.created.customer_id());
     updated.set_type(state.created.type());
-    *updated.mutable_changed_at() = TimeUtil::NanosecondsToTimestamp(incoming.changed_at_nanos);
-    updated.set_origin(command.side == Side::customers ? common::v1::CHANGE_ORIGIN_LOCAL
-                                                       : common::v1::CHANGE_ORIGIN_REPLICATED);
+    *updated.mutable_changed_at() = platform::replication::changed_at_of(incoming);
+    updated.set_origin(platform::replication::origin_of(command.side, Side::customers));
     updated.set_crm_account_id(state.created.crm_account_id());
     updated.set_crm_contact_id(state.created.crm_contact_id());
     updated.set_changed_by(command.changed_by);
@@ -747,9 +747,8 @@ CustomerState Customer::evolve(State state, const Event& event) {
             state.details = created.details();
             state.created.clear_details();
             state.partner_status = created.partner_status();
-            const FieldStamp stamp{
-                TimeUtil::TimestampToNanoseconds(created.changed_at()),
-                created.origin() == common::v1::CHANGE_ORIGIN_REPLICATED ? Side::sales : Side::customers};
+            const FieldStamp stamp = platform::replication::stamp_of(
+                created.changed_at(), platform::replication::side_of(created.origin(), Side::customers));
             for (const std::string& field : replicated_fields()) {
                 if (field_applies(created.type(), field)) {
                     state.stamps[field] = stamp;
@@ -759,10 +758,9 @@ CustomerState Customer::evolve(State state, const Event& event) {
         }
         case Event::kCustomerUpdated: {
             const auto& updated = event.customer_updated();
-            apply_details(
-                state, updated.details(), {updated.changed_fields().begin(), updated.changed_fields().end()},
-                FieldStamp{TimeUtil::TimestampToNanoseconds(updated.changed_at()),
-                           updated.origin() == common::v1::CHANGE_ORIGIN_REPLICATED ? Side::sales : Side::customers});
+            apply_details(state, updated.details(), {updated.changed_fields().begin(), updated.changed_fields().end()},
+                          platform::replication::stamp_of(
+                              updated.changed_at(), platform::replication::side_of(updated.origin(), Side::customers)));
             if (state.created.type() == v1::CUSTOMER_TYPE_PERSON) {
                 state.details.set_name(state.details.first_name() + " " + state.details.last_name());
             }

@@ -22,22 +22,16 @@
 
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/decider.h"
+#include "gatehouse/platform/replication.h"
 
 namespace gatehouse::customers {
 
 using Clock = std::chrono::system_clock;
 
-// Which side made a change, in the order that breaks ties: customers (HQ) beats sales (CRM).
-enum class Side : int { none = 0, sales = 1, customers = 2 };
-
-struct FieldStamp final {
-    std::int64_t changed_at_nanos = 0;
-    Side side = Side::none;
-    friend bool operator<(const FieldStamp& a, const FieldStamp& b) {
-        return a.changed_at_nanos != b.changed_at_nanos ? a.changed_at_nanos < b.changed_at_nanos
-                                                        : static_cast<int>(a.side) < static_cast<int>(b.side);
-    }
-};
+// The replication rule's stamp and sides (libs/platform replication.h): the same type sales-bridge
+// uses, so that both order changes alike by construction.
+using platform::replication::Side;
+using FieldStamp = platform::replication::Stamp;
 
 // The replicated field names, in the order of docs/replication.md.
 const std::vector<std::string>& replicated_fields();

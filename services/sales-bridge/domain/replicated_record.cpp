@@ -61,10 +61,6 @@ common::v1::ChangeOrigin origin(const Message& message) {
 
 }  // namespace
 
-Side side_of(common::v1::ChangeOrigin origin) {
-    return origin == common::v1::CHANGE_ORIGIN_REPLICATED ? Side::customers : Side::sales;
-}
-
 std::optional<kernel::Rejection> decide_change(const Message& record, const FieldStamps& stamps, const Message& change,
                                                Side side, std::span<const std::string_view> replicated_fields,
                                                Message& out) {
@@ -74,10 +70,11 @@ std::optional<kernel::Rejection> decide_change(const Message& record, const Fiel
         return kernel::Rejection{kernel::RejectionCode::invalid_argument, "changed_fields: name at least one field"};
     }
     const google::protobuf::Timestamp& at = changed_at(change);
-    if (at.seconds() <= 0) {
-        return kernel::Rejection{kernel::RejectionCode::invalid_argument, "changed_at: is required"};
+    if (auto missing = platform::replication::check_changed_at(at)) {
+        return kernel::Rejection{kernel::RejectionCode::invalid_argument, *missing};
     }
-    ChangeStamp incoming = ChangeStamp::of(at, side);
+    ChangeStamp incoming = platform::replication::stamp_of(at, side);
+    std::vector<ChangeStamp> stored_of_edited;  // rule 4: a local edit moves past these
     std::set<std::string_view> seen;
     std::vector<std::string_view> winners;
     for (const std::string& name : names) {
@@ -96,15 +93,11 @@ std::optional<kernel::Rejection> decide_change(const Message& record, const Fiel
             if (equal_field(change, record, name)) {
                 continue;  // the user changed nothing in this field
             }
-            if (stored != stamps.end() && !(stored->second < incoming)) {
-                // Move past the stored stamp: the user overwrites the value they see.
-                auto bumped = std::chrono::seconds(stored->second.seconds) +
-                              std::chrono::nanoseconds(stored->second.nanos) + std::chrono::microseconds(1);
-                const auto whole = std::chrono::duration_cast<std::chrono::seconds>(bumped);
-                incoming.seconds = whole.count();
-                incoming.nanos = static_cast<std::int32_t>((bumped - whole).count());
+            if (stored != stamps.end()) {
+                stored_of_edited.push_back(stored->second);
             }
-        } else if (stored != stamps.end() && !(stored->second < incoming)) {
+        } else if (!platform::replication::wins(
+                       incoming, stored == stamps.end() ? std::nullopt : std::optional<ChangeStamp>(stored->second))) {
             continue;  // the stored value is the later write
         }
         winners.push_back(name);
@@ -112,23 +105,23 @@ std::optional<kernel::Rejection> decide_change(const Message& record, const Fiel
     if (winners.empty()) {
         return std::nullopt;
     }
+    if (side == Side::sales) {
+        incoming = platform::replication::local_edit_stamp(incoming, stored_of_edited);
+    }
     auto* reflection = out.GetReflection();
     for (const std::string_view name : winners) {
         copy_field(change, out, name);
         reflection->AddString(&out, &field(out, "changed_fields"), std::string(name));
     }
-    auto& stamp =
-        static_cast<google::protobuf::Timestamp&>(*reflection->MutableMessage(&out, &field(out, "changed_at")));
-    stamp.set_seconds(incoming.seconds);
-    stamp.set_nanos(incoming.nanos);
-    reflection->SetEnumValue(
-        &out, &field(out, "origin"),
-        side == Side::sales ? common::v1::CHANGE_ORIGIN_LOCAL : common::v1::CHANGE_ORIGIN_REPLICATED);
+    reflection->MutableMessage(&out, &field(out, "changed_at"))
+        ->CopyFrom(platform::replication::changed_at_of(incoming));
+    reflection->SetEnumValue(&out, &field(out, "origin"), platform::replication::origin_of(side, Side::sales));
     return std::nullopt;
 }
 
 void apply_change(const Message& event, Message& record, FieldStamps& stamps) {
-    const ChangeStamp stamp = ChangeStamp::of(changed_at(event), side_of(origin(event)));
+    const ChangeStamp stamp =
+        platform::replication::stamp_of(changed_at(event), platform::replication::side_of(origin(event), Side::sales));
     for (const std::string& name : changed_fields(event)) {
         if (record.GetDescriptor()->FindFieldByName(name) == nullptr) {
             continue;

@@ -20,23 +20,14 @@
 
 #include "gatehouse/common/v1/common.pb.h"
 #include "gatehouse/kernel/errors.h"
+#include "gatehouse/platform/replication.h"
 
 namespace gatehouse::sales {
 
-// Where a change was made. The order matters: at equal changed_at, customers wins.
-enum class Side { sales = 0, customers = 1 };
-
-struct ChangeStamp final {
-    std::int64_t seconds = 0;
-    std::int32_t nanos = 0;
-    Side side = Side::sales;
-
-    static ChangeStamp of(const google::protobuf::Timestamp& at, Side side) { return {at.seconds(), at.nanos(), side}; }
-    auto operator<=>(const ChangeStamp&) const = default;
-};
-
-// The side an event of the sales log stands for: LOCAL = made in the CRM, REPLICATED = from customers.
-Side side_of(common::v1::ChangeOrigin origin);
+// The replication rule's stamp and sides (libs/platform replication.h): the same type customers
+// uses, so that both order changes alike by construction.
+using platform::replication::Side;
+using ChangeStamp = platform::replication::Stamp;
 
 using FieldStamps = std::map<std::string, ChangeStamp, std::less<>>;
 

@@ -86,7 +86,7 @@ struct CustomersModel {
         return name == "name" ? event.name() : name == "phone" ? event.phone() : event.website();
     }
     void edit(const std::string& name, const std::string& value, std::chrono::system_clock::time_point at) {
-        fields[name] = {value, ChangeStamp::of(stamp(at), Side::customers)};
+        fields[name] = {value, gatehouse::platform::replication::stamp_of(stamp(at), Side::customers)};
         auto event = change({{name, value}}, at);
         event.set_origin(CHANGE_ORIGIN_LOCAL);
         published.push_back(event);
@@ -95,7 +95,7 @@ struct CustomersModel {
         if (from_sales.origin() != CHANGE_ORIGIN_LOCAL) {
             return;  // no echo
         }
-        const auto incoming = ChangeStamp::of(from_sales.changed_at(), Side::sales);
+        const auto incoming = gatehouse::platform::replication::stamp_of(from_sales.changed_at(), Side::sales);
         v1::AccountUpdated applied;
         for (const auto& name : from_sales.changed_fields()) {
             auto it = fields.find(name);
@@ -189,7 +189,8 @@ TEST_CASE("replicated from customers: later stamps win per field, older ones are
 TEST_CASE("equal changed_at: customers (HQ) beats sales, on both sides", "[account][replication]") {
     SalesSide sales;
     CustomersModel customers;
-    customers.fields["phone"] = {"+49 30 1234567", ChangeStamp::of(stamp(kNow), Side::sales)};
+    customers.fields["phone"] = {"+49 30 1234567",
+                                 gatehouse::platform::replication::stamp_of(stamp(kNow), Side::sales)};
     sales.run(ChangeAccount{change({{"phone", "sales-phone"}}, kNow + 1h), Side::sales});
     customers.edit("phone", "hq-phone", kNow + 1h);
     for (const auto& event : customers.published) {
@@ -210,8 +211,8 @@ TEST_CASE("a local edit overwrites what the user sees even if the other side's c
                                            ChangeAccount{change({{"phone", "+49 sales"}}, kNow + 1h), Side::sales});
     REQUIRE(edit.size() == 1);
     CHECK(edit[0].account_updated().phone() == "+49 sales");
-    CHECK(ChangeStamp::of(edit[0].account_updated().changed_at(), Side::sales) >
-          ChangeStamp::of(stamp(kNow + 5h), Side::customers));
+    CHECK(gatehouse::platform::replication::stamp_of(edit[0].account_updated().changed_at(), Side::sales) >
+          gatehouse::platform::replication::stamp_of(stamp(kNow + 5h), Side::customers));
 }
 
 TEST_CASE("no echo: what sales applied from customers goes back as REPLICATED and is ignored there",
@@ -240,7 +241,7 @@ TEST_CASE("convergence: concurrent edits on both sides, delivered in any order, 
             customers.fields[name] = {name == "name"    ? "Acme GmbH"
                                       : name == "phone" ? "+49 30 1234567"
                                                         : "",
-                                      ChangeStamp::of(stamp(kNow), Side::sales)};
+                                      gatehouse::platform::replication::stamp_of(stamp(kNow), Side::sales)};
         }
         // Each side makes a few edits (each side's clock moves forward), at times that overlap the
         // other side's, some equal.
