@@ -1,8 +1,823 @@
-// The back office's hq pages.
+// The back office's HQ desk: All prospects (filter, pages, one prospect with its timeline and
+// possible duplicates, approve behind a confirmation page, reject with a reason) and the customers
+// (search, pages, one customer with its history, hierarchies and partner users, change the
+// organisation's administrator). Every call carries the gateway token on behalf of the signed-in
+// HQ member; the services decide what is allowed (self-approval, an already decided request).
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <ctime>
+
+#include "gatehouse/customers/v1/customers_service.grpc.pb.h"
+#include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "site.h"
 
 namespace gatehouse::web {
+namespace {
 
-void add_office_hq(Site& site) { (void)site; }
+namespace onboarding_v1 = gatehouse::onboarding::v1;
+namespace customers_v1 = gatehouse::customers::v1;
+
+constexpr Text kTexts[] = {
+    // All prospects
+    {"hq_prospects_title", "All prospects", "Alle Interessenten"},
+    {"hq_filter", "Show", "Anzeigen"},
+    {"hq_any_status", "Any status", "Alle Status"},
+    {"hq_prospect_text", "Company or email contains", "Firma oder E-Mail enthält"},
+    {"hq_request_number", "Request", "Anfrage"},
+    {"hq_company", "Company", "Unternehmen"},
+    {"hq_contact", "Contact", "Ansprechperson"},
+    {"hq_submitted_at", "Submitted", "Eingereicht"},
+    {"hq_duplicate", "Possible duplicate", "Mögliches Duplikat"},
+    {"hq_total", "Found", "Gefunden"},
+    {"hq_none_found", "Nothing found.", "Nichts gefunden."},
+    {"hq_next_page", "Next page", "Nächste Seite"},
+    {"hq_first_page", "First page", "Erste Seite"},
+    {"hq_status_1", "Awaiting email confirmation", "Wartet auf Bestätigung der E-Mail-Adresse"},
+    {"hq_status_2", "Pending", "In Prüfung"},
+    {"hq_status_3", "Approved", "Genehmigt"},
+    {"hq_status_4", "Rejected", "Abgelehnt"},
+    {"hq_status_5", "Closed", "Geschlossen"},
+    // One prospect
+    {"hq_prospect_title", "Prospect", "Interessent"},
+    {"hq_comments", "Comments", "Anmerkungen"},
+    {"hq_previous_request", "Earlier rejected request", "Frühere abgelehnte Anfrage"},
+    {"hq_approval_mode", "Who decides", "Wer entscheidet"},
+    {"hq_mode_1", "HQ", "Zentrale"},
+    {"hq_mode_2", "The CRM (opportunity won or lost)", "Das CRM (Verkaufschance gewonnen oder verloren)"},
+    {"hq_decided_by", "Decided by", "Entschieden von"},
+    {"hq_decision_reason", "Reason", "Begründung"},
+    {"hq_decision_path", "Decided through", "Entschieden über"},
+    {"hq_path_1", "HQ", "Zentrale"},
+    {"hq_path_2", "The CRM", "Das CRM"},
+    {"hq_path_3", "HQ, instead of the CRM", "Zentrale, anstelle des CRM"},
+    {"hq_path_4", "The email was not confirmed in time", "Die E-Mail-Adresse wurde nicht rechtzeitig bestätigt"},
+    {"hq_duplicates_title", "Possible duplicates", "Mögliche Duplikate"},
+    {"hq_rule_email", "same email address", "gleiche E-Mail-Adresse"},
+    {"hq_rule_tax_id", "same VAT / tax id", "gleiche USt-IdNr. / Steuernummer"},
+    {"hq_rule_company_name_and_email_domain", "same company name and email domain",
+     "gleicher Firmenname und gleiche E-Mail-Domain"},
+    {"hq_existing_partner", "an existing partner", "ein bestehender Partner"},
+    {"hq_other_prospect", "another prospect", "ein anderer Interessent"},
+    {"hq_timeline", "Timeline", "Verlauf"},
+    {"hq_when", "When", "Wann"},
+    {"hq_event", "Event", "Ereignis"},
+    {"hq_actor", "By", "Von"},
+    {"hq_detail", "Details", "Details"},
+    {"hq_customer_record", "Customer record", "Kundendatensatz"},
+    {"hq_back_prospects", "Back to all prospects", "Zurück zu allen Interessenten"},
+    // Approve and reject
+    {"hq_approve", "Approve", "Genehmigen"},
+    {"hq_reject", "Reject", "Ablehnen"},
+    {"hq_approve_title", "Approve this request?", "Diese Anfrage genehmigen?"},
+    {"hq_approve_text",
+     "The organisation becomes a partner: its customer record and the contact's web account are created, and the "
+     "contact gets a welcome email with a link to set a password.",
+     "Die Organisation wird Partner: Ihr Kundendatensatz und das Webkonto der Ansprechperson werden angelegt, und die "
+     "Ansprechperson erhält eine Willkommens-E-Mail mit einem Link zum Festlegen des Passworts."},
+    {"hq_approve_submit", "Yes, approve", "Ja, genehmigen"},
+    {"hq_duplicate_warning", "Look at the possible duplicates before you approve.",
+     "Sehen Sie sich die möglichen Duplikate an, bevor Sie genehmigen."},
+    {"hq_crm_mode_text", "The CRM decides this request: HQ may approve it only with a reason, recorded as an override.",
+     "Über diese Anfrage entscheidet das CRM: Die Zentrale darf sie nur mit einer Begründung genehmigen, die als "
+     "Ausnahme festgehalten wird."},
+    {"hq_override_reason", "Why HQ decides instead of the CRM", "Warum die Zentrale anstelle des CRM entscheidet"},
+    {"hq_not_pending", "Only a pending request can be decided. The status of this one:",
+     "Nur eine Anfrage in Prüfung kann entschieden werden. Der Status dieser Anfrage:"},
+    {"hq_reject_title", "Reject this request?", "Diese Anfrage ablehnen?"},
+    {"hq_reject_text", "The contact gets an email that the request was declined.",
+     "Die Ansprechperson erhält eine E-Mail, dass die Anfrage abgelehnt wurde."},
+    {"hq_reason", "Reason for the rejection", "Grund der Ablehnung"},
+    {"hq_reject_submit", "Reject the request", "Anfrage ablehnen"},
+    {"hq_approved_notice", "The request was approved. The customer record and the welcome email follow in a moment.",
+     "Die Anfrage wurde genehmigt. Der Kundendatensatz und die Willkommens-E-Mail folgen in Kürze."},
+    {"hq_rejected_notice", "The request was rejected.", "Die Anfrage wurde abgelehnt."},
+    // Customers
+    {"hq_customers_title", "Customers", "Kunden"},
+    {"hq_customer_text", "Name, email, customer number or CRM id contains",
+     "Name, E-Mail, Kundennummer oder CRM-ID enthält"},
+    {"hq_any_type", "Any type", "Alle Arten"},
+    {"hq_type", "Type", "Art"},
+    {"hq_type_1", "Organization", "Organisation"},
+    {"hq_type_2", "Person", "Person"},
+    {"hq_customer_status_1", "Active", "Aktiv"},
+    {"hq_customer_status_2", "Blocked", "Gesperrt"},
+    {"hq_customer_status_3", "Closed", "Geschlossen"},
+    {"hq_source", "Source", "Herkunft"},
+    {"hq_source_1", "Self-serve onboarding", "Selbstregistrierung"},
+    {"hq_source_2", "HQ", "Zentrale"},
+    {"hq_source_3", "CRM", "CRM"},
+    {"hq_partner_status", "Partner status", "Partnerstatus"},
+    {"hq_partner_status_1", "Prospective: the opportunity is open", "Angehend: Die Verkaufschance ist offen"},
+    {"hq_partner_status_2", "Partner", "Partner"},
+    {"hq_partner_status_3", "Closed: the opportunity was lost", "Geschlossen: Die Verkaufschance ging verloren"},
+    {"hq_crm_account", "CRM account", "CRM-Account"},
+    {"hq_crm_contact", "CRM contact", "CRM-Kontakt"},
+    {"hq_credit_limit", "Credit limit", "Kreditlimit"},
+    {"hq_payment_terms", "Payment terms", "Zahlungsbedingungen"},
+    {"hq_spending_limit", "Spending limit", "Ausgabenlimit"},
+    {"hq_prospect_request", "Onboarding request", "Onboarding-Anfrage"},
+    {"hq_customer_title", "Customer", "Kunde"},
+    {"hq_history", "History", "Historie"},
+    {"hq_hierarchies", "Hierarchies", "Hierarchien"},
+    {"hq_members", "Members", "Mitglieder"},
+    {"hq_no_hierarchies", "No hierarchies.", "Keine Hierarchien."},
+    {"hq_partner_users", "Partner users", "Partnerbenutzer"},
+    {"hq_no_users", "No partner users.", "Keine Partnerbenutzer."},
+    {"hq_administrator", "Administrator", "Administrator"},
+    {"hq_no_administrator", "none", "keiner"},
+    {"hq_user", "User", "Benutzer"},
+    {"hq_user_status_1", "Invited", "Eingeladen"},
+    {"hq_user_status_2", "Active", "Aktiv"},
+    {"hq_user_status_3", "Removed", "Entfernt"},
+    {"hq_password_set", "Password set", "Passwort festgelegt"},
+    {"hq_yes", "yes", "ja"},
+    {"hq_no", "no", "nein"},
+    {"hq_change_admin_title", "Change administrator", "Administrator wechseln"},
+    {"hq_change_admin_text", "An organisation has one administrator, who manages its users.",
+     "Eine Organisation hat einen Administrator, der ihre Benutzer verwaltet."},
+    {"hq_new_admin_user_id", "New administrator (an active user of the organisation)",
+     "Neuer Administrator (ein aktiver Benutzer der Organisation)"},
+    {"hq_change_admin_submit", "Make administrator", "Zum Administrator machen"},
+    {"hq_no_candidates", "No other active user of this organisation can become its administrator.",
+     "Kein anderer aktiver Benutzer dieser Organisation kann ihr Administrator werden."},
+    {"hq_admin_changed", "The administrator was changed.", "Der Administrator wurde gewechselt."},
+    {"hq_back_customers", "Back to the customers", "Zurück zu den Kunden"},
+};
+
+constexpr int kPageSize = 25;
+
+// A form input of the HQ pages: the API's field name, the element's id and its label's text key.
+struct Input final {
+    const char* name;
+    const char* id;
+    const char* label;
+};
+constexpr Input kReasonInput{"reason", "reject-reason", "hq_reason"};
+constexpr Input kOverrideInput{"override_reason", "override-reason", "hq_override_reason"};
+constexpr Input kNewAdminInput{"new_admin_user_id", "new-admin", "hq_new_admin_user_id"};
+
+// A value a template shows only when there is one (a mustache section on "" still renders).
+void set_if(mustache::data& data, const std::string& key, const std::string& value) {
+    if (!value.empty()) {
+        data.set(key, value);
+    }
+}
+
+// An event type without its package: "gatehouse.onboarding.v1.EmailVerified" -> "EmailVerified".
+std::string short_event_type(const std::string& event_type) {
+    const auto dot = event_type.rfind('.');
+    return dot == std::string::npos ? event_type : event_type.substr(dot + 1);
+}
+
+std::string format_time(const google::protobuf::Timestamp& at) {
+    if (at.seconds() == 0 && at.nanos() == 0) {
+        return {};
+    }
+    const std::time_t seconds = static_cast<std::time_t>(at.seconds());
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    std::array<char, 32> text{};
+    const auto length = std::strftime(text.data(), text.size(), "%Y-%m-%d %H:%M UTC", &parts);
+    return {text.data(), length};
+}
+
+std::string format_money(const common::v1::Money& money) {
+    if (money.currency_code().empty()) {
+        return {};
+    }
+    const auto units = money.minor_units();
+    const auto whole = units / 100;
+    const auto cents = (units < 0 ? -units : units) % 100;
+    return std::to_string(whole) + "." + (cents < 10 ? "0" : "") + std::to_string(cents) + " " + money.currency_code();
+}
+
+int number_param(const Visit& v, const std::string& name) {
+    const std::string text = v.param(name);
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc{} && end == text.data() + text.size() ? value : 0;
+}
+
+// The name a customer is known by: the organisation's name, or the person's first and last name.
+std::string display_name(const customers_v1::CustomerDetails& details) {
+    if (!details.name().empty()) {
+        return details.name();
+    }
+    return details.first_name() + (details.first_name().empty() ? "" : " ") + details.last_name();
+}
+
+std::string prospect_href(const std::string& request_number) {
+    return "/office/prospects/view?request=" + url_encode(request_number);
+}
+
+std::string customer_href(const std::string& customer_id) {
+    return "/office/customers/view?customer=" + url_encode(customer_id);
+}
+
+// An HTTP status for a decision or change the service refused for a reason the page shows.
+int status_of(const grpc::Status& status) {
+    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 422 : 409;
+}
+
+// Refusals the page itself shows (on the form): the rest go to Site::failed.
+bool shown_on_form(const grpc::Status& status) {
+    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+           status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+           status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
+}
+
+struct OfficeHq final {
+    Site& site;
+    std::unique_ptr<onboarding_v1::OnboardingService::Stub> onboarding;
+    std::unique_ptr<customers_v1::CustomersService::Stub> customers;
+
+    // The error summary (has_errors, summary) and each input's rule (<name>_error) of a form
+    // whose inputs have their own ids.
+    void set_errors(const Visit& v, mustache::data& data, const FormErrors& errors,
+                    std::initializer_list<Input> inputs) const {
+        mustache::data summary = mustache::data::type::list;
+        for (const auto& line : errors.general) {
+            mustache::data item = mustache::data::type::object;
+            item.set("text", line);
+            summary.push_back(item);
+        }
+        for (const auto& input : inputs) {
+            if (const auto found = errors.fields.find(input.name); found != errors.fields.end()) {
+                data.set(std::string(input.name) + "_error", found->second);
+                mustache::data item = mustache::data::type::object;
+                item.set("text", site.text(v, input.label) + ": " + found->second);
+                item.set("href", std::string(input.id));
+                summary.push_back(item);
+            }
+        }
+        data.set("has_errors", !errors.empty());
+        data.set("summary", summary);
+    }
+
+    static FormErrors errors_of(const grpc::Status& status, std::initializer_list<Input> inputs) {
+        std::vector<Field> fields;
+        for (const auto& input : inputs) {
+            fields.push_back(Field{input.name, "text", true, ""});
+        }
+        return Site::errors_of(status, fields);
+    }
+
+    std::string status_text(const Visit& v, onboarding_v1::RequestStatus status) const {
+        return site.text(v, "hq_status_" + std::to_string(static_cast<int>(status)));
+    }
+
+    // ---- All prospects ----
+
+    void prospects(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        onboarding_v1::ListProspectsRequest request;
+        const int wanted = number_param(v, "status");
+        if (onboarding_v1::RequestStatus_IsValid(wanted)) {
+            request.set_status(static_cast<onboarding_v1::RequestStatus>(wanted));
+        }
+        request.set_text(v.param("text"));
+        request.set_page_size(kPageSize);
+        request.set_page_token(v.param("page_token"));
+        onboarding_v1::ListProspectsResponse response;
+        const auto status = onboarding->ListProspects(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok() && status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+            site.failed(v, status);
+            return;
+        }
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "hq_prospects_title"));
+        set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
+        mustache::data options = mustache::data::type::list;
+        for (int value = onboarding_v1::REQUEST_STATUS_AWAITING_VERIFICATION;
+             value <= onboarding_v1::REQUEST_STATUS_CLOSED; ++value) {
+            mustache::data option = mustache::data::type::object;
+            option.set("value", std::to_string(value));
+            option.set("label", status_text(v, static_cast<onboarding_v1::RequestStatus>(value)));
+            option.set("selected", value == static_cast<int>(request.status()));
+            options.push_back(option);
+        }
+        data.set("statuses", options);
+        data.set("text", request.text());
+        mustache::data rows = mustache::data::type::list;
+        for (const auto& prospect : response.prospects()) {
+            mustache::data row = mustache::data::type::object;
+            row.set("request_number", prospect.request_number());
+            row.set("href", prospect_href(prospect.request_number()));
+            row.set("company", prospect.company_name());
+            set_if(row, "country_code", prospect.country_code());
+            row.set("contact", prospect.contact_name());
+            row.set("email", prospect.contact_email());
+            row.set("status", status_text(v, prospect.status()));
+            row.set("submitted_at", format_time(prospect.submitted_at()));
+            row.set("duplicate", prospect.possible_duplicate());
+            rows.push_back(row);
+        }
+        data.set("prospects", rows);
+        data.set("empty", response.prospects().empty());
+        data.set("total", std::to_string(response.total()));
+        const std::string filter = "/office/prospects?status=" + std::to_string(static_cast<int>(request.status())) +
+                                   "&text=" + url_encode(request.text());
+        if (!response.next_page_token().empty()) {
+            data.set("next_href", filter + "&page_token=" + url_encode(response.next_page_token()));
+        }
+        if (!request.page_token().empty()) {
+            data.set("first_href", filter);
+        }
+        site.render(v, "hq_prospects", data, status.ok() ? 200 : 422);
+    }
+
+    // ---- One prospect ----
+
+    // The prospect, or false after answering.
+    bool get_prospect(Visit& v, const std::string& request_number, onboarding_v1::GetProspectResponse& response) {
+        onboarding_v1::GetProspectRequest request;
+        request.set_request_number(request_number);
+        const auto status = onboarding->GetProspect(site.context(v, Caller::staff).get(), request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            site.message(v, "not_found_title", "not_found_text", 404);
+            return false;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return false;
+        }
+        return true;
+    }
+
+    // What every page about one prospect shows: its number, status, company, contact and duplicates.
+    mustache::data prospect_data(const Visit& v, const onboarding_v1::GetProspectResponse& prospect) const {
+        const auto& summary = prospect.summary();
+        const auto& submitted = prospect.request();
+        mustache::data data = mustache::data::type::object;
+        data.set("request_number", summary.request_number());
+        data.set("href", prospect_href(summary.request_number()));
+        data.set("status", status_text(v, summary.status()));
+        data.set("pending", summary.status() == onboarding_v1::REQUEST_STATUS_PENDING);
+        data.set("company", submitted.company().name());
+        data.set("street", submitted.company().address().street());
+        data.set("postal_code", submitted.company().address().postal_code());
+        set_if(data, "city", submitted.company().address().city());
+        set_if(data, "region", submitted.company().address().region());
+        set_if(data, "country_code", submitted.company().address().country_code());
+        data.set("company_phone", submitted.company().phone());
+        set_if(data, "website", submitted.company().website());
+        set_if(data, "tax_id", submitted.company().tax_id());
+        data.set("contact", submitted.contact().first_name() + " " + submitted.contact().last_name());
+        set_if(data, "email", submitted.contact().email());
+        data.set("contact_phone", submitted.contact().phone());
+        set_if(data, "job_title", submitted.contact().job_title());
+        set_if(data, "comments", submitted.comments());
+        data.set("submitted_at", format_time(submitted.submitted_at()));
+        data.set("crm_mode", submitted.approval_mode() == onboarding_v1::APPROVAL_MODE_CRM);
+        if (submitted.approval_mode() != onboarding_v1::APPROVAL_MODE_UNSPECIFIED) {
+            data.set("approval_mode", site.text(v, "hq_mode_" + std::to_string(submitted.approval_mode())));
+        }
+        if (!submitted.previous_request_number().empty()) {
+            data.set("previous_request", submitted.previous_request_number());
+            data.set("previous_href", prospect_href(submitted.previous_request_number()));
+        }
+        mustache::data duplicates = mustache::data::type::list;
+        for (const auto& match : prospect.possible_duplicates()) {
+            mustache::data item = mustache::data::type::object;
+            item.set("request_number", match.request_number());
+            item.set("href", prospect_href(match.request_number()));
+            const std::string rule_key = "hq_rule_" + match.rule();
+            const std::string rule = site.text(v, rule_key);
+            item.set("rule", rule == rule_key ? match.rule() : rule);
+            item.set("kind", site.text(v, match.existing_partner() ? "hq_existing_partner" : "hq_other_prospect"));
+            duplicates.push_back(item);
+        }
+        data.set("has_duplicates", !prospect.possible_duplicates().empty());
+        data.set("duplicates", duplicates);
+        return data;
+    }
+
+    // The organisation made from an approved request, if it exists yet (the customers service
+    // creates it from the approval event, a moment later): found by the company's name.
+    std::string customer_of(const Visit& v, const onboarding_v1::GetProspectResponse& prospect) {
+        customers_v1::ListCustomersRequest request;
+        request.set_text(prospect.request().company().name());
+        request.set_type(customers_v1::CUSTOMER_TYPE_ORGANIZATION);
+        request.set_page_size(200);
+        customers_v1::ListCustomersResponse response;
+        if (!customers->ListCustomers(site.context(v, Caller::staff).get(), request, &response).ok()) {
+            return {};
+        }
+        for (const auto& customer : response.customers()) {
+            if (customer.prospect_request_number() == prospect.summary().request_number()) {
+                return customer.customer_id();
+            }
+        }
+        return {};
+    }
+
+    void prospect(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        onboarding_v1::GetProspectResponse response;
+        if (!get_prospect(v, v.param("request"), response)) {
+            return;
+        }
+        mustache::data data = prospect_data(v, response);
+        data.set("title", site.text(v, "hq_prospect_title") + " " + response.summary().request_number());
+        if (!response.decided_by().empty()) {
+            data.set("decided_by", response.decided_by());
+        }
+        if (!response.decision_reason().empty()) {
+            data.set("decision_reason", response.decision_reason());
+        }
+        if (response.decision_path() != onboarding_v1::DECISION_PATH_UNSPECIFIED) {
+            data.set("decision_path", site.text(v, "hq_path_" + std::to_string(response.decision_path())));
+        }
+        mustache::data timeline = mustache::data::type::list;
+        for (const auto& entry : response.timeline()) {
+            mustache::data item = mustache::data::type::object;
+            item.set("at", format_time(entry.at()));
+            item.set("event_type", short_event_type(entry.event_type()));
+            item.set("actor", entry.actor());
+            item.set("detail", entry.detail());
+            timeline.push_back(item);
+        }
+        data.set("timeline", timeline);
+        const std::string done = v.param("done");
+        data.set("approved_notice", done == "approved");
+        data.set("rejected_notice", done == "rejected");
+        data.set("approve_href",
+                 "/office/prospects/approve?request=" + url_encode(response.summary().request_number()));
+        data.set("reject_href", "/office/prospects/reject?request=" + url_encode(response.summary().request_number()));
+        if (response.summary().status() == onboarding_v1::REQUEST_STATUS_APPROVED) {
+            if (const auto customer_id = customer_of(v, response); !customer_id.empty()) {
+                data.set("customer_id", customer_id);
+                data.set("customer_href", customer_href(customer_id));
+            }
+        }
+        site.render(v, "hq_prospect", data);
+    }
+
+    // ---- Approve: a confirmation page, then the call ----
+
+    void approve_page(Visit& v, const std::string& request_number, const FormErrors& errors, int http_status) {
+        onboarding_v1::GetProspectResponse response;
+        if (!get_prospect(v, request_number, response)) {
+            return;
+        }
+        mustache::data data = prospect_data(v, response);
+        data.set("title", site.text(v, "hq_approve_title"));
+        set_errors(v, data, errors, {kOverrideInput});
+        data.set("override_reason", v.field("override_reason"));
+        site.render(v, "hq_approve", data, http_status);
+    }
+
+    void approve_confirm(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        approve_page(v, v.param("request"), {}, 200);
+    }
+
+    void approve(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        onboarding_v1::ApproveProspectRequest request;
+        request.set_request_number(v.field("request_number"));
+        // The confirmation step is the page this form is on.
+        request.set_confirmed(true);
+        request.set_override_reason(v.field("override_reason"));
+        onboarding_v1::ApproveProspectResponse response;
+        const auto status = onboarding->ApproveProspect(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            approve_page(v, request.request_number(), errors_of(status, {kOverrideInput}), status_of(status));
+            return;
+        }
+        // Approving one's own request: the service's reason on the confirmation page.
+        if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+            approve_page(v, request.request_number(), FormErrors{{}, {status.error_message()}}, 403);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, prospect_href(request.request_number()) + "&done=approved");
+    }
+
+    // ---- Reject: a form with the reason ----
+
+    void reject_page(Visit& v, const std::string& request_number, const FormErrors& errors, int http_status) {
+        onboarding_v1::GetProspectResponse response;
+        if (!get_prospect(v, request_number, response)) {
+            return;
+        }
+        mustache::data data = prospect_data(v, response);
+        data.set("title", site.text(v, "hq_reject_title"));
+        set_errors(v, data, errors, {kReasonInput});
+        data.set("reason", v.field("reason"));
+        site.render(v, "hq_reject", data, http_status);
+    }
+
+    void reject_form(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        reject_page(v, v.param("request"), {}, 200);
+    }
+
+    void reject(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        onboarding_v1::RejectProspectRequest request;
+        request.set_request_number(v.field("request_number"));
+        request.set_reason(v.field("reason"));
+        onboarding_v1::RejectProspectResponse response;
+        const auto status = onboarding->RejectProspect(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            reject_page(v, request.request_number(), errors_of(status, {kReasonInput}), status_of(status));
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, prospect_href(request.request_number()) + "&done=rejected");
+    }
+
+    // ---- Customers ----
+
+    void customer_list(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::ListCustomersRequest request;
+        request.set_text(v.param("text"));
+        if (const int type = number_param(v, "type"); customers_v1::CustomerType_IsValid(type)) {
+            request.set_type(static_cast<customers_v1::CustomerType>(type));
+        }
+        if (const int wanted = number_param(v, "status"); customers_v1::CustomerStatus_IsValid(wanted)) {
+            request.set_status(static_cast<customers_v1::CustomerStatus>(wanted));
+        }
+        request.set_page_size(kPageSize);
+        request.set_page_token(v.param("page_token"));
+        customers_v1::ListCustomersResponse response;
+        const auto status = customers->ListCustomers(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok() && status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+            site.failed(v, status);
+            return;
+        }
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "hq_customers_title"));
+        set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
+        data.set("text", request.text());
+        mustache::data types = mustache::data::type::list;
+        for (const int value : {1, 2}) {
+            mustache::data option = mustache::data::type::object;
+            option.set("value", std::to_string(value));
+            option.set("label", site.text(v, "hq_type_" + std::to_string(value)));
+            option.set("selected", value == static_cast<int>(request.type()));
+            types.push_back(option);
+        }
+        data.set("types", types);
+        mustache::data statuses = mustache::data::type::list;
+        for (const int value : {1, 2, 3}) {
+            mustache::data option = mustache::data::type::object;
+            option.set("value", std::to_string(value));
+            option.set("label", site.text(v, "hq_customer_status_" + std::to_string(value)));
+            option.set("selected", value == static_cast<int>(request.status()));
+            statuses.push_back(option);
+        }
+        data.set("statuses", statuses);
+        mustache::data rows = mustache::data::type::list;
+        for (const auto& customer : response.customers()) {
+            const auto& details = customer.details();
+            mustache::data row = mustache::data::type::object;
+            row.set("customer_id", customer.customer_id());
+            row.set("href", customer_href(customer.customer_id()));
+            row.set("name", display_name(details));
+            row.set("type", site.text(v, "hq_type_" + std::to_string(customer.type())));
+            row.set("email", details.email());
+            row.set("place",
+                    details.address().city() +
+                        (details.address().country_code().empty() ? "" : ", " + details.address().country_code()));
+            row.set("status", site.text(v, "hq_customer_status_" + std::to_string(customer.status())));
+            rows.push_back(row);
+        }
+        data.set("customers", rows);
+        data.set("empty", response.customers().empty());
+        data.set("total", std::to_string(response.total()));
+        const std::string filter = "/office/customers?text=" + url_encode(request.text()) +
+                                   "&type=" + std::to_string(static_cast<int>(request.type())) +
+                                   "&status=" + std::to_string(static_cast<int>(request.status()));
+        if (!response.next_page_token().empty()) {
+            data.set("next_href", filter + "&page_token=" + url_encode(response.next_page_token()));
+        }
+        if (!request.page_token().empty()) {
+            data.set("first_href", filter);
+        }
+        site.render(v, "hq_customers", data, status.ok() ? 200 : 422);
+    }
+
+    void customer_page(Visit& v, const std::string& customer_id, const FormErrors& errors, int http_status) {
+        customers_v1::GetCustomerRequest request;
+        request.set_customer_id(customer_id);
+        customers_v1::GetCustomerResponse response;
+        const auto status = customers->GetCustomer(site.context(v, Caller::staff).get(), request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            site.message(v, "not_found_title", "not_found_text", 404);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        const auto& customer = response.customer();
+        const auto& details = customer.details();
+        const bool organization = customer.type() == customers_v1::CUSTOMER_TYPE_ORGANIZATION;
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "hq_customer_title") + " " + display_name(details));
+        data.set("customer_id", customer.customer_id());
+        data.set("name", display_name(details));
+        data.set("type", site.text(v, "hq_type_" + std::to_string(customer.type())));
+        data.set("status", site.text(v, "hq_customer_status_" + std::to_string(customer.status())));
+        set_if(data, "email", details.email());
+        set_if(data, "phone", details.phone());
+        set_if(data, "website", details.website());
+        set_if(data, "tax_id", details.tax_id());
+        set_if(data, "job_title", details.job_title());
+        data.set("street", details.address().street());
+        data.set("postal_code", details.address().postal_code());
+        set_if(data, "city", details.address().city());
+        set_if(data, "region", details.address().region());
+        set_if(data, "country_code", details.address().country_code());
+        if (customer.source() != customers_v1::CUSTOMER_SOURCE_UNSPECIFIED) {
+            data.set("source", site.text(v, "hq_source_" + std::to_string(customer.source())));
+        }
+        if (customer.partner_status() != customers_v1::PARTNER_STATUS_UNSPECIFIED) {
+            data.set("partner_status", site.text(v, "hq_partner_status_" + std::to_string(customer.partner_status())));
+        }
+        set_if(data, "crm_account_id", customer.crm_account_id());
+        set_if(data, "crm_contact_id", customer.crm_contact_id());
+        if (!customer.organization_customer_id().empty()) {
+            data.set("organization_id", customer.organization_customer_id());
+            data.set("organization_href", customer_href(customer.organization_customer_id()));
+        }
+        if (!customer.prospect_request_number().empty()) {
+            data.set("prospect_request", customer.prospect_request_number());
+            data.set("prospect_href", prospect_href(customer.prospect_request_number()));
+        }
+        set_if(data, "credit_limit", format_money(customer.credit_limit()));
+        set_if(data, "payment_terms", customer.payment_terms());
+        set_if(data, "spending_limit", format_money(customer.spending_limit()));
+        mustache::data history = mustache::data::type::list;
+        for (const auto& entry : response.history()) {
+            mustache::data item = mustache::data::type::object;
+            item.set("at", format_time(entry.at()));
+            item.set("event_type", short_event_type(entry.event_type()));
+            item.set("actor", entry.actor());
+            history.push_back(item);
+        }
+        data.set("history", history);
+
+        // Hierarchies: the organisation's, or for a person those of its organisation it is in.
+        const std::string organization_id = organization ? customer.customer_id() : customer.organization_customer_id();
+        data.set("with_hierarchies", !organization_id.empty());
+        if (!organization_id.empty()) {
+            customers_v1::ListHierarchiesRequest hierarchies_request;
+            hierarchies_request.set_organization_customer_id(organization_id);
+            customers_v1::ListHierarchiesResponse hierarchies;
+            if (const auto listed =
+                    customers->ListHierarchies(site.context(v, Caller::staff).get(), hierarchies_request, &hierarchies);
+                !listed.ok()) {
+                site.failed(v, listed);
+                return;
+            }
+            mustache::data rows = mustache::data::type::list;
+            for (const auto& hierarchy : hierarchies.hierarchies()) {
+                const auto& members = hierarchy.member_customer_ids();
+                if (!organization &&
+                    std::find(members.begin(), members.end(), customer.customer_id()) == members.end()) {
+                    continue;
+                }
+                mustache::data row = mustache::data::type::object;
+                row.set("name", hierarchy.name());
+                row.set("hierarchy_id", hierarchy.hierarchy_id());
+                mustache::data member_list = mustache::data::type::list;
+                for (const auto& member : members) {
+                    mustache::data item = mustache::data::type::object;
+                    item.set("customer_id", member);
+                    item.set("href", customer_href(member));
+                    member_list.push_back(item);
+                }
+                row.set("members", member_list);
+                rows.push_back(row);
+            }
+            data.set("no_hierarchies", rows.is_empty_list());
+            data.set("hierarchies", rows);
+        }
+
+        // Partner users and the administrator: an organisation's.
+        data.set("organization", organization);
+        if (organization) {
+            customers_v1::ListPartnerUsersRequest users_request;
+            users_request.set_organization_customer_id(customer.customer_id());
+            customers_v1::ListPartnerUsersResponse users;
+            if (const auto listed =
+                    customers->ListPartnerUsers(site.context(v, Caller::staff).get(), users_request, &users);
+                !listed.ok()) {
+                site.failed(v, listed);
+                return;
+            }
+            mustache::data rows = mustache::data::type::list;
+            mustache::data candidates = mustache::data::type::list;
+            for (const auto& user : users.users()) {
+                const std::string name = user.first_name() + " " + user.last_name();
+                mustache::data row = mustache::data::type::object;
+                row.set("user_id", user.user_id());
+                row.set("name", name);
+                row.set("email", user.email());
+                row.set("job_title", user.job_title());
+                row.set("customer_href", customer_href(user.customer_id()));
+                row.set("status", site.text(v, "hq_user_status_" + std::to_string(user.status())));
+                row.set("administrator", user.administrator());
+                row.set("password_set", user.password_set());
+                rows.push_back(row);
+                if (user.administrator()) {
+                    data.set("administrator_name", name);
+                    data.set("administrator_email", user.email());
+                } else if (user.status() == customers_v1::PARTNER_USER_STATUS_ACTIVE) {
+                    mustache::data option = mustache::data::type::object;
+                    option.set("user_id", user.user_id());
+                    option.set("label", name + " (" + user.email() + ")");
+                    option.set("selected", v.field("new_admin_user_id") == user.user_id());
+                    candidates.push_back(option);
+                }
+            }
+            data.set("no_users", rows.is_empty_list());
+            data.set("users", rows);
+            data.set("has_candidates", !candidates.is_empty_list());
+            data.set("candidates", candidates);
+            data.set("admin_changed", v.param("done") == "admin");
+        }
+        set_errors(v, data, errors, {kNewAdminInput});
+        site.render(v, "hq_customer", data, http_status);
+    }
+
+    void customer(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customer_page(v, v.param("customer"), {}, 200);
+    }
+
+    void change_administrator(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::ChangeAdministratorRequest request;
+        request.set_organization_customer_id(v.field("organization_customer_id"));
+        request.set_new_admin_user_id(v.field("new_admin_user_id"));
+        customers_v1::ChangeAdministratorResponse response;
+        const auto status = customers->ChangeAdministrator(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            customer_page(v, request.organization_customer_id(), errors_of(status, {kNewAdminInput}),
+                          status_of(status));
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(request.organization_customer_id()) + "&done=admin");
+    }
+};
+
+}  // namespace
+
+void add_office_hq(Site& site) {
+    site.add_texts(kTexts);
+    site.add_templates({"hq_prospects", "hq_prospect", "hq_approve", "hq_reject", "hq_customers", "hq_customer"});
+    auto pages =
+        std::make_shared<OfficeHq>(OfficeHq{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
+                                            customers_v1::CustomersService::NewStub(site.channels().customers)});
+    const auto page = [pages](void (OfficeHq::*handler)(Visit&)) {
+        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
+    };
+    site.get("/office/prospects", page(&OfficeHq::prospects));
+    site.get("/office/prospects/view", page(&OfficeHq::prospect));
+    site.get("/office/prospects/approve", page(&OfficeHq::approve_confirm));
+    site.post("/office/prospects/approve", page(&OfficeHq::approve));
+    site.get("/office/prospects/reject", page(&OfficeHq::reject_form));
+    site.post("/office/prospects/reject", page(&OfficeHq::reject));
+    site.get("/office/customers", page(&OfficeHq::customer_list));
+    site.get("/office/customers/view", page(&OfficeHq::customer));
+    site.post("/office/customers/administrator", page(&OfficeHq::change_administrator));
+}
 
 }  // namespace gatehouse::web
