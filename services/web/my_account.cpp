@@ -2,6 +2,8 @@
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
+#include <optional>
+
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "site.h"
 
@@ -28,6 +30,17 @@ constexpr Text kTexts[] = {
     {"added", "Invitation sent to", "Einladung gesendet an"},
     {"removed", "The user was removed.", "Der Benutzer wurde entfernt."},
     {"remove_title", "Remove this user?", "Diesen Benutzer entfernen?"},
+    {"edit", "Edit", "Bearbeiten"},
+    {"edit_user_title", "Edit user", "Benutzer bearbeiten"},
+    {"edit_user_submit", "Save", "Speichern"},
+    {"edited", "The user was saved.", "Der Benutzer wurde gespeichert."},
+    {"view_financials", "View Financials: may see the credit limit and payment terms",
+     "Finanzdaten sehen: darf Kreditlimit und Zahlungsbedingungen sehen"},
+    {"resend", "Resend invitation", "Einladung erneut senden"},
+    {"resent", "A new invitation was sent to", "Eine neue Einladung wurde gesendet an"},
+    {"financials", "Financials", "Finanzdaten"},
+    {"credit_limit", "Credit limit", "Kreditlimit"},
+    {"payment_terms", "Payment terms", "Zahlungsbedingungen"},
     {"remove_text", "They can no longer sign in. Their customer record stays.",
      "Er oder sie kann sich nicht mehr anmelden. Der Kundendatensatz bleibt erhalten."},
     {"remove_submit", "Yes, remove the user", "Ja, Benutzer entfernen"},
@@ -39,6 +52,30 @@ const std::vector<Field>& add_user_fields() {
                                               {"last_name", "text", true, "off"},
                                               {"job_title", "text", false, "off"}};
     return fields;
+}
+
+const std::vector<Field>& edit_user_fields() {
+    static const std::vector<Field> fields = {
+        {"first_name", "text", true, "off"}, {"last_name", "text", true, "off"}, {"job_title", "text", false, "off"}};
+    return fields;
+}
+
+// "1234.50 EUR" from minor units; empty when there is no amount.
+std::string format_money(const common::v1::Money& money) {
+    if (money.currency_code().empty()) {
+        return {};
+    }
+    const auto units = money.minor_units();
+    const auto cents = (units < 0 ? -units : units) % 100;
+    return std::string(units < 0 && units > -100 ? "-" : "") + std::to_string(units / 100) + "." +
+           (cents < 10 ? "0" : "") + std::to_string(cents) + " " + money.currency_code();
+}
+
+// A value a template shows only when there is one (a mustache section on "" still renders).
+void set_if(mustache::data& data, const std::string& key, const std::string& value) {
+    if (!value.empty()) {
+        data.set(key, value);
+    }
 }
 
 struct MyAccount final {
@@ -75,8 +112,12 @@ struct MyAccount final {
         data.set("city", details.address().city());
         data.set("country_code", details.address().country_code());
         data.set("phone", details.phone());
-        data.set("website", details.website());
-        data.set("tax_id", details.tax_id());
+        set_if(data, "website", details.website());
+        set_if(data, "tax_id", details.tax_id());
+        // The service leaves them out for a user without "View Financials".
+        set_if(data, "credit_limit", format_money(response.customer().credit_limit()));
+        set_if(data, "payment_terms", response.customer().payment_terms());
+        data.set("financials", response.customer().has_credit_limit() || !response.customer().payment_terms().empty());
         site.render(v, "account", data);
     }
 
@@ -115,6 +156,9 @@ struct MyAccount final {
             row.set("status", site.text(v, "user_status_" + std::to_string(static_cast<int>(user.status()))));
             row.set("administrator", user.administrator());
             row.set("remove_href", "/account/users/remove?user=" + url_encode(user.user_id()));
+            row.set("edit_href", "/account/users/edit?user=" + url_encode(user.user_id()));
+            // No password yet: the invitation may be lost or expired, so it can be sent again.
+            row.set("pending", !user.password_set() && user.status() != customers_v1::PARTNER_USER_STATUS_REMOVED);
             rows.push_back(row);
         }
         data.set("users", rows);
@@ -122,6 +166,8 @@ struct MyAccount final {
             data.set("added", v.request->get_param_value("added"));
         }
         data.set("removed", v.request->has_param("removed"));
+        data.set("edited", v.request->has_param("edited"));
+        set_if(data, "resent", v.param("resent"));
         site.render(v, "users", data, errors.empty() ? 200 : 422);
     }
 
@@ -172,6 +218,95 @@ struct MyAccount final {
         site.message(v, "not_found_title", "not_found_text", 404);
     }
 
+    // The organisation's user `user_id` as the administrator sees it, or nothing (another
+    // organisation's user, or none: the page does not say which).
+    std::optional<customers_v1::PartnerUser> own_user(Visit& v, const std::string& user_id) {
+        customers_v1::ListPartnerUsersResponse response;
+        if (const auto status = list_users(v, response); !status.ok()) {
+            site.failed(v, status);
+            return std::nullopt;
+        }
+        for (const auto& user : response.users()) {
+            if (user.user_id() == user_id) {
+                return user;
+            }
+        }
+        site.message(v, "not_found_title", "not_found_text", 404);
+        return std::nullopt;
+    }
+
+    void edit_page(Visit& v, const customers_v1::PartnerUser& user, const FormErrors& errors) {
+        std::map<std::string, std::string> values = {
+            {"first_name", user.first_name()}, {"last_name", user.last_name()}, {"job_title", user.job_title()}};
+        if (!errors.empty()) {
+            values = v.form;
+        }
+        mustache::data data = site.form_data(v, edit_user_fields(), errors, values);
+        data.set("title", site.text(v, "edit_user_title"));
+        data.set("user_id", user.user_id());
+        data.set("email", user.email());
+        data.set("view_financials",
+                 errors.empty() ? user.permissions().view_financials() : v.field("view_financials") == "on");
+        data.set("can_have_financials", !user.administrator());
+        site.render(v, "edit_user", data, errors.empty() ? 200 : 422);
+    }
+
+    void edit_form(Visit& v) {
+        if (!signed_in(v)) {
+            return;
+        }
+        if (const auto user = own_user(v, v.param("user"))) {
+            edit_page(v, *user, {});
+        }
+    }
+
+    void edit_user(Visit& v) {
+        if (!signed_in(v)) {
+            return;
+        }
+        const auto user = own_user(v, v.field("user"));
+        if (!user) {
+            return;
+        }
+        // UpdatePartnerUser replaces every field: what the form does not show is sent as it is.
+        customers_v1::UpdatePartnerUserRequest request;
+        request.set_user_id(user->user_id());
+        request.set_first_name(v.field("first_name"));
+        request.set_last_name(v.field("last_name"));
+        request.set_job_title(v.field("job_title"));
+        *request.mutable_spending_limit() = user->spending_limit();
+        *request.mutable_permissions() = user->permissions();
+        if (!user->administrator()) {  // the administrator sees the financials anyway: no box shown
+            request.mutable_permissions()->set_view_financials(v.field("view_financials") == "on");
+        }
+        customers_v1::UpdatePartnerUserResponse response;
+        const auto status = customers->UpdatePartnerUser(site.context(v, Caller::partner).get(), request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            edit_page(v, *user, Site::errors_of(status, edit_user_fields()));
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, "/account/users?edited=1");
+    }
+
+    void resend_invitation(Visit& v) {
+        if (!signed_in(v)) {
+            return;
+        }
+        customers_v1::ChangeInvitationRequest request;
+        request.set_user_id(v.field("user"));
+        customers_v1::ChangeInvitationResponse response;
+        const auto status = customers->ChangeInvitation(site.context(v, Caller::partner).get(), request, &response);
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, "/account/users?resent=" + url_encode(response.user().email()));
+    }
+
     void remove_user(Visit& v) {
         if (!signed_in(v)) {
             return;
@@ -196,7 +331,7 @@ struct MyAccount final {
 
 void add_my_account(Site& site) {
     site.add_texts(kTexts);
-    site.add_templates({"account", "users", "remove_user"});
+    site.add_templates({"account", "users", "remove_user", "edit_user"});
     auto pages = std::make_shared<MyAccount>(
         MyAccount{site, customers_v1::CustomersService::NewStub(site.channels().customers)});
     const auto page = [pages](void (MyAccount::*handler)(Visit&)) {
@@ -207,6 +342,9 @@ void add_my_account(Site& site) {
     site.post("/account/users/add", page(&MyAccount::add_user));
     site.get("/account/users/remove", page(&MyAccount::remove_page));
     site.post("/account/users/remove", page(&MyAccount::remove_user));
+    site.get("/account/users/edit", page(&MyAccount::edit_form));
+    site.post("/account/users/edit", page(&MyAccount::edit_user));
+    site.post("/account/users/resend", page(&MyAccount::resend_invitation));
 }
 
 }  // namespace gatehouse::web

@@ -169,17 +169,18 @@ class Platform:
             "GATEHOUSE_WEB_STAFF_FILE": self.staff_file,
             "GATEHOUSE_WEB_GATEWAY_TOKEN": GATEWAY_TOKEN}, r"web ready http=(\d+)")
 
-    def link_in_email(self, address, path):
-        """The first link to `path` in an email received for `address`."""
+    def link_in_email(self, address, path, nth=1):
+        """The link to `path` in the nth email received for `address` that has one (in arrival order)."""
         def find():
+            links = []
             for name in sorted(glob.glob(os.path.join(self.mail_dir, "*.json"))):
                 message = json.load(open(name))
                 if address in message.get("rcpt_tos", []):
                     found = re.search(re.escape(self.web + path) + r"\?[^\s\"<>]+", message.get("text") or "")
                     if found:
-                        return found.group(0)
-            return None
-        return wait_for(find, "an email to %s with a %s link" % (address, path))
+                        links.append(found.group(0))
+            return links[nth - 1] if len(links) >= nth else None
+        return wait_for(find, "email number %d to %s with a %s link" % (nth, address, path))
 
     def cli(self, *args):
         env = {**os.environ, "GATEHOUSE_ONBOARDING_ADDR": "127.0.0.1:" + self.onboarding,

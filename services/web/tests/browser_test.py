@@ -74,8 +74,8 @@ def sign_up(browser, company, email, screenshots=False):
     return number
 
 
-def set_password_and_sign_in(browser, email, password, screenshots=False):
-    link = browser.platform.link_in_email(email, "/set-password")
+def set_password_and_sign_in(browser, email, password, screenshots=False, nth=1):
+    link = browser.platform.link_in_email(email, "/set-password", nth)
     browser.open(link)
     if screenshots:
         check("at least 12 characters" in browser.text(), "the password rules are shown")
@@ -153,6 +153,24 @@ def main():
         anna.wait_text("Invitation sent to " + tom_email)
         check(tom_email in anna.read(By.ID, "users"), "the new user is listed")
         anna.shot("11-organization-users")
+        # Resend Tom's invitation: a new link, and the first one stops working.
+        first_invitation = platform.link_in_email(tom_email, "/set-password")
+        anna.click(By.CSS_SELECTOR, "button.resend")
+        anna.wait_text("A new invitation was sent to " + tom_email)
+        platform.link_in_email(tom_email, "/set-password", nth=2)
+        # Edit Tom: his job title and the View Financials permission.
+        tom_row = "//table[@id='users']//tr[td[contains(., '%s')]]" % tom_email
+        anna.click(By.XPATH, tom_row + "//a[contains(@class, 'edit')]")
+        check(anna.read(By.ID, "edit-email") == tom_email, "the edit page is Tom's")
+        anna.shot("11b-edit-user")
+        anna.fill({"job_title": "Senior buyer"})
+        anna.find(By.ID, "f-view-financials").click()
+        anna.click(By.ID, "save-user")
+        anna.wait_text("The user was saved.")
+        check("Senior buyer" in anna.read(By.XPATH, tom_row), "the edited job title is listed")
+        anna.click(By.XPATH, tom_row + "//a[contains(@class, 'edit')]")
+        check(anna.find(By.ID, "f-view-financials").is_selected(), "View Financials was saved")
+        anna.click(By.LINK_TEXT, "Cancel")
         remove_link = anna.read(By.CSS_SELECTOR, "a.remove", lambda element: element.get_attribute("href"))
         tom_id = urllib.parse.parse_qs(urllib.parse.urlparse(remove_link).query)["user"][0]
         anna.open(remove_link)
@@ -200,7 +218,12 @@ def main():
         # The new user (not an administrator) sets a password from the invitation and signs in.
         tom = Browser(platform, "")
         browsers.append(tom)
-        set_password_and_sign_in(tom, tom_email, "tom's own long passphrase")
+        tom.open(first_invitation)
+        tom.fill({"password": "tom's own long passphrase", "password_confirm": "tom's own long passphrase"})
+        tom.submit()
+        tom.wait_text("already used or expired")
+        print("ok - the first invitation link stopped working when it was resent", flush=True)
+        set_password_and_sign_in(tom, tom_email, "tom's own long passphrase", nth=2)
         tom.open("/account/users")
         check(tom.driver.find_elements(By.ID, "not-admin"), "a non-admin is told the administrator manages users")
         check(not tom.driver.find_elements(By.ID, "add-user-form") and not tom.driver.find_elements(
