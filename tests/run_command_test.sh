@@ -34,6 +34,28 @@ expect "signed in; session token"
 expect "invitation sent to john"
 expect "partner_user_invitation"
 expect "3 of 3 shown"
+expect "web on http://127\.0\.0\.1:[0-9]+"
+expect "Continue in the browser: http://127\.0\.0\.1:[0-9]+"
+expect "hilda@hq\.example +hq +[A-Za-z0-9_-]{20}"
+# The story continues in the browser: the emails link to the web service, HQ signs in to the back
+# office with the printed password and finds the story's request among All prospects.
+web=$(sed -n 's/^web on \(http:[^ ]*\).*/\1/p' <<<"$output")
+number=$(sed -n 's/^request \(PR-[0-9]*\) submitted.*/\1/p' <<<"$output" | head -1)
+grep -q "$web/verify?" "$GATEHOUSE_RUN_DIR"/outbox/*.eml || { echo "FAIL: the emails do not link to $web"; fail=1; }
+python3 - "$web" "$(awk '/^hilda@/ {print $3}' "$GATEHOUSE_RUN_DIR/staff-passwords")" "$number" <<'PY' || fail=1
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+web, password, number = sys.argv[1:4]
+browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+page = browser.open(web + "/office/sign-in").read().decode()
+csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+form = urllib.parse.urlencode({"csrf": csrf, "email": "hilda@hq.example", "password": password, "next": "/office"})
+browser.open(web + "/office/sign-in", form.encode()).read()
+prospects = browser.open(web + "/office/prospects").read().decode()
+if number not in prospects:
+    print("FAIL: HQ signed in to the back office does not see", number)
+    sys.exit(1)
+print("the back office shows", number, "to HQ signed in with the printed password")
+PY
 # The emails are files the user can open.
 [[ $(ls "$GATEHOUSE_RUN_DIR"/outbox/*.eml | wc -l) == 3 ]] || { echo "FAIL: expected 3 .eml files"; fail=1; }
 pids=$(cat "$GATEHOUSE_RUN_DIR"/*.pid)

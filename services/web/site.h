@@ -183,6 +183,7 @@ class Site final {
 
 // The modules: each adds its texts, templates and routes.
 void add_storefront(Site& site);
+void add_storefront_extras(Site& site);
 void add_my_account(Site& site);
 void add_staff(Site& site);
 void add_office_hq(Site& site);
