@@ -334,17 +334,14 @@ void add_my_account(Site& site) {
     site.add_templates({"account", "users", "remove_user", "edit_user"});
     auto pages = std::make_shared<MyAccount>(
         MyAccount{site, customers_v1::CustomersService::NewStub(site.channels().customers)});
-    const auto page = [pages](void (MyAccount::*handler)(Visit&)) {
-        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
-    };
-    site.get("/account", page(&MyAccount::account));
+    site.get("/account", pages, &MyAccount::account);
     site.get("/account/users", [pages](Visit& v) { pages->users(v); });
-    site.post("/account/users/add", page(&MyAccount::add_user));
-    site.get("/account/users/remove", page(&MyAccount::remove_page));
-    site.post("/account/users/remove", page(&MyAccount::remove_user));
-    site.get("/account/users/edit", page(&MyAccount::edit_form));
-    site.post("/account/users/edit", page(&MyAccount::edit_user));
-    site.post("/account/users/resend", page(&MyAccount::resend_invitation));
+    site.post("/account/users/add", pages, &MyAccount::add_user);
+    site.get("/account/users/remove", pages, &MyAccount::remove_page);
+    site.post("/account/users/remove", pages, &MyAccount::remove_user);
+    site.get("/account/users/edit", pages, &MyAccount::edit_form);
+    site.post("/account/users/edit", pages, &MyAccount::edit_user);
+    site.post("/account/users/resend", pages, &MyAccount::resend_invitation);
 }
 
 }  // namespace gatehouse::web

@@ -806,18 +806,15 @@ void add_office_hq(Site& site) {
     auto pages =
         std::make_shared<OfficeHq>(OfficeHq{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
                                             customers_v1::CustomersService::NewStub(site.channels().customers)});
-    const auto page = [pages](void (OfficeHq::*handler)(Visit&)) {
-        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
-    };
-    site.get("/office/prospects", page(&OfficeHq::prospects));
-    site.get("/office/prospects/view", page(&OfficeHq::prospect));
-    site.get("/office/prospects/approve", page(&OfficeHq::approve_confirm));
-    site.post("/office/prospects/approve", page(&OfficeHq::approve));
-    site.get("/office/prospects/reject", page(&OfficeHq::reject_form));
-    site.post("/office/prospects/reject", page(&OfficeHq::reject));
-    site.get("/office/customers", page(&OfficeHq::customer_list));
-    site.get("/office/customers/view", page(&OfficeHq::customer));
-    site.post("/office/customers/administrator", page(&OfficeHq::change_administrator));
+    site.get("/office/prospects", pages, &OfficeHq::prospects);
+    site.get("/office/prospects/view", pages, &OfficeHq::prospect);
+    site.get("/office/prospects/approve", pages, &OfficeHq::approve_confirm);
+    site.post("/office/prospects/approve", pages, &OfficeHq::approve);
+    site.get("/office/prospects/reject", pages, &OfficeHq::reject_form);
+    site.post("/office/prospects/reject", pages, &OfficeHq::reject);
+    site.get("/office/customers", pages, &OfficeHq::customer_list);
+    site.get("/office/customers/view", pages, &OfficeHq::customer);
+    site.post("/office/customers/administrator", pages, &OfficeHq::change_administrator);
 }
 
 }  // namespace gatehouse::web

@@ -629,18 +629,15 @@ void add_office_operator(Site& site) {
     pages->operators["customers"] = kernel_v1::OperatorService::NewStub(channels.customers);
     pages->operators["sales"] = kernel_v1::OperatorService::NewStub(channels.sales);
     pages->operators["notifier"] = kernel_v1::OperatorService::NewStub(channels.notifier);
-    const auto page = [pages](void (Operator::*handler)(Visit&)) {
-        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
-    };
-    site.get("/office/notifications", page(&Operator::notifications));
-    site.get("/office/notifications/view", page(&Operator::notification));
-    site.get("/office/notifications/redrive", page(&Operator::redrive_notification_page));
-    site.post("/office/notifications/redrive", page(&Operator::redrive_notification));
-    site.get("/office/notifications/redrive-all", page(&Operator::redrive_all_page));
-    site.post("/office/notifications/redrive-all", page(&Operator::redrive_all));
-    site.get("/office/dead-letters", page(&Operator::dead_letters));
-    site.get("/office/dead-letters/redrive", page(&Operator::redrive_dead_letters_page));
-    site.post("/office/dead-letters/redrive", page(&Operator::redrive_dead_letters));
+    site.get("/office/notifications", pages, &Operator::notifications);
+    site.get("/office/notifications/view", pages, &Operator::notification);
+    site.get("/office/notifications/redrive", pages, &Operator::redrive_notification_page);
+    site.post("/office/notifications/redrive", pages, &Operator::redrive_notification);
+    site.get("/office/notifications/redrive-all", pages, &Operator::redrive_all_page);
+    site.post("/office/notifications/redrive-all", pages, &Operator::redrive_all);
+    site.get("/office/dead-letters", pages, &Operator::dead_letters);
+    site.get("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters_page);
+    site.post("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters);
 }
 
 }  // namespace gatehouse::web

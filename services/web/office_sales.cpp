@@ -353,56 +353,8 @@ struct SalesDesk final {
     mustache::data form(const Visit& v, const std::string& name, const std::vector<Field>& fields,
                         const std::optional<Failed>& failed, const std::map<std::string, std::string>& defaults) const {
         const bool this_one = failed && failed->form == name;
-        const FormErrors none;
-        const FormErrors& errors = this_one ? failed->errors : none;
-        const auto& values = this_one ? v.form : defaults;
-        mustache::data data = mustache::data::type::object;
-        mustache::data inputs = mustache::data::type::list;
-        mustache::data summary = mustache::data::type::list;
-        for (const auto& message_text : errors.general) {
-            mustache::data item = mustache::data::type::object;
-            item.set("text", message_text);
-            summary.push_back(item);
-        }
-        for (const auto& f : fields) {
-            std::string key = "sales_f_" + f.name;
-            std::replace(key.begin(), key.end(), '.', '_');
-            const std::string id = name + "-" + input_id(f.name);
-            const std::string label = site.text(v, key);
-            mustache::data input = mustache::data::type::object;
-            input.set("id", id);
-            input.set("name", f.name);
-            input.set("label", label);
-            input.set("type", f.type);
-            input.set("textarea", f.type == "textarea");
-            input.set("required", f.required);
-            input.set("autocomplete", f.autocomplete);
-            if (f.type == "select") {
-                // Written out in the template (its options are the page's): only its id and error here.
-                data.set("select_id", id);
-                if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
-                    data.set("select_error", error->second);
-                    mustache::data item = mustache::data::type::object;
-                    item.set("text", label + ": " + error->second);
-                    item.set("href", id);
-                    summary.push_back(item);
-                }
-                continue;
-            }
-            const auto value = values.find(f.name);
-            input.set("value", value == values.end() ? std::string{} : value->second);
-            if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
-                input.set("error", error->second);
-                mustache::data item = mustache::data::type::object;
-                item.set("text", label + ": " + error->second);
-                item.set("href", id);
-                summary.push_back(item);
-            }
-            inputs.push_back(input);
-        }
-        data.set("fields", inputs);
-        data.set("has_errors", !errors.empty());
-        data.set("summary", summary);
+        mustache::data data = site.form_data(v, fields, this_one ? failed->errors : FormErrors{},
+                                             this_one ? v.form : defaults, FormLayout{name, "sales_f_"});
         data.set("idempotency_key", new_csrf_token());
         return data;
     }
@@ -1027,26 +979,23 @@ void add_office_sales(Site& site) {
          {"sales_summary", "sales_fields", "sales_inputs", "sales_records", "sales_timeline", "sales_views"}) {
         partials[name] = read_template(site.settings().templates_dir / (std::string(name) + ".mustache"));
     }
-    auto desk = std::make_shared<SalesDesk>(
+    auto pages = std::make_shared<SalesDesk>(
         SalesDesk{site, sv::SalesService::NewStub(site.channels().sales), std::move(partials)});
-    const auto page = [desk](void (SalesDesk::*handler)(Visit&)) {
-        return [desk, handler](Visit& v) { ((*desk).*handler)(v); };
-    };
-    site.get("/office/leads", page(&SalesDesk::leads));
-    site.get("/office/leads/view", page(&SalesDesk::lead));
-    site.post("/office/leads/assign", page(&SalesDesk::assign));
-    site.post("/office/leads/qualify", page(&SalesDesk::qualify));
-    site.post("/office/leads/disqualify", page(&SalesDesk::disqualify));
-    site.post("/office/notes", page(&SalesDesk::add_note));
-    site.post("/office/appointments/schedule", page(&SalesDesk::schedule));
-    site.post("/office/appointments/reschedule", page(&SalesDesk::reschedule));
-    site.post("/office/appointments/cancel", page(&SalesDesk::cancel_appointment));
-    site.get("/office/opportunities", page(&SalesDesk::opportunities));
-    site.get("/office/opportunities/view", page(&SalesDesk::opportunity));
-    site.post("/office/opportunities/update", page(&SalesDesk::update));
-    site.get("/office/opportunities/win", page(&SalesDesk::win_page));
-    site.post("/office/opportunities/win", page(&SalesDesk::win));
-    site.post("/office/opportunities/lose", page(&SalesDesk::lose));
+    site.get("/office/leads", pages, &SalesDesk::leads);
+    site.get("/office/leads/view", pages, &SalesDesk::lead);
+    site.post("/office/leads/assign", pages, &SalesDesk::assign);
+    site.post("/office/leads/qualify", pages, &SalesDesk::qualify);
+    site.post("/office/leads/disqualify", pages, &SalesDesk::disqualify);
+    site.post("/office/notes", pages, &SalesDesk::add_note);
+    site.post("/office/appointments/schedule", pages, &SalesDesk::schedule);
+    site.post("/office/appointments/reschedule", pages, &SalesDesk::reschedule);
+    site.post("/office/appointments/cancel", pages, &SalesDesk::cancel_appointment);
+    site.get("/office/opportunities", pages, &SalesDesk::opportunities);
+    site.get("/office/opportunities/view", pages, &SalesDesk::opportunity);
+    site.post("/office/opportunities/update", pages, &SalesDesk::update);
+    site.get("/office/opportunities/win", pages, &SalesDesk::win_page);
+    site.post("/office/opportunities/win", pages, &SalesDesk::win);
+    site.post("/office/opportunities/lose", pages, &SalesDesk::lose);
 }
 
 }  // namespace gatehouse::web

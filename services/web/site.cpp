@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -49,6 +50,10 @@ constexpr Text kCommonTexts[] = {
     {"not_found_title", "Not found", "Nicht gefunden"},
     {"not_found_text", "There is nothing here for you.", "Hier gibt es nichts für Sie."},
     {"conflict_title", "This cannot be done now", "Das geht jetzt nicht"},
+    {"bad_request_title", "This address does not work", "Diese Adresse funktioniert nicht"},
+    {"bad_request_text", "A number or link in the address is not right. Go back and follow a link on the page.",
+     "Eine Nummer oder ein Link in der Adresse stimmt nicht. Gehen Sie zurück und folgen Sie einem Link auf der "
+     "Seite."},
     {"organization", "Organization", "Organisation"},
     {"customer_id", "Customer number", "Kundennummer"},
     {"address", "Address", "Adresse"},
@@ -260,7 +265,18 @@ void Site::failed(Visit& v, const grpc::Status& status) {
             redirect(v, "/sign-in");
             return;
         case grpc::StatusCode::PERMISSION_DENIED:
+            if (v.staff) {
+                // Staff are told the rule they met; a partner learns nothing more than "not allowed".
+                mustache::data data = mustache::data::type::object;
+                data.set("title", text(v, "forbidden_title"));
+                data.set("text", status.error_message());
+                render(v, "message", data, 403);
+                return;
+            }
             message(v, "forbidden_title", "forbidden_text", 403);
+            return;
+        case grpc::StatusCode::INVALID_ARGUMENT:
+            message(v, "bad_request_title", "bad_request_text", 400);
             return;
         case grpc::StatusCode::NOT_FOUND:
             message(v, "not_found_title", "not_found_text", 404);
@@ -304,7 +320,7 @@ bool Site::require_staff(Visit& v, std::initializer_list<const char*> roles) {
 }
 
 mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields, const FormErrors& errors,
-                               const std::map<std::string, std::string>& values) const {
+                               const std::map<std::string, std::string>& values, const FormLayout& layout) const {
     mustache::data data = mustache::data::type::object;
     mustache::data inputs = mustache::data::type::list;
     mustache::data summary = mustache::data::type::list;
@@ -315,10 +331,26 @@ mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields,
     }
     for (const auto& f : fields) {
         mustache::data input = mustache::data::type::object;
-        const std::string id = input_id(f.name);
+        const std::string id = layout.id_prefix.empty() ? input_id(f.name) : layout.id_prefix + "-" + input_id(f.name);
+        std::string label_key = layout.label_prefix + f.name;
+        if (!layout.label_prefix.empty()) {
+            std::replace(label_key.begin(), label_key.end(), '.', '_');
+        }
+        const std::string label = text(v, label_key);
+        if (f.type == "select") {
+            data.set("select_id", id);
+            if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
+                data.set("select_error", error->second);
+                mustache::data item = mustache::data::type::object;
+                item.set("text", label + ": " + error->second);
+                item.set("href", id);
+                summary.push_back(item);
+            }
+            continue;
+        }
         input.set("id", id);
         input.set("name", f.name);
-        input.set("label", text(v, f.name));
+        input.set("label", label);
         input.set("type", f.type);
         input.set("textarea", f.type == "textarea");
         input.set("required", f.required);
@@ -328,7 +360,7 @@ mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields,
         if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
             input.set("error", error->second);
             mustache::data item = mustache::data::type::object;
-            item.set("text", text(v, f.name) + ": " + error->second);
+            item.set("text", label + ": " + error->second);
             item.set("href", id);
             summary.push_back(item);
         }

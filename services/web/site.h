@@ -82,6 +82,14 @@ struct Field final {
     std::string autocomplete;
 };
 
+// Where a form's inputs get their ids and labels: with several forms on one page the ids carry
+// the form's name ("qualify-f-reason"), and a module's label texts a prefix ("sales_f_reason";
+// dots in field names become '_'). Empty: ids "f-<field>", labels the text keyed by the field name.
+struct FormLayout final {
+    std::string id_prefix;
+    std::string label_prefix;
+};
+
 // What a failed form shows: per-field errors and the summary at the top.
 struct FormErrors final {
     std::map<std::string, std::string> fields;  // field name -> rule
@@ -127,6 +135,15 @@ class Site final {
     // A page. POSTs are refused with 403 unless the form's CSRF token equals the cookie's.
     void get(const std::string& path, Handler handler);
     void post(const std::string& path, Handler handler);
+    // A page that is a member of a module's pages object (kept alive by the route).
+    template <class Pages>
+    void get(const std::string& path, const std::shared_ptr<Pages>& pages, void (Pages::*handler)(Visit&)) {
+        get(path, [pages, handler](Visit& v) { ((*pages).*handler)(v); });
+    }
+    template <class Pages>
+    void post(const std::string& path, const std::shared_ptr<Pages>& pages, void (Pages::*handler)(Visit&)) {
+        post(path, [pages, handler](Visit& v) { ((*pages).*handler)(v); });
+    }
     // Routes every registered page, the stylesheet, the security headers and the error pages.
     void install(httplib::Server& server);
 
@@ -139,12 +156,18 @@ class Site final {
     void message(Visit& v, const std::string& title_key, const std::string& text_key, int status);
     static void redirect(Visit& v, const std::string& location);
     // The answer to a call that failed for a reason other than the form's input: UNAUTHENTICATED
-    // ends the session and goes to the matching sign-in page, PERMISSION_DENIED 403, NOT_FOUND 404,
-    // RESOURCE_EXHAUSTED 429, FAILED_PRECONDITION 409 with the service's reason, else 503.
+    // ends the session and goes to the matching sign-in page, PERMISSION_DENIED 403 (with the
+    // service's reason for staff: "may not approve their own request"), NOT_FOUND 404,
+    // INVALID_ARGUMENT 400 (an id or page token in the address that does not parse), RESOURCE_EXHAUSTED
+    // 429, FAILED_PRECONDITION / ALREADY_EXISTS 409 with the service's reason, else 503.
     void failed(Visit& v, const grpc::Status& status);
-    // The form's fields with their values and errors, and the error summary.
+    // The form's fields with their values and errors, and the error summary (has_errors, summary,
+    // fields: id, name, label, type, required, autocomplete, value, error). A select is written out
+    // by the page's template (its options are the page's): the data names its id (select_id) and
+    // error (select_error) instead.
     [[nodiscard]] mustache::data form_data(const Visit& v, const std::vector<Field>& fields, const FormErrors& errors,
-                                           const std::map<std::string, std::string>& values) const;
+                                           const std::map<std::string, std::string>& values,
+                                           const FormLayout& layout = {}) const;
     // The generic form page (templates/form.mustache).
     void render_form(Visit& v, const std::string& title_key, const std::string& intro_key, const std::string& action,
                      const std::vector<Field>& fields, const FormErrors& errors, const std::string& submit_key,

@@ -111,10 +111,10 @@ void add_staff(Site& site) {
     site.add_texts(kTexts);
     site.add_templates({"office"});
     auto pages = std::make_shared<Staff>(site);
-    site.get("/office/sign-in", [pages](Visit& v) { pages->sign_in_page(v); });
-    site.post("/office/sign-in", [pages](Visit& v) { pages->sign_in(v); });
-    site.post("/office/sign-out", [pages](Visit& v) { pages->sign_out(v); });
-    site.get("/office", [pages](Visit& v) { pages->home(v); });
+    site.get("/office/sign-in", pages, &Staff::sign_in_page);
+    site.post("/office/sign-in", pages, &Staff::sign_in);
+    site.post("/office/sign-out", pages, &Staff::sign_out);
+    site.get("/office", pages, &Staff::home);
 }
 
 }  // namespace gatehouse::web

@@ -272,9 +272,22 @@ struct Storefront final {
         site.render(v, "message", data);
     }
 
-    void sign_in_page(Visit& v) {
-        site.render_form(v, "sign_in_title", "", "/sign-in", sign_in_fields(), {}, "sign_in_submit");
+    // The sign-in form, with the way out for a forgotten password under it.
+    void sign_in_form(Visit& v, const FormErrors& errors) {
+        mustache::data data = site.form_data(v, sign_in_fields(), errors, v.form);
+        data.set("title", site.text(v, "sign_in_title"));
+        data.set("action", "/sign-in");
+        data.set("submit", site.text(v, "sign_in_submit"));
+        data.set("hidden", mustache::data::type::list);
+        mustache::data forgot = mustache::data::type::object;
+        forgot.set("id", "forgot-password-link");
+        forgot.set("href", "/forgot-password");
+        forgot.set("text", site.text(v, "sx_forgot_link"));
+        data.set("after_form", forgot);
+        site.render(v, "form", data, errors.empty() ? 200 : 422);
     }
+
+    void sign_in_page(Visit& v) { sign_in_form(v, {}); }
 
     void sign_in(Visit& v) {
         customers_v1::SignInRequest request;
@@ -287,7 +300,7 @@ struct Storefront final {
             FormErrors errors = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
                                     ? Site::errors_of(status, sign_in_fields())
                                     : FormErrors{{}, {site.text(v, "sign_in_failed")}};
-            site.render_form(v, "sign_in_title", "", "/sign-in", sign_in_fields(), errors, "sign_in_submit");
+            sign_in_form(v, errors);
             return;
         }
         if (!status.ok()) {
@@ -320,21 +333,18 @@ void add_storefront(Site& site) {
     auto pages = std::make_shared<Storefront>(
         Storefront{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
                    customers_v1::CustomersService::NewStub(site.channels().customers)});
-    const auto page = [pages](void (Storefront::*handler)(Visit&)) {
-        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
-    };
-    site.get("/", page(&Storefront::home));
-    site.get("/partner", page(&Storefront::partner_form));
-    site.post("/partner", page(&Storefront::submit_partner));
-    site.get("/partner/received", page(&Storefront::received));
-    site.get("/verify", page(&Storefront::verify_page));
-    site.post("/verify", page(&Storefront::verify));
-    site.post("/verify/resend", page(&Storefront::resend));
-    site.get("/set-password", page(&Storefront::set_password_page));
-    site.post("/set-password", page(&Storefront::set_password));
-    site.get("/sign-in", page(&Storefront::sign_in_page));
-    site.post("/sign-in", page(&Storefront::sign_in));
-    site.post("/sign-out", page(&Storefront::sign_out));
+    site.get("/", pages, &Storefront::home);
+    site.get("/partner", pages, &Storefront::partner_form);
+    site.post("/partner", pages, &Storefront::submit_partner);
+    site.get("/partner/received", pages, &Storefront::received);
+    site.get("/verify", pages, &Storefront::verify_page);
+    site.post("/verify", pages, &Storefront::verify);
+    site.post("/verify/resend", pages, &Storefront::resend);
+    site.get("/set-password", pages, &Storefront::set_password_page);
+    site.post("/set-password", pages, &Storefront::set_password);
+    site.get("/sign-in", pages, &Storefront::sign_in_page);
+    site.post("/sign-in", pages, &Storefront::sign_in);
+    site.post("/sign-out", pages, &Storefront::sign_out);
 }
 
 }  // namespace gatehouse::web

@@ -196,13 +196,10 @@ void add_storefront_extras(Site& site) {
     auto pages = std::make_shared<StorefrontExtras>(
         StorefrontExtras{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
                          customers_v1::CustomersService::NewStub(site.channels().customers)});
-    const auto page = [pages](void (StorefrontExtras::*handler)(Visit&)) {
-        return [pages, handler](Visit& v) { ((*pages).*handler)(v); };
-    };
-    site.get("/status", page(&StorefrontExtras::status_page));
-    site.post("/status", page(&StorefrontExtras::status));
-    site.get("/forgot-password", page(&StorefrontExtras::forgot_page));
-    site.post("/forgot-password", page(&StorefrontExtras::forgot));
+    site.get("/status", pages, &StorefrontExtras::status_page);
+    site.post("/status", pages, &StorefrontExtras::status);
+    site.get("/forgot-password", pages, &StorefrontExtras::forgot_page);
+    site.post("/forgot-password", pages, &StorefrontExtras::forgot);
 }
 
 }  // namespace gatehouse::web
