@@ -422,26 +422,28 @@ void Site::install(httplib::Server& server) {
         auto v = visit(request, response);
         message(v, "unavailable_title", "unavailable_text", 500);
     });
-    for (auto& [path, handler] : gets_) {
-        server.Get(path, [this, handler](const httplib::Request& request, httplib::Response& response) {
-            auto v = visit(request, response);
-            handler(v);
-        });
+    for (const auto& route : gets_) {
+        server.Get(route.first,
+                   [this, handler = route.second](const httplib::Request& request, httplib::Response& response) {
+                       auto v = visit(request, response);
+                       handler(v);
+                   });
     }
     // Every POST carries its form's CSRF token, equal to the cookie's: otherwise 403 and nothing is
     // called. (Checked here, not in a pre-routing handler: httplib reads the body after that one.)
-    for (auto& [path, handler] : posts_) {
-        server.Post(path, [this, handler](const httplib::Request& request, httplib::Response& response) {
-            auto v = visit(request, response);
-            const auto cookie_value = v.cookies.find(kCsrfCookie);
-            const auto sent = v.form.find(kCsrfField);
-            if (cookie_value == v.cookies.end() || sent == v.form.end() ||
-                !csrf_matches(cookie_value->second, sent->second)) {
-                message(v, "forbidden_title", "csrf_text", 403);
-                return;
-            }
-            handler(v);
-        });
+    for (const auto& route : posts_) {
+        server.Post(route.first,
+                    [this, handler = route.second](const httplib::Request& request, httplib::Response& response) {
+                        auto v = visit(request, response);
+                        const auto cookie_value = v.cookies.find(kCsrfCookie);
+                        const auto sent = v.form.find(kCsrfField);
+                        if (cookie_value == v.cookies.end() || sent == v.form.end() ||
+                            !csrf_matches(cookie_value->second, sent->second)) {
+                            message(v, "forbidden_title", "csrf_text", 403);
+                            return;
+                        }
+                        handler(v);
+                    });
     }
     server.Get("/static/web.css", [this](const httplib::Request&, httplib::Response& response) {
         response.set_header("Cache-Control", "public, max-age=3600");
