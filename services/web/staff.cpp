@@ -36,6 +36,8 @@ std::string next_page(const std::string& next) {
 }
 
 struct Staff final {
+    explicit Staff(Site& pages_site) : site(pages_site) {}
+
     Site& site;
     // Per browser address: five attempts, then one every twelve seconds. The directory's two
     // argon2id slots bound the memory; this bounds one address's share of them.

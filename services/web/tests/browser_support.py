@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """What the browser suites share: the platform (broker, SMTP sink, four services, web service, each
 a child process on free loopback ports, stopped by pid) and a headless Chromium driven by Selenium,
-with waits on conditions (never fixed sleeps). The staff in STAFF can sign in to the back office."""
+with waits on conditions (never fixed sleeps). The staff in STAFF can sign in to the back office.
+Also what the stories repeat: run_suite (a suite's main: arguments, platform, failure output, cleanup),
+a prospect's sign-up and email confirmation, a partner's password and sign-in, and plain HTTP requests
+(http_request, post, staff_cookies) as a script or a forger would send them."""
 import argparse
 import glob
 import http.client
@@ -12,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -169,18 +171,37 @@ class Platform:
             "GATEHOUSE_WEB_STAFF_FILE": self.staff_file,
             "GATEHOUSE_WEB_GATEWAY_TOKEN": GATEWAY_TOKEN}, r"web ready http=(\d+)")
 
+    def emails_to(self, address):
+        """The texts of the emails received for `address` so far, in arrival order."""
+        texts = []
+        for name in sorted(glob.glob(os.path.join(self.mail_dir, "*.json"))):
+            with open(name) as file:
+                message = json.load(file)
+            if address in message.get("rcpt_tos", []):
+                texts.append(message.get("text") or "")
+        return texts
+
+    def _link_pattern(self, path):
+        return re.escape(self.web + path) + r"\?[^\s\"<>]+"
+
     def link_in_email(self, address, path, nth=1):
         """The link to `path` in the nth email received for `address` that has one (in arrival order)."""
         def find():
-            links = []
-            for name in sorted(glob.glob(os.path.join(self.mail_dir, "*.json"))):
-                message = json.load(open(name))
-                if address in message.get("rcpt_tos", []):
-                    found = re.search(re.escape(self.web + path) + r"\?[^\s\"<>]+", message.get("text") or "")
-                    if found:
-                        links.append(found.group(0))
+            links = [found.group(0) for found in (re.search(self._link_pattern(path), text)
+                                                  for text in self.emails_to(address)) if found]
             return links[nth - 1] if len(links) >= nth else None
         return wait_for(find, "email number %d to %s with a %s link" % (nth, address, path))
+
+    def links_in_emails(self, address, path):
+        """Every link to `path` in the emails received for `address`, oldest email first (no wait)."""
+        return [link for text in self.emails_to(address) for link in re.findall(self._link_pattern(path), text)]
+
+    def new_link_in_email(self, address, path, seen):
+        """A link to `path` emailed to `address` that is not in `seen` (waits for it)."""
+        def find():
+            fresh = [link for link in self.links_in_emails(address, path) if link not in seen]
+            return fresh[0] if fresh else None
+        return wait_for(find, "a new email to %s with a %s link" % (address, path))
 
     def cli(self, *args):
         env = {**os.environ, "GATEHOUSE_ONBOARDING_ADDR": "127.0.0.1:" + self.onboarding,
@@ -279,6 +300,15 @@ class Browser:
         found = self.driver.get_cookie(name)
         return found["value"] if found else None
 
+    def cookies(self, *names):
+        """The browser's cookies of these names, to send with http_request or post."""
+        return {name: self.cookie(name) for name in names}
+
+    def fits_width(self):
+        """Whether the page reads without sideways scrolling (the page's width within the window's)."""
+        width = self.driver.execute_script("return document.documentElement.scrollWidth")
+        return width <= self.driver.execute_script("return window.innerWidth")
+
     def quit(self):
         self.driver.quit()
 
@@ -291,15 +321,172 @@ class Browser:
                  "the back office after %s signed in" % email)
 
 
+def http_request(platform, method, path, fields=None, cookies=None):
+    """A plain HTTP request to the web service, as a forger or a script would send it (no redirects
+    followed): (status, headers, body). fields are sent form-encoded; headers is the response's
+    http.client.HTTPMessage (headers.get("Location"), headers.get_all("Set-Cookie"))."""
+    connection = http.client.HTTPConnection(platform.web[len("http://"):], timeout=DEADLINE)
+    headers = {}
+    if cookies:
+        headers["Cookie"] = "; ".join("%s=%s" % item for item in cookies.items())
+    body = None
+    if fields is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        body = urllib.parse.urlencode(fields)
+    try:
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        return response.status, response.msg, response.read().decode()
+    finally:
+        connection.close()
+
+
 def post(platform, path, fields, cookies):
     """A plain HTTP POST, as a forger or a script would send it: (status, body)."""
-    connection = http.client.HTTPConnection(platform.web[len("http://"):], timeout=DEADLINE)
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "Cookie": "; ".join("%s=%s" % item for item in cookies.items())}
-    connection.request("POST", path, urllib.parse.urlencode(fields), headers)
-    response = connection.getresponse()
-    body = response.read().decode()
-    connection.close()
-    return response.status, body
+    status, _, body = http_request(platform, "POST", path, fields, cookies)
+    return status, body
 
 
+def staff_cookies(platform, email):
+    """A member of STAFF signed in through /office/sign-in by a script (no browser): the cookies to send."""
+    csrf = "c" * 64
+    status, headers, _ = http_request(platform, "POST", "/office/sign-in", {
+        "email": email, "password": STAFF[email][2], "csrf": csrf, "next": "/office"}, {"gh_csrf": csrf})
+    session = None
+    for value in headers.get_all("Set-Cookie") or []:
+        found = re.match(r"gh_staff=([^;]+)", value)
+        if found:
+            session = found.group(1)
+    check(status == 303 and session, "%s signs in (without a browser)" % email)
+    return {"gh_staff": session, "gh_csrf": csrf}
+
+
+# Where the prospects in the stories are: (street, postal code, city, phone area code).
+BERLIN = ("Hauptstraße 1", "10115", "Berlin", "+49 30")
+HAMBURG = ("Hafenstraße 7", "20457", "Hamburg", "+49 40")
+
+
+def partner_form(company, email, first_name="Anna", last_name="Schmidt", place=BERLIN):
+    """The values of the /partner form."""
+    street, postal_code, city, area = place
+    return {"company.name": company, "company.address.street": street,
+            "company.address.postal_code": postal_code, "company.address.city": city,
+            "company.address.country_code": "DE", "company.phone": area + " 1234567",
+            "contact.first_name": first_name, "contact.last_name": last_name, "contact.email": email,
+            "contact.job_title": "Purchasing", "contact.phone": area + " 7654321"}
+
+
+def request_received(browser, company):
+    """The request number on the page after a /partner form was accepted."""
+    number = browser.read(By.ID, "request-number")
+    check(re.match(r"^\S+$", number) is not None,
+          "the request received page shows %s's request number %s" % (company, number))
+    return number
+
+
+def sign_up(browser, company, email, **contact):
+    """Asks to become a partner through /partner (contact: partner_form's names and place): the
+    request number. The email is not confirmed yet."""
+    browser.open("/partner")
+    browser.fill(partner_form(company, email, **contact))
+    browser.submit()
+    return request_received(browser, company)
+
+
+def confirm_email(browser, company, email, expect="Pending", shot=None):
+    """Opens the confirmation link emailed to `email` and confirms: the request's status, which must
+    say `expect` (with expect "", any status)."""
+    browser.open(browser.platform.link_in_email(email, "/verify"))
+    if shot:
+        browser.shot(shot)
+    browser.click(By.ID, "confirm")
+    status = browser.read(By.ID, "request-status")
+    check(status != "" and expect in status, "%s's emailed link confirms the email: %s" % (company, status))
+    return status
+
+
+def sign_up_and_confirm(browser, company, email, expect="Pending", **contact):
+    """sign_up, then confirm_email: the request number (no approval here)."""
+    number = sign_up(browser, company, email, **contact)
+    confirm_email(browser, company, email, expect)
+    return number
+
+
+def set_password(browser, link, password, shot=None):
+    """Sets the password from a set-password link (None: on the set-password page already open)."""
+    if link:
+        browser.open(link)
+    browser.fill({"password": password, "password_confirm": password})
+    browser.submit()
+    browser.wait_text("You can sign in now")
+    if shot:
+        browser.shot(shot)
+
+
+def sign_in(browser, email, password, shot=None):
+    """Signs a partner in through /sign-in: True on My Account, False on the sign-in error."""
+    browser.open("/sign-in")
+    if shot:
+        browser.shot(shot)
+    browser.fill({"email": email, "password": password})
+    browser.submit()
+    wait_for(lambda: browser.driver.current_url.endswith("/account") or "not right" in browser.text(),
+             "the answer to %s signing in" % email)
+    return browser.driver.current_url.endswith("/account")
+
+
+def set_password_and_sign_in(browser, email, password, nth=1):
+    """The set-password link of the nth such email to `email` (welcome or invitation), then /sign-in."""
+    set_password(browser, browser.platform.link_in_email(email, "/set-password", nth), password)
+    if not sign_in(browser, email, password):
+        raise Failure("%s was not signed in to My Account with the password just set" % email)
+
+
+# The processes whose output a failed suite shows (the broker and the SMTP sink say little).
+SHOWN_ON_FAILURE = ("web", "onboarding", "customers", "sales-bridge", "notifier")
+
+
+def run_suite(description_doc, play, name, platform_factory=Platform, up_kwargs=None,
+              work_prefix="gatehouse-web-test-"):
+    """A suite's main(): parses --bin, --source and --screenshots, starts the platform
+    (platform_factory(...).up(**up_kwargs)) and plays the story: play(platform, browsers, args), which
+    appends every Browser it creates to `browsers`. On a failure prints it, each browser's page and
+    the processes' last output; at the end, pass or fail, quits the browsers, stops every process
+    and removes the work directory. Returns the exit code."""
+    parser = argparse.ArgumentParser(description=description_doc.splitlines()[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--screenshots", default="")
+    args = parser.parse_args()
+    if args.screenshots:
+        os.makedirs(args.screenshots, exist_ok=True)
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix=work_prefix)
+    platform = platform_factory(args.bin, args.source, work)
+    browsers = []
+    try:
+        platform.up(**(up_kwargs or {}))
+        play(platform, browsers, args)
+        print("%s suite passed in %.1f s" % (name, time.monotonic() - started), flush=True)
+        return 0
+    except Exception as failure:  # noqa: BLE001 -- any failure: show the pages and the processes' output
+        print("FAILED:", type(failure).__name__, failure, flush=True)
+        for browser in browsers:
+            try:
+                print("--- page %s ---\n%s" % (browser.driver.current_url, browser.driver.page_source[-3000:]))
+            except Exception as gone:  # noqa: BLE001 -- the browser itself may be gone
+                print("--- a browser's page cannot be read: %s ---" % type(gone).__name__)
+        for process in SHOWN_ON_FAILURE:
+            path = os.path.join(work, process + ".out")
+            if os.path.exists(path):
+                with open(path) as out:
+                    print("--- %s output (last lines) ---\n%s" % (process, out.read()[-2000:]))
+        return 1
+    finally:
+        for browser in browsers:
+            try:
+                browser.quit()
+            except Exception:  # noqa: BLE001 -- a browser already gone: the others and the platform still stop
+                pass
+        platform.stop()
+        shutil.rmtree(work, ignore_errors=True)

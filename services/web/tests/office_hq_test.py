@@ -14,62 +14,15 @@ sales member gets 403, a POST without the CSRF token is refused and approves not
 already decided request or approving one's own shows the service's reason, a wrong staff password
 shows the sign-in error. Saves PNGs with --screenshots. Every process is stopped by pid at the end, pass or fail.
 """
-import argparse
-import http.client
-import os
-import re
-import shutil
 import sys
-import tempfile
 import time
 import urllib.parse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser_support import DEADLINE, STAFF, Browser, Failure, Platform, check, post, wait_for
-
-
-def get(platform, path, cookies):
-    """A plain HTTP GET: (status, Location header, body)."""
-    connection = http.client.HTTPConnection(platform.web[len("http://"):], timeout=DEADLINE)
-    headers = {"Cookie": "; ".join("%s=%s" % item for item in cookies.items())} if cookies else {}
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read().decode()
-    connection.close()
-    return response.status, response.getheader("Location") or "", body
-
-
-def sign_up(browser, company, first_name, email):
-    """A prospect asks to become a partner and confirms the email: the request is Pending (no
-    approval here: that is HQ's job below)."""
-    browser.open("/partner")
-    browser.fill({"company.name": company, "company.address.street": "Hauptstraße 1",
-                  "company.address.postal_code": "10115", "company.address.city": "Berlin",
-                  "company.address.country_code": "DE", "company.phone": "+49 30 1234567",
-                  "contact.first_name": first_name, "contact.last_name": "Schmidt", "contact.email": email,
-                  "contact.job_title": "Purchasing", "contact.phone": "+49 30 7654321"})
-    browser.submit()
-    number = browser.read(By.ID, "request-number")
-    check(re.match(r"^\S+$", number) is not None, "%s's request is received as %s" % (company, number))
-    browser.open(browser.platform.link_in_email(email, "/verify"))
-    browser.click(By.ID, "confirm")
-    status = browser.read(By.ID, "request-status")
-    check("Pending" in status, "%s's emailed link confirms the email: %s" % (company, status))
-    return number
-
-
-def set_password(browser, email, password):
-    """The set-password link from the welcome or invitation email, then the partner sign-in."""
-    browser.open(browser.platform.link_in_email(email, "/set-password"))
-    browser.fill({"password": password, "password_confirm": password})
-    browser.submit()
-    browser.wait_text("You can sign in now")
-    browser.open("/sign-in")
-    browser.fill({"email": email, "password": password})
-    browser.submit()
-    wait_for(lambda: browser.driver.current_url.endswith("/account"), "My Account after %s signed in" % email)
+from browser_support import (STAFF, Browser, check, http_request, post, run_suite, set_password_and_sign_in,
+                             sign_up_and_confirm, wait_for)
 
 
 def table_rows(browser, table_id):
@@ -78,210 +31,180 @@ def table_rows(browser, table_id):
         By.CSS_SELECTOR, "tbody tr")])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--screenshots", default="")
-    args = parser.parse_args()
-    if args.screenshots:
-        os.makedirs(args.screenshots, exist_ok=True)
-    started = time.monotonic()
-    work = tempfile.mkdtemp(prefix="gatehouse-office-hq-test-")
-    platform = Platform(args.bin, args.source, work)
-    browsers = []
-    try:
-        platform.up(approval_mode="direct")
+def play(platform, browsers, args):
+    # Anonymous visitors are sent to the staff sign-in, with the page to come back to.
+    status, headers, _ = http_request(platform, "GET", "/office/prospects")
+    location = headers.get("Location", "")
+    check(status == 303 and location.startswith("/office/sign-in"),
+          "an anonymous GET /office/prospects goes to the staff sign-in (%d %s)" % (status, location))
+    status, headers, _ = http_request(platform, "GET", "/office/customers/view?customer=1")
+    location = headers.get("Location", "")
+    check(status == 303 and location.startswith("/office/sign-in"), "... and so does a customer's page")
 
-        # Anonymous visitors are sent to the staff sign-in, with the page to come back to.
-        status, location, _ = get(platform, "/office/prospects", {})
-        check(status == 303 and location.startswith("/office/sign-in"),
-              "an anonymous GET /office/prospects goes to the staff sign-in (%d %s)" % (status, location))
-        status, location, _ = get(platform, "/office/customers/view?customer=1", {})
-        check(status == 303 and location.startswith("/office/sign-in"), "... and so does a customer's page")
+    # A wrong staff password shows the sign-in error.
+    hilda = Browser(platform, args.screenshots)
+    browsers.append(hilda)
+    hilda.open("/office/sign-in")
+    hilda.read(By.NAME, "email")
+    hilda.shot("office-00-staff-sign-in")
+    hilda.fill({"email": "hilda@hq.example", "password": "not " + STAFF["hilda@hq.example"][2]})
+    hilda.submit()
+    check("not right" in hilda.read(By.ID, "error-summary"), "a wrong staff password shows the sign-in error")
+    check(hilda.cookie("gh_staff") is None, "... and opens no staff session")
 
-        # A wrong staff password shows the sign-in error.
-        hilda = Browser(platform, args.screenshots)
-        browsers.append(hilda)
-        hilda.open("/office/sign-in")
-        hilda.read(By.NAME, "email")
-        hilda.shot("office-00-staff-sign-in")
-        hilda.fill({"email": "hilda@hq.example", "password": "not " + STAFF["hilda@hq.example"][2]})
-        hilda.submit()
-        check("not right" in hilda.read(By.ID, "error-summary"), "a wrong staff password shows the sign-in error")
-        check(hilda.cookie("gh_staff") is None, "... and opens no staff session")
+    # Two prospects sign up and confirm their email.
+    anna = Browser(platform, "")
+    browsers.append(anna)
+    suffix = str(int(time.time() * 1000))
+    acme, anna_email = "Acme Tools %s GmbH" % suffix, "anna.%s@acme.example" % suffix
+    globex, bob_email = "Globex Trading %s AG" % suffix, "bob.%s@globex.example" % suffix
+    # (The requests stay Pending: deciding them is HQ's job below.)
+    acme_number = sign_up_and_confirm(anna, acme, anna_email, first_name="Anna")
+    globex_number = sign_up_and_confirm(anna, globex, bob_email, first_name="Bob")
 
-        # Two prospects sign up and confirm their email.
-        anna = Browser(platform, "")
-        browsers.append(anna)
-        suffix = str(int(time.time() * 1000))
-        acme, anna_email = "Acme Tools %s GmbH" % suffix, "anna.%s@acme.example" % suffix
-        globex, bob_email = "Globex Trading %s AG" % suffix, "bob.%s@globex.example" % suffix
-        acme_number = sign_up(anna, acme, "Anna", anna_email)
-        globex_number = sign_up(anna, globex, "Bob", bob_email)
+    # HQ: All prospects, filtered to pending.
+    hilda.staff_sign_in("hilda@hq.example")
+    hilda.open("/office/prospects")
+    rows = table_rows(hilda, "prospects")
+    check(any(acme_number in row for row in rows) and any(globex_number in row for row in rows),
+          "All prospects lists both requests")
+    Select(hilda.find(By.ID, "filter-status")).select_by_value("2")
+    hilda.click(By.ID, "filter")
+    wait_for(lambda: "status=2" in hilda.driver.current_url, "the pending filter in the address")
+    rows = table_rows(hilda, "prospects")
+    check(rows and all("Pending" in row for row in rows) and any(acme_number in row for row in rows),
+          "filtered to pending: %d pending rows, Acme's among them" % len(rows))
+    check(Select(hilda.find(By.ID, "filter-status")).first_selected_option.get_attribute("value") == "2",
+          "the filter keeps its choice")
+    hilda.shot("office-hq-01-prospects")
 
-        # HQ: All prospects, filtered to pending.
-        hilda.staff_sign_in("hilda@hq.example")
-        hilda.open("/office/prospects")
-        rows = table_rows(hilda, "prospects")
-        check(any(acme_number in row for row in rows) and any(globex_number in row for row in rows),
-              "All prospects lists both requests")
-        Select(hilda.find(By.ID, "filter-status")).select_by_value("2")
-        hilda.click(By.ID, "filter")
-        wait_for(lambda: "status=2" in hilda.driver.current_url, "the pending filter in the address")
-        rows = table_rows(hilda, "prospects")
-        check(rows and all("Pending" in row for row in rows) and any(acme_number in row for row in rows),
-              "filtered to pending: %d pending rows, Acme's among them" % len(rows))
-        check(Select(hilda.find(By.ID, "filter-status")).first_selected_option.get_attribute("value") == "2",
-              "the filter keeps its choice")
-        hilda.shot("office-hq-01-prospects")
+    # The prospect's page, then approve through the confirmation page.
+    hilda.click(By.LINK_TEXT, acme_number)
+    check(hilda.read(By.ID, "company-name") == acme, "the prospect's page shows the company")
+    check(hilda.read(By.ID, "contact-email") == anna_email, "... the contact's email")
+    check(hilda.read(By.ID, "prospect-status") == "Pending", "... the status Pending")
+    timeline = table_rows(hilda, "timeline")
+    check(len(timeline) >= 2 and any("email confirmed" in row for row in timeline),
+          "... and the timeline (%d entries)" % len(timeline))
+    hilda.shot("office-hq-02-prospect")
+    hilda.click(By.ID, "approve")
+    check(acme in hilda.read(By.ID, "company-name"), "Approve first asks for a confirmation")
+    hilda.shot("office-hq-03-approve-confirm")
+    hilda.click(By.ID, "confirm-approve")
+    check("approved" in hilda.read(By.ID, "notice"), "the approval ends on the prospect's page with a notice")
+    check(hilda.read(By.ID, "prospect-status") == "Approved", "the prospect is Approved")
+    check(hilda.read(By.ID, "decided-by") != "", "the page says who decided")
+    check(not hilda.driver.find_elements(By.ID, "approve"), "a decided prospect offers no Approve")
 
-        # The prospect's page, then approve through the confirmation page.
-        hilda.click(By.LINK_TEXT, acme_number)
-        check(hilda.read(By.ID, "company-name") == acme, "the prospect's page shows the company")
-        check(hilda.read(By.ID, "contact-email") == anna_email, "... the contact's email")
-        check(hilda.read(By.ID, "prospect-status") == "Pending", "... the status Pending")
-        timeline = table_rows(hilda, "timeline")
-        check(len(timeline) >= 2 and any("email confirmed" in row for row in timeline),
-              "... and the timeline (%d entries)" % len(timeline))
-        hilda.shot("office-hq-02-prospect")
-        hilda.click(By.ID, "approve")
-        check(acme in hilda.read(By.ID, "company-name"), "Approve first asks for a confirmation")
-        hilda.shot("office-hq-03-approve-confirm")
-        hilda.click(By.ID, "confirm-approve")
-        check("approved" in hilda.read(By.ID, "notice"), "the approval ends on the prospect's page with a notice")
-        check(hilda.read(By.ID, "prospect-status") == "Approved", "the prospect is Approved")
-        check(hilda.read(By.ID, "decided-by") != "", "the page says who decided")
-        check(not hilda.driver.find_elements(By.ID, "approve"), "a decided prospect offers no Approve")
+    # The customers service makes the organisation and the welcome email reaches the prospect.
+    link = platform.link_in_email(anna_email, "/set-password")
+    check("/set-password?token=" in link, "the welcome email with a set-password link reaches the prospect")
 
-        # The customers service makes the organisation and the welcome email reaches the prospect.
-        link = platform.link_in_email(anna_email, "/set-password")
-        check("/set-password?token=" in link, "the welcome email with a set-password link reaches the prospect")
+    # CSRF: a POST without the form's token is refused and approves nothing.
+    cookies = hilda.cookies("gh_staff", "gh_csrf")
+    status, _ = post(platform, "/office/prospects/approve", {"request_number": globex_number}, cookies)
+    check(status == 403, "a POST to /office/prospects/approve without the CSRF token is refused 403")
+    status, _ = post(platform, "/office/prospects/approve", {"request_number": globex_number, "csrf": "0" * 64},
+                     cookies)
+    check(status == 403, "... and with a wrong token")
+    hilda.open("/office/prospects/view?request=" + urllib.parse.quote(globex_number))
+    check(hilda.read(By.ID, "prospect-status") == "Pending", "the refused POSTs approved nothing")
 
-        # CSRF: a POST without the form's token is refused and approves nothing.
-        staff_cookies = {"gh_staff": hilda.cookie("gh_staff"), "gh_csrf": hilda.cookie("gh_csrf")}
-        status, _ = post(platform, "/office/prospects/approve", {"request_number": globex_number}, staff_cookies)
-        check(status == 403, "a POST to /office/prospects/approve without the CSRF token is refused 403")
-        status, _ = post(platform, "/office/prospects/approve", {"request_number": globex_number, "csrf": "0" * 64},
-                         staff_cookies)
-        check(status == 403, "... and with a wrong token")
-        hilda.open("/office/prospects/view?request=" + urllib.parse.quote(globex_number))
-        check(hilda.read(By.ID, "prospect-status") == "Pending", "the refused POSTs approved nothing")
+    # Reject the second prospect: the reason is required, on its input.
+    hilda.click(By.ID, "reject")
+    hilda.click(By.ID, "confirm-reject")
+    check(hilda.driver.find_elements(By.ID, "reject-reason-error") and "Reason" in hilda.read(
+        By.ID, "error-summary"), "a rejection without a reason is refused on the reason's input")
+    hilda.fill({"reason": "Not a B2B reseller."})
+    hilda.shot("office-hq-04-reject")
+    hilda.click(By.ID, "confirm-reject")
+    check("rejected" in hilda.read(By.ID, "notice"), "the rejection ends on the prospect's page with a notice")
+    check(hilda.read(By.ID, "prospect-status") == "Rejected", "the status shows Rejected")
+    check(hilda.read(By.ID, "decision-reason") == "Not a B2B reseller.", "... with the reason")
 
-        # Reject the second prospect: the reason is required, on its input.
-        hilda.click(By.ID, "reject")
-        hilda.click(By.ID, "confirm-reject")
-        check(hilda.driver.find_elements(By.ID, "reject-reason-error") and "Reason" in hilda.read(
-            By.ID, "error-summary"), "a rejection without a reason is refused on the reason's input")
-        hilda.fill({"reason": "Not a B2B reseller."})
-        hilda.shot("office-hq-04-reject")
-        hilda.click(By.ID, "confirm-reject")
-        check("rejected" in hilda.read(By.ID, "notice"), "the rejection ends on the prospect's page with a notice")
-        check(hilda.read(By.ID, "prospect-status") == "Rejected", "the status shows Rejected")
-        check(hilda.read(By.ID, "decision-reason") == "Not a B2B reseller.", "... with the reason")
+    # An already decided request: the confirmation page says so, and a POST gets the service's reason.
+    hilda.open("/office/prospects/approve?request=" + urllib.parse.quote(globex_number))
+    check("Rejected" in hilda.read(By.ID, "not-pending") and not hilda.driver.find_elements(
+        By.ID, "confirm-approve"), "the confirmation page of a decided request offers no approval")
+    status, body = post(platform, "/office/prospects/approve",
+                        {"request_number": globex_number, "csrf": hilda.cookie("gh_csrf")}, cookies)
+    check(status == 409 and "error-summary" in body, "approving a rejected request is refused 409 with the "
+          "service's reason in the error summary")
+    # Self-approval: HQ may not approve a request with their own email; the service's reason is
+    # shown on the confirmation page and the request stays pending.
+    own_number = sign_up_and_confirm(anna, "Hilda's Side Business %s" % suffix, "hilda@hq.example",
+                                     first_name="Hilda")
+    hilda.open("/office/prospects/approve?request=" + urllib.parse.quote(own_number))
+    hilda.click(By.ID, "confirm-approve")
+    check("own request" in hilda.read(By.ID, "error-summary"),
+          "approving one's own request shows the service's reason in the error summary")
+    check(hilda.read(By.ID, "prospect-status") == "Pending", "... and the request stays pending")
+    hilda.open("/office/prospects?status=4")
+    check(any(globex_number in row for row in table_rows(hilda, "prospects")), "the rejected filter lists it")
 
-        # An already decided request: the confirmation page says so, and a POST gets the service's reason.
-        hilda.open("/office/prospects/approve?request=" + urllib.parse.quote(globex_number))
-        check("Rejected" in hilda.read(By.ID, "not-pending") and not hilda.driver.find_elements(
-            By.ID, "confirm-approve"), "the confirmation page of a decided request offers no approval")
-        status, body = post(platform, "/office/prospects/approve",
-                            {"request_number": globex_number, "csrf": hilda.cookie("gh_csrf")}, staff_cookies)
-        check(status == 409 and "error-summary" in body, "approving a rejected request is refused 409 with the "
-              "service's reason in the error summary")
-        # Self-approval: HQ may not approve a request with their own email; the service's reason is
-        # shown on the confirmation page and the request stays pending.
-        own_number = sign_up(anna, "Hilda's Side Business %s" % suffix, "Hilda", "hilda@hq.example")
-        hilda.open("/office/prospects/approve?request=" + urllib.parse.quote(own_number))
-        hilda.click(By.ID, "confirm-approve")
-        check("own request" in hilda.read(By.ID, "error-summary"),
-              "approving one's own request shows the service's reason in the error summary")
-        check(hilda.read(By.ID, "prospect-status") == "Pending", "... and the request stays pending")
-        hilda.open("/office/prospects?status=4")
-        check(any(globex_number in row for row in table_rows(hilda, "prospects")), "the rejected filter lists it")
+    # The new customer: found from the prospect's page (once the customers service made it) and
+    # by the customers search; its page shows the administrator.
+    def customer_link():
+        hilda.open("/office/prospects/view?request=" + urllib.parse.quote(acme_number))
+        hilda.read(By.ID, "prospect-status")
+        return hilda.driver.find_elements(By.ID, "customer-link")
+    wait_for(customer_link, "the approved prospect's customer record")
+    hilda.open("/office/customers")
+    hilda.fill({"text": acme})
+    hilda.click(By.ID, "search")
+    rows = table_rows(hilda, "customers")
+    check(len(rows) == 1 and acme in rows[0], "the customers search finds the new organisation")
+    hilda.click(By.LINK_TEXT, hilda.read(By.CSS_SELECTOR, "a.customer-link"))
+    check(hilda.read(By.ID, "customer-name") == acme, "the customer's page shows the organisation")
+    check(anna_email in hilda.read(By.ID, "administrator"), "... and its administrator, the prospect's contact")
+    check(any(anna_email in row and "Administrator" in row for row in table_rows(hilda, "partner-users")),
+          "... who is listed among its partner users")
+    check(hilda.driver.find_elements(By.ID, "no-candidates"), "no one else can become administrator yet")
+    check(acme_number == hilda.read(By.ID, "prospect-link"), "the customer links back to its request")
+    hilda.shot("office-hq-05-customer")
+    customer_url = hilda.driver.current_url
 
-        # The new customer: found from the prospect's page (once the customers service made it) and
-        # by the customers search; its page shows the administrator.
-        def customer_link():
-            hilda.open("/office/prospects/view?request=" + urllib.parse.quote(acme_number))
-            hilda.read(By.ID, "prospect-status")
-            return hilda.driver.find_elements(By.ID, "customer-link")
-        wait_for(customer_link, "the approved prospect's customer record")
-        hilda.open("/office/customers")
-        hilda.fill({"text": acme})
-        hilda.click(By.ID, "search")
-        rows = table_rows(hilda, "customers")
-        check(len(rows) == 1 and acme in rows[0], "the customers search finds the new organisation")
-        hilda.click(By.LINK_TEXT, hilda.read(By.CSS_SELECTOR, "a.customer-link"))
-        check(hilda.read(By.ID, "customer-name") == acme, "the customer's page shows the organisation")
-        check(anna_email in hilda.read(By.ID, "administrator"), "... and its administrator, the prospect's contact")
-        check(any(anna_email in row and "Administrator" in row for row in table_rows(hilda, "partner-users")),
-              "... who is listed among its partner users")
-        check(hilda.driver.find_elements(By.ID, "no-candidates"), "no one else can become administrator yet")
-        check(acme_number == hilda.read(By.ID, "prospect-link"), "the customer links back to its request")
-        hilda.shot("office-hq-05-customer")
-        customer_url = hilda.driver.current_url
+    # Change administrator: the administrator adds Tom, who sets his password; HQ makes him
+    # the administrator.
+    set_password_and_sign_in(anna, anna_email, "correct horse battery staple")
+    anna.open("/account/users")
+    tom_email = "tom.%s@acme.example" % suffix
+    anna.fill({"email": tom_email, "first_name": "Tom", "last_name": "Berg", "job_title": "Buyer"})
+    anna.submit()
+    anna.wait_text("Invitation sent to " + tom_email)
+    tom = Browser(platform, "")
+    browsers.append(tom)
+    set_password_and_sign_in(tom, tom_email, "tom's own long passphrase")
+    hilda.open(customer_url)
+    Select(hilda.find(By.ID, "new-admin")).select_by_visible_text("Tom Berg (%s)" % tom_email)
+    hilda.click(By.ID, "change-admin")
+    check("changed" in hilda.read(By.ID, "notice"), "Change administrator ends with a notice")
+    check(tom_email in hilda.read(By.ID, "administrator"), "Tom is the organisation's administrator now")
+    tom.open("/account/users")
+    check(tom.driver.find_elements(By.ID, "add-user-form"), "Tom manages the organisation's users now")
 
-        # Change administrator: the administrator adds Tom, who sets his password; HQ makes him
-        # the administrator.
-        set_password(anna, anna_email, "correct horse battery staple")
-        anna.open("/account/users")
-        tom_email = "tom.%s@acme.example" % suffix
-        anna.fill({"email": tom_email, "first_name": "Tom", "last_name": "Berg", "job_title": "Buyer"})
-        anna.submit()
-        anna.wait_text("Invitation sent to " + tom_email)
-        tom = Browser(platform, "")
-        browsers.append(tom)
-        set_password(tom, tom_email, "tom's own long passphrase")
-        hilda.open(customer_url)
-        Select(hilda.find(By.ID, "new-admin")).select_by_visible_text("Tom Berg (%s)" % tom_email)
-        hilda.click(By.ID, "change-admin")
-        check("changed" in hilda.read(By.ID, "notice"), "Change administrator ends with a notice")
-        check(tom_email in hilda.read(By.ID, "administrator"), "Tom is the organisation's administrator now")
-        tom.open("/account/users")
-        check(tom.driver.find_elements(By.ID, "add-user-form"), "Tom manages the organisation's users now")
+    # A sales member may not open the HQ desk.
+    sam = Browser(platform, "")
+    browsers.append(sam)
+    sam.staff_sign_in("sam@sales.example")
+    status, _, body = http_request(platform, "GET", "/office/prospects", cookies=sam.cookies("gh_staff"))
+    check(status == 403 and "Not allowed" in body, "a sales member gets 403 on /office/prospects")
+    status, _, _ = http_request(platform, "GET", "/office/customers", cookies=sam.cookies("gh_staff"))
+    check(status == 403, "... and on /office/customers")
 
-        # A sales member may not open the HQ desk.
-        sam = Browser(platform, "")
-        browsers.append(sam)
-        sam.staff_sign_in("sam@sales.example")
-        status, _, body = get(platform, "/office/prospects", {"gh_staff": sam.cookie("gh_staff")})
-        check(status == 403 and "Not allowed" in body, "a sales member gets 403 on /office/prospects")
-        status, _, _ = get(platform, "/office/customers", {"gh_staff": sam.cookie("gh_staff")})
-        check(status == 403, "... and on /office/customers")
-
-        # German, and a phone's width.
-        hilda.open("/office/prospects?lang=de")
-        hilda.wait_text("Alle Interessenten")
-        check("In Prüfung" in hilda.text() or "Genehmigt" in hilda.text(), "the HQ pages speak German")
-        hilda.open("/office/prospects?lang=en")
-        hilda.driver.set_window_size(390, 844)
-        for path in ("/office/prospects", "/office/prospects/view?request=" + urllib.parse.quote(acme_number),
-                     customer_url):
-            hilda.open(path)
-            hilda.read(By.TAG_NAME, "h1")
-            width = hilda.driver.execute_script("return document.documentElement.scrollWidth")
-            check(width <= hilda.driver.execute_script("return window.innerWidth"),
-                  "%s fits a phone's width" % path.replace(platform.web, ""))
-        print("office hq suite passed in %.1f s" % (time.monotonic() - started), flush=True)
-        return 0
-    except Exception as failure:  # noqa: BLE001 -- any failure: show the processes' output
-        print("FAILED:", type(failure).__name__, failure, flush=True)
-        for browser in browsers:
-            try:
-                print("--- page %s ---\n%s" % (browser.driver.current_url, browser.driver.page_source[-2500:]))
-            except Exception:  # noqa: BLE001 -- the browser itself may be gone
-                pass
-        for name in ("web", "onboarding", "customers", "notifier"):
-            path = os.path.join(work, name + ".out")
-            if os.path.exists(path):
-                print("--- %s output (last lines) ---\n%s" % (name, open(path).read()[-2000:]))
-        return 1
-    finally:
-        for browser in browsers:
-            browser.quit()
-        platform.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    # German, and a phone's width.
+    hilda.open("/office/prospects?lang=de")
+    hilda.wait_text("Alle Interessenten")
+    check("In Prüfung" in hilda.text() or "Genehmigt" in hilda.text(), "the HQ pages speak German")
+    hilda.open("/office/prospects?lang=en")
+    hilda.driver.set_window_size(390, 844)
+    for path in ("/office/prospects", "/office/prospects/view?request=" + urllib.parse.quote(acme_number),
+                 customer_url):
+        hilda.open(path)
+        hilda.read(By.TAG_NAME, "h1")
+        check(hilda.fits_width(), "%s fits a phone's width" % path.replace(platform.web, ""))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite(__doc__, play, "office hq", up_kwargs={"approval_mode": "direct"},
+                       work_prefix="gatehouse-office-hq-test-"))

@@ -14,80 +14,16 @@ HQ staff get 403, that a sales manager may name another owner, that a POST witho
 is refused and changes nothing, and that the lead page fits a phone. Saves office-sales-*.png with
 --screenshots. Every process is stopped by pid at the end, pass or fail.
 """
-import argparse
-import http.client
-import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 import urllib.parse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser_support import DEADLINE, STAFF, Browser, Failure, Platform, check, post, wait_for
-
-
-def request(platform, method, path, fields=None, cookies=None):
-    """A plain HTTP request, as a script would send it: (status, headers, body)."""
-    connection = http.client.HTTPConnection(platform.web[len("http://"):], timeout=DEADLINE)
-    headers = {"Cookie": "; ".join("%s=%s" % item for item in (cookies or {}).items())}
-    body = None
-    if fields is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(fields)
-    connection.request(method, path, body, headers)
-    response = connection.getresponse()
-    text = response.read().decode()
-    result = (response.status, response.getheaders(), text)
-    connection.close()
-    return result
-
-
-def staff_cookies(platform, email):
-    """A staff session signed in by a script (no browser): the cookies to send."""
-    csrf = "c" * 64
-    status, headers, _ = request(platform, "POST", "/office/sign-in",
-                                 {"email": email, "password": STAFF[email][2], "csrf": csrf, "next": "/office"},
-                                 {"gh_csrf": csrf})
-    session = None
-    for name, value in headers:
-        found = re.match(r"gh_staff=([^;]+)", value) if name.lower() == "set-cookie" else None
-        if found:
-            session = found.group(1)
-    check(status == 303 and session, "%s signs in (without a browser)" % email)
-    return {"gh_staff": session, "gh_csrf": csrf}
-
-
-def sign_up(browser, company, email):
-    """The prospect's request, confirmed with the emailed link (no approval: the CRM decides)."""
-    browser.open("/partner")
-    browser.fill({"company.name": company, "company.address.street": "Hafenstraße 7",
-                  "company.address.postal_code": "20457", "company.address.city": "Hamburg",
-                  "company.address.country_code": "DE", "company.phone": "+49 40 1234567",
-                  "contact.first_name": "Nora", "contact.last_name": "Winter", "contact.email": email,
-                  "contact.job_title": "Purchasing", "contact.phone": "+49 40 7654321"})
-    browser.submit()
-    number = browser.read(By.ID, "request-number")
-    check(re.match(r"^\S+$", number) is not None, "the prospect's request is received: " + number)
-    browser.open(browser.platform.link_in_email(email, "/verify"))
-    browser.click(By.ID, "confirm")
-    status = browser.read(By.ID, "request-status")
-    check(status != "", "the emailed link confirms the email: " + status)
-    return number
-
-
-def set_password_and_sign_in(browser, email, password):
-    browser.open(browser.platform.link_in_email(email, "/set-password"))
-    browser.fill({"password": password, "password_confirm": password})
-    browser.submit()
-    browser.wait_text("You can sign in now")
-    browser.open("/sign-in")
-    browser.fill({"email": email, "password": password})
-    browser.submit()
-    wait_for(lambda: browser.driver.current_url.endswith("/account"), "My Account after signing in")
+from browser_support import (HAMBURG, Browser, check, http_request, post, run_suite, set_password_and_sign_in,
+                             sign_up_and_confirm, staff_cookies, wait_for)
 
 
 def notice(browser, text):
@@ -102,197 +38,169 @@ def type_into(browser, element_id, value):
     element.send_keys(value)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--source", required=True)
-    parser.add_argument("--screenshots", default="")
-    args = parser.parse_args()
-    if args.screenshots:
-        os.makedirs(args.screenshots, exist_ok=True)
-    started = time.monotonic()
-    work = tempfile.mkdtemp(prefix="gatehouse-office-sales-test-")
-    platform = Platform(args.bin, args.source, work)
-    browsers = []
-    try:
-        platform.up(approval_mode="crm")
+def play(platform, browsers, args):
+    # Who may not: anonymous visitors are sent to the staff sign-in, HQ staff get 403.
+    status, headers, _ = http_request(platform, "GET", "/office/leads")
+    location = headers.get("Location", "")
+    check(status == 303 and location.startswith("/office/sign-in"),
+          "an anonymous GET /office/leads goes to the staff sign-in (%d %s)" % (status, location))
+    hilda = staff_cookies(platform, "hilda@hq.example")
+    status, _, _ = http_request(platform, "GET", "/office/leads", cookies=hilda)
+    check(status == 403, "HQ staff get 403 on /office/leads (%d)" % status)
+    status, _, _ = http_request(platform, "GET", "/office/opportunities", cookies=hilda)
+    check(status == 403, "HQ staff get 403 on /office/opportunities (%d)" % status)
 
-        # Who may not: anonymous visitors are sent to the staff sign-in, HQ staff get 403.
-        status, headers, _ = request(platform, "GET", "/office/leads")
-        location = dict(headers).get("Location", "")
-        check(status == 303 and location.startswith("/office/sign-in"),
-              "an anonymous GET /office/leads goes to the staff sign-in (%d %s)" % (status, location))
-        hilda = staff_cookies(platform, "hilda@hq.example")
-        status, _, _ = request(platform, "GET", "/office/leads", cookies=hilda)
-        check(status == 403, "HQ staff get 403 on /office/leads (%d)" % status)
-        status, _, _ = request(platform, "GET", "/office/opportunities", cookies=hilda)
-        check(status == 403, "HQ staff get 403 on /office/opportunities (%d)" % status)
+    # The prospect signs up and confirms: in CRM mode the request becomes a lead.
+    suffix = str(int(time.time() * 1000))
+    company = "Nordwind Handel %s GmbH" % suffix
+    nora_email = "nora.%s@nordwind.example" % suffix
+    nora = Browser(platform, "")
+    browsers.append(nora)
+    # (Any status after confirming: no approval here, the CRM decides.)
+    number = sign_up_and_confirm(nora, company, nora_email, expect="", first_name="Nora", last_name="Winter",
+                                 place=HAMBURG)
 
-        # The prospect signs up and confirms: in CRM mode the request becomes a lead.
-        suffix = str(int(time.time() * 1000))
-        company = "Nordwind Handel %s GmbH" % suffix
-        nora_email = "nora.%s@nordwind.example" % suffix
-        nora = Browser(platform, "")
-        browsers.append(nora)
-        number = sign_up(nora, company, nora_email)
+    # Sue (sales) finds the lead in All commerce B2B leads: it arrives through Kafka.
+    sue = Browser(platform, args.screenshots)
+    browsers.append(sue)
+    sue.staff_sign_in("sue@sales.example")
+    check(sue.driver.find_elements(By.LINK_TEXT, "All commerce B2B leads"), "the back office links the leads")
 
-        # Sue (sales) finds the lead in All commerce B2B leads: it arrives through Kafka.
-        sue = Browser(platform, args.screenshots)
-        browsers.append(sue)
-        sue.staff_sign_in("sue@sales.example")
-        check(sue.driver.find_elements(By.LINK_TEXT, "All commerce B2B leads"), "the back office links the leads")
+    def lead_listed():
+        sue.open("/office/leads")
+        return company in sue.text()
+    wait_for(lead_listed, "the lead of %s in All commerce B2B leads" % company)
+    row = sue.read(By.ID, "leads")
+    check("Unassigned" in row and nora_email in row and "Open" in row,
+          "All leads shows the lead unassigned and open, with its contact")
+    sue.shot("office-sales-01-leads")
+    sue.open("/office/leads?text=" + urllib.parse.quote(nora_email))
+    links = sue.driver.find_elements(By.CSS_SELECTOR, "#leads a")
+    check(len(links) == 1, "the filter finds the lead by the contact's email")
+    lead_id = links[0].text
+    sue.open("/office/leads?mine=1")
+    check(lead_id not in sue.text(), "an unassigned lead is not in My open leads")
+    sue.open("/office/leads?lang=de")
+    check("Alle Commerce-B2B-Leads" in sue.text(), "the leads in German")
+    sue.open("/office/leads?lang=en&text=" + urllib.parse.quote(nora_email))
+    sue.click(By.LINK_TEXT, lead_id)
+    check(company in sue.read(By.ID, "company-name"), "the lead page shows the company")
+    check(sue.read(By.ID, "request-number") == number, "the lead names the onboarding request " + number)
+    check("storefront" in sue.read(By.ID, "timeline"), "the timeline says it came from the storefront")
+    check(not sue.driver.find_elements(By.NAME, "owner_user_id") or
+          sue.read(By.NAME, "owner_user_id", lambda e: e.get_attribute("type")) == "hidden",
+          "a sales user assigns only to herself (no owner input)")
 
-        def lead_listed():
-            sue.open("/office/leads")
-            return company in sue.text()
-        wait_for(lead_listed, "the lead of %s in All commerce B2B leads" % company)
-        row = sue.read(By.ID, "leads")
-        check("Unassigned" in row and nora_email in row and "Open" in row,
-              "All leads shows the lead unassigned and open, with its contact")
-        sue.shot("office-sales-01-leads")
-        sue.open("/office/leads?text=" + urllib.parse.quote(nora_email))
-        links = sue.driver.find_elements(By.CSS_SELECTOR, "#leads a")
-        check(len(links) == 1, "the filter finds the lead by the contact's email")
-        lead_id = links[0].text
-        sue.open("/office/leads?mine=1")
-        check(lead_id not in sue.text(), "an unassigned lead is not in My open leads")
-        sue.open("/office/leads?lang=de")
-        check("Alle Commerce-B2B-Leads" in sue.text(), "the leads in German")
-        sue.open("/office/leads?lang=en&text=" + urllib.parse.quote(nora_email))
-        sue.click(By.LINK_TEXT, lead_id)
-        check(company in sue.read(By.ID, "company-name"), "the lead page shows the company")
-        check(sue.read(By.ID, "request-number") == number, "the lead names the onboarding request " + number)
-        check("storefront" in sue.read(By.ID, "timeline"), "the timeline says it came from the storefront")
-        check(not sue.driver.find_elements(By.NAME, "owner_user_id") or
-              sue.read(By.NAME, "owner_user_id", lambda e: e.get_attribute("type")) == "hidden",
-              "a sales user assigns only to herself (no owner input)")
+    # A sales manager may name another user: his assign form has the owner input.
+    sam = staff_cookies(platform, "sam@sales.example")
+    status, _, body = http_request(platform, "GET", "/office/leads/view?lead=" + urllib.parse.quote(lead_id),
+                                   cookies=sam)
+    check(status == 200 and 'id="assign-f-owner_user_id"' in body,
+          "a sales manager's assign form lets him pick the user id")
 
-        # A sales manager may name another user: his assign form has the owner input.
-        sam = staff_cookies(platform, "sam@sales.example")
-        status, _, body = request(platform, "GET", "/office/leads/view?lead=" + urllib.parse.quote(lead_id),
-                                  cookies=sam)
-        check(status == 200 and 'id="assign-f-owner_user_id"' in body,
-              "a sales manager's assign form lets him pick the user id")
+    # Assign to me, then the lead is in My open leads.
+    sue.click(By.ID, "assign")
+    notice(sue, "assigned")
+    check("sue" in sue.read(By.ID, "lead-owner"), "the lead is owned by sue")
+    sue.open("/office/leads?mine=1")
+    check(lead_id in sue.read(By.ID, "leads"), "My open leads shows the assigned lead")
+    sue.click(By.LINK_TEXT, lead_id)
 
-        # Assign to me, then the lead is in My open leads.
-        sue.click(By.ID, "assign")
-        notice(sue, "assigned")
-        check("sue" in sue.read(By.ID, "lead-owner"), "the lead is owned by sue")
-        sue.open("/office/leads?mine=1")
-        check(lead_id in sue.read(By.ID, "leads"), "My open leads shows the assigned lead")
-        sue.click(By.LINK_TEXT, lead_id)
+    # A note and an appointment (scheduled, moved, called off) on the lead's timeline.
+    sue.fill({"text": "Called Nora: wants 40 stores on the portal."})
+    sue.click(By.ID, "add-note")
+    notice(sue, "The note was added.")
+    check("wants 40 stores" in sue.read(By.ID, "timeline"), "the note is on the timeline")
+    sue.fill({"subject": "Kick-off with Nordwind", "attendees": nora_email,
+              "online_meeting_url": "https://meet.example/nordwind"})
+    sue.click(By.ID, "schedule")
+    notice(sue, "The appointment was scheduled")
+    appointment = sue.read(By.ID, "appointment-id")
+    check(re.match(r"^[0-9a-f-]{36}$", appointment) is not None, "the notice names the appointment " + appointment)
+    check("Kick-off with Nordwind" in sue.read(By.ID, "timeline"), "the appointment is on the timeline")
+    check(sue.read(By.ID, "reschedule-f-appointment_id", lambda e: e.get_attribute("value")) == appointment,
+          "the reschedule form names the new appointment")
+    for name, value in (("starts_at", "2031-03-04T09:00"), ("ends_at", "2031-03-04T10:00")):
+        sue.driver.execute_script("arguments[0].value = arguments[1]",
+                                  sue.find(By.ID, "reschedule-f-" + name), value)
+    sue.click(By.ID, "reschedule")
+    notice(sue, "The appointment was moved")
+    check("moved to 2031-03-04T09:00:00Z" in sue.read(By.ID, "timeline"), "the timeline shows the new time")
+    sue.shot("office-sales-02-lead")
+    type_into(sue, "cancel-appointment-f-reason", "Nora asked to meet in person instead.")
+    sue.click(By.ID, "cancel-appointment")
+    notice(sue, "The appointment was cancelled")
+    check("cancelled: Nora asked" in sue.read(By.ID, "timeline"), "the timeline shows the cancellation")
 
-        # A note and an appointment (scheduled, moved, called off) on the lead's timeline.
-        sue.fill({"text": "Called Nora: wants 40 stores on the portal."})
-        sue.click(By.ID, "add-note")
-        notice(sue, "The note was added.")
-        check("wants 40 stores" in sue.read(By.ID, "timeline"), "the note is on the timeline")
-        sue.fill({"subject": "Kick-off with Nordwind", "attendees": nora_email,
-                  "online_meeting_url": "https://meet.example/nordwind"})
-        sue.click(By.ID, "schedule")
-        notice(sue, "The appointment was scheduled")
-        appointment = sue.read(By.ID, "appointment-id")
-        check(re.match(r"^[0-9a-f-]{36}$", appointment) is not None, "the notice names the appointment " + appointment)
-        check("Kick-off with Nordwind" in sue.read(By.ID, "timeline"), "the appointment is on the timeline")
-        check(sue.read(By.ID, "reschedule-f-appointment_id", lambda e: e.get_attribute("value")) == appointment,
-              "the reschedule form names the new appointment")
-        for name, value in (("starts_at", "2031-03-04T09:00"), ("ends_at", "2031-03-04T10:00")):
-            sue.driver.execute_script("arguments[0].value = arguments[1]",
-                                      sue.find(By.ID, "reschedule-f-" + name), value)
-        sue.click(By.ID, "reschedule")
-        notice(sue, "The appointment was moved")
-        check("moved to 2031-03-04T09:00:00Z" in sue.read(By.ID, "timeline"), "the timeline shows the new time")
-        sue.shot("office-sales-02-lead")
-        type_into(sue, "cancel-appointment-f-reason", "Nora asked to meet in person instead.")
-        sue.click(By.ID, "cancel-appointment")
-        notice(sue, "The appointment was cancelled")
-        check("cancelled: Nora asked" in sue.read(By.ID, "timeline"), "the timeline shows the cancellation")
+    # Qualify: a value that is not an amount lands on its input, then the real one.
+    sue.fill({"estimated_value.minor_units": "lots"})
+    sue.click(By.ID, "qualify")
+    check("amount" in sue.read(By.ID, "qualify-f-estimated_value-minor_units-error"),
+          "a value that is not an amount is refused on its input")
+    check(sue.driver.find_elements(By.ID, "error-summary"), "... with an error summary")
+    sue.fill({"estimated_value.minor_units": "25000"})
+    sue.click(By.ID, "qualify")
+    notice(sue, "The lead is qualified")
+    check(sue.read(By.ID, "lead-status") == "Qualified", "the lead is Qualified")
+    check(not sue.driver.find_elements(By.ID, "qualify"), "a qualified lead offers no qualify any more")
+    opportunity_id = sue.read(By.ID, "opportunity-link")
+    sue.click(By.ID, "opportunity-link")
 
-        # Qualify: a value that is not an amount lands on its input, then the real one.
-        sue.fill({"estimated_value.minor_units": "lots"})
-        sue.click(By.ID, "qualify")
-        check("amount" in sue.read(By.ID, "qualify-f-estimated_value-minor_units-error"),
-              "a value that is not an amount is refused on its input")
-        check(sue.driver.find_elements(By.ID, "error-summary"), "... with an error summary")
-        sue.fill({"estimated_value.minor_units": "25000"})
-        sue.click(By.ID, "qualify")
-        notice(sue, "The lead is qualified")
-        check(sue.read(By.ID, "lead-status") == "Qualified", "the lead is Qualified")
-        check(not sue.driver.find_elements(By.ID, "qualify"), "a qualified lead offers no qualify any more")
-        opportunity_id = sue.read(By.ID, "opportunity-link")
-        sue.click(By.ID, "opportunity-link")
+    # The opportunity: stage and value, then won through the confirmation page.
+    check(sue.read(By.ID, "opportunity-status") == "Open", "the opportunity is Open")
+    check(sue.read(By.ID, "estimated-value") == "EUR 25000.00", "the opportunity has the estimated value")
+    check(sue.read(By.ID, "opportunity-stage") == "Qualify", "the opportunity starts in stage Qualify")
+    Select(sue.find(By.ID, "update-f-stage")).select_by_value("OPPORTUNITY_STAGE_PROPOSE")
+    sue.fill({"estimated_value.minor_units": "30000.50"})
+    sue.click(By.ID, "update")
+    notice(sue, "The opportunity was updated.")
+    check(sue.read(By.ID, "opportunity-stage") == "Propose", "the stage is now Propose")
+    check(sue.read(By.ID, "estimated-value") == "EUR 30000.50", "the estimated value is now EUR 30000.50")
+    check("stage Qualify -> Propose" in sue.read(By.ID, "timeline"), "the timeline records the change")
+    sue.shot("office-sales-03-opportunity")
+    sue.click(By.ID, "update")
+    notice(sue, "Nothing changed")
+    sue.open("/office/opportunities?mine=1")
+    check(opportunity_id in sue.read(By.ID, "opportunities"), "My open opportunities lists it")
+    sue.open("/office/opportunities")
+    check(opportunity_id in sue.read(By.ID, "opportunities"), "All opportunities lists it")
 
-        # The opportunity: stage and value, then won through the confirmation page.
-        check(sue.read(By.ID, "opportunity-status") == "Open", "the opportunity is Open")
-        check(sue.read(By.ID, "estimated-value") == "EUR 25000.00", "the opportunity has the estimated value")
-        check(sue.read(By.ID, "opportunity-stage") == "Qualify", "the opportunity starts in stage Qualify")
-        Select(sue.find(By.ID, "update-f-stage")).select_by_value("OPPORTUNITY_STAGE_PROPOSE")
-        sue.fill({"estimated_value.minor_units": "30000.50"})
-        sue.click(By.ID, "update")
-        notice(sue, "The opportunity was updated.")
-        check(sue.read(By.ID, "opportunity-stage") == "Propose", "the stage is now Propose")
-        check(sue.read(By.ID, "estimated-value") == "EUR 30000.50", "the estimated value is now EUR 30000.50")
-        check("stage Qualify -> Propose" in sue.read(By.ID, "timeline"), "the timeline records the change")
-        sue.shot("office-sales-03-opportunity")
-        sue.click(By.ID, "update")
-        notice(sue, "Nothing changed")
-        sue.open("/office/opportunities?mine=1")
-        check(opportunity_id in sue.read(By.ID, "opportunities"), "My open opportunities lists it")
-        sue.open("/office/opportunities")
-        check(opportunity_id in sue.read(By.ID, "opportunities"), "All opportunities lists it")
+    # CSRF: a POST without the form's token is refused and wins nothing.
+    cookies = sue.cookies("gh_staff", "gh_csrf")
+    status, _ = post(platform, "/office/opportunities/win", {"opportunity_id": opportunity_id}, cookies)
+    check(status == 403, "a win POST without CSRF token is refused 403")
+    status, _ = post(platform, "/office/leads/assign", {"lead_id": lead_id, "csrf": "0" * 64}, cookies)
+    check(status == 403, "an assign POST with a wrong CSRF token is refused 403")
+    sue.open("/office/opportunities/view?opportunity=" + urllib.parse.quote(opportunity_id))
+    check(sue.read(By.ID, "opportunity-status") == "Open", "the refused POST changed nothing: still Open")
+    for path in ("/office/leads/view", "/office/leads/view?lead=LEAD-PR-999999",
+                 "/office/opportunities/view?opportunity=nothing", "/office/leads?page=not-a-token"):
+        status, _, _ = http_request(platform, "GET", path, cookies=cookies)
+        check(status == 404, "GET %s is 404 (%d)" % (path, status))
 
-        # CSRF: a POST without the form's token is refused and wins nothing.
-        cookies = {"gh_staff": sue.cookie("gh_staff"), "gh_csrf": sue.cookie("gh_csrf")}
-        status, _ = post(platform, "/office/opportunities/win", {"opportunity_id": opportunity_id}, cookies)
-        check(status == 403, "a win POST without CSRF token is refused 403")
-        status, _ = post(platform, "/office/leads/assign", {"lead_id": lead_id, "csrf": "0" * 64}, cookies)
-        check(status == 403, "an assign POST with a wrong CSRF token is refused 403")
-        sue.open("/office/opportunities/view?opportunity=" + urllib.parse.quote(opportunity_id))
-        check(sue.read(By.ID, "opportunity-status") == "Open", "the refused POST changed nothing: still Open")
-        for path in ("/office/leads/view", "/office/leads/view?lead=LEAD-PR-999999",
-                     "/office/opportunities/view?opportunity=nothing", "/office/leads?page=not-a-token"):
-            status, _, _ = request(platform, "GET", path, cookies=cookies)
-            check(status == 404, "GET %s is 404 (%d)" % (path, status))
+    sue.click(By.ID, "win")
+    check(company in sue.read(By.ID, "company-name") and "cannot be undone" in sue.read(By.ID, "win-text"),
+          "winning asks for a confirmation first")
+    sue.shot("office-sales-04-win-confirm")
+    sue.click(By.ID, "confirm-win")
+    notice(sue, "The opportunity is won")
+    check(sue.read(By.ID, "opportunity-status") == "Won", "the opportunity is Won")
+    check(not sue.driver.find_elements(By.ID, "win"), "a won opportunity offers no win any more")
+    status, _, body = http_request(platform, "POST", "/office/opportunities/win",
+                                   {"opportunity_id": opportunity_id, "csrf": cookies["gh_csrf"]}, cookies)
+    check(status == 409, "winning it again is refused with the service's reason (%d)" % status)
 
-        sue.click(By.ID, "win")
-        check(company in sue.read(By.ID, "company-name") and "cannot be undone" in sue.read(By.ID, "win-text"),
-              "winning asks for a confirmation first")
-        sue.shot("office-sales-04-win-confirm")
-        sue.click(By.ID, "confirm-win")
-        notice(sue, "The opportunity is won")
-        check(sue.read(By.ID, "opportunity-status") == "Won", "the opportunity is Won")
-        check(not sue.driver.find_elements(By.ID, "win"), "a won opportunity offers no win any more")
-        status, _, body = request(platform, "POST", "/office/opportunities/win",
-                                  {"opportunity_id": opportunity_id, "csrf": cookies["gh_csrf"]}, cookies)
-        check(status == 409, "winning it again is refused with the service's reason (%d)" % status)
+    # The prospect is approved: the welcome email, a password, My Account.
+    set_password_and_sign_in(nora, nora_email, "nora's long correct passphrase")
+    check(company in nora.text(), "the prospect signs in to My Account of " + company)
 
-        # The prospect is approved: the welcome email, a password, My Account.
-        set_password_and_sign_in(nora, nora_email, "nora's long correct passphrase")
-        check(company in nora.text(), "the prospect signs in to My Account of " + company)
-
-        # The lead page on a phone: no sideways scrolling of the page.
-        sue.driver.set_window_size(390, 844)
-        sue.open("/office/leads/view?lead=" + urllib.parse.quote(lead_id))
-        sue.find(By.ID, "timeline")
-        width = sue.driver.execute_script("return document.documentElement.scrollWidth")
-        check(width <= sue.driver.execute_script("return window.innerWidth"), "the lead page fits a phone's width")
-        print("office sales suite passed in %.1f s" % (time.monotonic() - started), flush=True)
-        return 0
-    except Exception as failure:  # noqa: BLE001 -- any failure: show the processes' output
-        print("FAILED:", type(failure).__name__, failure, flush=True)
-        for browser in browsers:
-            print("--- page %s ---\n%s" % (browser.driver.current_url, browser.driver.page_source[-3000:]))
-        for name in ("web", "onboarding", "sales-bridge", "customers", "notifier"):
-            path = os.path.join(work, name + ".out")
-            if os.path.exists(path):
-                print("--- %s output (last lines) ---\n%s" % (name, open(path).read()[-2000:]))
-        return 1
-    finally:
-        for browser in browsers:
-            browser.quit()
-        platform.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    # The lead page on a phone: no sideways scrolling of the page.
+    sue.driver.set_window_size(390, 844)
+    sue.open("/office/leads/view?lead=" + urllib.parse.quote(lead_id))
+    sue.find(By.ID, "timeline")
+    check(sue.fits_width(), "the lead page fits a phone's width")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite(__doc__, play, "office sales", up_kwargs={"approval_mode": "crm"},
+                       work_prefix="gatehouse-office-sales-test-"))
