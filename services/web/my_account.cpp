@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
+#include "page_values.h"
 #include "site.h"
 
 namespace gatehouse::web {
@@ -58,24 +59,6 @@ const std::vector<Field>& edit_user_fields() {
     static const std::vector<Field> fields = {
         {"first_name", "text", true, "off"}, {"last_name", "text", true, "off"}, {"job_title", "text", false, "off"}};
     return fields;
-}
-
-// "1234.50 EUR" from minor units; empty when there is no amount.
-std::string format_money(const common::v1::Money& money) {
-    if (money.currency_code().empty()) {
-        return {};
-    }
-    const auto units = money.minor_units();
-    const auto cents = (units < 0 ? -units : units) % 100;
-    return std::string(units < 0 && units > -100 ? "-" : "") + std::to_string(units / 100) + "." +
-           (cents < 10 ? "0" : "") + std::to_string(cents) + " " + money.currency_code();
-}
-
-// A value a template shows only when there is one (a mustache section on "" still renders).
-void set_if(mustache::data& data, const std::string& key, const std::string& value) {
-    if (!value.empty()) {
-        data.set(key, value);
-    }
 }
 
 struct MyAccount final {

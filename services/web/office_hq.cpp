@@ -13,6 +13,7 @@
 
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
+#include "page_values.h"
 #include "site.h"
 
 namespace gatehouse::web {
@@ -160,39 +161,10 @@ constexpr Input kReasonInput{"reason", "reject-reason", "hq_reason"};
 constexpr Input kOverrideInput{"override_reason", "override-reason", "hq_override_reason"};
 constexpr Input kNewAdminInput{"new_admin_user_id", "new-admin", "hq_new_admin_user_id"};
 
-// A value a template shows only when there is one (a mustache section on "" still renders).
-void set_if(mustache::data& data, const std::string& key, const std::string& value) {
-    if (!value.empty()) {
-        data.set(key, value);
-    }
-}
-
 // An event type without its package: "gatehouse.onboarding.v1.EmailVerified" -> "EmailVerified".
 std::string short_event_type(const std::string& event_type) {
     const auto dot = event_type.rfind('.');
     return dot == std::string::npos ? event_type : event_type.substr(dot + 1);
-}
-
-std::string format_time(const google::protobuf::Timestamp& at) {
-    if (at.seconds() == 0 && at.nanos() == 0) {
-        return {};
-    }
-    const std::time_t seconds = static_cast<std::time_t>(at.seconds());
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    std::array<char, 32> text{};
-    const auto length = std::strftime(text.data(), text.size(), "%Y-%m-%d %H:%M UTC", &parts);
-    return {text.data(), length};
-}
-
-std::string format_money(const common::v1::Money& money) {
-    if (money.currency_code().empty()) {
-        return {};
-    }
-    const auto units = money.minor_units();
-    const auto whole = units / 100;
-    const auto cents = (units < 0 ? -units : units) % 100;
-    return std::to_string(whole) + "." + (cents < 10 ? "0" : "") + std::to_string(cents) + " " + money.currency_code();
 }
 
 int number_param(const Visit& v, const std::string& name) {

@@ -20,6 +20,7 @@
 
 #include "gatehouse/kernel/v1/operator_service.grpc.pb.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
+#include "page_values.h"
 #include "site.h"
 
 namespace gatehouse::web {
@@ -133,13 +134,10 @@ constexpr std::array<std::pair<const char*, notifier_v1::NotificationStatus>, 3>
     {"dead-lettered", notifier_v1::NOTIFICATION_STATUS_DEAD_LETTERED},
 }};
 
+// A time, or a dash in a table cell for none.
 std::string when(const google::protobuf::Timestamp& stamp) {
-    if (stamp.seconds() == 0 && stamp.nanos() == 0) {
-        return "–";
-    }
-    std::string text = google::protobuf::util::TimeUtil::ToString(stamp).substr(0, 19);
-    text[10] = ' ';
-    return text + " UTC";
+    const auto text = format_time(stamp);
+    return text.empty() ? "–" : text;
 }
 
 mustache::data flag(bool value) { return {value}; }

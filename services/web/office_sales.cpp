@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
+#include "page_values.h"
 #include "site.h"
 
 namespace gatehouse::web {
@@ -218,29 +219,6 @@ struct Failed final {
     FormErrors errors;
 };
 
-std::string read_template(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + path.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// "YYYY-MM-DD HH:MM UTC", or "" for an unset time.
-std::string when(const google::protobuf::Timestamp& stamp) {
-    if (stamp.seconds() == 0 && stamp.nanos() == 0) {
-        return {};
-    }
-    const std::time_t seconds = TimeUtil::TimestampToTimeT(stamp);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    std::array<char, 32> text{};
-    const auto size = std::strftime(text.data(), text.size(), "%Y-%m-%d %H:%M UTC", &utc);
-    return {text.data(), size};
-}
-
 // The value of a datetime-local input ("YYYY-MM-DDTHH:MM") for a time, in UTC.
 std::string local_input(std::chrono::system_clock::time_point at, const char* format = "%Y-%m-%dT%H:%M") {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(at);
@@ -268,18 +246,6 @@ std::optional<google::protobuf::Timestamp> parse_time(std::string text) {
         return std::nullopt;
     }
     return stamp;
-}
-
-std::string money(const common::v1::Money& value) {
-    const auto cents = value.minor_units() % 100;
-    return value.currency_code() + " " + std::to_string(value.minor_units() / 100) + "." + (cents < 10 ? "0" : "") +
-           std::to_string(cents);
-}
-
-// The amount as an input shows it: "25000.50".
-std::string amount_input(const common::v1::Money& value) {
-    const auto cents = value.minor_units() % 100;
-    return std::to_string(value.minor_units() / 100) + "." + (cents < 10 ? "0" : "") + std::to_string(cents);
 }
 
 // "25000.00" / "25000" / "25000,5" -> minor units; nullopt when it is not an amount.
@@ -318,19 +284,11 @@ std::vector<std::string> attendees_of(const std::string& text) {
     return attendees;
 }
 
-// Sets `key` only when `value` is not empty (a template's {{#key}} section: an empty string
-// would count as true).
-void set_some(mustache::data& data, const std::string& key, const std::string& value) {
-    if (!value.empty()) {
-        data.set(key, value);
-    }
-}
-
 mustache::data timeline_of(const google::protobuf::RepeatedPtrField<sv::TimelineEntry>& timeline) {
     mustache::data rows = mustache::data::type::list;
     for (const auto& entry : timeline) {
         mustache::data row = mustache::data::type::object;
-        row.set("when", when(entry.at()));
+        row.set("when", format_time(entry.at()));
         row.set("datetime", TimeUtil::ToString(entry.at()));
         row.set("actor", entry.actor());
         row.set("detail", entry.detail());
@@ -342,9 +300,6 @@ mustache::data timeline_of(const google::protobuf::RepeatedPtrField<sv::Timeline
 struct SalesDesk final {
     Site& site;
     std::unique_ptr<sv::SalesService::Stub> sales;
-    // The templates the pages include ({{>name}}): a form's error summary and inputs, the
-    // notes and appointments of a record with its timeline, the links between the views.
-    std::map<std::string, std::string> partials;
 
     // ---- forms ----
 
@@ -360,14 +315,11 @@ struct SalesDesk final {
     }
 
     void render(Visit& v, const std::string& page, mustache::data data, int status = 200) {
-        for (const auto& [name, body] : partials) {
-            data.set(name, body);
-        }
         data.set("manager", v.staff->role == "sales-manager");
         if (const auto done = v.param("done"); notices().contains(done)) {
             data.set("notice", site.text(v, "sales_notice_" + done));
             if (done == "scheduled") {
-                set_some(data, "notice_appointment", v.param("appointment"));
+                set_if(data, "notice_appointment", v.param("appointment"));
             }
         }
         site.render(v, page, data, status);
@@ -444,7 +396,8 @@ struct SalesDesk final {
             row.set("status", site.text(v, "sales_lead_status_" + std::to_string(static_cast<int>(lead.status()))));
             row.set("owner", lead.owner_user_id());
             row.set("assigned", !lead.owner_user_id().empty());
-            row.set("created", when(lead.created_at()).substr(0, 10));  // the date: the page's width is a phone's
+            row.set("created",
+                    format_time(lead.created_at()).substr(0, 10));  // the date: the page's width is a phone's
             rows.push_back(row);
         }
         data.set("leads", rows);
@@ -493,31 +446,31 @@ struct SalesDesk final {
         data.set("status", site.text(v, "sales_lead_status_" + std::to_string(static_cast<int>(summary.status()))));
         data.set("origin", summary.origin());
         data.set("request_number", summary.prospect_request_number());
-        data.set("created", when(summary.created_at()));
+        data.set("created", format_time(summary.created_at()));
         data.set("owner", summary.owner_user_id());
         data.set("assigned", !summary.owner_user_id().empty());
-        set_some(data, "owner_email", response.owner_email());
+        set_if(data, "owner_email", response.owner_email());
         data.set("company", lead.company_name());
         data.set("street", lead.company_address().street());
         data.set("postal_code", lead.company_address().postal_code());
         data.set("city", lead.company_address().city());
         data.set("country_code", lead.company_address().country_code());
-        set_some(data, "company_phone", lead.company_phone());
-        set_some(data, "website", lead.company_website());
-        set_some(data, "tax_id", lead.company_tax_id());
+        set_if(data, "company_phone", lead.company_phone());
+        set_if(data, "website", lead.company_website());
+        set_if(data, "tax_id", lead.company_tax_id());
         data.set("contact_name", lead.contact().first_name() + " " + lead.contact().last_name());
         data.set("contact_email", lead.contact().email());
-        set_some(data, "contact_phone", lead.contact().phone());
-        set_some(data, "job_title", lead.contact().job_title());
-        set_some(data, "comments", lead.comments());
+        set_if(data, "contact_phone", lead.contact().phone());
+        set_if(data, "job_title", lead.contact().job_title());
+        set_if(data, "comments", lead.comments());
         if (!summary.opportunity_id().empty()) {
             data.set("opportunity_id", summary.opportunity_id());
             data.set("opportunity_href",
                      "/office/opportunities/view?opportunity=" + url_encode(summary.opportunity_id()));
             data.set("account_id", response.account_id());
         }
-        set_some(data, "decided_by", response.decided_by());
-        set_some(data, "decision_reason", response.decision_reason());
+        set_if(data, "decided_by", response.decided_by());
+        set_if(data, "decision_reason", response.decision_reason());
         data.set("decided_by_hq", response.decided_by_hq());
         data.set("timeline", timeline_of(response.timeline()));
         const bool open = summary.status() == sv::LEAD_STATUS_OPEN && !response.decided_by_hq();
@@ -531,7 +484,7 @@ struct SalesDesk final {
         const auto now = std::chrono::system_clock::now();
         const auto tomorrow = std::chrono::floor<std::chrono::days>(now) + std::chrono::days(1);
         const std::string appointment = v.param("appointment");
-        set_some(data, "appointment_id", appointment);
+        set_if(data, "appointment_id", appointment);
         data.set("assign", form(v, "assign", assign_fields(), failed, {{"owner_user_id", v.staff->user_id}}));
         data.set("qualify", form(v, "qualify", qualify_fields(), failed,
                                  {{"estimated_value.currency_code", "EUR"},
@@ -785,10 +738,10 @@ struct SalesDesk final {
             row.set("company", o.company_name());
             row.set("stage", site.text(v, "sales_stage_" + std::to_string(static_cast<int>(o.stage()))));
             row.set("status", site.text(v, "sales_opportunity_status_" + std::to_string(static_cast<int>(o.status()))));
-            row.set("estimated_value", money(o.estimated_value()));
+            row.set("estimated_value", format_money(o.estimated_value()));
             row.set("close_date", o.estimated_close_date());
             row.set("owner", o.owner_user_id());
-            row.set("created", when(o.created_at()).substr(0, 10));
+            row.set("created", format_time(o.created_at()).substr(0, 10));
             rows.push_back(row);
         }
         data.set("opportunities", rows);
@@ -828,16 +781,16 @@ struct SalesDesk final {
         data.set("company", o.company_name());
         data.set("status", site.text(v, "sales_opportunity_status_" + std::to_string(static_cast<int>(o.status()))));
         data.set("stage", site.text(v, "sales_stage_" + std::to_string(static_cast<int>(o.stage()))));
-        data.set("estimated_value", money(o.estimated_value()));
+        data.set("estimated_value", format_money(o.estimated_value()));
         data.set("close_date", o.estimated_close_date());
         data.set("owner", o.owner_user_id());
-        data.set("created", when(o.created_at()));
+        data.set("created", format_time(o.created_at()));
         data.set("request_number", o.prospect_request_number());
         data.set("lead_id", o.lead_id());
         data.set("lead_href", "/office/leads/view?lead=" + url_encode(o.lead_id()));
         data.set("account_id", o.account_id());
-        set_some(data, "closed_by", response.closed_by());
-        set_some(data, "close_reason", response.close_reason());
+        set_if(data, "closed_by", response.closed_by());
+        set_if(data, "close_reason", response.close_reason());
         data.set("decided_by_hq", response.decided_by_hq());
         data.set("timeline", timeline_of(response.timeline()));
         const bool open = o.status() == sv::OPPORTUNITY_STATUS_OPEN && !response.decided_by_hq();
@@ -860,12 +813,12 @@ struct SalesDesk final {
         }
         data.set("stages", stages);
         auto update = form(v, "update", update_fields(), failed,
-                           {{"estimated_value.minor_units", amount_input(o.estimated_value())},
+                           {{"estimated_value.minor_units", format_amount(o.estimated_value())},
                             {"estimated_value.currency_code", o.estimated_value().currency_code()}});
         data.set("update", update);
         data.set("lose", form(v, "lose", reason_fields(), failed, {}));
         const std::string appointment = v.param("appointment");
-        set_some(data, "appointment_id", appointment);
+        set_if(data, "appointment_id", appointment);
         const auto tomorrow =
             std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(1);
         add_timeline_forms(v, data, failed, appointment, tomorrow);
@@ -927,7 +880,7 @@ struct SalesDesk final {
         data.set("opportunity_id", o.opportunity_id());
         data.set("company", o.company_name());
         data.set("topic", o.topic());
-        data.set("estimated_value", money(o.estimated_value()));
+        data.set("estimated_value", format_money(o.estimated_value()));
         data.set("request_number", o.prospect_request_number());
         data.set("back_href", "/office/opportunities/view?opportunity=" + url_encode(o.opportunity_id()));
         render(v, "sales_win", data);
@@ -971,16 +924,12 @@ struct SalesDesk final {
 
 void add_office_sales(Site& site) {
     site.add_texts(kTexts);
-    site.add_templates({"sales_summary", "sales_fields", "sales_inputs", "sales_records", "sales_timeline",
-                        "sales_views", "sales_leads", "sales_lead", "sales_opportunities", "sales_opportunity",
-                        "sales_win"});
-    std::map<std::string, std::string> partials;
-    for (const char* name :
-         {"sales_summary", "sales_fields", "sales_inputs", "sales_records", "sales_timeline", "sales_views"}) {
-        partials[name] = read_template(site.settings().templates_dir / (std::string(name) + ".mustache"));
-    }
-    auto pages = std::make_shared<SalesDesk>(
-        SalesDesk{site, sv::SalesService::NewStub(site.channels().sales), std::move(partials)});
+    // Included by the pages ({{>name}}): a form's error summary and inputs, the notes and
+    // appointments of a record with its timeline, the links between the views.
+    site.add_partials(
+        {"sales_summary", "sales_fields", "sales_inputs", "sales_records", "sales_timeline", "sales_views"});
+    site.add_templates({"sales_leads", "sales_lead", "sales_opportunities", "sales_opportunity", "sales_win"});
+    auto pages = std::make_shared<SalesDesk>(SalesDesk{site, sv::SalesService::NewStub(site.channels().sales)});
     site.get("/office/leads", pages, &SalesDesk::leads);
     site.get("/office/leads/view", pages, &SalesDesk::lead);
     site.post("/office/leads/assign", pages, &SalesDesk::assign);

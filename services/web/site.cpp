@@ -136,6 +136,11 @@ void Site::add_templates(std::initializer_list<const char*> names) {
     }
 }
 
+void Site::add_partials(std::initializer_list<const char*> names) {
+    add_templates(names);
+    partials_.insert(partials_.end(), names.begin(), names.end());
+}
+
 void Site::get(const std::string& path, Handler handler) { gets_.emplace_back(path, std::move(handler)); }
 
 void Site::post(const std::string& path, Handler handler) { posts_.emplace_back(path, std::move(handler)); }
@@ -209,6 +214,9 @@ void Site::render(Visit& v, const std::string& page, mustache::data data, int st
     const auto& texts = text_tables_.at(v.lang);
     data.set("t", texts);
     data.set("csrf", v.csrf);
+    for (const auto& name : partials_) {
+        data.set(name, templates_.at(name));  // kainjow reads a {{>name}} partial from the data
+    }
     mustache::mustache body_template(templates_.at(page));
     const std::string body = body_template.render(data);
     mustache::data layout = mustache::data::type::object;

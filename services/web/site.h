@@ -131,6 +131,8 @@ class Site final {
     void add_texts(std::span<const Text> texts);
     // Reads and checks templates/<name>.mustache for each name.
     void add_templates(std::initializer_list<const char*> names);
+    // Templates other templates include by name ({{>name}}): a form's inputs, a timeline.
+    void add_partials(std::initializer_list<const char*> names);
     using Handler = std::function<void(Visit&)>;
     // A page. POSTs are refused with 403 unless the form's CSRF token equals the cookie's.
     void get(const std::string& path, Handler handler);
@@ -195,6 +197,7 @@ class Site final {
     WebSettings settings_;
     Channels channels_;
     std::map<std::string, std::string> templates_;
+    std::vector<std::string> partials_;
     std::map<std::string, std::pair<std::string, std::string>> texts_;  // key -> (en, de)
     std::map<std::string, mustache::data> text_tables_;                 // per language, built by install()
     std::string stylesheet_;
