@@ -42,6 +42,11 @@ constexpr Text kTexts[] = {
     {"financials", "Financials", "Finanzdaten"},
     {"credit_limit", "Credit limit", "Kreditlimit"},
     {"payment_terms", "Payment terms", "Zahlungsbedingungen"},
+    {"spending_limit", "Spending limit per order (e.g. 2500.00; empty: none)",
+     "Ausgabenlimit pro Bestellung (z. B. 2500.00; leer: keines)"},
+    {"spending_limit.currency_code", "Currency of the spending limit (e.g. EUR)",
+     "Währung des Ausgabenlimits (z. B. EUR)"},
+    {"not_an_amount", "must be an amount such as 2500.00", "muss ein Betrag wie 2500.00 sein"},
     {"remove_text", "They can no longer sign in. Their customer record stays.",
      "Er oder sie kann sich nicht mehr anmelden. Der Kundendatensatz bleibt erhalten."},
     {"remove_submit", "Yes, remove the user", "Ja, Benutzer entfernen"},
@@ -56,8 +61,11 @@ const std::vector<Field>& add_user_fields() {
 }
 
 const std::vector<Field>& edit_user_fields() {
-    static const std::vector<Field> fields = {
-        {"first_name", "text", true, "off"}, {"last_name", "text", true, "off"}, {"job_title", "text", false, "off"}};
+    static const std::vector<Field> fields = {{"first_name", "text", true, "off"},
+                                              {"last_name", "text", true, "off"},
+                                              {"job_title", "text", false, "off"},
+                                              {"spending_limit", "text", false, "off"},
+                                              {"spending_limit.currency_code", "text", false, "off"}};
     return fields;
 }
 
@@ -220,7 +228,13 @@ struct MyAccount final {
 
     void edit_page(Visit& v, const customers_v1::PartnerUser& user, const FormErrors& errors) {
         std::map<std::string, std::string> values = {
-            {"first_name", user.first_name()}, {"last_name", user.last_name()}, {"job_title", user.job_title()}};
+            {"first_name", user.first_name()},
+            {"last_name", user.last_name()},
+            {"job_title", user.job_title()},
+            {"spending_limit",
+             user.spending_limit().currency_code().empty() ? "" : format_amount(user.spending_limit())},
+            {"spending_limit.currency_code",
+             user.spending_limit().currency_code().empty() ? "EUR" : user.spending_limit().currency_code()}};
         if (!errors.empty()) {
             values = v.form;
         }
@@ -257,7 +271,15 @@ struct MyAccount final {
         request.set_first_name(v.field("first_name"));
         request.set_last_name(v.field("last_name"));
         request.set_job_title(v.field("job_title"));
-        *request.mutable_spending_limit() = user->spending_limit();
+        if (const auto amount = v.field("spending_limit"); !amount.empty()) {
+            const auto minor_units = parse_amount(amount);
+            if (!minor_units) {
+                edit_page(v, *user, FormErrors{{{"spending_limit", site.text(v, "not_an_amount")}}, {}});
+                return;
+            }
+            request.mutable_spending_limit()->set_minor_units(*minor_units);
+            request.mutable_spending_limit()->set_currency_code(v.field("spending_limit.currency_code"));
+        }
         *request.mutable_permissions() = user->permissions();
         if (!user->administrator()) {  // the administrator sees the financials anyway: no box shown
             request.mutable_permissions()->set_view_financials(v.field("view_financials") == "on");

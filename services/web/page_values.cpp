@@ -38,4 +38,23 @@ std::string format_money(const common::v1::Money& money) {
     return format_amount(money) + " " + money.currency_code();
 }
 
+std::optional<std::int64_t> parse_amount(std::string_view text) {
+    while (!text.empty() && text.back() == ' ') {
+        text.remove_suffix(1);
+    }
+    while (!text.empty() && text.front() == ' ') {
+        text.remove_prefix(1);
+    }
+    const auto dot = text.find_first_of(".,");
+    const std::string_view whole = text.substr(0, dot);
+    std::string fraction(dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1));
+    if (whole.empty() || whole.size() > 15 || fraction.size() > 2 ||
+        whole.find_first_not_of("0123456789") != std::string_view::npos ||
+        fraction.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    fraction.resize(2, '0');
+    return std::stoll(std::string(whole)) * 100 + std::stoll(fraction);
+}
+
 }  // namespace gatehouse::web

@@ -4,8 +4,11 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
+#include <cstdint>
 #include <kainjow/mustache.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "gatehouse/common/v1/common.pb.h"
 
@@ -19,5 +22,8 @@ void set_if(kainjow::mustache::data& data, const std::string& key, const std::st
 [[nodiscard]] std::string format_amount(const common::v1::Money& money);
 // "25000.50 EUR"; "" when there is no amount (no currency).
 [[nodiscard]] std::string format_money(const common::v1::Money& money);
+// A typed amount ("25000", "25000.5", "25000,50", spaces around) as minor units; nothing when it
+// is not one (a sign, more than two decimals or fifteen digits, anything else).
+[[nodiscard]] std::optional<std::int64_t> parse_amount(std::string_view text);
 
 }  // namespace gatehouse::web

@@ -128,13 +128,20 @@ def play(platform, browsers, args):
     anna.click(By.XPATH, tom_row + "//a[contains(@class, 'edit')]")
     check(anna.read(By.ID, "edit-email") == tom_email, "the edit page is Tom's")
     anna.shot("11b-edit-user")
-    anna.fill({"job_title": "Senior buyer"})
+    # Edit Tom: job title, View Financials, a spending limit (first one that is not an amount).
+    anna.fill({"job_title": "Senior buyer", "spending_limit": "lots"})
     anna.find(By.ID, "f-view-financials").click()
+    anna.click(By.ID, "save-user")
+    check("an amount" in anna.read(By.ID, "f-spending_limit-error"), "a spending limit that is no amount is refused on its input")
+    check(anna.find(By.ID, "f-view-financials").is_selected(), "the refused form keeps the ticked box")
+    anna.fill({"spending_limit": "2500"})
     anna.click(By.ID, "save-user")
     anna.wait_text("The user was saved.")
     check("Senior buyer" in anna.read(By.XPATH, tom_row), "the edited job title is listed")
     anna.click(By.XPATH, tom_row + "//a[contains(@class, 'edit')]")
     check(anna.find(By.ID, "f-view-financials").is_selected(), "View Financials was saved")
+    check(anna.read(By.ID, "f-spending_limit", lambda element: element.get_attribute("value")) == "2500.00",
+          "the spending limit was saved: 2500.00 (EUR)")
     anna.click(By.LINK_TEXT, "Cancel")
     remove_link = anna.read(By.CSS_SELECTOR, "a.remove", lambda element: element.get_attribute("href"))
     tom_id = urllib.parse.parse_qs(urllib.parse.urlparse(remove_link).query)["user"][0]

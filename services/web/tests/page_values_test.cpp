@@ -1,0 +1,34 @@
+#include "page_values.h"
+
+#include <catch2/catch.hpp>
+
+using namespace gatehouse::web;
+
+TEST_CASE("pages show times in UTC to the minute, money with two decimals and its currency", "[values]") {
+    google::protobuf::Timestamp at;
+    CHECK(format_time(at).empty());
+    at.set_seconds(1'796'095'800);  // 2026-12-01 03:30 UTC
+    CHECK(format_time(at) == "2026-12-01 03:30 UTC");
+    gatehouse::common::v1::Money money;
+    CHECK(format_money(money).empty());  // no currency: no amount
+    money.set_currency_code("EUR");
+    money.set_minor_units(2'500'050);
+    CHECK(format_money(money) == "25000.50 EUR");
+    money.set_minor_units(-50);
+    CHECK(format_amount(money) == "-0.50");
+    money.set_minor_units(7);
+    CHECK(format_amount(money) == "0.07");
+}
+
+TEST_CASE("a typed amount becomes minor units, or nothing when it is not an amount", "[values]") {
+    CHECK(parse_amount("25000") == 2'500'000);
+    CHECK(parse_amount(" 25000.5 ") == 2'500'050);
+    CHECK(parse_amount("25000,50") == 2'500'050);
+    CHECK(parse_amount("0.07") == 7);
+    CHECK_FALSE(parse_amount(""));
+    CHECK_FALSE(parse_amount("lots"));
+    CHECK_FALSE(parse_amount("-5"));
+    CHECK_FALSE(parse_amount("1.234"));
+    CHECK_FALSE(parse_amount("1234567890123456"));
+    CHECK_FALSE(parse_amount(".50"));
+}
