@@ -773,6 +773,10 @@ bool EventStore::was_processed(const std::string& inbox_key) const {
     return impl_->get(impl_->meta, inbox_meta_key(inbox_key)).has_value();
 }
 
+std::optional<std::string> EventStore::idempotency_answer(const std::string& idempotency_key) const {
+    return read_metadata(idempotency_meta_key(idempotency_key));
+}
+
 std::optional<std::string> EventStore::read_metadata(const std::string& key) const {
     return impl_->get(impl_->meta, key);
 }

@@ -92,7 +92,7 @@ int indexed(const std::string& dir, int threads) {
                 Counter::Command command = Counter::Increment{t + 1, ""};
                 if (!found) {
                     command = Counter::Create{"n" + std::to_string(i % 7)};
-                } else if (found->first.closed) {
+                } else if (found->state.closed) {
                     continue;
                 } else if (i % 97 == 96) {
                     command = Counter::Close{""};

@@ -138,7 +138,7 @@ TEST_CASE("a retried command with the same idempotency key returns the first ans
     REQUIRE(retry.events.size() == 1);
     CHECK(retry.events[0].incremented().amount() == 5);
     CHECK(retry.version == first.version);
-    CHECK(counters.find("c1")->first.value == 5);
+    CHECK(counters.find("c1")->state.value == 5);
     CHECK(store->head() == LogPosition{2});
 }
 
@@ -165,8 +165,8 @@ TEST_CASE("concurrent commands on one aggregate retry on conflict and lose nothi
         thread.join();
     }
     CHECK(rejected.load() == 0);
-    CHECK(counters.find("c1")->first.value == kThreads * kPerThread);
-    CHECK(counters.find("c1")->second == StreamVersion{kThreads * kPerThread + 1});
+    CHECK(counters.find("c1")->state.value == kThreads * kPerThread);
+    CHECK(counters.find("c1")->version == StreamVersion{kThreads * kPerThread + 1});
 }
 
 TEST_CASE("state is loaded on demand from the log after a restart", "[decider]") {
@@ -187,8 +187,8 @@ TEST_CASE("state is loaded on demand from the log after a restart", "[decider]")
     for (int c = 0; c < 10; ++c) {
         const auto found = counters.find("c" + std::to_string(c));
         REQUIRE(found);
-        CHECK(found->first.value == 2 * (c + 1));
-        CHECK(found->second == StreamVersion{std::uint64_t(c + 2)});
+        CHECK(found->state.value == 2 * (c + 1));
+        CHECK(found->version == StreamVersion{std::uint64_t(c + 2)});
     }
     CHECK_FALSE(counters.find("c10"));
     // The loaded state decides on the right version.
@@ -209,7 +209,7 @@ TEST_CASE("a cache bounded to two aggregates still decides on the current state 
         }
     }
     for (int c = 0; c < 5; ++c) {
-        CHECK(counters.find("c" + std::to_string(c))->first.value == 3 * (c + 1));
+        CHECK(counters.find("c" + std::to_string(c))->state.value == 3 * (c + 1));
     }
 }
 
@@ -269,10 +269,10 @@ TEST_CASE("loading starts from the newest snapshot and folds only the events aft
         const auto found = counters.find("c");
         REQUIRE(found);
         CHECK(SnapshotCounter::restores == 1);
-        CHECK(found->first.value == 24);
-        CHECK(found->first.increments == 24);
-        CHECK(found->first.name == "two words");
-        CHECK(found->second == StreamVersion{25});
+        CHECK(found->state.value == 24);
+        CHECK(found->state.increments == 24);
+        CHECK(found->state.name == "two words");
+        CHECK(found->version == StreamVersion{25});
         // And it decides on the right version.
         CHECK(accepted(counters.execute("c", SnapshotCounter::Increment{1, ""})).version == StreamVersion{26});
     }
@@ -286,24 +286,24 @@ TEST_CASE("loading starts from the newest snapshot and folds only the events aft
         (void)store->commit(std::move(commit));
         AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
         const auto found = counters.find("c");
-        CHECK(found->first.value == 1005);  // 1000, then versions 21..25: five increments of 1
-        CHECK(found->first.name == "forged");
+        CHECK(found->state.value == 1005);  // 1000, then versions 21..25: five increments of 1
+        CHECK(found->state.name == "forged");
         // With snapshots off, the stream is folded from its start.
         AggregateRuntime<SnapshotCounter> without(*store, {.producer = "tests"});
-        CHECK(without.find("c")->first.value == 24);
+        CHECK(without.find("c")->state.value == 24);
     }
     SECTION("a snapshot of another format is not used, and the next one replaces it") {
         using Reformatted = SnapshotCounterOf<2>;
         Reformatted::restores = 0;
         AggregateRuntime<Reformatted> counters(*store, {.producer = "tests", .snapshot_every = 10});
-        CHECK(counters.find("c")->first.value == 24);
+        CHECK(counters.find("c")->state.value == 24);
         CHECK(Reformatted::restores == 0);
         for (int i = 1; i <= 5; ++i) {
             (void)accepted(counters.execute("c", Reformatted::Increment{1, ""}));
         }
         CHECK(snapshot_version(*store, "c") == 30);
         AggregateRuntime<Reformatted> reloaded(*store, {.producer = "tests", .snapshot_every = 10});
-        CHECK(reloaded.find("c")->first.value == 29);
+        CHECK(reloaded.find("c")->state.value == 29);
         CHECK(Reformatted::restores == 1);
     }
     SECTION("a snapshot that does not restore is skipped") {
@@ -314,6 +314,6 @@ TEST_CASE("loading starts from the newest snapshot and folds only the events aft
         commit.metadata.emplace_back("s/counter/c", broken);
         (void)store->commit(std::move(commit));
         AggregateRuntime<SnapshotCounter> counters(*store, {.producer = "tests", .snapshot_every = 10});
-        CHECK(counters.find("c")->first.value == 24);
+        CHECK(counters.find("c")->state.value == 24);
     }
 }

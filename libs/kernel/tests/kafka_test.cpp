@@ -187,7 +187,7 @@ TEST_CASE("the inbox applies each event once and skips redelivered ones", "[kafk
     CHECK(stats.duplicates == 20);
     CHECK(stats.dead_lettered == 0);
     for (int c = 0; c < 5; ++c) {
-        CHECK(mirror.find("c" + std::to_string(c))->first.value == 10);
+        CHECK(mirror.find("c" + std::to_string(c))->state.value == 10);
     }
 }
 

@@ -98,7 +98,7 @@ TEST_CASE(
         CHECK(store->head() == LogPosition{1});
         CHECK_FALSE(counters.previous_answer("add-5"));
         CHECK_FALSE(store->was_processed("consumer/event-1"));
-        CHECK(counters.find("c1")->first.value == 0);
+        CHECK(counters.find("c1")->state.value == 0);
 
         disk->full = false;
         // RocksDB may write again in place (Resume(); some errors it recovers from by itself);
@@ -123,7 +123,7 @@ TEST_CASE(
     AggregateRuntime<Counter> counters(*store, {"tests"}, gatehouse::testing::counter_read_model());
     (void)counters.bring_up_to_date();
     CHECK(store->head() == LogPosition{2});
-    CHECK(counters.find("c1")->first.value == 5);
+    CHECK(counters.find("c1")->state.value == 5);
     CHECK(counters.differences_from_log().empty());
     CHECK(counters.previous_answer("add-5"));
 }

@@ -115,7 +115,7 @@ std::optional<CustomerState> CustomersApp::customer(const std::string& customer_
         return std::nullopt;  // e.g. the organization of a Person that belongs to none
     }
     if (auto found = customers_.find(customer_id)) {
-        return found->first;
+        return found->state;
     }
     return std::nullopt;
 }

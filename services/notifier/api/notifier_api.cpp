@@ -108,10 +108,10 @@ grpc::Status NotifierApi::ListNotifications(grpc::ServerContext* context, const 
         const auto found = notifications_.find(hit.aggregate_id);
         // The state is read after the index: one that changed status in between is left to the
         // list of its new status.
-        if (!found || (filter && found->first.status != *filter)) {
+        if (!found || (filter && found->state.status != *filter)) {
             continue;
         }
-        summarise(hit.aggregate_id, found->first, *response->add_notifications());
+        summarise(hit.aggregate_id, found->state, *response->add_notifications());
     }
     std::int64_t total = 0;
     for (const NotificationStatus status : kListedStatuses) {
@@ -141,7 +141,7 @@ grpc::Status NotifierApi::GetNotification(grpc::ServerContext* context, const v1
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "notification_id: no such notification"};
     }
-    const NotificationState& state = found->first;
+    const NotificationState& state = found->state;
     summarise(request->notification_id(), state, *response->mutable_summary());
     response->set_cause_event_id(state.queued.cause_event_id());
     response->set_cause_topic(state.queued.cause_topic());

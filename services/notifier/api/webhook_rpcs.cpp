@@ -251,7 +251,7 @@ grpc::Status NotifierApi::AddWebhookEndpoint(grpc::ServerContext* context, const
         }
         const auto found = webhooks_->endpoints.find(id);
         if (found) {
-            describe(id, found->first, *response->mutable_endpoint());
+            describe(id, found->state, *response->mutable_endpoint());
         }
         response->set_secret(*secret);
         return grpc::Status::OK;
@@ -295,7 +295,7 @@ grpc::Status NotifierApi::ListWebhookEndpoints(grpc::ServerContext* context,
     constexpr std::size_t kMostListed = 1'000;
     for (const auto& hit : webhooks_->endpoints.lookup(endpoint_index::kListed, {}, kMostListed)) {
         if (const auto found = webhooks_->endpoints.find(hit.aggregate_id)) {
-            describe(hit.aggregate_id, found->first, *response->add_endpoints());
+            describe(hit.aggregate_id, found->state, *response->add_endpoints());
         }
     }
     return grpc::Status::OK;
@@ -380,7 +380,7 @@ grpc::Status NotifierApi::ListWebhookDeliveries(grpc::ServerContext* context,
         webhooks_->deliveries.page(delivery_index::kByEndpoint, prefix, after, static_cast<std::size_t>(page_size));
     for (const auto& hit : page.hits) {
         if (const auto found = webhooks_->deliveries.find(hit.aggregate_id)) {
-            describe(hit.aggregate_id, found->first, *response->add_deliveries());
+            describe(hit.aggregate_id, found->state, *response->add_deliveries());
         }
     }
     if (!page.next_cursor.empty()) {
@@ -403,11 +403,11 @@ grpc::Status NotifierApi::RedeliverWebhook(grpc::ServerContext* context, const v
     if (!delivery) {
         return {grpc::StatusCode::NOT_FOUND, "delivery_id: no such delivery"};
     }
-    const auto endpoint = webhooks_->endpoints.find(delivery->first.queued.endpoint_id());
-    if (!endpoint || endpoint->first.status != EndpointStatus::active) {
+    const auto endpoint = webhooks_->endpoints.find(delivery->state.queued.endpoint_id());
+    if (!endpoint || endpoint->state.status != EndpointStatus::active) {
         return {grpc::StatusCode::FAILED_PRECONDITION,
                 "the delivery's endpoint is " +
-                    std::string(to_string(endpoint ? endpoint->first.status : EndpointStatus::none)) +
+                    std::string(to_string(endpoint ? endpoint->state.status : EndpointStatus::none)) +
                     ", not active: enable it first"};
     }
     const auto result = webhooks_->deliveries.execute(
@@ -416,7 +416,7 @@ grpc::Status NotifierApi::RedeliverWebhook(grpc::ServerContext* context, const v
         return from(*rejection);
     }
     // A redelivery leaves the per-aggregate order: if it headed its lane, the next one may go.
-    release_lane_head(webhooks_->deliveries, delivery->first.queued, Clock::now());
+    release_lane_head(webhooks_->deliveries, delivery->state.queued, Clock::now());
     response->set_status(v1::WEBHOOK_DELIVERY_STATUS_PENDING);
     return grpc::Status::OK;
 }

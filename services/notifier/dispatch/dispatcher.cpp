@@ -116,11 +116,11 @@ Dispatcher::Batch Dispatcher::dispatch_batch(Clock::time_point now) {
 
 bool Dispatcher::attempt_one(const std::string& id) {
     const auto found = notifications_.find(id);
-    if (!found || found->first.status != NotificationStatus::queued) {
+    if (!found || found->state.status != NotificationStatus::queued) {
         return false;
     }
     auto log = kernel::logger("notifier");
-    const NotificationState& notification = found->first;
+    const NotificationState& notification = found->state;
     std::string message_id;
     const auto started = std::chrono::steady_clock::now();
     const SendOutcome outcome = deliver(id, notification, message_id);

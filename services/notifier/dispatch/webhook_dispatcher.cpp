@@ -85,22 +85,22 @@ std::size_t WebhookDispatcher::dispatch_due(Clock::time_point now) {
 
 bool WebhookDispatcher::attempt_one(const std::string& id) {
     const auto found = deliveries_.find(id);
-    if (!found || found->first.status != DeliveryStatus::pending || found->first.waiting) {
+    if (!found || found->state.status != DeliveryStatus::pending || found->state.waiting) {
         return false;
     }
-    const DeliveryState& delivery = found->first;
+    const DeliveryState& delivery = found->state;
     const auto& queued = delivery.queued;
     auto log = kernel::logger("notifier");
     const auto endpoint = endpoints_.find(queued.endpoint_id());
-    if (!endpoint || endpoint->first.status != EndpointStatus::active) {
+    if (!endpoint || endpoint->state.status != EndpointStatus::active) {
         end_for_good(delivery,
                      "endpoint " + queued.endpoint_id() + " is " +
-                         std::string(to_string(endpoint ? endpoint->first.status : EndpointStatus::none)),
+                         std::string(to_string(endpoint ? endpoint->state.status : EndpointStatus::none)),
                      false, Clock::now());
         return true;
     }
     const auto now = Clock::now();
-    const std::vector<std::string> keys = signing_keys(endpoint->first, secrets_, now);
+    const std::vector<std::string> keys = signing_keys(endpoint->state, secrets_, now);
     if (keys.empty()) {
         end_for_good(delivery,
                      "the endpoint's secret cannot be opened with this notifier's key (sealed to another key?)", false,
@@ -108,7 +108,7 @@ bool WebhookDispatcher::attempt_one(const std::string& id) {
         return true;
     }
     const long long timestamp = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    HttpPost post{endpoint->first.registered.url(),
+    HttpPost post{endpoint->state.registered.url(),
                   queued.body(),
                   {"webhook-id: " + id, "webhook-timestamp: " + std::to_string(timestamp),
                    "webhook-signature: " + webhook_signature_header(keys, id, timestamp, queued.body()),
@@ -197,7 +197,7 @@ void WebhookDispatcher::end_for_good(const DeliveryState& delivery, const std::s
             email.set_locale(settings_.locale);
             auto& variables = *email.mutable_variables();
             variables["endpoint_id"] = queued.endpoint_id();
-            variables["url"] = endpoint->first.registered.url();
+            variables["url"] = endpoint->state.registered.url();
             variables["delivery_id"] = id;
             variables["event_type"] = queued.event_type();
             variables["reason"] = reason;

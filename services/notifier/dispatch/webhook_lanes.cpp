@@ -45,7 +45,7 @@ std::size_t release_stalled_lanes(WebhookDeliveryRuntime& deliveries, std::chron
     std::size_t released = 0;
     for (const std::string& id : waiting) {
         const auto found = deliveries.find(id);
-        if (!found || !found->first.waiting || lane_head(deliveries, found->first.queued) != id) {
+        if (!found || !found->state.waiting || lane_head(deliveries, found->state.queued) != id) {
             continue;
         }
         const auto result = deliveries.execute(id, ReleaseDelivery{now}, {.actor = "notifier"});

@@ -300,11 +300,11 @@ TEST_CASE("the dispatcher attempts what is due, oldest first, a batch at a time,
     CHECK(store.notifications.count("status:sent") == 4);
     const auto waiting = store.notifications.find(notification_id("evt-1", "request_received", recipient_of("evt-1")));
     REQUIRE(waiting);
-    CHECK(waiting->first.status == NotificationStatus::queued);
-    CHECK(waiting->first.attempts == 1);
-    CHECK(waiting->first.next_attempt_at > Clock::now() + 20min);
+    CHECK(waiting->state.status == NotificationStatus::queued);
+    CHECK(waiting->state.attempts == 1);
+    CHECK(waiting->state.next_attempt_at > Clock::now() + 20min);
     CHECK(dispatcher.dispatch_due(Clock::now()) == 0);
-    CHECK(dispatcher.dispatch_due(waiting->first.next_attempt_at) == 1);
+    CHECK(dispatcher.dispatch_due(waiting->state.next_attempt_at) == 1);
     CHECK(store.notifications.count("status:queued") == 1);
     CHECK(store.notifications.differences_from_log().empty());
 }
@@ -432,8 +432,8 @@ TEST_CASE("the dispatcher sends up to `parallelism` at once, and records each ou
     for (const auto& id : ids) {
         const auto sent = store.notifications.find(id);
         REQUIRE(sent);
-        CHECK(sent->first.status == NotificationStatus::sent);
-        CHECK(sent->first.attempts == 1);
+        CHECK(sent->state.status == NotificationStatus::sent);
+        CHECK(sent->state.attempts == 1);
     }
     CHECK(store.notifications.differences_from_log().empty());
 }
@@ -458,15 +458,15 @@ TEST_CASE("the dispatcher retries a transient failure until retry_for has passed
                           DispatchMetrics{.retried = &retried, .dead_lettered = &dead});
 
     CHECK(dispatcher.dispatch_due(now) == 2);
-    CHECK(store.notifications.find(stale)->first.status == NotificationStatus::dead_lettered);
+    CHECK(store.notifications.find(stale)->state.status == NotificationStatus::dead_lettered);
     CHECK(dead.value() == 1);
     // The fresh one is retried well past the old cap of 8 attempts.
     for (int i = 0; i < 11; ++i) {
-        const auto state = store.notifications.find(fresh)->first;
+        const auto state = store.notifications.find(fresh)->state;
         REQUIRE(state.status == NotificationStatus::queued);
         CHECK(dispatcher.dispatch_due(state.next_attempt_at) == 1);
     }
-    const auto state = store.notifications.find(fresh)->first;
+    const auto state = store.notifications.find(fresh)->state;
     CHECK(state.status == NotificationStatus::queued);
     CHECK(state.attempts == 12);
     CHECK(state.next_attempt_at <= Clock::now() + 4ms);
@@ -517,9 +517,9 @@ TEST_CASE("a stop abandons the sends in flight, starts no new one and records no
     for (const auto& id : ids) {
         const auto state = store.notifications.find(id);
         REQUIRE(state);
-        CHECK(state->first.status == NotificationStatus::queued);
-        CHECK(state->first.attempts == 0);  // nothing recorded
-        CHECK(state->first.total_attempts == 0);
+        CHECK(state->state.status == NotificationStatus::queued);
+        CHECK(state->state.attempts == 0);  // nothing recorded
+        CHECK(state->state.total_attempts == 0);
     }
     CHECK(store.notifications.count("status:queued") == 5);
 

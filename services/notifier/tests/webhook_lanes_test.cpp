@@ -68,7 +68,7 @@ struct Lanes {
     void delivered(const std::string& id, bool release = true) {
         require_accepted(deliveries.execute(id, RecordDelivered{204, 5ms, now}));
         if (release) {
-            release_lane_head(deliveries, deliveries.find(id)->first.queued, now);
+            release_lane_head(deliveries, deliveries.find(id)->state.queued, now);
         }
     }
 };
@@ -84,7 +84,7 @@ TEST_CASE("one aggregate's deliveries to an endpoint go out one at a time in ver
     const auto l2v1 = lanes.queue("L-2", 1);
     const auto other_endpoint = lanes.queue("L-1", 2, "ep_2");  // another endpoint: another lane
     CHECK(lanes.due() == std::set<std::string>{l1v1, l2v1, other_endpoint});
-    CHECK(lanes.deliveries.find(l1v2)->first.waiting);
+    CHECK(lanes.deliveries.find(l1v2)->state.waiting);
 
     // A failed attempt keeps the head: the later events wait.
     require_accepted(lanes.deliveries.execute(
@@ -96,7 +96,7 @@ TEST_CASE("one aggregate's deliveries to an endpoint go out one at a time in ver
     CHECK(lanes.due() == std::set<std::string>{l1v2, l2v1, other_endpoint});
     // A delivery that fails for good ends its turn too.
     require_accepted(lanes.deliveries.execute(l1v2, AbandonDelivery{"endpoint ep_1 is disabled", lanes.now}));
-    release_lane_head(lanes.deliveries, lanes.deliveries.find(l1v2)->first.queued, lanes.now);
+    release_lane_head(lanes.deliveries, lanes.deliveries.find(l1v2)->state.queued, lanes.now);
     CHECK(lanes.due() == std::set<std::string>{l1v3, l2v1, other_endpoint});
     lanes.delivered(l1v3);
     lanes.delivered(l2v1);
@@ -112,7 +112,7 @@ TEST_CASE("queueing the same event for the same endpoint again changes nothing",
     const auto id = lanes.queue("L-1", 1);
     lanes.delivered(id);
     lanes.queue("L-1", 1);  // a redelivered input event
-    const auto state = lanes.deliveries.find(id)->first;
+    const auto state = lanes.deliveries.find(id)->state;
     CHECK(state.status == DeliveryStatus::delivered);
     CHECK(lanes.due().empty());
 }
@@ -127,7 +127,7 @@ TEST_CASE("a lane stalled by a crash between a head's end and the next one's rel
     CHECK(lanes.due().empty());
     CHECK(release_stalled_lanes(lanes.deliveries, lanes.now) == 1);
     CHECK(lanes.due() == std::set<std::string>{second});
-    CHECK(lanes.deliveries.find(third)->first.waiting);
+    CHECK(lanes.deliveries.find(third)->state.waiting);
     CHECK(release_stalled_lanes(lanes.deliveries, lanes.now) == 0);  // nothing else was stalled
 }
 
@@ -139,7 +139,7 @@ TEST_CASE("a redelivery goes out at once, outside the order of its aggregate", "
     CHECK(lanes.due() == std::set<std::string>{second});
     require_accepted(lanes.deliveries.execute(first, Redeliver{"olga", lanes.now}));
     CHECK(lanes.due() == std::set<std::string>{first, second});
-    CHECK_FALSE(lanes.deliveries.find(first)->first.waiting);
+    CHECK_FALSE(lanes.deliveries.find(first)->state.waiting);
 }
 
 TEST_CASE("after a rotation both secrets sign until the grace period ends, then the new one alone", "[webhooks]") {

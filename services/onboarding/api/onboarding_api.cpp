@@ -204,7 +204,7 @@ grpc::Status OnboardingApi::SubmitRequest(grpc::ServerContext* context, const v1
     if (!request->idempotency_key().empty()) {
         if (auto first = prospects_.previous_answer("submit:" + request->idempotency_key())) {
             response->set_request_number(first->aggregate_id);
-            response->set_status(to_api_status(prospects_.find(first->aggregate_id)->first.status));
+            response->set_status(to_api_status(prospects_.find(first->aggregate_id)->state.status));
             return grpc::Status::OK;
         }
     }
@@ -318,7 +318,7 @@ grpc::Status OnboardingApi::VerifyEmail(grpc::ServerContext* context, const v1::
         }
         return kernel::to_grpc_status(*rejection);
     }
-    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    response->set_status(to_api_status(prospects_.find(request->request_number())->state.status));
     return grpc::Status::OK;
 }
 
@@ -336,7 +336,7 @@ grpc::Status OnboardingApi::ResendVerification(grpc::ServerContext* context,
     }
     // Whatever happens below, the caller gets the same answer (enumeration safety).
     const auto found = prospects_.find(request->request_number());
-    if (found && platform::to_lower(found->first.request.contact().email()) ==
+    if (found && platform::to_lower(found->state.request.contact().email()) ==
                      platform::to_lower(normalize_email(request->email()))) {
         const auto now = Clock::now();
         auto result = prospects_.execute(
@@ -360,11 +360,11 @@ grpc::Status OnboardingApi::GetRequestStatus(grpc::ServerContext* context, const
         return invalid("request_number: is required (letters, digits, - / _; at most 32)");
     }
     const auto found = prospects_.find(request->request_number());
-    if (!found || platform::to_lower(found->first.request.contact().email()) !=
+    if (!found || platform::to_lower(found->state.request.contact().email()) !=
                       platform::to_lower(normalize_email(request->email()))) {
         return {grpc::StatusCode::NOT_FOUND, "no request with this number and email"};
     }
-    response->set_status(to_api_status(found->first.status));
+    response->set_status(to_api_status(found->state.status));
     return grpc::Status::OK;
 }
 
@@ -459,7 +459,7 @@ grpc::Status OnboardingApi::ListProspects(grpc::ServerContext* context, const v1
     }
     for (const std::string& id : page) {
         if (const auto found = prospects_.find(id)) {
-            *response->add_prospects() = summary_of(found->first);
+            *response->add_prospects() = summary_of(found->state);
         }
     }
     return grpc::Status::OK;
@@ -478,7 +478,7 @@ grpc::Status OnboardingApi::GetProspect(grpc::ServerContext* context, const v1::
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "request " + request->request_number() + " does not exist"};
     }
-    const ProspectState& state = found->first;
+    const ProspectState& state = found->state;
     *response->mutable_summary() = summary_of(state);
     *response->mutable_request() = state.request;
     response->mutable_request()->mutable_verification()->clear_token_hash();
@@ -529,7 +529,7 @@ grpc::Status OnboardingApi::ApproveProspect(grpc::ServerContext* context, const 
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "request " + request->request_number() + " does not exist"};
     }
-    const bool crm_mode = found->first.request.approval_mode() == v1::APPROVAL_MODE_CRM;
+    const bool crm_mode = found->state.request.approval_mode() == v1::APPROVAL_MODE_CRM;
     const auto path =
         crm_mode && !request->override_reason().empty() ? v1::DECISION_PATH_HQ_OVERRIDE : v1::DECISION_PATH_HQ;
     auto result = prospects_.execute(
@@ -539,7 +539,7 @@ grpc::Status OnboardingApi::ApproveProspect(grpc::ServerContext* context, const 
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    response->set_status(to_api_status(prospects_.find(request->request_number())->state.status));
     return grpc::Status::OK;
 }
 
@@ -561,7 +561,7 @@ grpc::Status OnboardingApi::RejectProspect(grpc::ServerContext* context, const v
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    response->set_status(to_api_status(prospects_.find(request->request_number())->first.status));
+    response->set_status(to_api_status(prospects_.find(request->request_number())->state.status));
     return grpc::Status::OK;
 }
 

@@ -20,8 +20,8 @@ kernel::HandlerVerdict run(kernel::AggregateRuntime<Prospect>& prospects, const 
         // A CRM request decided already (e.g. HQ overrode before the CRM closed the opportunity):
         // the CRM was late, not wrong; recorded as processed and logged.
         const auto found = prospects.find(request_number);
-        if (found && found->first.request.approval_mode() == v1::APPROVAL_MODE_CRM &&
-            (found->first.status == ProspectStatus::approved || found->first.status == ProspectStatus::rejected)) {
+        if (found && found->state.request.approval_mode() == v1::APPROVAL_MODE_CRM &&
+            (found->state.status == ProspectStatus::approved || found->state.status == ProspectStatus::rejected)) {
             kernel::logger("onboarding")
                 ->warn("{} for {} ignored: {}", event.envelope.event_type(), request_number, rejection->message);
             return kernel::HandlerVerdict::ignored();

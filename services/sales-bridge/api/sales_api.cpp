@@ -451,7 +451,7 @@ std::string SalesApi::owner_of_account(const AccountState& account) {
         return {};  // made from a customer of commerce: no opportunity, so only a sales manager changes it
     }
     const auto opportunity = aggregates_.opportunities.find(account.record.opportunity_id());
-    return opportunity ? opportunity->first.opportunity.owner_user_id() : std::string();
+    return opportunity ? opportunity->state.opportunity.owner_user_id() : std::string();
 }
 
 grpc::Status SalesApi::ListLeads(grpc::ServerContext* context, const v1::ListLeadsRequest* request,
@@ -507,8 +507,8 @@ grpc::Status SalesApi::ListLeads(grpc::ServerContext* context, const v1::ListLea
     std::string last;  // the token of the last lead on the page
     for (const std::string& id : page.ids) {
         if (const auto found = aggregates_.leads.find(id)) {
-            *response->add_leads() = summary_of(found->first);
-            last = page_token(found->first.lead.created_at(), id);
+            *response->add_leads() = summary_of(found->state);
+            last = page_token(found->state.lead.created_at(), id);
         }
     }
     if (page.more) {
@@ -530,7 +530,7 @@ grpc::Status SalesApi::GetLead(grpc::ServerContext* context, const v1::GetLeadRe
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "lead " + request->lead_id() + " does not exist"};
     }
-    const LeadState& state = found->first;
+    const LeadState& state = found->state;
     *response->mutable_summary() = summary_of(state);
     *response->mutable_lead() = state.lead;
     response->set_owner_email(state.owner_email);
@@ -569,7 +569,7 @@ grpc::Status SalesApi::AssignLead(grpc::ServerContext* context, const v1::Assign
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    *response->mutable_summary() = summary_of(aggregates_.leads.find(request->lead_id())->first);
+    *response->mutable_summary() = summary_of(aggregates_.leads.find(request->lead_id())->state);
     return grpc::Status::OK;
 }
 
@@ -590,7 +590,7 @@ grpc::Status SalesApi::QualifyLead(grpc::ServerContext* context, const v1::Quali
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    const LeadState lead = aggregates_.leads.find(request->lead_id())->first;
+    const LeadState lead = aggregates_.leads.find(request->lead_id())->state;
     if (auto failed = complete_qualification(aggregates_, lead, correlation_id)) {
         // Not the caller's input: the lead is qualified and the rest is completed at the next start.
         return {grpc::StatusCode::UNAVAILABLE,
@@ -649,8 +649,8 @@ grpc::Status SalesApi::ListOpportunities(grpc::ServerContext* context, const v1:
     std::string last;  // the token of the last opportunity on the page
     for (const std::string& id : page.ids) {
         if (const auto found = aggregates_.opportunities.find(id)) {
-            *response->add_opportunities() = summary_of(found->first);
-            last = page_token(found->first.opportunity.created_at(), id);
+            *response->add_opportunities() = summary_of(found->state);
+            last = page_token(found->state.opportunity.created_at(), id);
         }
     }
     if (page.more) {
@@ -672,10 +672,10 @@ grpc::Status SalesApi::GetOpportunity(grpc::ServerContext* context, const v1::Ge
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "opportunity " + request->opportunity_id() + " does not exist"};
     }
-    *response->mutable_summary() = summary_of(found->first);
-    response->set_closed_by(found->first.closed_by);
-    response->set_close_reason(found->first.close_reason);
-    response->set_decided_by_hq(found->first.decided_by_hq);
+    *response->mutable_summary() = summary_of(found->state);
+    response->set_closed_by(found->state.closed_by);
+    response->set_close_reason(found->state.close_reason);
+    response->set_decided_by_hq(found->state.decided_by_hq);
     add_timeline<v1::OpportunityEvent>(store_, Opportunity::kAggregateType, request->opportunity_id(),
                                        *response->mutable_timeline());
     return grpc::Status::OK;
@@ -748,7 +748,7 @@ grpc::Status SalesApi::UpdateOpportunity(grpc::ServerContext* context, const v1:
     }
     *response->mutable_changed_fields() = accepted(result).opportunity_updated().changed_fields();
     if (const auto found = aggregates_.opportunities.find(request->opportunity_id())) {
-        *response->mutable_summary() = summary_of(found->first);
+        *response->mutable_summary() = summary_of(found->state);
     }
     return grpc::Status::OK;
 }
@@ -838,11 +838,11 @@ grpc::Status SalesApi::RescheduleAppointment(grpc::ServerContext* context,
     if (!request->lead_id().empty()) {
         auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
         const auto found = aggregates_.leads.find(request->lead_id());
-        return answer(result, found ? found->first.appointment_records : Appointments{});
+        return answer(result, found ? found->state.appointment_records : Appointments{});
     }
     auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
     const auto found = aggregates_.opportunities.find(request->opportunity_id());
-    return answer(result, found ? found->first.appointment_records : Appointments{});
+    return answer(result, found ? found->state.appointment_records : Appointments{});
 }
 
 grpc::Status SalesApi::CancelAppointment(grpc::ServerContext* context, const v1::CancelAppointmentRequest* request,
@@ -872,11 +872,11 @@ grpc::Status SalesApi::CancelAppointment(grpc::ServerContext* context, const v1:
     if (!request->lead_id().empty()) {
         auto result = aggregates_.leads.execute(request->lead_id(), command, command_context);
         const auto found = aggregates_.leads.find(request->lead_id());
-        return answer(result, found ? found->first.appointment_records : Appointments{});
+        return answer(result, found ? found->state.appointment_records : Appointments{});
     }
     auto result = aggregates_.opportunities.execute(request->opportunity_id(), command, command_context);
     const auto found = aggregates_.opportunities.find(request->opportunity_id());
-    return answer(result, found ? found->first.appointment_records : Appointments{});
+    return answer(result, found ? found->state.appointment_records : Appointments{});
 }
 
 grpc::Status SalesApi::AddNote(grpc::ServerContext* context, const v1::AddNoteRequest* request,
@@ -929,7 +929,7 @@ grpc::Status SalesApi::GetAccount(grpc::ServerContext* context, const v1::GetAcc
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "account " + request->account_id() + " does not exist"};
     }
-    *response->mutable_account() = to_api(found->first.record);
+    *response->mutable_account() = to_api(found->state.record);
     return grpc::Status::OK;
 }
 
@@ -952,7 +952,7 @@ grpc::Status SalesApi::UpdateAccount(grpc::ServerContext* context, const v1::Upd
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "account " + request->account_id() + " does not exist"};
     }
-    if (auto denied = check_owner(actor, owner_of_account(found->first), "account " + request->account_id())) {
+    if (auto denied = check_owner(actor, owner_of_account(found->state), "account " + request->account_id())) {
         return kernel::to_grpc_status(*denied);
     }
     ChangeAccount change{{}, Side::sales};
@@ -972,7 +972,7 @@ grpc::Status SalesApi::UpdateAccount(grpc::ServerContext* context, const v1::Upd
     for (const auto& event : std::get<kernel::Accepted<v1::AccountEvent>>(result).events) {
         *response->mutable_changed_fields() = event.account_updated().changed_fields();
     }
-    *response->mutable_account() = to_api(aggregates_.accounts.find(request->account_id())->first.record);
+    *response->mutable_account() = to_api(aggregates_.accounts.find(request->account_id())->state.record);
     return grpc::Status::OK;
 }
 
@@ -989,7 +989,7 @@ grpc::Status SalesApi::GetContact(grpc::ServerContext* context, const v1::GetCon
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "contact " + request->contact_id() + " does not exist"};
     }
-    *response->mutable_contact() = to_api(found->first.record);
+    *response->mutable_contact() = to_api(found->state.record);
     return grpc::Status::OK;
 }
 
@@ -1012,8 +1012,8 @@ grpc::Status SalesApi::UpdateContact(grpc::ServerContext* context, const v1::Upd
     if (!found) {
         return {grpc::StatusCode::NOT_FOUND, "contact " + request->contact_id() + " does not exist"};
     }
-    const auto account = aggregates_.accounts.find(found->first.record.account_id());
-    const std::string owner = account ? owner_of_account(account->first) : std::string();
+    const auto account = aggregates_.accounts.find(found->state.record.account_id());
+    const std::string owner = account ? owner_of_account(account->state) : std::string();
     if (auto denied = check_owner(actor, owner, "contact " + request->contact_id())) {
         return kernel::to_grpc_status(*denied);
     }
@@ -1034,7 +1034,7 @@ grpc::Status SalesApi::UpdateContact(grpc::ServerContext* context, const v1::Upd
     for (const auto& event : std::get<kernel::Accepted<v1::ContactEvent>>(result).events) {
         *response->mutable_changed_fields() = event.contact_updated().changed_fields();
     }
-    *response->mutable_contact() = to_api(aggregates_.contacts.find(request->contact_id())->first.record);
+    *response->mutable_contact() = to_api(aggregates_.contacts.find(request->contact_id())->state.record);
     return grpc::Status::OK;
 }
 

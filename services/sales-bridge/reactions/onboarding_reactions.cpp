@@ -85,13 +85,13 @@ kernel::HandlerVerdict close_after_hq_decision(const kernel::InboundEvent& event
         return *failed;
     }
     const auto lead = aggregates.leads.find(lead_id);
-    if (lead && lead->first.status == LeadStatus::qualified) {
+    if (lead && lead->state.status == LeadStatus::qualified) {
         // Qualified by the CRM earlier or by this decision just now: its opportunity follows HQ.
-        if (auto failed = complete_qualification(aggregates, lead->first, event.envelope.correlation_id())) {
+        if (auto failed = complete_qualification(aggregates, lead->state, event.envelope.correlation_id())) {
             throw kernel::TransientError("completing the qualification of " + lead_id + ": " + failed->message);
         }
-        const auto result = aggregates.opportunities.execute(lead->first.opportunity_id, decision->command, last);
-        if (auto failed = failure_of(result, "closing " + lead->first.opportunity_id + " after HQ's decision")) {
+        const auto result = aggregates.opportunities.execute(lead->state.opportunity_id, decision->command, last);
+        if (auto failed = failure_of(result, "closing " + lead->state.opportunity_id + " after HQ's decision")) {
             return *failed;
         }
     }

@@ -94,10 +94,10 @@ std::size_t complete_pending_qualifications(SalesAggregates& aggregates) {
     std::vector<LeadState> pending;
     aggregates.leads.visit_index(kQualifiedLeadsIndex, {}, {}, [&](const kernel::IndexHit& hit) {
         const auto lead = aggregates.leads.find(hit.aggregate_id);
-        if (!lead || lead->first.status != LeadStatus::qualified) {
+        if (!lead || lead->state.status != LeadStatus::qualified) {
             return true;
         }
-        const LeadState& state = lead->first;
+        const LeadState& state = lead->state;
         const bool lacks_opportunity = !aggregates.opportunities.find(state.opportunity_id);
         const bool lacks_account = !aggregates.accounts.find(state.account_id);
         const bool lacks_contact = !aggregates.contacts.find(state.contact_id);

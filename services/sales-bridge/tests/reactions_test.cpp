@@ -64,13 +64,13 @@ TEST_CASE("EmailVerified in crm mode: one lead, with the inbox record in its com
     CHECK(aggregates.store->was_processed(kernel::InboxConsumer::inbox_key("sales-bridge", "event-1")));
     const auto lead = aggregates.leads.find("LEAD-PR-000001");
     REQUIRE(lead);
-    CHECK(lead->first.status == LeadStatus::open);
-    CHECK(lead->first.lead.origin() == "Commerce B2B");
-    CHECK(lead->first.lead.topic() == "B2B partner request: Acme GmbH");
+    CHECK(lead->state.status == LeadStatus::open);
+    CHECK(lead->state.lead.origin() == "Commerce B2B");
+    CHECK(lead->state.lead.topic() == "B2B partner request: Acme GmbH");
     // The same request under another event id (a replayed onboarding topic): nothing new.
     CHECK(react(aggregates, verified_envelope("PR-000001", onboarding::v1::APPROVAL_MODE_CRM, "event-2")) ==
           kernel::HandlerVerdict::Kind::ignored);
-    CHECK(aggregates.leads.find("LEAD-PR-000001")->second.value == 1);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->version.value == 1);
 }
 
 TEST_CASE("EmailVerified: direct mode and other events are ignored, a missing request number is poison",
@@ -97,10 +97,10 @@ TEST_CASE("round-robin: the n-th lead goes to the n-th sales user", "[reactions]
         REQUIRE(react(aggregates, verified_envelope(number, onboarding::v1::APPROVAL_MODE_CRM, "e" + number),
                       assignment) == kernel::HandlerVerdict::Kind::applied);
     }
-    CHECK(aggregates.leads.find("LEAD-PR-000001")->first.owner_user_id == "bob");
-    CHECK(aggregates.leads.find("LEAD-PR-000002")->first.owner_user_id == "carol");
-    CHECK(aggregates.leads.find("LEAD-PR-000003")->first.owner_user_id == "bob");
-    CHECK(aggregates.leads.find("LEAD-PR-000003")->first.owner_email == "bob@sales.example");
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->state.owner_user_id == "bob");
+    CHECK(aggregates.leads.find("LEAD-PR-000002")->state.owner_user_id == "carol");
+    CHECK(aggregates.leads.find("LEAD-PR-000003")->state.owner_user_id == "bob");
+    CHECK(aggregates.leads.find("LEAD-PR-000003")->state.owner_email == "bob@sales.example");
 }
 
 TEST_CASE("customers' changes: only LOCAL ones, organizations to accounts, persons to contacts", "[reactions]") {
@@ -144,17 +144,17 @@ TEST_CASE("an interrupted qualification is completed once: opportunity, account 
     CHECK(complete_pending_qualifications(aggregates.all) == 1);
     const auto opportunity = aggregates.opportunities.find("OPP-PR-000001");
     REQUIRE(opportunity);
-    CHECK(opportunity->first.opportunity.owner_user_id() == "maria");  // an unassigned lead: the qualifier's
-    CHECK(opportunity->first.opportunity.account_id() == "ACC-PR-000001");
+    CHECK(opportunity->state.opportunity.owner_user_id() == "maria");  // an unassigned lead: the qualifier's
+    CHECK(opportunity->state.opportunity.account_id() == "ACC-PR-000001");
     REQUIRE(aggregates.accounts.find("ACC-PR-000001"));
-    CHECK(aggregates.accounts.find("ACC-PR-000001")->first.record.name() == "Acme GmbH");
+    CHECK(aggregates.accounts.find("ACC-PR-000001")->state.record.name() == "Acme GmbH");
     REQUIRE(aggregates.contacts.find("CON-PR-000001"));
-    CHECK(aggregates.contacts.find("CON-PR-000001")->first.record.email() == "jane@acme.example");
+    CHECK(aggregates.contacts.find("CON-PR-000001")->state.record.email() == "jane@acme.example");
     // Again (the next start): nothing to do, nothing written.
     CHECK(complete_pending_qualifications(aggregates.all) == 0);
-    CHECK(aggregates.accounts.find("ACC-PR-000001")->second.value == 1);
-    CHECK_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000001")->first, ""));
-    CHECK(aggregates.opportunities.find("OPP-PR-000001")->second.value == 1);
+    CHECK(aggregates.accounts.find("ACC-PR-000001")->version.value == 1);
+    CHECK_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000001")->state, ""));
+    CHECK(aggregates.opportunities.find("OPP-PR-000001")->version.value == 1);
 }
 
 namespace {
@@ -202,26 +202,26 @@ TEST_CASE("HQ approves a crm-mode request: its open lead is qualified and the op
     CHECK(aggregates.store->was_processed(kernel::InboxConsumer::inbox_key("sales-bridge", "approved-1")));
     const auto lead = aggregates.leads.find("LEAD-PR-000001");
     REQUIRE(lead);
-    CHECK(lead->first.status == LeadStatus::qualified);
-    CHECK(lead->first.decided_by_hq);
-    CHECK(lead->first.decided_by == "hq-alice");
+    CHECK(lead->state.status == LeadStatus::qualified);
+    CHECK(lead->state.decided_by_hq);
+    CHECK(lead->state.decided_by == "hq-alice");
     const auto opportunity = aggregates.opportunities.find("OPP-PR-000001");
     REQUIRE(opportunity);
-    CHECK(opportunity->first.status == OpportunityStatus::won);
-    CHECK(opportunity->first.decided_by_hq);
-    CHECK(opportunity->first.closed_by == "hq-alice");
-    CHECK(opportunity->first.opportunity.owner_user_id().empty());  // unassigned lead: not HQ's opportunity
+    CHECK(opportunity->state.status == OpportunityStatus::won);
+    CHECK(opportunity->state.decided_by_hq);
+    CHECK(opportunity->state.closed_by == "hq-alice");
+    CHECK(opportunity->state.opportunity.owner_user_id().empty());  // unassigned lead: not HQ's opportunity
     CHECK(aggregates.accounts.find("ACC-PR-000001"));
     CHECK(aggregates.contacts.find("CON-PR-000001"));
     // Redelivered, or replayed under a new event id: nothing new anywhere.
-    const auto lead_version = lead->second.value;
-    const auto opportunity_version = opportunity->second.value;
+    const auto lead_version = lead->version.value;
+    const auto opportunity_version = opportunity->version.value;
     CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>("PR-000001", kCrm, kOverride,
                                                                                 "approved-replayed")) ==
           kernel::HandlerVerdict::Kind::applied);
-    CHECK(aggregates.leads.find("LEAD-PR-000001")->second.value == lead_version);
-    CHECK(aggregates.opportunities.find("OPP-PR-000001")->second.value == opportunity_version);
-    CHECK(aggregates.accounts.find("ACC-PR-000001")->second.value == 1);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->version.value == lead_version);
+    CHECK(aggregates.opportunities.find("OPP-PR-000001")->version.value == opportunity_version);
+    CHECK(aggregates.accounts.find("ACC-PR-000001")->version.value == 1);
     // And the CRM can no longer change it.
     const auto refused = aggregates.opportunities.execute(
         "OPP-PR-000001", LoseOpportunity{Actor{"maria", "maria@sales.example", true}, "budget", Clock::now()});
@@ -241,11 +241,11 @@ TEST_CASE("HQ rejects crm-mode requests: an open lead is disqualified, an open o
     qualify.estimated_value.set_currency_code("EUR");
     REQUIRE(
         std::holds_alternative<kernel::Accepted<v1::LeadEvent>>(aggregates.leads.execute("LEAD-PR-000002", qualify)));
-    REQUIRE_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000002")->first, ""));
+    REQUIRE_FALSE(complete_qualification(aggregates.all, aggregates.leads.find("LEAD-PR-000002")->state, ""));
 
     CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectRejected>(
                                 "PR-000001", kCrm, kOverride, "rejected-1")) == kernel::HandlerVerdict::Kind::applied);
-    const auto lead = aggregates.leads.find("LEAD-PR-000001")->first;
+    const auto lead = aggregates.leads.find("LEAD-PR-000001")->state;
     CHECK(lead.status == LeadStatus::disqualified);
     CHECK(lead.decided_by_hq);
     CHECK(lead.decision_reason == "decided by HQ: sanctions list");
@@ -255,8 +255,8 @@ TEST_CASE("HQ rejects crm-mode requests: an open lead is disqualified, an open o
     CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectRejected>(
                                 "PR-000002", kCrm, onboarding::v1::DECISION_PATH_HQ, "rejected-2")) ==
           kernel::HandlerVerdict::Kind::applied);
-    CHECK(aggregates.leads.find("LEAD-PR-000002")->first.status == LeadStatus::qualified);
-    const auto opportunity = aggregates.opportunities.find("OPP-PR-000002")->first;
+    CHECK(aggregates.leads.find("LEAD-PR-000002")->state.status == LeadStatus::qualified);
+    const auto opportunity = aggregates.opportunities.find("OPP-PR-000002")->state;
     CHECK(opportunity.status == OpportunityStatus::lost);
     CHECK(opportunity.decided_by_hq);
     CHECK(opportunity.close_reason == "decided by HQ: sanctions list");
@@ -273,8 +273,8 @@ TEST_CASE("the CRM's own decisions and direct-mode requests close nothing, bad d
     CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>(
                                 "PR-000001", onboarding::v1::APPROVAL_MODE_DIRECT, onboarding::v1::DECISION_PATH_HQ,
                                 "direct")) == kernel::HandlerVerdict::Kind::ignored);
-    CHECK(aggregates.leads.find("LEAD-PR-000001")->first.status == LeadStatus::open);
-    CHECK(aggregates.leads.find("LEAD-PR-000001")->second.value == 1);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->state.status == LeadStatus::open);
+    CHECK(aggregates.leads.find("LEAD-PR-000001")->version.value == 1);
     // No lead for the request (never verified here): nothing to close.
     CHECK(react(aggregates, decision_envelope<onboarding::v1::ProspectApproved>(
                                 "PR-000009", kCrm, kOverride, "unknown")) == kernel::HandlerVerdict::Kind::ignored);
@@ -372,12 +372,12 @@ TEST_CASE("a customer made in commerce becomes one account, and changes before t
     CHECK(from_customers(aggregates, organization, "created-1") == kernel::HandlerVerdict::Kind::applied);
     const auto account = aggregates.accounts.find("ACC-CU-000007");
     REQUIRE(account);
-    CHECK(account->first.record.origin() == common::v1::CHANGE_ORIGIN_REPLICATED);
-    CHECK(account->first.record.customer_id() == "CU-000007");
-    CHECK(account->first.record.changed_at() == organization.changed_at());
+    CHECK(account->state.record.origin() == common::v1::CHANGE_ORIGIN_REPLICATED);
+    CHECK(account->state.record.customer_id() == "CU-000007");
+    CHECK(account->state.record.changed_at() == organization.changed_at());
     // The same creation again (a replay under another event id): one account, one event.
     CHECK(from_customers(aggregates, organization, "created-2") == kernel::HandlerVerdict::Kind::applied);
-    CHECK(aggregates.accounts.find("ACC-CU-000007")->second.value == 1);
+    CHECK(aggregates.accounts.find("ACC-CU-000007")->version.value == 1);
 
     // HQ changes the phone before customers has recorded the link: the change names no CRM id.
     customers::v1::CustomerUpdated updated;
@@ -388,7 +388,7 @@ TEST_CASE("a customer made in commerce becomes one account, and changes before t
     updated.mutable_details()->set_phone("+49 89 2");
     *updated.mutable_changed_at() = TimeUtil::SecondsToTimestamp(1'764'000'200);
     CHECK(from_customers(aggregates, updated, "updated-1") == kernel::HandlerVerdict::Kind::applied);
-    CHECK(aggregates.accounts.find("ACC-CU-000007")->first.record.phone() == "+49 89 2");
+    CHECK(aggregates.accounts.find("ACC-CU-000007")->state.record.phone() == "+49 89 2");
     // A customer nobody wrote to the CRM: nothing to change.
     updated.set_customer_id("CU-000099");
     CHECK(from_customers(aggregates, updated, "updated-2") == kernel::HandlerVerdict::Kind::ignored);

@@ -119,7 +119,7 @@ TEST_CASE("opportunity lists: by owner and status, newest first, with counters",
     create_lead(s, "PR-3", 300);
     for (const char* lead : {"LEAD-PR-1", "LEAD-PR-2", "LEAD-PR-3"}) {
         qualify(s, lead);
-        REQUIRE_FALSE(complete_qualification(s.all, s.leads.find(lead)->first, ""));
+        REQUIRE_FALSE(complete_qualification(s.all, s.leads.find(lead)->state, ""));
     }
     require_accepted(s.opportunities.execute("OPP-PR-2", LoseOpportunity{kMaria, "budget", Clock::now()}));
     CHECK(ids_in(s.opportunities, opportunities_listing(std::nullopt, std::nullopt)).size() == 3);
@@ -152,7 +152,7 @@ TEST_CASE("the qualification check finds an interrupted qualification behind com
     qualify(s, "LEAD-PR-1");  // interrupted: nothing else made
     for (const char* lead : {"LEAD-PR-2", "LEAD-PR-3"}) {
         qualify(s, lead);
-        REQUIRE_FALSE(complete_qualification(s.all, s.leads.find(lead)->first, ""));
+        REQUIRE_FALSE(complete_qualification(s.all, s.leads.find(lead)->state, ""));
     }
     CHECK(complete_pending_qualifications(s.all) == 1);
     CHECK(s.opportunities.find("OPP-PR-1"));

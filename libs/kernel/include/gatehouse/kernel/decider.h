@@ -137,19 +137,24 @@ class AggregateRuntime final : public MaintainedReadModel {
     // The first answer of a command committed with this idempotency key, if there was one. Lets
     // the API edge answer a retry before allocating anything (e.g. a number) for it.
     [[nodiscard]] std::optional<Accepted<Event>> previous_answer(const std::string& idempotency_key) {
-        if (auto answer = store_.read_metadata("i/" + std::string(D::kAggregateType) + ":" + idempotency_key)) {
+        if (auto answer = store_.idempotency_answer(std::string(D::kAggregateType) + ":" + idempotency_key)) {
             return std::get<Accepted<Event>>(replay_answer(*answer));
         }
         return std::nullopt;
     }
 
-    // The aggregate's state and version, if it has any events.
-    [[nodiscard]] std::optional<std::pair<State, StreamVersion>> find(const std::string& aggregate_id) {
+    // An aggregate as it stands: its state and the version of its last event.
+    struct Found final {
+        State state;
+        StreamVersion version;
+    };
+    // The aggregate, if it has any events.
+    [[nodiscard]] std::optional<Found> find(const std::string& aggregate_id) {
         const Entry entry = load(StreamId{std::string(D::kAggregateType), aggregate_id});
         if (entry.version.value == 0) {
             return std::nullopt;
         }
-        return std::make_pair(entry.state, entry.version);
+        return Found{entry.state, entry.version};
     }
 
     // --- the read model ---
@@ -301,7 +306,7 @@ class AggregateRuntime final : public MaintainedReadModel {
                                                 : std::string(D::kAggregateType) + ":" + context.idempotency_key;
         if (!idempotency_key.empty()) {
             // A retry is answered before deciding: the state may have moved on since the first try.
-            if (auto answer = store_.read_metadata("i/" + idempotency_key)) {
+            if (auto answer = store_.idempotency_answer(idempotency_key)) {
                 return replay_answer(*answer);
             }
         }

@@ -166,6 +166,9 @@ class EventStore final {
     void write_index(const IndexChanges& changes);
 
     [[nodiscard]] bool was_processed(const std::string& inbox_key) const;
+    // The answer stored with the commit of this idempotency key (Commit::idempotency_answer), if
+    // one was committed.
+    [[nodiscard]] std::optional<std::string> idempotency_answer(const std::string& idempotency_key) const;
     [[nodiscard]] std::optional<std::string> read_metadata(const std::string& key) const;
 
     // Writes metadata without waiting for an fsync (for positions that may safely fall behind,
