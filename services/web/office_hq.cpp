@@ -1,15 +1,23 @@
 // The back office's HQ desk: All prospects (filter, pages, one prospect with its timeline and
 // possible duplicates, approve behind a confirmation page, reject with a reason) and the customers
 // (search, pages, one customer with its history, hierarchies and partner users, change the
-// organisation's administrator). Every call carries the gateway token on behalf of the signed-in
+// organisation's administrator) and their master data (a new organisation, a person of it, optionally
+// its B2B administrator, edits of the details, credit limit and payment terms, hierarchies and
+// their members). Every call carries the gateway token on behalf of the signed-in
 // HQ member; the services decide what is allowed (self-approval, an already decided request).
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <ctime>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
@@ -147,6 +155,63 @@ constexpr Text kTexts[] = {
      "Kein anderer aktiver Benutzer dieser Organisation kann ihr Administrator werden."},
     {"hq_admin_changed", "The administrator was changed.", "Der Administrator wurde gewechselt."},
     {"hq_back_customers", "Back to the customers", "Zurück zu den Kunden"},
+    // Master data: a new organisation, a person of it, edits, limits, hierarchies
+    {"hq_new_customer", "New organisation", "Neue Organisation"},
+    {"hq_new_customer_title", "New organisation", "Neue Organisation"},
+    {"hq_new_customer_text", "A customer created by HQ. Add its people on its page afterwards.",
+     "Ein von der Zentrale angelegter Kunde. Die Personen fügen Sie danach auf seiner Seite hinzu."},
+    {"hq_create_customer_submit", "Create the organisation", "Organisation anlegen"},
+    {"hq_f_details_name", "Name", "Name"},
+    {"hq_f_details_address_street", "Street and number", "Straße und Hausnummer"},
+    {"hq_f_details_address_postal_code", "Postal code", "Postleitzahl"},
+    {"hq_f_details_address_city", "City", "Ort"},
+    {"hq_f_details_address_country_code", "Country code (e.g. DE)", "Ländercode (z. B. DE)"},
+    {"hq_f_details_phone", "Phone", "Telefon"},
+    {"hq_f_details_email", "Email", "E-Mail"},
+    {"hq_f_details_website", "Website", "Website"},
+    {"hq_f_details_tax_id", "VAT / tax id", "USt-IdNr. / Steuernummer"},
+    {"hq_f_details_first_name", "First name", "Vorname"},
+    {"hq_f_details_last_name", "Last name", "Nachname"},
+    {"hq_f_details_job_title", "Job title", "Funktion"},
+    {"hq_f_b2b_admin",
+     "B2B administrator: gets a web account and an invitation email, and manages the "
+     "organisation's users",
+     "B2B-Administrator: erhält ein Webkonto und eine Einladungs-E-Mail und verwaltet die Benutzer der Organisation"},
+    {"hq_not_country", "must be a two-letter country code such as DE",
+     "muss ein zweibuchstabiger Ländercode wie DE sein"},
+    {"hq_not_amount", "must be an amount such as 25000.00", "muss ein Betrag wie 25000.00 sein"},
+    {"hq_people", "People", "Personen"},
+    {"hq_no_people", "No people yet.", "Noch keine Personen."},
+    {"hq_add_person_title", "Add a person", "Person hinzufügen"},
+    {"hq_add_person_submit", "Add the person", "Person hinzufügen"},
+    {"hq_edit", "Edit", "Bearbeiten"},
+    {"hq_edit_title", "Edit", "Bearbeiten"},
+    {"hq_edit_submit", "Save", "Speichern"},
+    {"hq_limits_title", "Credit limit and payment terms", "Kreditlimit und Zahlungsbedingungen"},
+    {"hq_f_credit_limit_minor_units", "Credit limit (e.g. 25000.00)", "Kreditlimit (z. B. 25000.00)"},
+    {"hq_f_credit_limit_currency_code", "Currency (e.g. EUR)", "Währung (z. B. EUR)"},
+    {"hq_f_payment_terms", "Payment terms (e.g. 30 days net)", "Zahlungsbedingungen (z. B. 30 Tage netto)"},
+    {"hq_set_limits_submit", "Set the limits", "Limits festlegen"},
+    {"hq_create_hierarchy_title", "Create a hierarchy", "Hierarchie anlegen"},
+    {"hq_f_name", "Name of the hierarchy", "Name der Hierarchie"},
+    {"hq_create_hierarchy_submit", "Create the hierarchy", "Hierarchie anlegen"},
+    {"hq_add_member", "Add member", "Mitglied hinzufügen"},
+    {"hq_member_person", "A person of the organisation", "Eine Person der Organisation"},
+    {"hq_member_choose", "Choose …", "Auswählen …"},
+    {"hq_member_typed", "or a customer id", "oder eine Kundennummer"},
+    {"hq_remove_member", "Remove", "Entfernen"},
+    {"hq_no_members", "No members.", "Keine Mitglieder."},
+    {"hq_done_created", "The organisation was created.", "Die Organisation wurde angelegt."},
+    {"hq_done_person", "The person was added.", "Die Person wurde hinzugefügt."},
+    {"hq_done_person_admin",
+     "The person was added as the organisation's administrator; the invitation email is on its way.",
+     "Die Person wurde als Administrator der Organisation hinzugefügt; die Einladungs-E-Mail ist unterwegs."},
+    {"hq_done_updated", "The changes were saved.", "Die Änderungen wurden gespeichert."},
+    {"hq_done_unchanged", "Nothing was changed.", "Es wurde nichts geändert."},
+    {"hq_done_limits", "The limits were set.", "Die Limits wurden festgelegt."},
+    {"hq_done_hierarchy", "The hierarchy was created.", "Die Hierarchie wurde angelegt."},
+    {"hq_done_added", "The member was added.", "Das Mitglied wurde hinzugefügt."},
+    {"hq_done_removed", "The member was removed.", "Das Mitglied wurde entfernt."},
 };
 
 constexpr int kPageSize = 25;
@@ -189,6 +254,128 @@ std::string prospect_href(const std::string& request_number) {
 std::string customer_href(const std::string& customer_id) {
     return "/office/customers/view?customer=" + url_encode(customer_id);
 }
+
+// ---- Master data forms: the inputs are named like the API's fields ----
+
+const std::vector<Field>& organization_fields() {
+    static const std::vector<Field> fields = {
+        {"details.name", "text", true, "organization"},
+        {"details.address.street", "text", false, "street-address"},
+        {"details.address.postal_code", "text", false, "postal-code"},
+        {"details.address.city", "text", false, "address-level2"},
+        {"details.address.country_code", "text", false, "country"},
+        {"details.phone", "tel", false, "tel"},
+        {"details.email", "email", false, "email"},
+        {"details.website", "url", false, "url"},
+        {"details.tax_id", "text", false, "off"},
+    };
+    return fields;
+}
+
+const std::vector<Field>& person_fields() {
+    static const std::vector<Field> fields = {
+        {"details.first_name", "text", true, "off"}, {"details.last_name", "text", true, "off"},
+        {"details.email", "email", true, "off"},     {"details.phone", "tel", false, "off"},
+        {"details.job_title", "text", false, "off"},
+    };
+    return fields;
+}
+
+const std::vector<Field>& limit_fields() {
+    static const std::vector<Field> fields = {
+        {"credit_limit.minor_units", "text", true, "off"},
+        {"credit_limit.currency_code", "text", true, "off"},
+        {"payment_terms", "text", false, "off"},
+    };
+    return fields;
+}
+
+const std::vector<Field>& hierarchy_fields() {
+    static const std::vector<Field> fields = {{"name", "text", true, "off"}};
+    return fields;
+}
+
+const std::vector<Field>& details_fields(customers_v1::CustomerType type) {
+    return type == customers_v1::CUSTOMER_TYPE_ORGANIZATION ? organization_fields() : person_fields();
+}
+
+// The value of a details input ("details.address.city") in `details`.
+std::string detail_value(const customers_v1::CustomerDetails& details, const std::string& name) {
+    const auto& address = details.address();
+    if (name == "details.name") return details.name();
+    if (name == "details.phone") return details.phone();
+    if (name == "details.email") return details.email();
+    if (name == "details.website") return details.website();
+    if (name == "details.tax_id") return details.tax_id();
+    if (name == "details.first_name") return details.first_name();
+    if (name == "details.last_name") return details.last_name();
+    if (name == "details.job_title") return details.job_title();
+    if (name == "details.address.street") return address.street();
+    if (name == "details.address.postal_code") return address.postal_code();
+    if (name == "details.address.city") return address.city();
+    if (name == "details.address.country_code") return address.country_code();
+    return {};
+}
+
+std::string trimmed(std::string text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// The details of a customer of `type` as its form has them (the country code in capitals).
+customers_v1::CustomerDetails details_of(const Visit& v, customers_v1::CustomerType type) {
+    customers_v1::CustomerDetails details;
+    auto& address = *details.mutable_address();
+    const auto field = [&v](const char* name) { return trimmed(v.field(name)); };
+    if (type == customers_v1::CUSTOMER_TYPE_ORGANIZATION) {
+        details.set_name(field("details.name"));
+        address.set_street(field("details.address.street"));
+        address.set_postal_code(field("details.address.postal_code"));
+        address.set_city(field("details.address.city"));
+        std::string country = field("details.address.country_code");
+        std::transform(country.begin(), country.end(), country.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        address.set_country_code(country);
+        details.set_website(field("details.website"));
+        details.set_tax_id(field("details.tax_id"));
+    } else {
+        details.set_first_name(field("details.first_name"));
+        details.set_last_name(field("details.last_name"));
+        details.set_job_title(field("details.job_title"));
+        details.clear_address();
+    }
+    details.set_phone(field("details.phone"));
+    details.set_email(field("details.email"));
+    return details;
+}
+
+// The form's values of a customer's details.
+std::map<std::string, std::string> values_of(const customers_v1::CustomerDetails& details,
+                                             customers_v1::CustomerType type) {
+    std::map<std::string, std::string> values;
+    for (const auto& field : details_fields(type)) {
+        values[field.name] = detail_value(details, field.name);
+    }
+    return values;
+}
+
+// A country code the page checks itself (the customers service keeps the address as given):
+// empty or two letters.
+bool country_ok(const customers_v1::CustomerDetails& details) {
+    const auto& code = details.address().country_code();
+    return code.empty() || (code.size() == 2 && std::isupper(static_cast<unsigned char>(code[0])) != 0 &&
+                            std::isupper(static_cast<unsigned char>(code[1])) != 0);
+}
+
+// Which form of the customer's page a refused submission came from (its errors shown there).
+enum class CustomerForm { admin, person, limits, hierarchy, member };
+
+// The notices a customer's page shows after a change (?done=).
+constexpr std::array<const char*, 9> kDoneNotices = {"created", "person",    "person_admin", "updated", "unchanged",
+                                                     "limits",  "hierarchy", "added",        "removed"};
 
 // An HTTP status for a decision or change the service refused for a reason the page shows.
 int status_of(const grpc::Status& status) {
@@ -596,7 +783,129 @@ struct OfficeHq final {
         site.render(v, "hq_customers", data, status.ok() ? 200 : 422);
     }
 
-    void customer_page(Visit& v, const std::string& customer_id, const FormErrors& errors, int http_status) {
+    // The Person customers of an organisation (its own link), by paging through the persons.
+    std::vector<customers_v1::Customer> persons_of(const Visit& v, const std::string& organization_id) {
+        std::vector<customers_v1::Customer> persons;
+        customers_v1::ListCustomersRequest request;
+        request.set_type(customers_v1::CUSTOMER_TYPE_PERSON);
+        request.set_page_size(200);
+        for (int page = 0; page < 20; ++page) {
+            customers_v1::ListCustomersResponse response;
+            if (!customers->ListCustomers(site.context(v, Caller::staff).get(), request, &response).ok()) {
+                break;
+            }
+            for (const auto& customer : response.customers()) {
+                if (customer.organization_customer_id() == organization_id) {
+                    persons.push_back(customer);
+                }
+            }
+            if (response.next_page_token().empty()) {
+                break;
+            }
+            request.set_page_token(response.next_page_token());
+        }
+        return persons;
+    }
+
+    // The organisation's master-data forms: add a person, limits, a new hierarchy, and per
+    // hierarchy its members (names, remove, add). A refused form shows its values and errors.
+    void set_master_data_forms(const Visit& v, mustache::data& data, const customers_v1::Customer& customer,
+                               const customers_v1::ListHierarchiesResponse& hierarchies, const FormErrors& errors,
+                               CustomerForm form) {
+        static const std::map<std::string, std::string> kNoValues;
+        const auto errors_for = [&](CustomerForm which) { return which == form ? errors : FormErrors{}; };
+        const auto values_for = [&](CustomerForm which) -> const std::map<std::string, std::string>& {
+            return which == form ? v.form : kNoValues;
+        };
+        data.set("person_form", site.form_data(v, person_fields(), errors_for(CustomerForm::person),
+                                               values_for(CustomerForm::person), FormLayout{"add-person", "hq_f_"}));
+        data.set("b2b_admin_checked", form == CustomerForm::person && v.field("b2b_admin") == "yes");
+        std::map<std::string, std::string> limits = {
+            {"credit_limit.minor_units",
+             customer.credit_limit().currency_code().empty() ? "" : format_amount(customer.credit_limit())},
+            {"credit_limit.currency_code",
+             customer.credit_limit().currency_code().empty() ? "EUR" : customer.credit_limit().currency_code()},
+            {"payment_terms", customer.payment_terms()},
+        };
+        data.set("limits_form",
+                 site.form_data(v, limit_fields(), errors_for(CustomerForm::limits),
+                                form == CustomerForm::limits ? v.form : limits, FormLayout{"set-limits", "hq_f_"}));
+        data.set("hierarchy_form",
+                 site.form_data(v, hierarchy_fields(), errors_for(CustomerForm::hierarchy),
+                                values_for(CustomerForm::hierarchy), FormLayout{"create-hierarchy", "hq_f_"}));
+
+        data.set("org_id", customer.customer_id());
+        const auto persons = persons_of(v, customer.customer_id());
+        std::map<std::string, std::string> names = {{customer.customer_id(), display_name(customer.details())}};
+        mustache::data people = mustache::data::type::list;
+        for (const auto& person : persons) {
+            names[person.customer_id()] = display_name(person.details());
+            mustache::data row = mustache::data::type::object;
+            row.set("customer_id", person.customer_id());
+            row.set("href", customer_href(person.customer_id()));
+            row.set("name", display_name(person.details()));
+            row.set("email", person.details().email());
+            row.set("job_title", person.details().job_title());
+            row.set("administrator", person.b2b_admin());
+            people.push_back(row);
+        }
+        data.set("no_people", people.is_empty_list());
+        data.set("people", people);
+
+        mustache::data rows = mustache::data::type::list;
+        for (const auto& hierarchy : hierarchies.hierarchies()) {
+            const auto& members = hierarchy.member_customer_ids();
+            mustache::data row = mustache::data::type::object;
+            row.set("name", hierarchy.name());
+            row.set("hierarchy_id", hierarchy.hierarchy_id());
+            mustache::data member_list = mustache::data::type::list;
+            for (const auto& member : members) {
+                mustache::data item = mustache::data::type::object;
+                item.set("customer_id", member);
+                item.set("href", customer_href(member));
+                const auto name = names.find(member);
+                item.set("name", name == names.end() ? member : name->second);
+                member_list.push_back(item);
+            }
+            row.set("no_members", members.empty());
+            row.set("members", member_list);
+            mustache::data options = mustache::data::type::list;
+            for (const auto& person : persons) {
+                if (std::find(members.begin(), members.end(), person.customer_id()) != members.end()) {
+                    continue;
+                }
+                mustache::data option = mustache::data::type::object;
+                option.set("value", person.customer_id());
+                option.set("label", display_name(person.details()) + " (" + person.customer_id() + ")");
+                options.push_back(option);
+            }
+            row.set("options", options);
+            // A refused Add member: its reason on this hierarchy's form.
+            const bool refused = form == CustomerForm::member && v.field("hierarchy_id") == hierarchy.hierarchy_id();
+            mustache::data lines = mustache::data::type::list;
+            if (refused) {
+                for (const auto& line : errors.general) {
+                    mustache::data item = mustache::data::type::object;
+                    item.set("text", line);
+                    lines.push_back(item);
+                }
+                for (const auto& [field, rule] : errors.fields) {
+                    mustache::data item = mustache::data::type::object;
+                    item.set("text", field + ": " + rule);
+                    lines.push_back(item);
+                }
+            }
+            row.set("member_refused", refused && !errors.empty());
+            row.set("member_errors", lines);
+            row.set("typed_customer_id", refused ? v.field("typed_customer_id") : std::string{});
+            rows.push_back(row);
+        }
+        data.set("no_hierarchies", rows.is_empty_list());
+        data.set("hierarchies", rows);
+    }
+
+    void customer_page(Visit& v, const std::string& customer_id, const FormErrors& errors, int http_status,
+                       CustomerForm form = CustomerForm::admin) {
         customers_v1::GetCustomerRequest request;
         request.set_customer_id(customer_id);
         customers_v1::GetCustomerResponse response;
@@ -670,28 +979,33 @@ struct OfficeHq final {
                 site.failed(v, listed);
                 return;
             }
-            mustache::data rows = mustache::data::type::list;
-            for (const auto& hierarchy : hierarchies.hierarchies()) {
-                const auto& members = hierarchy.member_customer_ids();
-                if (!organization &&
-                    std::find(members.begin(), members.end(), customer.customer_id()) == members.end()) {
-                    continue;
+            if (organization) {
+                set_master_data_forms(v, data, customer, hierarchies, errors, form);
+            } else {
+                mustache::data rows = mustache::data::type::list;
+                for (const auto& hierarchy : hierarchies.hierarchies()) {
+                    const auto& members = hierarchy.member_customer_ids();
+                    if (std::find(members.begin(), members.end(), customer.customer_id()) == members.end()) {
+                        continue;
+                    }
+                    mustache::data row = mustache::data::type::object;
+                    row.set("name", hierarchy.name());
+                    row.set("hierarchy_id", hierarchy.hierarchy_id());
+                    mustache::data member_list = mustache::data::type::list;
+                    for (const auto& member : members) {
+                        mustache::data item = mustache::data::type::object;
+                        item.set("customer_id", member);
+                        item.set("name", member);
+                        item.set("href", customer_href(member));
+                        member_list.push_back(item);
+                    }
+                    row.set("no_members", members.empty());
+                    row.set("members", member_list);
+                    rows.push_back(row);
                 }
-                mustache::data row = mustache::data::type::object;
-                row.set("name", hierarchy.name());
-                row.set("hierarchy_id", hierarchy.hierarchy_id());
-                mustache::data member_list = mustache::data::type::list;
-                for (const auto& member : members) {
-                    mustache::data item = mustache::data::type::object;
-                    item.set("customer_id", member);
-                    item.set("href", customer_href(member));
-                    member_list.push_back(item);
-                }
-                row.set("members", member_list);
-                rows.push_back(row);
+                data.set("no_hierarchies", rows.is_empty_list());
+                data.set("hierarchies", rows);
             }
-            data.set("no_hierarchies", rows.is_empty_list());
-            data.set("hierarchies", rows);
         }
 
         // Partner users and the administrator: an organisation's.
@@ -737,7 +1051,12 @@ struct OfficeHq final {
             data.set("candidates", candidates);
             data.set("admin_changed", v.param("done") == "admin");
         }
-        set_errors(v, data, errors, {kNewAdminInput});
+        const std::string done = v.param("done");
+        if (std::find(kDoneNotices.begin(), kDoneNotices.end(), done) != kDoneNotices.end()) {
+            data.set("notice", site.text(v, "hq_done_" + done));
+        }
+        data.set("edit_href", "/office/customers/edit?customer=" + url_encode(customer.customer_id()));
+        set_errors(v, data, form == CustomerForm::admin ? errors : FormErrors{}, {kNewAdminInput});
         site.render(v, "hq_customer", data, http_status);
     }
 
@@ -768,13 +1087,264 @@ struct OfficeHq final {
         }
         Site::redirect(v, customer_href(request.organization_customer_id()) + "&done=admin");
     }
+    // ---- Master data: a new organisation ----
+
+    void new_customer_page(Visit& v, const FormErrors& errors, int http_status) {
+        mustache::data data =
+            site.form_data(v, organization_fields(), errors, v.form, FormLayout{"new-customer", "hq_f_"});
+        data.set("title", site.text(v, "hq_new_customer_title"));
+        site.render(v, "hq_new_customer", data, http_status);
+    }
+
+    void new_customer(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        new_customer_page(v, {}, 200);
+    }
+
+    void create_customer(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::CreateCustomerRequest request;
+        request.set_type(customers_v1::CUSTOMER_TYPE_ORGANIZATION);
+        *request.mutable_details() = details_of(v, request.type());
+        if (!country_ok(request.details())) {
+            new_customer_page(v, FormErrors{{{"details.address.country_code", site.text(v, "hq_not_country")}}, {}},
+                              422);
+            return;
+        }
+        customers_v1::CreateCustomerResponse response;
+        const auto status = customers->CreateCustomer(site.context(v, Caller::staff).get(), request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            new_customer_page(v, Site::errors_of(status, organization_fields()), 422);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(response.customer().customer_id()) + "&done=created");
+    }
+
+    // ---- Master data: a person of an organisation ----
+
+    void add_person(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::CreateCustomerRequest request;
+        request.set_type(customers_v1::CUSTOMER_TYPE_PERSON);
+        *request.mutable_details() = details_of(v, request.type());
+        request.set_organization_customer_id(v.field("organization_customer_id"));
+        request.set_b2b_admin(v.field("b2b_admin") == "yes");
+        customers_v1::CreateCustomerResponse response;
+        const auto status = customers->CreateCustomer(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            customer_page(v, request.organization_customer_id(), Site::errors_of(status, person_fields()),
+                          status_of(status), CustomerForm::person);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(request.organization_customer_id()) +
+                              (request.b2b_admin() ? "&done=person_admin" : "&done=person"));
+    }
+
+    // ---- Master data: edit a customer's details ----
+
+    // The customer, or false after answering.
+    bool get_customer(Visit& v, const std::string& customer_id, customers_v1::GetCustomerResponse& response) {
+        customers_v1::GetCustomerRequest request;
+        request.set_customer_id(customer_id);
+        const auto status = customers->GetCustomer(site.context(v, Caller::staff).get(), request, &response);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            site.message(v, "not_found_title", "not_found_text", 404);
+            return false;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return false;
+        }
+        return true;
+    }
+
+    void edit_page(Visit& v, const customers_v1::Customer& customer, const std::map<std::string, std::string>& values,
+                   const FormErrors& errors, int http_status) {
+        mustache::data data =
+            site.form_data(v, details_fields(customer.type()), errors, values, FormLayout{"edit-customer", "hq_f_"});
+        data.set("title", site.text(v, "hq_edit_title") + " " + display_name(customer.details()));
+        data.set("customer_id", customer.customer_id());
+        data.set("href", customer_href(customer.customer_id()));
+        site.render(v, "hq_edit_customer", data, http_status);
+    }
+
+    void edit_customer(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::GetCustomerResponse found;
+        if (!get_customer(v, v.param("customer"), found)) {
+            return;
+        }
+        const auto& customer = found.customer();
+        edit_page(v, customer, values_of(customer.details(), customer.type()), {}, 200);
+    }
+
+    void update_customer(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::GetCustomerResponse found;
+        if (!get_customer(v, v.field("customer_id"), found)) {
+            return;
+        }
+        const auto& customer = found.customer();
+        customers_v1::UpdateCustomerRequest request;
+        request.set_customer_id(customer.customer_id());
+        *request.mutable_details() = details_of(v, customer.type());
+        if (!country_ok(request.details())) {
+            edit_page(v, customer, v.form,
+                      FormErrors{{{"details.address.country_code", site.text(v, "hq_not_country")}}, {}}, 422);
+            return;
+        }
+        // Only the fields whose value changed (an address as a whole).
+        for (const auto& field : details_fields(customer.type())) {
+            if (detail_value(request.details(), field.name) == detail_value(customer.details(), field.name)) {
+                continue;
+            }
+            std::string api_field = field.name.substr(std::string("details.").size());
+            if (api_field.rfind("address.", 0) == 0) {
+                api_field = "address";
+            }
+            if (std::find(request.fields().begin(), request.fields().end(), api_field) == request.fields().end()) {
+                request.add_fields(api_field);
+            }
+        }
+        if (request.fields().empty()) {
+            Site::redirect(v, customer_href(customer.customer_id()) + "&done=unchanged");
+            return;
+        }
+        customers_v1::UpdateCustomerResponse response;
+        const auto status = customers->UpdateCustomer(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            edit_page(v, customer, v.form, Site::errors_of(status, details_fields(customer.type())), status_of(status));
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(customer.customer_id()) + "&done=updated");
+    }
+
+    // ---- Master data: credit limit and payment terms ----
+
+    void set_limits(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::SetLimitsRequest request;
+        request.set_customer_id(v.field("organization_customer_id"));
+        const auto amount = parse_amount(v.field("credit_limit.minor_units"));
+        if (!amount) {
+            customer_page(v, request.customer_id(),
+                          FormErrors{{{"credit_limit.minor_units", site.text(v, "hq_not_amount")}}, {}}, 422,
+                          CustomerForm::limits);
+            return;
+        }
+        std::string currency = trimmed(v.field("credit_limit.currency_code"));
+        std::transform(currency.begin(), currency.end(), currency.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        request.mutable_credit_limit()->set_minor_units(*amount);
+        request.mutable_credit_limit()->set_currency_code(currency);
+        request.set_payment_terms(trimmed(v.field("payment_terms")));
+        customers_v1::SetLimitsResponse response;
+        const auto status = customers->SetLimits(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            FormErrors errors = Site::errors_of(status, limit_fields());
+            // "credit_limit: currency_code must be ..." names the money, not one of its inputs.
+            const std::string money_prefix = "credit_limit: ";
+            if (status.error_message().rfind(money_prefix, 0) == 0) {
+                const std::string rule = status.error_message().substr(money_prefix.size());
+                errors = FormErrors{{{rule.find("currency") != std::string::npos ? "credit_limit.currency_code"
+                                                                                 : "credit_limit.minor_units",
+                                      rule}},
+                                    {}};
+            }
+            customer_page(v, request.customer_id(), errors, status_of(status), CustomerForm::limits);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(request.customer_id()) + "&done=limits");
+    }
+
+    // ---- Master data: hierarchies ----
+
+    void create_hierarchy(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        customers_v1::CreateHierarchyRequest request;
+        request.set_organization_customer_id(v.field("organization_customer_id"));
+        request.set_name(trimmed(v.field("name")));
+        customers_v1::CreateHierarchyResponse response;
+        const auto status = customers->CreateHierarchy(site.context(v, Caller::staff).get(), request, &response);
+        if (shown_on_form(status)) {
+            customer_page(v, request.organization_customer_id(), Site::errors_of(status, hierarchy_fields()),
+                          status_of(status), CustomerForm::hierarchy);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(request.organization_customer_id()) + "&done=hierarchy");
+    }
+
+    void change_member(Visit& v) {
+        if (!site.require_staff(v, {"hq"})) {
+            return;
+        }
+        const std::string organization_id = v.field("organization_customer_id");
+        customers_v1::ChangeHierarchyMemberRequest request;
+        request.set_hierarchy_id(v.field("hierarchy_id"));
+        request.set_add(v.field("add") == "yes");
+        request.set_customer_id(v.field("customer_id"));
+        if (request.customer_id().empty()) {
+            request.set_customer_id(trimmed(v.field("typed_customer_id")));
+        }
+        customers_v1::ChangeHierarchyMemberResponse response;
+        const auto status = customers->ChangeHierarchyMember(site.context(v, Caller::staff).get(), request, &response);
+        // A customer id that names no customer is the form's mistake too.
+        if (shown_on_form(status) || (status.error_code() == grpc::StatusCode::NOT_FOUND &&
+                                      status.error_message().rfind("customer_id:", 0) == 0)) {
+            customer_page(v, organization_id, FormErrors{{}, {status.error_message()}},
+                          status.error_code() == grpc::StatusCode::NOT_FOUND ? 422 : status_of(status),
+                          CustomerForm::member);
+            return;
+        }
+        if (!status.ok()) {
+            site.failed(v, status);
+            return;
+        }
+        Site::redirect(v, customer_href(organization_id) + (request.add() ? "&done=added" : "&done=removed"));
+    }
 };
 
 }  // namespace
 
 void add_office_hq(Site& site) {
     site.add_texts(kTexts);
-    site.add_templates({"hq_prospects", "hq_prospect", "hq_approve", "hq_reject", "hq_customers", "hq_customer"});
+    site.add_partials({"hq_fields", "hq_form_summary"});
+    site.add_templates({"hq_prospects", "hq_prospect", "hq_approve", "hq_reject", "hq_customers", "hq_customer",
+                        "hq_new_customer", "hq_edit_customer"});
     auto pages =
         std::make_shared<OfficeHq>(OfficeHq{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
                                             customers_v1::CustomersService::NewStub(site.channels().customers)});
@@ -787,6 +1357,14 @@ void add_office_hq(Site& site) {
     site.get("/office/customers", pages, &OfficeHq::customer_list);
     site.get("/office/customers/view", pages, &OfficeHq::customer);
     site.post("/office/customers/administrator", pages, &OfficeHq::change_administrator);
+    site.get("/office/customers/new", pages, &OfficeHq::new_customer);
+    site.post("/office/customers/new", pages, &OfficeHq::create_customer);
+    site.post("/office/customers/person", pages, &OfficeHq::add_person);
+    site.get("/office/customers/edit", pages, &OfficeHq::edit_customer);
+    site.post("/office/customers/edit", pages, &OfficeHq::update_customer);
+    site.post("/office/customers/limits", pages, &OfficeHq::set_limits);
+    site.post("/office/customers/hierarchies", pages, &OfficeHq::create_hierarchy);
+    site.post("/office/customers/hierarchies/members", pages, &OfficeHq::change_member);
 }
 
 }  // namespace gatehouse::web

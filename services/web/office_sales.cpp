@@ -1,7 +1,9 @@
 // The back office's sales desk: the lead views ("All commerce B2B leads", "My open leads"), one lead
 // with its timeline and what can be done with it (assign, qualify, disqualify, notes,
 // appointments), the opportunities and one opportunity (stage and estimated value, win with a
-// confirmation, lose with a reason). Every call goes to the sales-bridge on the signed-in member's
+// confirmation, lose with a reason), and the account and contact a qualified lead made, whose
+// replicated fields (name, address, phone...) are edited here and reach commerce's customers
+// (docs/replication.md). Every call goes to the sales-bridge on the signed-in member's
 // behalf: the service decides who may change what, and its answers become the pages' answers.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -156,15 +158,52 @@ constexpr Text kTexts[] = {
      "Die Verkaufschance ist gewonnen: Die Onboarding-Anfrage wird genehmigt."},
     {"sales_notice_lost", "The opportunity is lost: the onboarding request is rejected.",
      "Die Verkaufschance ist verloren: Die Onboarding-Anfrage wird abgelehnt."},
+    // Accounts and contacts (replicated with commerce's customers).
+    {"sales_contact_title", "Contact", "Kontakt"},
+    {"sales_account_details", "Company data", "Firmendaten"},
+    {"sales_contact_details", "Contact data", "Kontaktdaten"},
+    {"sales_replicated_hint", "Changes here reach commerce's customer master (and changes there reach the CRM).",
+     "Änderungen hier erreichen die Kundenstammdaten im Commerce (und Änderungen dort das CRM)."},
+    {"sales_customer_id", "Customer in commerce", "Kunde im Commerce"},
+    {"sales_primary_contact", "Primary contact", "Hauptkontakt"},
+    {"sales_region", "Region", "Region"},
+    {"sales_edit_account", "Edit the account", "Firmenkonto bearbeiten"},
+    {"sales_edit_account_title", "Edit account", "Firmenkonto bearbeiten"},
+    {"sales_edit_contact", "Edit the contact", "Kontakt bearbeiten"},
+    {"sales_edit_contact_title", "Edit contact", "Kontakt bearbeiten"},
+    {"sales_save", "Save", "Speichern"},
+    {"sales_back", "Back", "Zurück"},
+    {"sales_f_account_name", "Company name", "Firmenname"},
+    {"sales_f_account_phone", "Phone", "Telefon"},
+    {"sales_f_account_website", "Website", "Website"},
+    {"sales_f_account_tax_id", "Tax id (VAT)", "Steuernummer (USt-IdNr.)"},
+    {"sales_f_account_address_street", "Street and number", "Straße und Hausnummer"},
+    {"sales_f_account_address_postal_code", "Postal code", "Postleitzahl"},
+    {"sales_f_account_address_city", "City", "Ort"},
+    {"sales_f_account_address_region", "Region", "Region"},
+    {"sales_f_account_address_country_code", "Country (ISO code, e.g. DE)", "Land (ISO-Code, z. B. DE)"},
+    {"sales_f_contact_first_name", "First name", "Vorname"},
+    {"sales_f_contact_last_name", "Last name", "Nachname"},
+    {"sales_f_contact_email", "Email", "E-Mail"},
+    {"sales_f_contact_phone", "Phone", "Telefon"},
+    {"sales_f_contact_job_title", "Job title", "Position"},
+    {"sales_notice_account_updated", "The account was saved; commerce gets the change.",
+     "Das Firmenkonto wurde gespeichert; der Commerce erhält die Änderung."},
+    {"sales_notice_contact_updated", "The contact was saved; commerce gets the change.",
+     "Der Kontakt wurde gespeichert; der Commerce erhält die Änderung."},
+    {"sales_notice_record_unchanged", "Nothing changed: the values were already these.",
+     "Nichts geändert: Die Werte waren bereits so."},
     {"sales_not_amount", "must be an amount such as 25000 or 25000.50", "muss ein Betrag wie 25000 oder 25000.50 sein"},
     {"sales_not_time", "must be a date and time", "muss ein Datum mit Uhrzeit sein"},
 };
 
 // The notices a page shows after a POST (?done=...), each sales_notice_<name>.
 const std::set<std::string>& notices() {
-    static const std::set<std::string> names = {"assigned",    "qualified", "disqualified", "note",        "scheduled",
-                                                "rescheduled", "unmoved",   "cancelled",    "uncancelled", "updated",
-                                                "unchanged",   "won",       "lost"};
+    static const std::set<std::string> names = {
+        "assigned",    "qualified",       "disqualified",    "note",
+        "scheduled",   "rescheduled",     "unmoved",         "cancelled",
+        "uncancelled", "updated",         "unchanged",       "won",
+        "lost",        "account_updated", "contact_updated", "record_unchanged"};
     return names;
 }
 
@@ -213,6 +252,56 @@ const std::vector<Field>& update_fields() {
     return fields;
 }
 
+// The replicated fields of an account and a contact, named as the API's (its errors name them so).
+const std::vector<Field>& account_fields() {
+    static const std::vector<Field> fields = {{"account.name", "text", true, "organization"},
+                                              {"account.phone", "tel", false, "tel"},
+                                              {"account.website", "url", false, "url"},
+                                              {"account.tax_id", "text", false, "off"},
+                                              {"account.address.street", "text", false, "street-address"},
+                                              {"account.address.postal_code", "text", false, "postal-code"},
+                                              {"account.address.city", "text", false, "address-level2"},
+                                              {"account.address.region", "text", false, "address-level1"},
+                                              {"account.address.country_code", "text", false, "country"}};
+    return fields;
+}
+const std::vector<Field>& contact_fields() {
+    static const std::vector<Field> fields = {{"contact.first_name", "text", true, "given-name"},
+                                              {"contact.last_name", "text", true, "family-name"},
+                                              {"contact.email", "email", true, "email"},
+                                              {"contact.phone", "tel", false, "tel"},
+                                              {"contact.job_title", "text", false, "organization-title"}};
+    return fields;
+}
+
+std::map<std::string, std::string> account_values(const sv::Account& a) {
+    return {{"account.name", a.name()},
+            {"account.phone", a.phone()},
+            {"account.website", a.website()},
+            {"account.tax_id", a.tax_id()},
+            {"account.address.street", a.address().street()},
+            {"account.address.postal_code", a.address().postal_code()},
+            {"account.address.city", a.address().city()},
+            {"account.address.region", a.address().region()},
+            {"account.address.country_code", a.address().country_code()}};
+}
+
+std::map<std::string, std::string> contact_values(const sv::Contact& c) {
+    return {{"contact.first_name", c.first_name()},
+            {"contact.last_name", c.last_name()},
+            {"contact.email", c.email()},
+            {"contact.phone", c.phone()},
+            {"contact.job_title", c.job_title()}};
+}
+
+std::string account_href(const std::string& account_id) {
+    return "/office/accounts/view?account=" + url_encode(account_id);
+}
+
+std::string contact_href(const std::string& contact_id) {
+    return "/office/contacts/view?contact=" + url_encode(contact_id);
+}
+
 // A form that failed on its input: which one, and its errors (the page shows it again, 422).
 struct Failed final {
     std::string form;
@@ -246,26 +335,6 @@ std::optional<google::protobuf::Timestamp> parse_time(std::string text) {
         return std::nullopt;
     }
     return stamp;
-}
-
-// "25000.00" / "25000" / "25000,5" -> minor units; nullopt when it is not an amount.
-std::optional<std::int64_t> parse_amount(std::string text) {
-    while (!text.empty() && text.back() == ' ') {
-        text.pop_back();
-    }
-    while (!text.empty() && text.front() == ' ') {
-        text.erase(0, 1);
-    }
-    auto dot = text.find_first_of(".,");
-    const std::string whole = text.substr(0, dot);
-    std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
-    if (whole.empty() || whole.size() > 15 || fraction.size() > 2 ||
-        whole.find_first_not_of("0123456789") != std::string::npos ||
-        fraction.find_first_not_of("0123456789") != std::string::npos) {
-        return std::nullopt;
-    }
-    fraction.resize(2, '0');
-    return std::stoll(whole) * 100 + std::stoll(fraction);
 }
 
 std::vector<std::string> attendees_of(const std::string& text) {
@@ -468,6 +537,13 @@ struct SalesDesk final {
             data.set("opportunity_href",
                      "/office/opportunities/view?opportunity=" + url_encode(summary.opportunity_id()));
             data.set("account_id", response.account_id());
+            if (!response.account_id().empty()) {
+                data.set("account_href", account_href(response.account_id()));
+            }
+            if (!response.contact_id().empty()) {
+                data.set("contact_id", response.contact_id());
+                data.set("contact_href", contact_href(response.contact_id()));
+            }
         }
         set_if(data, "decided_by", response.decided_by());
         set_if(data, "decision_reason", response.decision_reason());
@@ -789,6 +865,13 @@ struct SalesDesk final {
         data.set("lead_id", o.lead_id());
         data.set("lead_href", "/office/leads/view?lead=" + url_encode(o.lead_id()));
         data.set("account_id", o.account_id());
+        if (!o.account_id().empty()) {
+            data.set("account_href", account_href(o.account_id()));
+        }
+        if (!o.contact_id().empty()) {
+            data.set("contact_id", o.contact_id());
+            data.set("contact_href", contact_href(o.contact_id()));
+        }
         set_if(data, "closed_by", response.closed_by());
         set_if(data, "close_reason", response.close_reason());
         data.set("decided_by_hq", response.decided_by_hq());
@@ -918,6 +1001,232 @@ struct SalesDesk final {
         }
         Site::redirect(v, opportunity_page(request.opportunity_id(), "lost"));
     }
+
+    // ---- accounts and contacts: the replicated fields, edited here, reach commerce ----
+
+    void account(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        sv::GetAccountRequest request;
+        request.set_account_id(v.param("account"));
+        sv::GetAccountResponse response;
+        const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            answer(v, status);
+            return;
+        }
+        const auto& a = response.account();
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "sales_account") + " " + a.name());
+        data.set("account_id", a.account_id());
+        data.set("name", a.name());
+        data.set("street", a.address().street());
+        data.set("postal_code", a.address().postal_code());
+        data.set("city", a.address().city());
+        set_if(data, "region", a.address().region());
+        data.set("country_code", a.address().country_code());
+        set_if(data, "phone", a.phone());
+        set_if(data, "website", a.website());
+        set_if(data, "tax_id", a.tax_id());
+        set_if(data, "request_number", a.prospect_request_number());
+        set_if(data, "customer_id", a.customer_id());
+        if (!a.opportunity_id().empty()) {
+            data.set("opportunity_id", a.opportunity_id());
+            data.set("opportunity_href", "/office/opportunities/view?opportunity=" + url_encode(a.opportunity_id()));
+        }
+        if (!a.primary_contact_id().empty()) {
+            data.set("contact_id", a.primary_contact_id());
+            data.set("contact_href", contact_href(a.primary_contact_id()));
+        }
+        data.set("edit_href", "/office/accounts/edit?account=" + url_encode(a.account_id()));
+        render(v, "sales_account", data);
+    }
+
+    void account_edit_page(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        show_account_edit(v, v.param("account"), std::nullopt);
+    }
+
+    void show_account_edit(Visit& v, const std::string& account_id, const std::optional<Failed>& failed) {
+        sv::GetAccountRequest request;
+        request.set_account_id(account_id);
+        sv::GetAccountResponse response;
+        const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            answer(v, status);
+            return;
+        }
+        const auto& a = response.account();
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "sales_edit_account_title") + " " + a.name());
+        data.set("kind", "account");
+        data.set("action", "/office/accounts/edit");
+        data.set("id_name", "account_id");
+        data.set("id_value", a.account_id());
+        data.set("back_href", account_href(a.account_id()));
+        data.set("edit", form(v, "account", account_fields(), failed, account_values(a)));
+        render(v, "sales_edit", data, failed ? 422 : 200);
+    }
+
+    void account_edit(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        const std::string account_id = v.field("account_id");
+        sv::GetAccountRequest get;
+        get.set_account_id(account_id);
+        sv::GetAccountResponse current;
+        if (const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), get, &current); !status.ok()) {
+            answer(v, status);
+            return;
+        }
+        // Only what the user changed is sent (the service stamps it now: changed_at): a field left
+        // as it was keeps its stamp, so a newer change from commerce to it is not overwritten.
+        const auto before = account_values(current.account());
+        sv::UpdateAccountRequest request;
+        request.set_account_id(account_id);
+        auto* values = request.mutable_account();
+        values->set_name(v.field("account.name"));
+        values->set_phone(v.field("account.phone"));
+        values->set_website(v.field("account.website"));
+        values->set_tax_id(v.field("account.tax_id"));
+        auto* address = values->mutable_address();
+        address->set_street(v.field("account.address.street"));
+        address->set_postal_code(v.field("account.address.postal_code"));
+        address->set_city(v.field("account.address.city"));
+        address->set_region(v.field("account.address.region"));
+        address->set_country_code(v.field("account.address.country_code"));
+        bool address_changed = false;
+        for (const auto& [name, old_value] : before) {
+            if (v.field(name) == old_value) {
+                continue;
+            }
+            if (name.starts_with("account.address.")) {
+                address_changed = true;
+            } else {
+                request.add_changed_fields(name.substr(std::string("account.").size()));
+            }
+        }
+        if (address_changed) {
+            request.add_changed_fields("address");
+        }
+        if (request.changed_fields().empty()) {
+            Site::redirect(v, account_href(account_id) + "&done=record_unchanged");
+            return;
+        }
+        sv::UpdateAccountResponse response;
+        const auto status = sales->UpdateAccount(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            refused(v, status, "account", account_fields(), [this](Visit& visit, const Failed& failed) {
+                show_account_edit(visit, visit.field("account_id"), failed);
+            });
+            return;
+        }
+        Site::redirect(v, account_href(account_id) +
+                              (response.changed_fields().empty() ? "&done=record_unchanged" : "&done=account_updated"));
+    }
+
+    void contact(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        sv::GetContactRequest request;
+        request.set_contact_id(v.param("contact"));
+        sv::GetContactResponse response;
+        const auto status = sales->GetContact(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            answer(v, status);
+            return;
+        }
+        const auto& c = response.contact();
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "sales_contact_title") + " " + c.first_name() + " " + c.last_name());
+        data.set("contact_id", c.contact_id());
+        data.set("name", c.first_name() + " " + c.last_name());
+        data.set("email", c.email());
+        set_if(data, "phone", c.phone());
+        set_if(data, "job_title", c.job_title());
+        set_if(data, "request_number", c.prospect_request_number());
+        set_if(data, "customer_id", c.customer_id());
+        if (!c.account_id().empty()) {
+            data.set("account_id", c.account_id());
+            data.set("account_href", account_href(c.account_id()));
+        }
+        data.set("edit_href", "/office/contacts/edit?contact=" + url_encode(c.contact_id()));
+        render(v, "sales_contact", data);
+    }
+
+    void contact_edit_page(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        show_contact_edit(v, v.param("contact"), std::nullopt);
+    }
+
+    void show_contact_edit(Visit& v, const std::string& contact_id, const std::optional<Failed>& failed) {
+        sv::GetContactRequest request;
+        request.set_contact_id(contact_id);
+        sv::GetContactResponse response;
+        const auto status = sales->GetContact(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            answer(v, status);
+            return;
+        }
+        const auto& c = response.contact();
+        mustache::data data = mustache::data::type::object;
+        data.set("title", site.text(v, "sales_edit_contact_title") + " " + c.first_name() + " " + c.last_name());
+        data.set("kind", "contact");
+        data.set("action", "/office/contacts/edit");
+        data.set("id_name", "contact_id");
+        data.set("id_value", c.contact_id());
+        data.set("back_href", contact_href(c.contact_id()));
+        data.set("edit", form(v, "contact", contact_fields(), failed, contact_values(c)));
+        render(v, "sales_edit", data, failed ? 422 : 200);
+    }
+
+    void contact_edit(Visit& v) {
+        if (!site.require_staff(v, {"sales", "sales-manager"})) {
+            return;
+        }
+        const std::string contact_id = v.field("contact_id");
+        sv::GetContactRequest get;
+        get.set_contact_id(contact_id);
+        sv::GetContactResponse current;
+        if (const auto status = sales->GetContact(site.context(v, Caller::staff).get(), get, &current); !status.ok()) {
+            answer(v, status);
+            return;
+        }
+        sv::UpdateContactRequest request;
+        request.set_contact_id(contact_id);
+        auto* values = request.mutable_contact();
+        values->set_first_name(v.field("contact.first_name"));
+        values->set_last_name(v.field("contact.last_name"));
+        values->set_email(v.field("contact.email"));
+        values->set_phone(v.field("contact.phone"));
+        values->set_job_title(v.field("contact.job_title"));
+        for (const auto& [name, old_value] : contact_values(current.contact())) {
+            if (v.field(name) != old_value) {
+                request.add_changed_fields(name.substr(std::string("contact.").size()));
+            }
+        }
+        if (request.changed_fields().empty()) {
+            Site::redirect(v, contact_href(contact_id) + "&done=record_unchanged");
+            return;
+        }
+        sv::UpdateContactResponse response;
+        const auto status = sales->UpdateContact(site.context(v, Caller::staff).get(), request, &response);
+        if (!status.ok()) {
+            refused(v, status, "contact", contact_fields(), [this](Visit& visit, const Failed& failed) {
+                show_contact_edit(visit, visit.field("contact_id"), failed);
+            });
+            return;
+        }
+        Site::redirect(v, contact_href(contact_id) +
+                              (response.changed_fields().empty() ? "&done=record_unchanged" : "&done=contact_updated"));
+    }
 };
 
 }  // namespace
@@ -928,7 +1237,8 @@ void add_office_sales(Site& site) {
     // appointments of a record with its timeline, the links between the views.
     site.add_partials(
         {"sales_summary", "sales_fields", "sales_inputs", "sales_records", "sales_timeline", "sales_views"});
-    site.add_templates({"sales_leads", "sales_lead", "sales_opportunities", "sales_opportunity", "sales_win"});
+    site.add_templates({"sales_leads", "sales_lead", "sales_opportunities", "sales_opportunity", "sales_win",
+                        "sales_account", "sales_contact", "sales_edit"});
     auto pages = std::make_shared<SalesDesk>(SalesDesk{site, sv::SalesService::NewStub(site.channels().sales)});
     site.get("/office/leads", pages, &SalesDesk::leads);
     site.get("/office/leads/view", pages, &SalesDesk::lead);
@@ -945,6 +1255,12 @@ void add_office_sales(Site& site) {
     site.get("/office/opportunities/win", pages, &SalesDesk::win_page);
     site.post("/office/opportunities/win", pages, &SalesDesk::win);
     site.post("/office/opportunities/lose", pages, &SalesDesk::lose);
+    site.get("/office/accounts/view", pages, &SalesDesk::account);
+    site.get("/office/accounts/edit", pages, &SalesDesk::account_edit_page);
+    site.post("/office/accounts/edit", pages, &SalesDesk::account_edit);
+    site.get("/office/contacts/view", pages, &SalesDesk::contact);
+    site.get("/office/contacts/edit", pages, &SalesDesk::contact_edit_page);
+    site.post("/office/contacts/edit", pages, &SalesDesk::contact_edit);
 }
 
 }  // namespace gatehouse::web

@@ -9,7 +9,10 @@ opens All prospects, filters to pending, opens the first prospect and approves i
 confirmation page (the welcome email with a set-password link reaches the prospect); rejects the
 second with a reason (a missing reason is refused on its input first); opens the new customer and
 sees its administrator; the administrator adds a user, who becomes administrator through HQ's
-Change administrator form. Negative checks: anonymous visitors are sent to the staff sign-in, a
+Change administrator form. HQ onboarding through pages: HQ creates an organisation (a bad
+country code refused on its input first), adds a person as B2B administrator, who gets the
+invitation email, sets a password and signs in; HQ edits the phone, sets a credit limit, creates a
+hierarchy and adds and removes the person. Negative checks: anonymous visitors are sent to the staff sign-in, a
 sales member gets 403, a POST without the CSRF token is refused and approves nothing, deciding an
 already decided request or approving one's own shows the service's reason, a wrong staff password
 shows the sign-in error. Saves PNGs with --screenshots. Every process is stopped by pid at the end, pass or fail.
@@ -183,6 +186,106 @@ def play(platform, browsers, args):
     tom.open("/account/users")
     check(tom.driver.find_elements(By.ID, "add-user-form"), "Tom manages the organisation's users now")
 
+    # HQ onboarding: a new organisation through the page (a bad country code is refused on its
+    # input first), a person with "B2B administrator" ticked, who is invited and signs in; then
+    # the master data: an edit, the credit limit, a hierarchy with a member added and removed.
+    hilda.open("/office/customers")
+    hilda.click(By.ID, "new-customer")
+    initech = "Initech %s Ltd" % suffix
+    hilda.fill({"details.name": initech, "details.address.street": "Hauptstr. 1",
+                "details.address.postal_code": "10115", "details.address.city": "Berlin",
+                "details.address.country_code": "Germany", "details.phone": "+49 30 1234567",
+                "details.email": "office.%s@initech.example" % suffix, "details.website": "https://initech.example",
+                "details.tax_id": "DE%s" % suffix[-9:]})
+    hilda.click(By.ID, "create-customer")
+    check(hilda.driver.find_elements(By.ID, "new-customer-f-details-address-country_code-error") and
+          "Country code" in hilda.read(By.ID, "error-summary"),
+          "a bad country code is refused on its input")
+    check(hilda.read(By.NAME, "details.name", lambda e: e.get_attribute("value")) == initech,
+          "... and the form keeps what was typed")
+    hilda.fill({"details.address.country_code": "de"})
+    hilda.shot("office-hq-06-new-customer")
+    hilda.click(By.ID, "create-customer")
+    check("created" in hilda.read(By.ID, "notice"), "the new organisation's page says it was created")
+    check(hilda.read(By.ID, "customer-name") == initech, "... and shows its name")
+    check("DE" in hilda.read(By.ID, "customer"), "... with the country code in capitals")
+    initech_url = hilda.driver.current_url
+    initech_id = hilda.read(By.ID, "customer-id")
+
+    # A person with "B2B administrator" ticked: invited by email, sets a password and signs in.
+    peter_email = "peter.%s@initech.example" % suffix
+    hilda.fill({"details.first_name": "Peter", "details.last_name": "Gibbons"})
+    hilda.click(By.ID, "add-person")
+    check(hilda.driver.find_elements(By.ID, "add-person-f-details-email-error"),
+          "a person without an email is refused by the service on the email's input (%s)" % hilda.read(
+              By.ID, "add-person-f-details-email-error"))
+    hilda.fill({"details.first_name": "Peter", "details.last_name": "Gibbons", "details.email": peter_email,
+                "details.job_title": "Purchasing"})
+    hilda.find(By.ID, "add-person-b2b-admin").click()
+    check(hilda.find(By.ID, "add-person-b2b-admin").is_selected(), "the B2B administrator box is ticked")
+    hilda.click(By.ID, "add-person")
+    check("administrator" in hilda.read(By.ID, "notice"), "adding the person ends with a notice")
+    check(any("Peter Gibbons" in row for row in table_rows(hilda, "people")), "... and lists them among its people")
+    peter = Browser(platform, "")
+    browsers.append(peter)
+    set_password_and_sign_in(peter, peter_email, "peter's own long passphrase")
+    check(True, "the invitation email reaches the B2B administrator, who sets a password and signs in")
+    hilda.open(initech_url)
+    check(peter_email in hilda.read(By.ID, "administrator"), "Initech's administrator is Peter")
+
+    # Edit: the phone changes and the page shows it.
+    hilda.click(By.ID, "edit-customer")
+    check(hilda.read(By.NAME, "details.phone", lambda e: e.get_attribute("value")) == "+49 30 1234567",
+          "the edit form is filled with the organisation's details")
+    hilda.fill({"details.phone": "+49 30 7654321"})
+    hilda.shot("office-hq-07-customer-edit")
+    hilda.click(By.ID, "save-customer")
+    check("saved" in hilda.read(By.ID, "notice"), "the edit ends with a notice")
+    check(hilda.read(By.ID, "customer-phone") == "+49 30 7654321", "... and the page shows the new phone")
+
+    # The credit limit and payment terms.
+    hilda.fill({"credit_limit.minor_units": "lots"})
+    hilda.click(By.ID, "set-limits")
+    check(hilda.driver.find_elements(By.ID, "set-limits-f-credit_limit-minor_units-error"),
+          "a credit limit that is not an amount is refused on its input")
+    hilda.fill({"credit_limit.minor_units": "50000.00", "credit_limit.currency_code": "EUR",
+                "payment_terms": "30 days net"})
+    hilda.click(By.ID, "set-limits")
+    check("limits" in hilda.read(By.ID, "notice"), "setting the limits ends with a notice")
+    check(hilda.read(By.ID, "credit-limit") == "50000.00 EUR", "the page shows the credit limit 50000.00 EUR")
+    check(hilda.read(By.ID, "payment-terms") == "30 days net", "... and the payment terms")
+
+    # A hierarchy: created, Peter added from the organisation's people, then removed.
+    hilda.fill({"name": "Initech Buyers"})
+    hilda.click(By.ID, "create-hierarchy")
+    check("hierarchy" in hilda.read(By.ID, "notice"), "creating a hierarchy ends with a notice")
+    rows = table_rows(hilda, "hierarchies")
+    check(any("Initech Buyers" in row for row in rows), "the hierarchy is listed")
+    row = hilda.find(By.XPATH, "//table[@id='hierarchies']//tr[td[1][normalize-space()='Initech Buyers']]")
+    hierarchy_id = row.get_attribute("data-hierarchy")
+    hilda.click(By.ID, "add-member-" + hierarchy_id)
+    check(hilda.driver.find_elements(By.ID, "member-errors-" + hierarchy_id),
+          "Add member without a choice shows the service's reason on that hierarchy")
+    Select(hilda.find(By.ID, "add-member-person-" + hierarchy_id)).select_by_visible_text(
+        wait_for(lambda: [o.text for o in Select(hilda.find(By.ID, "add-member-person-" + hierarchy_id)).options
+                          if "Peter Gibbons" in o.text], "Peter among the people to add")[0])
+    hilda.click(By.ID, "add-member-" + hierarchy_id)
+    check("added" in hilda.read(By.ID, "notice"), "adding a member ends with a notice")
+    members = hilda.read(By.CSS_SELECTOR, "tr[data-hierarchy='%s'] ul.members" % hierarchy_id)
+    check("Peter Gibbons" in members, "Peter is a member of the hierarchy")
+    hilda.shot("office-hq-08-hierarchies")
+    remove = hilda.find(By.XPATH, "//tr[@data-hierarchy='%s']//ul[@class='members']/li[a[normalize-space()="
+                        "'Peter Gibbons']]//button" % hierarchy_id)
+    hilda.click(By.ID, remove.get_attribute("id"))
+    check("removed" in hilda.read(By.ID, "notice"), "removing a member ends with a notice")
+    members = hilda.read(By.CSS_SELECTOR, "tr[data-hierarchy='%s'] ul.members" % hierarchy_id)
+    check("Peter Gibbons" not in members, "Peter is no longer a member")
+    status, _ = post(platform, "/office/customers/limits", {"organization_customer_id": initech_id,
+                                                             "credit_limit.minor_units": "1.00",
+                                                             "credit_limit.currency_code": "EUR"},
+                     hilda.cookies("gh_staff", "gh_csrf"))
+    check(status == 403, "a limits POST without the CSRF token is refused 403")
+
     # A sales member may not open the HQ desk.
     sam = Browser(platform, "")
     browsers.append(sam)
@@ -199,7 +302,8 @@ def play(platform, browsers, args):
     hilda.open("/office/prospects?lang=en")
     hilda.driver.set_window_size(390, 844)
     for path in ("/office/prospects", "/office/prospects/view?request=" + urllib.parse.quote(acme_number),
-                 customer_url):
+                 customer_url, initech_url, "/office/customers/new",
+                 "/office/customers/edit?customer=" + urllib.parse.quote(initech_id)):
         hilda.open(path)
         hilda.read(By.TAG_NAME, "h1")
         check(hilda.fits_width(), "%s fits a phone's width" % path.replace(platform.web, ""))

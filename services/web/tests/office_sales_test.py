@@ -9,11 +9,14 @@ arrives in sales-bridge as a lead (through Kafka), a sales user finds it in "All
 leads", assigns it to herself, sees it in "My open leads", adds a note, schedules, reschedules
 and cancels an appointment, qualifies the lead (after a failed form), updates the opportunity's
 stage and value and wins it through the confirmation page; the prospect gets the welcome email,
-sets a password and signs in. Checks that an anonymous visitor is sent to the staff sign-in, that
+sets a password and signs in. Then sue opens the account from the opportunity, changes its phone
+(after a refused empty name) and the contact's job title, and commerce's Organization and Person
+customers follow (read with the gatehouse CLI as HQ). Checks that an anonymous visitor is sent to the staff sign-in, that
 HQ staff get 403, that a sales manager may name another owner, that a POST without its CSRF token
 is refused and changes nothing, and that the lead page fits a phone. Saves office-sales-*.png with
 --screenshots. Every process is stopped by pid at the end, pass or fail.
 """
+import json
 import re
 import sys
 import time
@@ -194,6 +197,78 @@ def play(platform, browsers, args):
     # The prospect is approved: the welcome email, a password, My Account.
     set_password_and_sign_in(nora, nora_email, "nora's long correct passphrase")
     check(company in nora.text(), "the prospect signs in to My Account of " + company)
+
+    # The account the lead made: sue edits its phone in the CRM and commerce's Organization follows.
+    sue.open("/office/opportunities/view?opportunity=" + urllib.parse.quote(opportunity_id))
+    account_id = sue.read(By.ID, "account-link")
+    contact_id = sue.read(By.ID, "contact-link")
+    sue.click(By.ID, "account-link")
+    check(sue.read(By.ID, "account-name") == company, "the account page shows the company's name")
+    check(sue.read(By.ID, "account-id") == account_id, "the account page names the account " + account_id)
+    check(sue.read(By.ID, "opportunity-link") == opportunity_id, "the account links its opportunity")
+
+    def organization():
+        found = json.loads(platform.cli("--json", "customers", "list", "--text", company, "--type", "organization"))
+        linked = [c for c in found.get("customers", []) if c.get("crmAccountId") == account_id]
+        return linked[0] if linked else None
+    wait_for(organization, "commerce's Organization customer linked to the account " + account_id)
+    new_phone = "+49 40 5550 %s" % suffix[-4:]
+    sue.click(By.ID, "edit-account")
+    check(sue.read(By.ID, "account-f-account-name", lambda e: e.get_attribute("value")) == company,
+          "the account form is prefilled with the name")
+    type_into(sue, "account-f-account-name", "")
+    type_into(sue, "account-f-account-phone", new_phone)
+    sue.click(By.ID, "save-account")
+    check("required" in sue.read(By.ID, "account-f-account-name-error"), "an empty name is refused on its input")
+    check(sue.driver.find_elements(By.ID, "error-summary"), "... with an error summary")
+    check(sue.read(By.ID, "account-f-account-phone", lambda e: e.get_attribute("value")) == new_phone,
+          "the refused form keeps what was typed")
+    sue.shot("office-sales-06-account-edit")
+    cookies = sue.cookies("gh_staff", "gh_csrf")
+    status, _ = post(platform, "/office/accounts/edit",
+                     {"account_id": account_id, "account.name": "", "csrf": cookies["gh_csrf"]}, cookies)
+    check(status == 422, "an empty name is answered 422 (%d)" % status)
+    status, _ = post(platform, "/office/accounts/edit", {"account_id": account_id, "account.name": "X Y"}, cookies)
+    check(status == 403, "an account POST without CSRF token is refused 403 (%d)" % status)
+    for path in ("/office/accounts/view?account=" + urllib.parse.quote(account_id),
+                 "/office/contacts/edit?contact=" + urllib.parse.quote(contact_id)):
+        status, _, _ = http_request(platform, "GET", path, cookies=hilda)
+        check(status == 403, "HQ staff get 403 on %s (%d)" % (path, status))
+    status, _, _ = http_request(platform, "GET", "/office/accounts/view?account=nothing", cookies=cookies)
+    check(status == 404, "an account that does not exist is 404 (%d)" % status)
+    type_into(sue, "account-f-account-name", company)
+    sue.click(By.ID, "save-account")
+    notice(sue, "The account was saved")
+    check(sue.read(By.ID, "account-phone") == new_phone, "the account page shows the new phone " + new_phone)
+    check(sue.read(By.ID, "account-name") == company, "the name is unchanged")
+    sue.shot("office-sales-05-account")
+    wait_for(lambda: (organization() or {}).get("details", {}).get("phone") == new_phone,
+             "commerce's Organization customer to get the phone " + new_phone)
+    sue.click(By.ID, "edit-account")
+    sue.click(By.ID, "save-account")
+    notice(sue, "Nothing changed")
+
+    # The contact: sue changes Nora's job title and commerce's Person follows.
+    sue.click(By.ID, "contact-link")
+    check(sue.read(By.ID, "contact-email") == nora_email, "the contact page shows Nora's email")
+    check(sue.read(By.ID, "account-link") == account_id, "the contact links its account")
+    sue.click(By.ID, "edit-contact")
+    type_into(sue, "contact-f-contact-job_title", "Head of Purchasing")
+    sue.click(By.ID, "save-contact")
+    notice(sue, "The contact was saved")
+    check(sue.read(By.ID, "contact-job-title") == "Head of Purchasing", "the contact page shows the new job title")
+
+    def person_job_title():
+        found = json.loads(platform.cli("--json", "customers", "list", "--text", nora_email, "--type", "person"))
+        linked = [c for c in found.get("customers", []) if c.get("crmContactId") == contact_id]
+        return linked[0].get("details", {}).get("jobTitle") if linked else None
+    wait_for(lambda: person_job_title() == "Head of Purchasing",
+             "commerce's Person customer to get the job title Head of Purchasing")
+    sue.driver.set_window_size(390, 844)
+    sue.open("/office/accounts/edit?account=" + urllib.parse.quote(account_id))
+    sue.find(By.ID, "save-account")
+    check(sue.fits_width(), "the account form fits a phone's width")
+    sue.driver.set_window_size(1000, 900)
 
     # The lead page on a phone: no sideways scrolling of the page.
     sue.driver.set_window_size(390, 844)
