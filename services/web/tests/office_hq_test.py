@@ -67,6 +67,8 @@ def play(platform, browsers, args):
 
     # HQ: All prospects, filtered to pending.
     hilda.staff_sign_in("hilda@hq.example")
+    check("hilda@hq.example" in hilda.read(By.ID, "signed-in-as"), "the back office's home names who is signed in")
+    hilda.shot("office-01-home")
     hilda.open("/office/prospects")
     rows = table_rows(hilda, "prospects")
     check(any(acme_number in row for row in rows) and any(globex_number in row for row in rows),
@@ -157,6 +159,7 @@ def play(platform, browsers, args):
     hilda.click(By.ID, "search")
     rows = table_rows(hilda, "customers")
     check(len(rows) == 1 and acme in rows[0], "the customers search finds the new organisation")
+    hilda.shot("office-hq-09-customers")
     hilda.click(By.LINK_TEXT, hilda.read(By.CSS_SELECTOR, "a.customer-link"))
     check(hilda.read(By.ID, "customer-name") == acme, "the customer's page shows the organisation")
     check(anna_email in hilda.read(By.ID, "administrator"), "... and its administrator, the prospect's contact")

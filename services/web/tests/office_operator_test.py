@@ -227,6 +227,7 @@ def play(platform, browsers, args):
     otto.click(By.ID, "redrive")
     check("Send this notification again?" in otto.read(By.TAG_NAME, "h1") and
           bounce_email in otto.read(By.ID, "redrive-details"), "re-driving one asks for a confirmation first")
+    otto.shot("office-operator-04-redrive-confirm")
     otto.click(By.LINK_TEXT, "Cancel")
     check(open_notification(otto, dead["id"]) == "Dead-lettered", "cancelling re-drives nothing")
     otto.click(By.ID, "redrive")

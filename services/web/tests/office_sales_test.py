@@ -168,6 +168,7 @@ def play(platform, browsers, args):
     check(opportunity_id in sue.read(By.ID, "opportunities"), "My open opportunities lists it")
     sue.open("/office/opportunities")
     check(opportunity_id in sue.read(By.ID, "opportunities"), "All opportunities lists it")
+    sue.shot("office-sales-08-opportunities")
 
     # CSRF: a POST without the form's token is refused and wins nothing.
     cookies = sue.cookies("gh_staff", "gh_csrf")
@@ -252,6 +253,7 @@ def play(platform, browsers, args):
     sue.click(By.ID, "contact-link")
     check(sue.read(By.ID, "contact-email") == nora_email, "the contact page shows Nora's email")
     check(sue.read(By.ID, "account-link") == account_id, "the contact links its account")
+    sue.shot("office-sales-07-contact")
     sue.click(By.ID, "edit-contact")
     type_into(sue, "contact-f-contact-job_title", "Head of Purchasing")
     sue.click(By.ID, "save-contact")
