@@ -432,9 +432,6 @@ struct OfficeHq final {
     // ---- All prospects ----
 
     void prospects(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         onboarding_v1::ListProspectsRequest request;
         const int wanted = number_param(v, "status");
         if (onboarding_v1::RequestStatus_IsValid(wanted)) {
@@ -577,9 +574,6 @@ struct OfficeHq final {
     }
 
     void prospect(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         onboarding_v1::GetProspectResponse response;
         if (!get_prospect(v, v.param("request"), response)) {
             return;
@@ -634,17 +628,9 @@ struct OfficeHq final {
         site.render(v, "hq_approve", data, http_status);
     }
 
-    void approve_confirm(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
-        approve_page(v, v.param("request"), {}, 200);
-    }
+    void approve_confirm(Visit& v) { approve_page(v, v.param("request"), {}, 200); }
 
     void approve(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         onboarding_v1::ApproveProspectRequest request;
         request.set_request_number(v.field("request_number"));
         // The confirmation step is the page this form is on.
@@ -682,17 +668,9 @@ struct OfficeHq final {
         site.render(v, "hq_reject", data, http_status);
     }
 
-    void reject_form(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
-        reject_page(v, v.param("request"), {}, 200);
-    }
+    void reject_form(Visit& v) { reject_page(v, v.param("request"), {}, 200); }
 
     void reject(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         onboarding_v1::RejectProspectRequest request;
         request.set_request_number(v.field("request_number"));
         request.set_reason(v.field("reason"));
@@ -712,9 +690,6 @@ struct OfficeHq final {
     // ---- Customers ----
 
     void customer_list(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::ListCustomersRequest request;
         request.set_text(v.param("text"));
         if (const int type = number_param(v, "type"); customers_v1::CustomerType_IsValid(type)) {
@@ -1060,17 +1035,9 @@ struct OfficeHq final {
         site.render(v, "hq_customer", data, http_status);
     }
 
-    void customer(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
-        customer_page(v, v.param("customer"), {}, 200);
-    }
+    void customer(Visit& v) { customer_page(v, v.param("customer"), {}, 200); }
 
     void change_administrator(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::ChangeAdministratorRequest request;
         request.set_organization_customer_id(v.field("organization_customer_id"));
         request.set_new_admin_user_id(v.field("new_admin_user_id"));
@@ -1096,17 +1063,9 @@ struct OfficeHq final {
         site.render(v, "hq_new_customer", data, http_status);
     }
 
-    void new_customer(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
-        new_customer_page(v, {}, 200);
-    }
+    void new_customer(Visit& v) { new_customer_page(v, {}, 200); }
 
     void create_customer(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::CreateCustomerRequest request;
         request.set_type(customers_v1::CUSTOMER_TYPE_ORGANIZATION);
         *request.mutable_details() = details_of(v, request.type());
@@ -1131,9 +1090,6 @@ struct OfficeHq final {
     // ---- Master data: a person of an organisation ----
 
     void add_person(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::CreateCustomerRequest request;
         request.set_type(customers_v1::CUSTOMER_TYPE_PERSON);
         *request.mutable_details() = details_of(v, request.type());
@@ -1183,9 +1139,6 @@ struct OfficeHq final {
     }
 
     void edit_customer(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::GetCustomerResponse found;
         if (!get_customer(v, v.param("customer"), found)) {
             return;
@@ -1195,9 +1148,6 @@ struct OfficeHq final {
     }
 
     void update_customer(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::GetCustomerResponse found;
         if (!get_customer(v, v.field("customer_id"), found)) {
             return;
@@ -1244,9 +1194,6 @@ struct OfficeHq final {
     // ---- Master data: credit limit and payment terms ----
 
     void set_limits(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::SetLimitsRequest request;
         request.set_customer_id(v.field("organization_customer_id"));
         const auto amount = parse_amount(v.field("credit_limit.minor_units"));
@@ -1288,9 +1235,6 @@ struct OfficeHq final {
     // ---- Master data: hierarchies ----
 
     void create_hierarchy(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         customers_v1::CreateHierarchyRequest request;
         request.set_organization_customer_id(v.field("organization_customer_id"));
         request.set_name(trimmed(v.field("name")));
@@ -1309,9 +1253,6 @@ struct OfficeHq final {
     }
 
     void change_member(Visit& v) {
-        if (!site.require_staff(v, {"hq"})) {
-            return;
-        }
         const std::string organization_id = v.field("organization_customer_id");
         customers_v1::ChangeHierarchyMemberRequest request;
         request.set_hierarchy_id(v.field("hierarchy_id"));
@@ -1341,6 +1282,8 @@ struct OfficeHq final {
 }  // namespace
 
 void add_office_hq(Site& site) {
+    // Every page of this desk is for HQ only (Site checks it before the handler runs).
+    const Site::Roles desk_roles = {"hq"};
     site.add_texts(kTexts);
     site.add_partials({"hq_fields", "hq_form_summary"});
     site.add_templates({"hq_prospects", "hq_prospect", "hq_approve", "hq_reject", "hq_customers", "hq_customer",
@@ -1348,23 +1291,23 @@ void add_office_hq(Site& site) {
     auto pages =
         std::make_shared<OfficeHq>(OfficeHq{site, onboarding_v1::OnboardingService::NewStub(site.channels().onboarding),
                                             customers_v1::CustomersService::NewStub(site.channels().customers)});
-    site.get("/office/prospects", pages, &OfficeHq::prospects);
-    site.get("/office/prospects/view", pages, &OfficeHq::prospect);
-    site.get("/office/prospects/approve", pages, &OfficeHq::approve_confirm);
-    site.post("/office/prospects/approve", pages, &OfficeHq::approve);
-    site.get("/office/prospects/reject", pages, &OfficeHq::reject_form);
-    site.post("/office/prospects/reject", pages, &OfficeHq::reject);
-    site.get("/office/customers", pages, &OfficeHq::customer_list);
-    site.get("/office/customers/view", pages, &OfficeHq::customer);
-    site.post("/office/customers/administrator", pages, &OfficeHq::change_administrator);
-    site.get("/office/customers/new", pages, &OfficeHq::new_customer);
-    site.post("/office/customers/new", pages, &OfficeHq::create_customer);
-    site.post("/office/customers/person", pages, &OfficeHq::add_person);
-    site.get("/office/customers/edit", pages, &OfficeHq::edit_customer);
-    site.post("/office/customers/edit", pages, &OfficeHq::update_customer);
-    site.post("/office/customers/limits", pages, &OfficeHq::set_limits);
-    site.post("/office/customers/hierarchies", pages, &OfficeHq::create_hierarchy);
-    site.post("/office/customers/hierarchies/members", pages, &OfficeHq::change_member);
+    site.get("/office/prospects", pages, &OfficeHq::prospects, desk_roles);
+    site.get("/office/prospects/view", pages, &OfficeHq::prospect, desk_roles);
+    site.get("/office/prospects/approve", pages, &OfficeHq::approve_confirm, desk_roles);
+    site.post("/office/prospects/approve", pages, &OfficeHq::approve, desk_roles);
+    site.get("/office/prospects/reject", pages, &OfficeHq::reject_form, desk_roles);
+    site.post("/office/prospects/reject", pages, &OfficeHq::reject, desk_roles);
+    site.get("/office/customers", pages, &OfficeHq::customer_list, desk_roles);
+    site.get("/office/customers/view", pages, &OfficeHq::customer, desk_roles);
+    site.post("/office/customers/administrator", pages, &OfficeHq::change_administrator, desk_roles);
+    site.get("/office/customers/new", pages, &OfficeHq::new_customer, desk_roles);
+    site.post("/office/customers/new", pages, &OfficeHq::create_customer, desk_roles);
+    site.post("/office/customers/person", pages, &OfficeHq::add_person, desk_roles);
+    site.get("/office/customers/edit", pages, &OfficeHq::edit_customer, desk_roles);
+    site.post("/office/customers/edit", pages, &OfficeHq::update_customer, desk_roles);
+    site.post("/office/customers/limits", pages, &OfficeHq::set_limits, desk_roles);
+    site.post("/office/customers/hierarchies", pages, &OfficeHq::create_hierarchy, desk_roles);
+    site.post("/office/customers/hierarchies/members", pages, &OfficeHq::change_member, desk_roles);
 }
 
 }  // namespace gatehouse::web

@@ -186,9 +186,6 @@ struct Operator final {
     // ---- notifications ----
 
     void notifications(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         notifier_v1::ListNotificationsRequest request;
         const std::string filter = v.param("status");
         bool known_filter = filter.empty();
@@ -264,9 +261,6 @@ struct Operator final {
     }
 
     void notification(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         notifier_v1::GetNotificationRequest request;
         request.set_notification_id(v.param("id"));
         notifier_v1::GetNotificationResponse response;
@@ -311,14 +305,7 @@ struct Operator final {
         data.set("text", site.text(v, text_key));
         data.set("action", action);
         data.set("cancel_href", cancel_href);
-        mustache::data hidden_list = mustache::data::type::list;
-        for (const auto& [name, value] : hidden) {
-            mustache::data item = mustache::data::type::object;
-            item.set("name", name);
-            item.set("value", value);
-            hidden_list.push_back(item);
-        }
-        data.set("hidden", hidden_list);
+        data.set("hidden", Site::hidden_inputs(hidden));
         data.set("details", details);
         data.set("reason", v.field("reason"));
         data.set("has_error", flag(!reason_error.empty()));
@@ -334,9 +321,6 @@ struct Operator final {
     }
 
     void redrive_notification_page(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         notifier_v1::GetNotificationRequest request;
         request.set_notification_id(v.param("id"));
         notifier_v1::GetNotificationResponse response;
@@ -362,9 +346,6 @@ struct Operator final {
     }
 
     void redrive_notification(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         const std::string id = v.field("notification_id");
         const std::string back = "/office/notifications/view?id=" + url_encode(id);
         if (v.field("reason").empty()) {
@@ -390,17 +371,11 @@ struct Operator final {
     }
 
     void redrive_all_page(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         confirm(v, "op_redrive_all_title", "op_redrive_all_text", "/office/notifications/redrive-all",
                 "/office/notifications?status=dead-lettered", {}, "");
     }
 
     void redrive_all(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         const std::string back = "/office/notifications?status=dead-lettered";
         if (v.field("reason").empty()) {
             confirm(v, "op_redrive_all_title", "op_redrive_all_text", "/office/notifications/redrive-all", back, {},
@@ -448,9 +423,6 @@ struct Operator final {
     }
 
     void dead_letters(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         const std::string service = v.param("service").empty() ? std::string("onboarding") : v.param("service");
         auto* stub = service_stub(service);
         if (stub == nullptr) {
@@ -547,9 +519,6 @@ struct Operator final {
     }
 
     void redrive_dead_letters_page(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         const auto t = target(v.param("service"), v.param("all"), v.param("partition"), v.param("offset"));
         if (!t) {
             site.message(v, "op_bad_request_title", "op_bad_request_text", 404);
@@ -559,9 +528,6 @@ struct Operator final {
     }
 
     void redrive_dead_letters(Visit& v) {
-        if (!site.require_staff(v, {"operator"})) {
-            return;
-        }
         const auto t = target(v.field("service"), v.field("all"), v.field("partition"), v.field("offset"));
         if (!t) {
             site.message(v, "op_bad_request_title", "op_bad_request_text", 404);
@@ -617,6 +583,8 @@ struct Operator final {
 }  // namespace
 
 void add_office_operator(Site& site) {
+    // Every page of this desk is for operators only (Site checks it before the handler runs).
+    const Site::Roles desk_roles = {"operator"};
     site.add_texts(kTexts);
     site.add_templates({"operator_notifications", "operator_notification", "operator_confirm", "operator_dead_letters",
                         "operator_redrive_result"});
@@ -627,15 +595,15 @@ void add_office_operator(Site& site) {
     pages->operators["customers"] = kernel_v1::OperatorService::NewStub(channels.customers);
     pages->operators["sales"] = kernel_v1::OperatorService::NewStub(channels.sales);
     pages->operators["notifier"] = kernel_v1::OperatorService::NewStub(channels.notifier);
-    site.get("/office/notifications", pages, &Operator::notifications);
-    site.get("/office/notifications/view", pages, &Operator::notification);
-    site.get("/office/notifications/redrive", pages, &Operator::redrive_notification_page);
-    site.post("/office/notifications/redrive", pages, &Operator::redrive_notification);
-    site.get("/office/notifications/redrive-all", pages, &Operator::redrive_all_page);
-    site.post("/office/notifications/redrive-all", pages, &Operator::redrive_all);
-    site.get("/office/dead-letters", pages, &Operator::dead_letters);
-    site.get("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters_page);
-    site.post("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters);
+    site.get("/office/notifications", pages, &Operator::notifications, desk_roles);
+    site.get("/office/notifications/view", pages, &Operator::notification, desk_roles);
+    site.get("/office/notifications/redrive", pages, &Operator::redrive_notification_page, desk_roles);
+    site.post("/office/notifications/redrive", pages, &Operator::redrive_notification, desk_roles);
+    site.get("/office/notifications/redrive-all", pages, &Operator::redrive_all_page, desk_roles);
+    site.post("/office/notifications/redrive-all", pages, &Operator::redrive_all, desk_roles);
+    site.get("/office/dead-letters", pages, &Operator::dead_letters, desk_roles);
+    site.get("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters_page, desk_roles);
+    site.post("/office/dead-letters/redrive", pages, &Operator::redrive_dead_letters, desk_roles);
 }
 
 }  // namespace gatehouse::web

@@ -419,9 +419,6 @@ struct SalesDesk final {
     // ---- the lead views ----
 
     void leads(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const bool mine = v.param("mine") == "1";
         sv::ListLeadsRequest request;
         request.set_view(mine ? sv::LEAD_VIEW_MY_OPEN : sv::LEAD_VIEW_ALL_COMMERCE_B2B);
@@ -490,12 +487,7 @@ struct SalesDesk final {
 
     // ---- one lead ----
 
-    void lead(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
-        show_lead(v, v.param("lead"), std::nullopt);
-    }
+    void lead(Visit& v) { show_lead(v, v.param("lead"), std::nullopt); }
 
     void show_lead(Visit& v, const std::string& lead_id, const std::optional<Failed>& failed) {
         sv::GetLeadRequest request;
@@ -591,9 +583,6 @@ struct SalesDesk final {
     }
 
     void assign(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::AssignLeadRequest request;
         request.set_lead_id(v.field("lead_id"));
         // "Assign to me" unless another user is named (a manager's choice; the service decides who
@@ -611,9 +600,6 @@ struct SalesDesk final {
     }
 
     void qualify(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const auto show = [this](Visit& visit, const Failed& failed) {
             show_lead(visit, visit.field("lead_id"), failed);
         };
@@ -638,9 +624,6 @@ struct SalesDesk final {
     }
 
     void disqualify(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::DisqualifyLeadRequest request;
         request.set_lead_id(v.field("lead_id"));
         request.set_reason(v.field("reason"));
@@ -679,9 +662,6 @@ struct SalesDesk final {
     }
 
     void add_note(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::AddNoteRequest request;
         regarding(v, request);
         request.set_text(v.field("text"));
@@ -718,9 +698,6 @@ struct SalesDesk final {
     }
 
     void schedule(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::ScheduleAppointmentRequest request;
         regarding(v, request);
         if (auto errors = times(v, *request.mutable_starts_at(), *request.mutable_ends_at())) {
@@ -744,9 +721,6 @@ struct SalesDesk final {
     }
 
     void reschedule(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::RescheduleAppointmentRequest request;
         regarding(v, request);
         request.set_appointment_id(v.field("appointment_id"));
@@ -766,9 +740,6 @@ struct SalesDesk final {
     }
 
     void cancel_appointment(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::CancelAppointmentRequest request;
         regarding(v, request);
         request.set_appointment_id(v.field("appointment_id"));
@@ -786,9 +757,6 @@ struct SalesDesk final {
     // ---- opportunities ----
 
     void opportunities(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const bool mine = v.param("mine") == "1";
         sv::ListOpportunitiesRequest request;
         request.set_mine(mine);
@@ -833,12 +801,7 @@ struct SalesDesk final {
         render(v, "sales_opportunities", data);
     }
 
-    void opportunity(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
-        show_opportunity(v, v.param("opportunity"), std::nullopt);
-    }
+    void opportunity(Visit& v) { show_opportunity(v, v.param("opportunity"), std::nullopt); }
 
     void show_opportunity(Visit& v, const std::string& opportunity_id, const std::optional<Failed>& failed) {
         sv::GetOpportunityRequest request;
@@ -913,9 +876,6 @@ struct SalesDesk final {
     }
 
     void update(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const auto show = [this](Visit& visit, const Failed& failed) {
             show_opportunity(visit, visit.field("opportunity_id"), failed);
         };
@@ -946,9 +906,6 @@ struct SalesDesk final {
     }
 
     void win_page(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::GetOpportunityRequest request;
         request.set_opportunity_id(v.param("opportunity"));
         sv::GetOpportunityResponse response;
@@ -970,9 +927,6 @@ struct SalesDesk final {
     }
 
     void win(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::WinOpportunityRequest request;
         request.set_opportunity_id(v.field("opportunity_id"));
         sv::WinOpportunityResponse response;
@@ -985,9 +939,6 @@ struct SalesDesk final {
     }
 
     void lose(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::LoseOpportunityRequest request;
         request.set_opportunity_id(v.field("opportunity_id"));
         request.set_reason(v.field("reason"));
@@ -1005,9 +956,6 @@ struct SalesDesk final {
     // ---- accounts and contacts: the replicated fields, edited here, reach commerce ----
 
     void account(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::GetAccountRequest request;
         request.set_account_id(v.param("account"));
         sv::GetAccountResponse response;
@@ -1043,12 +991,7 @@ struct SalesDesk final {
         render(v, "sales_account", data);
     }
 
-    void account_edit_page(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
-        show_account_edit(v, v.param("account"), std::nullopt);
-    }
+    void account_edit_page(Visit& v) { show_account_edit(v, v.param("account"), std::nullopt); }
 
     void show_account_edit(Visit& v, const std::string& account_id, const std::optional<Failed>& failed) {
         sv::GetAccountRequest request;
@@ -1072,9 +1015,6 @@ struct SalesDesk final {
     }
 
     void account_edit(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const std::string account_id = v.field("account_id");
         sv::GetAccountRequest get;
         get.set_account_id(account_id);
@@ -1130,9 +1070,6 @@ struct SalesDesk final {
     }
 
     void contact(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         sv::GetContactRequest request;
         request.set_contact_id(v.param("contact"));
         sv::GetContactResponse response;
@@ -1159,12 +1096,7 @@ struct SalesDesk final {
         render(v, "sales_contact", data);
     }
 
-    void contact_edit_page(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
-        show_contact_edit(v, v.param("contact"), std::nullopt);
-    }
+    void contact_edit_page(Visit& v) { show_contact_edit(v, v.param("contact"), std::nullopt); }
 
     void show_contact_edit(Visit& v, const std::string& contact_id, const std::optional<Failed>& failed) {
         sv::GetContactRequest request;
@@ -1188,9 +1120,6 @@ struct SalesDesk final {
     }
 
     void contact_edit(Visit& v) {
-        if (!site.require_staff(v, {"sales", "sales-manager"})) {
-            return;
-        }
         const std::string contact_id = v.field("contact_id");
         sv::GetContactRequest get;
         get.set_contact_id(contact_id);
@@ -1232,6 +1161,8 @@ struct SalesDesk final {
 }  // namespace
 
 void add_office_sales(Site& site) {
+    // Every page of this desk is for sales users and their managers only (Site checks it before the handler runs).
+    const Site::Roles desk_roles = {"sales", "sales-manager"};
     site.add_texts(kTexts);
     // Included by the pages ({{>name}}): a form's error summary and inputs, the notes and
     // appointments of a record with its timeline, the links between the views.
@@ -1240,27 +1171,27 @@ void add_office_sales(Site& site) {
     site.add_templates({"sales_leads", "sales_lead", "sales_opportunities", "sales_opportunity", "sales_win",
                         "sales_account", "sales_contact", "sales_edit"});
     auto pages = std::make_shared<SalesDesk>(SalesDesk{site, sv::SalesService::NewStub(site.channels().sales)});
-    site.get("/office/leads", pages, &SalesDesk::leads);
-    site.get("/office/leads/view", pages, &SalesDesk::lead);
-    site.post("/office/leads/assign", pages, &SalesDesk::assign);
-    site.post("/office/leads/qualify", pages, &SalesDesk::qualify);
-    site.post("/office/leads/disqualify", pages, &SalesDesk::disqualify);
-    site.post("/office/notes", pages, &SalesDesk::add_note);
-    site.post("/office/appointments/schedule", pages, &SalesDesk::schedule);
-    site.post("/office/appointments/reschedule", pages, &SalesDesk::reschedule);
-    site.post("/office/appointments/cancel", pages, &SalesDesk::cancel_appointment);
-    site.get("/office/opportunities", pages, &SalesDesk::opportunities);
-    site.get("/office/opportunities/view", pages, &SalesDesk::opportunity);
-    site.post("/office/opportunities/update", pages, &SalesDesk::update);
-    site.get("/office/opportunities/win", pages, &SalesDesk::win_page);
-    site.post("/office/opportunities/win", pages, &SalesDesk::win);
-    site.post("/office/opportunities/lose", pages, &SalesDesk::lose);
-    site.get("/office/accounts/view", pages, &SalesDesk::account);
-    site.get("/office/accounts/edit", pages, &SalesDesk::account_edit_page);
-    site.post("/office/accounts/edit", pages, &SalesDesk::account_edit);
-    site.get("/office/contacts/view", pages, &SalesDesk::contact);
-    site.get("/office/contacts/edit", pages, &SalesDesk::contact_edit_page);
-    site.post("/office/contacts/edit", pages, &SalesDesk::contact_edit);
+    site.get("/office/leads", pages, &SalesDesk::leads, desk_roles);
+    site.get("/office/leads/view", pages, &SalesDesk::lead, desk_roles);
+    site.post("/office/leads/assign", pages, &SalesDesk::assign, desk_roles);
+    site.post("/office/leads/qualify", pages, &SalesDesk::qualify, desk_roles);
+    site.post("/office/leads/disqualify", pages, &SalesDesk::disqualify, desk_roles);
+    site.post("/office/notes", pages, &SalesDesk::add_note, desk_roles);
+    site.post("/office/appointments/schedule", pages, &SalesDesk::schedule, desk_roles);
+    site.post("/office/appointments/reschedule", pages, &SalesDesk::reschedule, desk_roles);
+    site.post("/office/appointments/cancel", pages, &SalesDesk::cancel_appointment, desk_roles);
+    site.get("/office/opportunities", pages, &SalesDesk::opportunities, desk_roles);
+    site.get("/office/opportunities/view", pages, &SalesDesk::opportunity, desk_roles);
+    site.post("/office/opportunities/update", pages, &SalesDesk::update, desk_roles);
+    site.get("/office/opportunities/win", pages, &SalesDesk::win_page, desk_roles);
+    site.post("/office/opportunities/win", pages, &SalesDesk::win, desk_roles);
+    site.post("/office/opportunities/lose", pages, &SalesDesk::lose, desk_roles);
+    site.get("/office/accounts/view", pages, &SalesDesk::account, desk_roles);
+    site.get("/office/accounts/edit", pages, &SalesDesk::account_edit_page, desk_roles);
+    site.post("/office/accounts/edit", pages, &SalesDesk::account_edit, desk_roles);
+    site.get("/office/contacts/view", pages, &SalesDesk::contact, desk_roles);
+    site.get("/office/contacts/edit", pages, &SalesDesk::contact_edit_page, desk_roles);
+    site.post("/office/contacts/edit", pages, &SalesDesk::contact_edit, desk_roles);
 }
 
 }  // namespace gatehouse::web

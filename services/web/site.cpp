@@ -313,15 +313,13 @@ void Site::end_session(Visit& v) {
     v.session.clear();
 }
 
-bool Site::require_staff(Visit& v, std::initializer_list<const char*> roles) {
+bool Site::require_staff(Visit& v, const Roles& roles) {
     if (!v.staff) {
         redirect(v, "/office/sign-in?next=" + url_encode(v.request->path));
         return false;
     }
-    for (const char* role : roles) {
-        if (v.staff->role == role) {
-            return true;
-        }
+    if (std::find(roles.begin(), roles.end(), v.staff->role) != roles.end()) {
+        return true;
     }
     message(v, "forbidden_title", "forbidden_text", 403);
     return false;
@@ -388,15 +386,19 @@ void Site::render_form(Visit& v, const std::string& title_key, const std::string
     data.set("intro", intro_key.empty() ? std::string{} : text(v, intro_key));
     data.set("action", action);
     data.set("submit", text(v, submit_key));
-    mustache::data hidden_list = mustache::data::type::list;
+    data.set("hidden", hidden_inputs(hidden));
+    render(v, "form", data, errors.empty() ? 200 : 422);
+}
+
+mustache::data Site::hidden_inputs(const std::map<std::string, std::string>& hidden) {
+    mustache::data list = mustache::data::type::list;
     for (const auto& [name, value] : hidden) {
         mustache::data item = mustache::data::type::object;
         item.set("name", name);
         item.set("value", value);
-        hidden_list.push_back(item);
+        list.push_back(item);
     }
-    data.set("hidden", hidden_list);
-    render(v, "form", data, errors.empty() ? 200 : 422);
+    return list;
 }
 
 FormErrors Site::errors_of(const grpc::Status& status, const std::vector<Field>& fields) {
@@ -410,6 +412,16 @@ FormErrors Site::errors_of(const grpc::Status& status, const std::vector<Field>&
 }
 
 void Site::install(httplib::Server& server) {
+    for (const auto* routes : {&gets_, &posts_}) {
+        for (const auto& route : *routes) {
+            const bool office = route.first == "/office" || route.first.rfind("/office/", 0) == 0;
+            const bool open = route.first == "/office/sign-in" || route.first == "/office/sign-out";
+            if (office && !open &&
+                std::find(staff_paths_.begin(), staff_paths_.end(), route.first) == staff_paths_.end()) {
+                throw std::logic_error("the back-office page " + route.first + " was added without staff roles");
+            }
+        }
+    }
     for (const char* lang : {"en", "de"}) {
         mustache::data table = mustache::data::type::object;
         for (const auto& [key, both] : texts_) {

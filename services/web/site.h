@@ -146,6 +146,30 @@ class Site final {
     void post(const std::string& path, const std::shared_ptr<Pages>& pages, void (Pages::*handler)(Visit&)) {
         post(path, [pages, handler](Visit& v) { ((*pages).*handler)(v); });
     }
+    // A back-office page: only a signed-in staff member with one of `roles` reaches the handler
+    // (require_staff answers the others). install() refuses to start if a page under /office
+    // (sign-in and sign-out aside) was added without roles, so none can be left open.
+    using Roles = std::vector<std::string>;
+    template <class Pages>
+    void get(const std::string& path, const std::shared_ptr<Pages>& pages, void (Pages::*handler)(Visit&),
+             Roles roles) {
+        staff_paths_.push_back(path);
+        get(path, [this, pages, handler, roles = std::move(roles)](Visit& v) {
+            if (require_staff(v, roles)) {
+                ((*pages).*handler)(v);
+            }
+        });
+    }
+    template <class Pages>
+    void post(const std::string& path, const std::shared_ptr<Pages>& pages, void (Pages::*handler)(Visit&),
+              Roles roles) {
+        staff_paths_.push_back(path);
+        post(path, [this, pages, handler, roles = std::move(roles)](Visit& v) {
+            if (require_staff(v, roles)) {
+                ((*pages).*handler)(v);
+            }
+        });
+    }
     // Routes every registered page, the stylesheet, the security headers and the error pages.
     void install(httplib::Server& server);
 
@@ -174,6 +198,8 @@ class Site final {
     void render_form(Visit& v, const std::string& title_key, const std::string& intro_key, const std::string& action,
                      const std::vector<Field>& fields, const FormErrors& errors, const std::string& submit_key,
                      const std::map<std::string, std::string>& hidden = {});
+    // A form's hidden inputs ({{#hidden}}name, value{{/hidden}}) from name -> value.
+    [[nodiscard]] static mustache::data hidden_inputs(const std::map<std::string, std::string>& hidden);
     // An INVALID_ARGUMENT on one of the form's fields, or the summary's line.
     [[nodiscard]] static FormErrors errors_of(const grpc::Status& status, const std::vector<Field>& fields);
     // A client context: deadline, the browser's address in x-forwarded-for (per-person limits),
@@ -189,7 +215,7 @@ class Site final {
     [[nodiscard]] StaffSessions& staff_sessions() { return staff_sessions_; }
     // True when a staff member with one of `roles` is signed in; otherwise answers (the staff
     // sign-in page, or 403 for another role) and returns false.
-    bool require_staff(Visit& v, std::initializer_list<const char*> roles);
+    bool require_staff(Visit& v, const Roles& roles);
 
   private:
     Visit visit(const httplib::Request& request, httplib::Response& response);
@@ -203,6 +229,7 @@ class Site final {
     std::string stylesheet_;
     std::vector<std::pair<std::string, Handler>> gets_;
     std::vector<std::pair<std::string, Handler>> posts_;
+    std::vector<std::string> staff_paths_;  // added with roles
     std::unique_ptr<StaffDirectory> staff_directory_;
     StaffSessions staff_sessions_;
 };
