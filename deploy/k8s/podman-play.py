@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites deploy/k8s into what `podman kube play` (podman 4.3) can run on one machine.
 
-  deploy/k8s/podman-play.py [--secret KEY=VALUE ...] > play.yaml
+  deploy/k8s/podman-play.py [--secret [NAME/]KEY=VALUE ...] [--only RESOURCE ...] > play.yaml
   podman kube play --network NET play.yaml
 
 For a smoke test of the manifests (deploy/k8s/podman-smoke.sh), not a deployment. podman 4.3
@@ -13,7 +13,8 @@ So, from the resources that kustomization.yaml lists:
     volumeClaimTemplates become PVCs <template>-<name>-0;
   - a Job becomes a Pod with restartPolicy OnFailure;
   - a headless-Service name "<pod>.<service>" in a value becomes "<pod>";
-  - Secret references become the values given with --secret (else the example's values);
+  - Secret references become the values given with --secret (KEY=VALUE: of gatehouse-secrets;
+    NAME/KEY=VALUE: of the Secret NAME, e.g. gatehouse-kafka-admin/password=...);
   - fieldRef metadata.name becomes the pod's name, and $(VAR) references are expanded;
   - probes are dropped (all are httpGet on the metrics port, /healthz and /readyz, so that they
     work with gRPC TLS too; podman-smoke.sh runs the image's HEALTHCHECK, /readyz, instead);
@@ -75,7 +76,11 @@ def pod(name, labels, spec, secrets):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE",
-                        help="a value of the gatehouse-secrets Secret (repeatable)")
+                        help="a value of the gatehouse-secrets Secret, or NAME/KEY=VALUE: of the "
+                             "Secret NAME (repeatable)")
+    parser.add_argument("--only", action="append", default=[], metavar="RESOURCE",
+                        help="only the StatefulSet or Job of this name (repeatable; ConfigMaps "
+                             "always), e.g. --only kafka --only gatehouse-topics")
     args = parser.parse_args()
 
     documents = load_resources()
@@ -85,11 +90,14 @@ def main():
             secrets[document["metadata"]["name"]] = dict(document.get("stringData", {}))
     for item in args.secret:
         key, _, value = item.partition("=")
-        secrets.setdefault("gatehouse-secrets", {})[key] = value
+        name, _, key = key.rpartition("/")
+        secrets.setdefault(name or "gatehouse-secrets", {})[key] = value
 
     out = []
     for document in documents:
         kind = document["kind"]
+        if args.only and kind in ("StatefulSet", "Job") and document["metadata"]["name"] not in args.only:
+            continue
         if kind == "ConfigMap":
             document = copy.deepcopy(document)
             document["data"] = {k: HEADLESS_NAME.sub(r"\1", str(v)) for k, v in document["data"].items()}

@@ -1,5 +1,5 @@
-#include "kafka_test_cluster.h"
-#include "wait_until.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/wait_until.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>

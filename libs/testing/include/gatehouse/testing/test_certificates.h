@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
+#include "gatehouse/testing/child_process.h"
 
 namespace gatehouse::testing {
 

@@ -1,4 +1,4 @@
-#include "metrics_reader.h"
+#include "gatehouse/testing/metrics_reader.h"
 
 #include <curl/curl.h>
 

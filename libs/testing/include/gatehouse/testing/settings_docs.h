@@ -8,7 +8,7 @@
 #include <iterator>
 #include <string>
 
-#include "child_process.h"
+#include "gatehouse/testing/child_process.h"
 
 namespace gatehouse::testing {
 

@@ -19,10 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include "child_process.h"
-#include "metrics_reader.h"
-#include "support_failure.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/metrics_reader.h"
+#include "gatehouse/testing/support_failure.h"
+#include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::testing {
 

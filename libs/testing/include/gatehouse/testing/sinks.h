@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
-#include "support_failure.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/support_failure.h"
+#include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::testing {
 
