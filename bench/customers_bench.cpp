@@ -3,7 +3,7 @@
 //
 //   customers_bench seed DIR PARTNERS
 //       writes PARTNERS partners into the customers log in DIR, each as a CRM-mode approval makes
-//       it, through the service's own code (CustomersApp's reactions on the customers runtime with
+//       it, through the service's own code (the service's reactions on the customers runtime with
 //       its read model and number sequences): the CRM account replicated (an Organization), its
 //       contact replicated (a Person), the ProspectApproved that onboards them (hierarchy, admin
 //       partner user, invitation), then the admin's password set (the credential in the store's
@@ -14,7 +14,7 @@
 //       opens the seeded store (the service stopped) and times, in process, K lookups of random
 //       seeded keys of each kind the service makes (sign-in's by email, the replication's by CRM
 //       account / contact and by request, the uniqueness check by email, and an unknown email):
-//       the index entry alone; through CustomersApp with a cold aggregate cache (the customer's
+//       the index entry alone; through CustomerLookups with a cold aggregate cache (the customer's
 //       state read from its stream, as for a customer outside the LRU); and the same call again
 //       with the state cached. Prints one line per kind, in µs: "lookup=NAME index_p50=..
 //       index_p99=.. cold_p50=.. cold_p99=.. warm_p50=.. warm_p99=.. (us)".
@@ -41,7 +41,13 @@
 #include <thread>
 #include <vector>
 
-#include "app/customers_app.h"
+#include "app/app_context.h"
+#include "app/crm_replication.h"
+#include "app/customer_lookups.h"
+#include "app/invitations.h"
+#include "app/master_data.h"
+#include "app/partner_onboarding.h"
+#include "app/partner_users.h"
 #include "bench_support.h"
 #include "domain/customer.h"
 #include "domain/customer_read_model.h"
@@ -53,6 +59,8 @@
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "reactions/onboarding_reactions.h"
+#include "reactions/sales_reactions.h"
 
 namespace {
 
@@ -88,7 +96,7 @@ struct Service {
     kernel::NumberSequence customer_numbers;
     kernel::NumberSequence hierarchy_numbers;
     kernel::NumberSequence user_numbers;
-    cu::CustomersSettings settings;
+    cu::InvitationSettings settings;
 
     Service(const std::string& dir, bool durable)
         : store(kernel::EventStore::open(dir, {.durable = durable})),
@@ -103,17 +111,29 @@ struct Service {
 // size, store.aggregate_cache_size) and the use cases over it.
 struct App {
     cu::CustomerRuntime customers;
-    cu::CustomersApp app;
+    cu::AppContext context;
+    cu::CustomerLookups lookups;
+    cu::Invitations invitations;
+    cu::PartnerUsers users;
+    cu::MasterData master_data;
+    cu::PartnerOnboarding onboarding;
+    cu::CrmReplication replication;
 
     explicit App(Service& service)
         : customers(*service.store, {.producer = "customers", .cache_capacity = 10'000}, cu::customer_read_model()),
-          app(customers, *service.store, {service.customer_numbers, service.hierarchy_numbers, service.user_numbers},
-              service.settings) {}
+          context(customers, *service.store),
+          lookups(context),
+          invitations(context, service.settings),
+          users(context, lookups, invitations, service.customer_numbers, service.user_numbers),
+          master_data(context, lookups, users, service.customer_numbers),
+          onboarding(context, lookups, invitations, service.customer_numbers, service.hierarchy_numbers,
+                     service.user_numbers),
+          replication(context, lookups, master_data, service.customer_numbers) {}
 };
 
 // Delivers one event of the stream (aggregate type, id) to the service's reaction as its inbox
 // consumer would.
-void deliver(cu::CustomersApp& app, const google::protobuf::Message& message, bool sales, std::uint64_t n,
+void deliver(App& app, const google::protobuf::Message& message, bool sales, std::uint64_t n,
              const std::string& aggregate_type, const std::string& aggregate_id) {
     kernel::v1::EventEnvelope envelope;
     envelope.set_event_id(kernel::new_uuid_v7());
@@ -125,7 +145,8 @@ void deliver(cu::CustomersApp& app, const google::protobuf::Message& message, bo
     const kernel::InboundEvent event{envelope, sales ? "gatehouse.sales.events.v1" : "gatehouse.onboarding.events.v1",
                                      0, static_cast<std::int64_t>(n),
                                      kernel::InboxConsumer::inbox_key("customers", envelope.event_id())};
-    const auto verdict = sales ? app.on_sales_event(event) : app.on_onboarding_event(event);
+    const auto verdict =
+        sales ? cu::react_to_sales_event(event, app.replication) : cu::react_to_onboarding_event(event, app.onboarding);
     if (verdict.kind != kernel::HandlerVerdict::Kind::applied) {
         throw std::runtime_error("seed: " + envelope.event_type() + " of partner " + std::to_string(n) +
                                  " not applied: " + verdict.reason);
@@ -149,7 +170,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     *account.mutable_changed_at() = now;
     account.set_origin(gatehouse::common::v1::CHANGE_ORIGIN_LOCAL);
     account.set_primary_contact_id(contact_id(n));
-    deliver(parts.app, account, true, n, "account", account.account_id());
+    deliver(parts, account, true, n, "account", account.account_id());
 
     gatehouse::sales::v1::ContactCreated contact;
     contact.set_contact_id(contact_id(n));
@@ -162,7 +183,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     contact.set_job_title("Purchasing manager");
     *contact.mutable_changed_at() = now;
     contact.set_origin(gatehouse::common::v1::CHANGE_ORIGIN_LOCAL);
-    deliver(parts.app, contact, true, n, "contact", contact.contact_id());
+    deliver(parts, contact, true, n, "contact", contact.contact_id());
 
     gatehouse::onboarding::v1::ProspectApproved approved;
     approved.set_approved_by("crm");
@@ -180,12 +201,12 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     prospect.mutable_contact()->set_email(contact.email());
     prospect.mutable_contact()->set_phone(contact.phone());
     prospect.mutable_contact()->set_job_title(contact.job_title());
-    deliver(parts.app, approved, false, n, "prospect", prospect.request_number());
+    deliver(parts, approved, false, n, "prospect", prospect.request_number());
 
-    // The admin sets their password, as CustomersApp::set_password writes it (the hash under a
+    // The admin sets their password, as Credentials::set_password writes it (the hash under a
     // fresh credential id in the store's metadata, then PasswordSet naming the id), without
     // computing argon2id again.
-    const auto organization = parts.app.organization_by_crm_account(account_id(n));
+    const auto organization = parts.lookups.organization_by_crm_account(account_id(n));
     if (!organization || organization->admin_user_id.empty()) {
         throw std::runtime_error("seed: partner " + std::to_string(n) + " has no administrator");
     }
@@ -204,7 +225,7 @@ void seed_partner(Service& service, App& parts, std::uint64_t n, const std::stri
     }
 }
 
-// The argon2id hash of kPassword, as CustomersApp::set_password computes it.
+// The argon2id hash of kPassword, as Credentials::set_password computes it.
 std::string password_hash() {
     std::string hash(crypto_pwhash_STRBYTES, '\0');
     if (crypto_pwhash_str(hash.data(), kPassword, std::strlen(kPassword), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -257,7 +278,7 @@ int seed(const std::string& dir, std::uint64_t partners) {
 // index entry alone. Each returns whether it found what the seed wrote for partner n.
 struct LookupKind {
     const char* name;
-    std::function<bool(cu::CustomersApp&, std::uint64_t)> through_app;
+    std::function<bool(const cu::CustomerLookups&, std::uint64_t)> through_app;
     std::function<bool(const cu::CustomerRuntime&, std::uint64_t)> index_only;
 };
 
@@ -274,34 +295,36 @@ std::vector<LookupKind> lookup_kinds() {
     const auto nobody = [](std::uint64_t n) { return "nobody" + std::to_string(n) + "@unknown.example"; };
     return {
         {"active_user_by_email",  // sign-in
-         [](cu::CustomersApp& app, std::uint64_t n) { return app.active_user_by_email(email(n)).has_value(); },
+         [](const cu::CustomerLookups& app, std::uint64_t n) { return app.active_user_by_email(email(n)).has_value(); },
          [](const cu::CustomerRuntime& customers, std::uint64_t n) {
              return index_hit(customers, kUserEmail, kernel::IndexKey().text(email(n)));
          }},
         {"unknown_email",  // sign-in with an email no user has: a miss (no state to load)
-         [nobody](cu::CustomersApp& app, std::uint64_t n) { return !app.active_user_by_email(nobody(n)); },
+         [nobody](const cu::CustomerLookups& app, std::uint64_t n) { return !app.active_user_by_email(nobody(n)); },
          [nobody](const cu::CustomerRuntime& customers, std::uint64_t n) {
              return !index_hit(customers, kUserEmail, kernel::IndexKey().text(nobody(n)));
          }},
         {"person_email_taken",  // HQ create, partner-user add (the index entry only, by design)
-         [](cu::CustomersApp& app, std::uint64_t n) { return app.person_email_taken(email(n)); },
+         [](const cu::CustomerLookups& app, std::uint64_t n) { return app.person_email_taken(email(n)); },
          [](const cu::CustomerRuntime& customers, std::uint64_t n) {
              return index_hit(customers, kPersonEmail, kernel::IndexKey().text(email(n)));
          }},
         {"organization_by_crm_account",  // replication of an account; a contact's organisation
-         [](cu::CustomersApp& app, std::uint64_t n) {
+         [](const cu::CustomerLookups& app, std::uint64_t n) {
              return app.organization_by_crm_account(account_id(n)).has_value();
          },
          [](const cu::CustomerRuntime& customers, std::uint64_t n) {
              return index_hit(customers, kCrmAccount, kernel::IndexKey().text(account_id(n)));
          }},
         {"customer_by_crm_contact",  // replication of a contact
-         [](cu::CustomersApp& app, std::uint64_t n) { return app.customer_by_crm_contact(contact_id(n)).has_value(); },
+         [](const cu::CustomerLookups& app, std::uint64_t n) {
+             return app.customer_by_crm_contact(contact_id(n)).has_value();
+         },
          [](const cu::CustomerRuntime& customers, std::uint64_t n) {
              return index_hit(customers, kCrmContact, kernel::IndexKey().text(contact_id(n)));
          }},
         {"customer_of_request",  // a CRM-mode approval; a CRM record of a request approved here first
-         [](cu::CustomersApp& app, std::uint64_t n) {
+         [](const cu::CustomerLookups& app, std::uint64_t n) {
              return app.customer_of_request(request_number(n), cu::v1::CUSTOMER_TYPE_ORGANIZATION, true).has_value();
          },
          [](const cu::CustomerRuntime& customers, std::uint64_t n) {
@@ -344,8 +367,8 @@ int lookups(const std::string& dir, std::uint64_t partners, std::size_t samples)
             // A fresh aggregate cache (not timed): the first call reads the customer's stream, as a
             // lookup of a customer outside the LRU does; the second finds the state cached.
             App fresh(service);
-            cold.push_back(micros_of(n, [&] { return kind.through_app(fresh.app, n); }));
-            warm.push_back(micros_of(n, [&] { return kind.through_app(fresh.app, n); }));
+            cold.push_back(micros_of(n, [&] { return kind.through_app(fresh.lookups, n); }));
+            warm.push_back(micros_of(n, [&] { return kind.through_app(fresh.lookups, n); }));
         }
         const gatehouse::bench::Samples i(std::move(index));
         const gatehouse::bench::Samples c(std::move(cold));

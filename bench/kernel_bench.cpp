@@ -31,7 +31,7 @@
 #include "gatehouse/kernel/outbox_relay.h"
 #include "gatehouse/kernel/partitioner.h"
 #include "gatehouse/kernel/projection.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::Counter;

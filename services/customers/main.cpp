@@ -4,12 +4,22 @@
 #include <iostream>
 
 #include "api/customers_api.h"
-#include "app/customers_app.h"
+#include "app/app_context.h"
+#include "app/credentials.h"
+#include "app/crm_replication.h"
+#include "app/customer_lookups.h"
+#include "app/hierarchies.h"
+#include "app/invitations.h"
+#include "app/master_data.h"
+#include "app/partner_onboarding.h"
+#include "app/partner_users.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
 #include "gatehouse/kernel/service_runtime.h"
 #include "gatehouse/platform/topics.h"
+#include "reactions/onboarding_reactions.h"
+#include "reactions/sales_reactions.h"
 
 using namespace gatehouse;
 using namespace gatehouse::customers;
@@ -78,11 +88,12 @@ int main(int argc, char** argv) {
             if (sodium_init() < 0) {
                 throw std::runtime_error("libsodium failed to initialise");
             }
-            CustomersSettings settings;
-            settings.invitation_ttl =
+            InvitationSettings invitation_settings;
+            invitation_settings.ttl =
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("invitation.ttl"));
+            invitation_settings.notifier_public_key = config.string("notifier.public_key");
+            CredentialSettings settings;
             settings.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("session.ttl"));
-            settings.notifier_public_key = config.string("notifier.public_key");
             settings.password_reset_ttl =
                 std::chrono::duration_cast<std::chrono::seconds>(config.duration("password_reset.ttl"));
             // Each value is within the bounds its schema declares; what depends on two is checked here.
@@ -125,22 +136,34 @@ int main(int argc, char** argv) {
             kernel::NumberSequence user_numbers(runtime.store(), "user-number",
                                                 kernel::NumberFormat(config.string("customers.user_number_format")));
             CustomerRuntime customers(runtime.store(), runtime.aggregate_options(), customer_read_model());
-            CustomersApp app(customers, runtime.store(), {customer_numbers, hierarchy_numbers, user_numbers}, settings);
-            CustomersApi api(app, runtime.store(), authenticator, anonymous_limiter, runtime.client_addresses());
+            AppContext context(customers, runtime.store());
+            const CustomerLookups lookups(context);
+            Invitations invitations(context, invitation_settings);
+            PartnerUsers users(context, lookups, invitations, customer_numbers, user_numbers);
+            MasterData master_data(context, lookups, users, customer_numbers);
+            Hierarchies hierarchies(context, lookups, hierarchy_numbers);
+            Credentials credentials(context, lookups, invitations, settings);
+            PartnerOnboarding onboarding(context, lookups, invitations, customer_numbers, hierarchy_numbers,
+                                         user_numbers);
+            CrmReplication replication(context, lookups, master_data, customer_numbers);
+            CustomersApi api(lookups, master_data, hierarchies, users, credentials, authenticator, anonymous_limiter,
+                             runtime.client_addresses());
 
             runtime.add_read_model(customers);
             runtime.relay_to(platform::kCustomersEvents.name);
             // One consumer per input topic: a ProspectApproved waiting for its CRM customers (a transient
             // retry) never holds up the sales topic that brings them.
-            runtime.consume({platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
-                            [&](const kernel::InboundEvent& event) { return app.on_onboarding_event(event); });
-            runtime.consume({platform::kSalesEvents.name}, platform::kSalesEvents.producer,
-                            [&](const kernel::InboundEvent& event) { return app.on_sales_event(event); });
+            runtime.consume(
+                {platform::kOnboardingEvents.name}, platform::kOnboardingEvents.producer,
+                [&](const kernel::InboundEvent& event) { return react_to_onboarding_event(event, onboarding); });
+            runtime.consume(
+                {platform::kSalesEvents.name}, platform::kSalesEvents.producer,
+                [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, replication); });
             // "Forgot password" answers at once; the links are issued here, off the caller's time.
             runtime.every(std::chrono::milliseconds(100), "password-resets",
-                          [&] { (void)app.issue_password_resets(); });
+                          [&] { (void)credentials.issue_password_resets(); });
             runtime.every(config.duration("invitation.sweep_interval"), "expire-invitations", [&] {
-                if (const auto expired = app.expire_invitations(Clock::now()); expired > 0) {
+                if (const auto expired = users.expire_invitations(Clock::now()); expired > 0) {
                     kernel::logger("customers")->info("closed {} invitations whose link expired", expired);
                 }
             });

@@ -2,9 +2,11 @@
 #include <iostream>
 
 #include "api/notifier_api.h"
-#include "dispatch/dispatcher.h"
-#include "dispatch/webhook_dispatcher.h"
-#include "dispatch/webhook_lanes.h"
+#include "app/dispatcher.h"
+#include "app/notifications_app.h"
+#include "app/webhook_dispatcher.h"
+#include "app/webhook_endpoints_app.h"
+#include "app/webhook_lanes.h"
 #include "domain/notification.h"
 #include "domain/notification_index.h"
 #include "domain/planner.h"
@@ -228,13 +230,10 @@ int main(int argc, char** argv) {
                  &metrics.counter("gatehouse_webhooks_failed_total", "Webhook deliveries given up on"),
                  &metrics.gauge("gatehouse_webhooks_pending", "Webhook deliveries waiting to be delivered")},
                 [&runtime] { return !runtime.ready(); });
-            const WebhookApiParts webhook_api{endpoints,
-                                              deliveries,
-                                              config.string("notifier.public_key"),
-                                              tokens,
-                                              config.boolean("webhooks.allow_plain_http"),
-                                              rotation_grace};
-            NotifierApi api(notifications, authenticator, &webhook_api);
+            NotificationsApp notifications_app(notifications);
+            WebhookEndpointsApp webhook_app({endpoints, deliveries, config.string("notifier.public_key"), tokens,
+                                             config.boolean("webhooks.allow_plain_http"), rotation_grace});
+            NotifierApi api(notifications_app, authenticator, &webhook_app);
 
             runtime.add_read_model(notifications);
             runtime.add_read_model(endpoints);

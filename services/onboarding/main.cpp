@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "api/onboarding_api.h"
+#include "app/onboarding_app.h"
 #include "domain/prospect.h"
 #include "domain/prospect_read_model.h"
 #include "gatehouse/kernel/errors.h"
@@ -103,15 +104,15 @@ int main(int argc, char** argv) {
                 runtime.store(), "request-number",
                 kernel::NumberFormat(config.string("onboarding.request_number_format")));
             ProspectRuntime prospects(runtime.store(), runtime.aggregate_options(), prospect_read_model());
-            OnboardingApi api(prospects, runtime.store(), request_numbers, authenticator, anonymous_limiter,
-                              runtime.client_addresses(), settings);
+            OnboardingApp app(prospects, runtime.store(), request_numbers, settings);
+            OnboardingApi api(app, authenticator, anonymous_limiter, runtime.client_addresses());
 
             runtime.add_read_model(prospects);
             runtime.relay_to(platform::kOnboardingEvents.name);
             runtime.consume({platform::kSalesEvents.name}, platform::kSalesEvents.producer,
                             [&](const kernel::InboundEvent& event) { return react_to_sales_event(event, prospects); });
             runtime.every(config.duration("verification.sweep_interval"), "expire-verifications", [&] {
-                if (const auto closed = expire_overdue_requests(prospects, Clock::now()); closed > 0) {
+                if (const auto closed = app.expire_overdue_requests(Clock::now()); closed > 0) {
                     kernel::logger("onboarding")->info("closed {} requests whose verification link expired", closed);
                 }
             });

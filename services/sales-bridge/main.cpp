@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "api/sales_api.h"
+#include "app/qualification.h"
+#include "app/sales_app.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/service_main.h"
@@ -11,7 +13,6 @@
 #include "gatehouse/platform/topics.h"
 #include "reactions/customers_reactions.h"
 #include "reactions/onboarding_reactions.h"
-#include "reactions/qualification.h"
 
 using namespace gatehouse;
 using namespace gatehouse::sales;
@@ -51,9 +52,9 @@ int main(int argc, char** argv) {
                 throw kernel::ConfigError("setting sales.lead_assignment: expected unassigned or round_robin, got \"" +
                                           mode + "\"");
             }
-            SalesApiSettings api_settings;
-            api_settings.sales_users = config.map("sales.users");
-            for (const auto& [user_id, email] : api_settings.sales_users) {
+            SalesAppSettings app_settings;
+            app_settings.sales_users = config.map("sales.users");
+            for (const auto& [user_id, email] : app_settings.sales_users) {
                 if (user_id.empty() || email.find('@') == std::string::npos) {
                     throw kernel::ConfigError("setting sales.users: expected user_id=email, got \"" + user_id + "=" +
                                               email + "\"");
@@ -76,7 +77,8 @@ int main(int argc, char** argv) {
             AccountRuntime accounts(runtime.store(), options, account_read_model());
             ContactRuntime contacts(runtime.store(), options, contact_read_model());
             SalesAggregates aggregates{leads, opportunities, accounts, contacts};
-            SalesApi api(aggregates, runtime.store(), authenticator, api_settings);
+            SalesApp app(aggregates, runtime.store(), app_settings);
+            SalesApi api(app, authenticator);
 
             // Brought up to date before the service is ready (rebuilt from the log when a definition changes).
             runtime.add_read_model(leads);
@@ -93,14 +95,9 @@ int main(int argc, char** argv) {
                 [&](const kernel::InboundEvent& event) { return react_to_customers_event(event, aggregates); });
             // A crash between a lead's qualification and the records it creates is repaired at start-up,
             // a failure while the service runs at the next check.
-            const auto complete_qualifications = [&] {
-                if (const auto completed = complete_pending_qualifications(aggregates); completed > 0) {
-                    kernel::logger("sales")->warn("completed {} interrupted lead qualifications", completed);
-                }
-            };
-            runtime.on_ready(complete_qualifications);
+            runtime.on_ready([&] { check_qualifications(aggregates); });
             runtime.every(config.duration("sales.qualification_check_interval"), "complete-qualifications",
-                          complete_qualifications);
+                          [&] { check_qualifications(aggregates); });
             runtime.add_grpc_service(api);
             return runtime.run();
         });

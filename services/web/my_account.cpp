@@ -173,12 +173,8 @@ struct MyAccount final {
         request.set_job_title(v.field("job_title"));
         customers_v1::AddPartnerUserResponse response;
         const auto status = customers->AddPartnerUser(site.context(v, Caller::partner).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            users(v, Site::errors_of(status, add_user_fields()));
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, add_user_fields(), [&](const FormErrors& errors, int) { users(v, errors); });
             return;
         }
         Site::redirect(v, "/account/users?added=" + url_encode(response.user().email()));
@@ -286,12 +282,9 @@ struct MyAccount final {
         }
         customers_v1::UpdatePartnerUserResponse response;
         const auto status = customers->UpdatePartnerUser(site.context(v, Caller::partner).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            edit_page(v, *user, Site::errors_of(status, edit_user_fields()));
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, edit_user_fields(),
+                             [&](const FormErrors& errors, int) { edit_page(v, *user, errors); });
             return;
         }
         Site::redirect(v, "/account/users?edited=1");
@@ -320,12 +313,8 @@ struct MyAccount final {
         request.set_user_id(v.field("user"));
         customers_v1::RemovePartnerUserResponse response;
         const auto status = customers->RemovePartnerUser(site.context(v, Caller::partner).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         Site::redirect(v, "/account/users?removed=1");

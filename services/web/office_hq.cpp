@@ -216,15 +216,18 @@ constexpr Text kTexts[] = {
 
 constexpr int kPageSize = 25;
 
-// A form input of the HQ pages: the API's field name, the element's id and its label's text key.
-struct Input final {
-    const char* name;
-    const char* id;
-    const char* label;
+// The input the customer's page's template writes out itself (a select of the organisation's users).
+constexpr FormInput kNewAdminInput{"new_admin_user_id", "new-admin", "hq_new_admin_user_id"};
+
+// A decision about a prospect: its page (template), title and the input the page writes out.
+struct Decision final {
+    const char* page;
+    const char* title_key;
+    FormInput input;
 };
-constexpr Input kReasonInput{"reason", "reject-reason", "hq_reason"};
-constexpr Input kOverrideInput{"override_reason", "override-reason", "hq_override_reason"};
-constexpr Input kNewAdminInput{"new_admin_user_id", "new-admin", "hq_new_admin_user_id"};
+constexpr Decision kApprove{
+    "hq_approve", "hq_approve_title", {"override_reason", "override-reason", "hq_override_reason"}};
+constexpr Decision kReject{"hq_reject", "hq_reject_title", {"reason", "reject-reason", "hq_reason"}};
 
 // An event type without its package: "gatehouse.onboarding.v1.EmailVerified" -> "EmailVerified".
 std::string short_event_type(const std::string& event_type) {
@@ -377,53 +380,10 @@ enum class CustomerForm { admin, person, limits, hierarchy, member };
 constexpr std::array<const char*, 9> kDoneNotices = {"created", "person",    "person_admin", "updated", "unchanged",
                                                      "limits",  "hierarchy", "added",        "removed"};
 
-// An HTTP status for a decision or change the service refused for a reason the page shows.
-int status_of(const grpc::Status& status) {
-    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 422 : 409;
-}
-
-// Refusals the page itself shows (on the form): the rest go to Site::failed.
-bool shown_on_form(const grpc::Status& status) {
-    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-           status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-           status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
-}
-
 struct OfficeHq final {
     Site& site;
     std::unique_ptr<onboarding_v1::OnboardingService::Stub> onboarding;
     std::unique_ptr<customers_v1::CustomersService::Stub> customers;
-
-    // The error summary (has_errors, summary) and each input's rule (<name>_error) of a form
-    // whose inputs have their own ids.
-    void set_errors(const Visit& v, mustache::data& data, const FormErrors& errors,
-                    std::initializer_list<Input> inputs) const {
-        mustache::data summary = mustache::data::type::list;
-        for (const auto& line : errors.general) {
-            mustache::data item = mustache::data::type::object;
-            item.set("text", line);
-            summary.push_back(item);
-        }
-        for (const auto& input : inputs) {
-            if (const auto found = errors.fields.find(input.name); found != errors.fields.end()) {
-                data.set(std::string(input.name) + "_error", found->second);
-                mustache::data item = mustache::data::type::object;
-                item.set("text", site.text(v, input.label) + ": " + found->second);
-                item.set("href", std::string(input.id));
-                summary.push_back(item);
-            }
-        }
-        data.set("has_errors", !errors.empty());
-        data.set("summary", summary);
-    }
-
-    static FormErrors errors_of(const grpc::Status& status, std::initializer_list<Input> inputs) {
-        std::vector<Field> fields;
-        for (const auto& input : inputs) {
-            fields.push_back(Field{input.name, "text", true, ""});
-        }
-        return Site::errors_of(status, fields);
-    }
 
     std::string status_text(const Visit& v, onboarding_v1::RequestStatus status) const {
         return site.text(v, "hq_status_" + std::to_string(static_cast<int>(status)));
@@ -448,7 +408,7 @@ struct OfficeHq final {
         }
         mustache::data data = mustache::data::type::object;
         data.set("title", site.text(v, "hq_prospects_title"));
-        set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
+        site.set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
         mustache::data options = mustache::data::type::list;
         for (int value = onboarding_v1::REQUEST_STATUS_AWAITING_VERIFICATION;
              value <= onboarding_v1::REQUEST_STATUS_CLOSED; ++value) {
@@ -477,14 +437,9 @@ struct OfficeHq final {
         data.set("prospects", rows);
         data.set("empty", response.prospects().empty());
         data.set("total", std::to_string(response.total()));
-        const std::string filter = "/office/prospects?status=" + std::to_string(static_cast<int>(request.status())) +
-                                   "&text=" + url_encode(request.text());
-        if (!response.next_page_token().empty()) {
-            data.set("next_href", filter + "&page_token=" + url_encode(response.next_page_token()));
-        }
-        if (!request.page_token().empty()) {
-            data.set("first_href", filter);
-        }
+        set_pager(data, "/office/prospects",
+                  {{"status", std::to_string(static_cast<int>(request.status()))}, {"text", request.text()}},
+                  "page_token", response.next_page_token(), request.page_token().empty());
         site.render(v, "hq_prospects", data, status.ok() ? 200 : 422);
     }
 
@@ -495,12 +450,8 @@ struct OfficeHq final {
         onboarding_v1::GetProspectRequest request;
         request.set_request_number(request_number);
         const auto status = onboarding->GetProspect(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return false;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.lookup_failed(v, status);
             return false;
         }
         return true;
@@ -614,21 +565,31 @@ struct OfficeHq final {
         site.render(v, "hq_prospect", data);
     }
 
-    // ---- Approve: a confirmation page, then the call ----
+    // ---- Approve (a confirmation page, then the call) and reject (a form with the reason) ----
 
-    void approve_page(Visit& v, const std::string& request_number, const FormErrors& errors, int http_status) {
+    // The page of a decision about a prospect: the prospect, the decision's input (the override's
+    // reason, the rejection's) and its errors.
+    void decision_page(Visit& v, const Decision& decision, const std::string& request_number, const FormErrors& errors,
+                       int http_status) {
         onboarding_v1::GetProspectResponse response;
         if (!get_prospect(v, request_number, response)) {
             return;
         }
         mustache::data data = prospect_data(v, response);
-        data.set("title", site.text(v, "hq_approve_title"));
-        set_errors(v, data, errors, {kOverrideInput});
-        data.set("override_reason", v.field("override_reason"));
-        site.render(v, "hq_approve", data, http_status);
+        data.set("title", site.text(v, decision.title_key));
+        site.set_errors(v, data, errors, {decision.input});
+        data.set(decision.input.name, v.field(decision.input.name));
+        site.render(v, decision.page, data, http_status);
     }
 
-    void approve_confirm(Visit& v) { approve_page(v, v.param("request"), {}, 200); }
+    // A refused decision: its page again with the service's reason.
+    Site::ShowForm decision_refused(Visit& v, const Decision& decision, const std::string& request_number) {
+        return [this, &v, &decision, request_number](const FormErrors& errors, int http_status) {
+            decision_page(v, decision, request_number, errors, http_status);
+        };
+    }
+
+    void approve_confirm(Visit& v) { decision_page(v, kApprove, v.param("request"), {}, 200); }
 
     void approve(Visit& v) {
         onboarding_v1::ApproveProspectRequest request;
@@ -638,37 +599,20 @@ struct OfficeHq final {
         request.set_override_reason(v.field("override_reason"));
         onboarding_v1::ApproveProspectResponse response;
         const auto status = onboarding->ApproveProspect(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            approve_page(v, request.request_number(), errors_of(status, {kOverrideInput}), status_of(status));
-            return;
-        }
         // Approving one's own request: the service's reason on the confirmation page.
         if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-            approve_page(v, request.request_number(), FormErrors{{}, {status.error_message()}}, 403);
+            decision_page(v, kApprove, request.request_number(), FormErrors{{}, {status.error_message()}}, 403);
             return;
         }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, {kApprove.input}, decision_refused(v, kApprove, request.request_number()),
+                             Refusals::input_and_state);
             return;
         }
         Site::redirect(v, prospect_href(request.request_number()) + "&done=approved");
     }
 
-    // ---- Reject: a form with the reason ----
-
-    void reject_page(Visit& v, const std::string& request_number, const FormErrors& errors, int http_status) {
-        onboarding_v1::GetProspectResponse response;
-        if (!get_prospect(v, request_number, response)) {
-            return;
-        }
-        mustache::data data = prospect_data(v, response);
-        data.set("title", site.text(v, "hq_reject_title"));
-        set_errors(v, data, errors, {kReasonInput});
-        data.set("reason", v.field("reason"));
-        site.render(v, "hq_reject", data, http_status);
-    }
-
-    void reject_form(Visit& v) { reject_page(v, v.param("request"), {}, 200); }
+    void reject_form(Visit& v) { decision_page(v, kReject, v.param("request"), {}, 200); }
 
     void reject(Visit& v) {
         onboarding_v1::RejectProspectRequest request;
@@ -676,12 +620,9 @@ struct OfficeHq final {
         request.set_reason(v.field("reason"));
         onboarding_v1::RejectProspectResponse response;
         const auto status = onboarding->RejectProspect(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            reject_page(v, request.request_number(), errors_of(status, {kReasonInput}), status_of(status));
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, {kReject.input}, decision_refused(v, kReject, request.request_number()),
+                             Refusals::input_and_state);
             return;
         }
         Site::redirect(v, prospect_href(request.request_number()) + "&done=rejected");
@@ -708,7 +649,7 @@ struct OfficeHq final {
         }
         mustache::data data = mustache::data::type::object;
         data.set("title", site.text(v, "hq_customers_title"));
-        set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
+        site.set_errors(v, data, status.ok() ? FormErrors{} : FormErrors{{}, {status.error_message()}}, {});
         data.set("text", request.text());
         mustache::data types = mustache::data::type::list;
         for (const int value : {1, 2}) {
@@ -746,15 +687,11 @@ struct OfficeHq final {
         data.set("customers", rows);
         data.set("empty", response.customers().empty());
         data.set("total", std::to_string(response.total()));
-        const std::string filter = "/office/customers?text=" + url_encode(request.text()) +
-                                   "&type=" + std::to_string(static_cast<int>(request.type())) +
-                                   "&status=" + std::to_string(static_cast<int>(request.status()));
-        if (!response.next_page_token().empty()) {
-            data.set("next_href", filter + "&page_token=" + url_encode(response.next_page_token()));
-        }
-        if (!request.page_token().empty()) {
-            data.set("first_href", filter);
-        }
+        set_pager(data, "/office/customers",
+                  {{"text", request.text()},
+                   {"type", std::to_string(static_cast<int>(request.type()))},
+                   {"status", std::to_string(static_cast<int>(request.status()))}},
+                  "page_token", response.next_page_token(), request.page_token().empty());
         site.render(v, "hq_customers", data, status.ok() ? 200 : 422);
     }
 
@@ -879,18 +816,22 @@ struct OfficeHq final {
         data.set("hierarchies", rows);
     }
 
-    void customer_page(Visit& v, const std::string& customer_id, const FormErrors& errors, int http_status,
-                       CustomerForm form = CustomerForm::admin) {
+    // The customer, or false after answering.
+    bool get_customer(Visit& v, const std::string& customer_id, customers_v1::GetCustomerResponse& response) {
         customers_v1::GetCustomerRequest request;
         request.set_customer_id(customer_id);
-        customers_v1::GetCustomerResponse response;
         const auto status = customers->GetCustomer(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.lookup_failed(v, status);
+            return false;
+        }
+        return true;
+    }
+
+    void customer_page(Visit& v, const std::string& customer_id, const FormErrors& errors, int http_status,
+                       CustomerForm form = CustomerForm::admin) {
+        customers_v1::GetCustomerResponse response;
+        if (!get_customer(v, customer_id, response)) {
             return;
         }
         const auto& customer = response.customer();
@@ -1031,11 +972,18 @@ struct OfficeHq final {
             data.set("notice", site.text(v, "hq_done_" + done));
         }
         data.set("edit_href", "/office/customers/edit?customer=" + url_encode(customer.customer_id()));
-        set_errors(v, data, form == CustomerForm::admin ? errors : FormErrors{}, {kNewAdminInput});
+        site.set_errors(v, data, form == CustomerForm::admin ? errors : FormErrors{}, {kNewAdminInput});
         site.render(v, "hq_customer", data, http_status);
     }
 
     void customer(Visit& v) { customer_page(v, v.param("customer"), {}, 200); }
+
+    // A refused form of the customer's page: the page again, with the form's errors and values.
+    Site::ShowForm customer_form(Visit& v, const std::string& customer_id, CustomerForm form) {
+        return [this, &v, customer_id, form](const FormErrors& errors, int http_status) {
+            customer_page(v, customer_id, errors, http_status, form);
+        };
+    }
 
     void change_administrator(Visit& v) {
         customers_v1::ChangeAdministratorRequest request;
@@ -1043,13 +991,10 @@ struct OfficeHq final {
         request.set_new_admin_user_id(v.field("new_admin_user_id"));
         customers_v1::ChangeAdministratorResponse response;
         const auto status = customers->ChangeAdministrator(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            customer_page(v, request.organization_customer_id(), errors_of(status, {kNewAdminInput}),
-                          status_of(status));
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, {kNewAdminInput},
+                             customer_form(v, request.organization_customer_id(), CustomerForm::admin),
+                             Refusals::input_and_state);
             return;
         }
         Site::redirect(v, customer_href(request.organization_customer_id()) + "&done=admin");
@@ -1076,12 +1021,10 @@ struct OfficeHq final {
         }
         customers_v1::CreateCustomerResponse response;
         const auto status = customers->CreateCustomer(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            new_customer_page(v, Site::errors_of(status, organization_fields()), 422);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, organization_fields(), [&](const FormErrors& errors, int http_status) {
+                new_customer_page(v, errors, http_status);
+            });
             return;
         }
         Site::redirect(v, customer_href(response.customer().customer_id()) + "&done=created");
@@ -1097,13 +1040,10 @@ struct OfficeHq final {
         request.set_b2b_admin(v.field("b2b_admin") == "yes");
         customers_v1::CreateCustomerResponse response;
         const auto status = customers->CreateCustomer(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            customer_page(v, request.organization_customer_id(), Site::errors_of(status, person_fields()),
-                          status_of(status), CustomerForm::person);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, person_fields(),
+                             customer_form(v, request.organization_customer_id(), CustomerForm::person),
+                             Refusals::input_and_state);
             return;
         }
         Site::redirect(v, customer_href(request.organization_customer_id()) +
@@ -1111,22 +1051,6 @@ struct OfficeHq final {
     }
 
     // ---- Master data: edit a customer's details ----
-
-    // The customer, or false after answering.
-    bool get_customer(Visit& v, const std::string& customer_id, customers_v1::GetCustomerResponse& response) {
-        customers_v1::GetCustomerRequest request;
-        request.set_customer_id(customer_id);
-        const auto status = customers->GetCustomer(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return false;
-        }
-        if (!status.ok()) {
-            site.failed(v, status);
-            return false;
-        }
-        return true;
-    }
 
     void edit_page(Visit& v, const customers_v1::Customer& customer, const std::map<std::string, std::string>& values,
                    const FormErrors& errors, int http_status) {
@@ -1180,12 +1104,11 @@ struct OfficeHq final {
         }
         customers_v1::UpdateCustomerResponse response;
         const auto status = customers->UpdateCustomer(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            edit_page(v, customer, v.form, Site::errors_of(status, details_fields(customer.type())), status_of(status));
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(
+                v, status, details_fields(customer.type()),
+                [&](const FormErrors& errors, int http_status) { edit_page(v, customer, v.form, errors, http_status); },
+                Refusals::input_and_state);
             return;
         }
         Site::redirect(v, customer_href(customer.customer_id()) + "&done=updated");
@@ -1211,7 +1134,7 @@ struct OfficeHq final {
         request.set_payment_terms(trimmed(v.field("payment_terms")));
         customers_v1::SetLimitsResponse response;
         const auto status = customers->SetLimits(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
+        if (const auto http_status = Site::shown_on_form(status, Refusals::input_and_state)) {
             FormErrors errors = Site::errors_of(status, limit_fields());
             // "credit_limit: currency_code must be ..." names the money, not one of its inputs.
             const std::string money_prefix = "credit_limit: ";
@@ -1222,7 +1145,7 @@ struct OfficeHq final {
                                       rule}},
                                     {}};
             }
-            customer_page(v, request.customer_id(), errors, status_of(status), CustomerForm::limits);
+            customer_page(v, request.customer_id(), errors, *http_status, CustomerForm::limits);
             return;
         }
         if (!status.ok()) {
@@ -1240,13 +1163,10 @@ struct OfficeHq final {
         request.set_name(trimmed(v.field("name")));
         customers_v1::CreateHierarchyResponse response;
         const auto status = customers->CreateHierarchy(site.context(v, Caller::staff).get(), request, &response);
-        if (shown_on_form(status)) {
-            customer_page(v, request.organization_customer_id(), Site::errors_of(status, hierarchy_fields()),
-                          status_of(status), CustomerForm::hierarchy);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, hierarchy_fields(),
+                             customer_form(v, request.organization_customer_id(), CustomerForm::hierarchy),
+                             Refusals::input_and_state);
             return;
         }
         Site::redirect(v, customer_href(request.organization_customer_id()) + "&done=hierarchy");
@@ -1263,11 +1183,14 @@ struct OfficeHq final {
         }
         customers_v1::ChangeHierarchyMemberResponse response;
         const auto status = customers->ChangeHierarchyMember(site.context(v, Caller::staff).get(), request, &response);
+        auto http_status = Site::shown_on_form(status, Refusals::input_and_state);
         // A customer id that names no customer is the form's mistake too.
-        if (shown_on_form(status) || (status.error_code() == grpc::StatusCode::NOT_FOUND &&
-                                      status.error_message().rfind("customer_id:", 0) == 0)) {
-            customer_page(v, organization_id, FormErrors{{}, {status.error_message()}},
-                          status.error_code() == grpc::StatusCode::NOT_FOUND ? 422 : status_of(status),
+        if (status.error_code() == grpc::StatusCode::NOT_FOUND &&
+            status.error_message().rfind("customer_id:", 0) == 0) {
+            http_status = 422;
+        }
+        if (http_status) {
+            customer_page(v, organization_id, FormErrors{{}, {status.error_message()}}, *http_status,
                           CustomerForm::member);
             return;
         }

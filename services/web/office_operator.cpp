@@ -244,17 +244,15 @@ struct Operator final {
         data.set("empty", flag(response.notifications().empty()));
         data.set("shown", std::to_string(response.notifications_size()));
         data.set("total", std::to_string(response.total()));
-        std::string filter_query = filter.empty() ? std::string{} : "status=" + url_encode(filter) + "&";
-        if (!page_size.empty()) {
-            filter_query += "page_size=" + page_size + "&";
+        QueryParams kept;
+        if (!filter.empty()) {
+            kept.emplace_back("status", filter);
         }
-        data.set("has_next", flag(!response.next_page_token().empty()));
-        data.set("next_href",
-                 "/office/notifications?" + filter_query + "page_token=" + url_encode(response.next_page_token()));
-        data.set("not_first", flag(!v.param("page_token").empty()));
-        data.set("first_href", filter_query.empty()
-                                   ? std::string("/office/notifications")
-                                   : "/office/notifications?" + filter_query.substr(0, filter_query.size() - 1));
+        if (!page_size.empty()) {
+            kept.emplace_back("page_size", page_size);
+        }
+        set_pager(data, "/office/notifications", kept, "page_token", response.next_page_token(),
+                  v.param("page_token").empty());
         data.set("redriven", flag(v.request->has_param("redriven")));
         data.set("redriven_count", v.param("redriven"));
         site.render(v, "operator_notifications", data);
@@ -265,12 +263,8 @@ struct Operator final {
         request.set_notification_id(v.param("id"));
         notifier_v1::GetNotificationResponse response;
         const auto status = notifier->GetNotification(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         mustache::data data = summary_data(v, response.summary());
@@ -325,12 +319,8 @@ struct Operator final {
         request.set_notification_id(v.param("id"));
         notifier_v1::GetNotificationResponse response;
         const auto status = notifier->GetNotification(site.context(v, Caller::staff).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         const auto& s = response.summary();

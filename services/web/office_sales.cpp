@@ -302,6 +302,167 @@ std::string contact_href(const std::string& contact_id) {
     return "/office/contacts/view?contact=" + url_encode(contact_id);
 }
 
+// An account or a contact as its pages show it: its id, the name its titles carry, what its page
+// shows and its replicated fields' values as the edit form names them ("account.address.city").
+struct Record final {
+    std::string id;
+    std::string name;
+    mustache::data view = mustache::data::type::object;
+    std::map<std::string, std::string> values;
+};
+
+grpc::Status load_account(sv::SalesService::Stub& sales, grpc::ClientContext& context, const std::string& id,
+                          Record& record) {
+    sv::GetAccountRequest request;
+    request.set_account_id(id);
+    sv::GetAccountResponse response;
+    auto status = sales.GetAccount(&context, request, &response);
+    if (!status.ok()) {
+        return status;
+    }
+    const auto& a = response.account();
+    record.id = a.account_id();
+    record.name = a.name();
+    record.values = account_values(a);
+    auto& data = record.view;
+    data.set("account_id", a.account_id());
+    data.set("name", a.name());
+    data.set("street", a.address().street());
+    data.set("postal_code", a.address().postal_code());
+    data.set("city", a.address().city());
+    set_if(data, "region", a.address().region());
+    data.set("country_code", a.address().country_code());
+    set_if(data, "phone", a.phone());
+    set_if(data, "website", a.website());
+    set_if(data, "tax_id", a.tax_id());
+    set_if(data, "request_number", a.prospect_request_number());
+    set_if(data, "customer_id", a.customer_id());
+    if (!a.opportunity_id().empty()) {
+        data.set("opportunity_id", a.opportunity_id());
+        data.set("opportunity_href", "/office/opportunities/view?opportunity=" + url_encode(a.opportunity_id()));
+    }
+    if (!a.primary_contact_id().empty()) {
+        data.set("contact_id", a.primary_contact_id());
+        data.set("contact_href", contact_href(a.primary_contact_id()));
+    }
+    return status;
+}
+
+grpc::Status load_contact(sv::SalesService::Stub& sales, grpc::ClientContext& context, const std::string& id,
+                          Record& record) {
+    sv::GetContactRequest request;
+    request.set_contact_id(id);
+    sv::GetContactResponse response;
+    auto status = sales.GetContact(&context, request, &response);
+    if (!status.ok()) {
+        return status;
+    }
+    const auto& c = response.contact();
+    record.id = c.contact_id();
+    record.name = c.first_name() + " " + c.last_name();
+    record.values = contact_values(c);
+    auto& data = record.view;
+    data.set("contact_id", c.contact_id());
+    data.set("name", record.name);
+    data.set("email", c.email());
+    set_if(data, "phone", c.phone());
+    set_if(data, "job_title", c.job_title());
+    set_if(data, "request_number", c.prospect_request_number());
+    set_if(data, "customer_id", c.customer_id());
+    if (!c.account_id().empty()) {
+        data.set("account_id", c.account_id());
+        data.set("account_href", account_href(c.account_id()));
+    }
+    return status;
+}
+
+// Sends the form's values with the API names of those that changed; `saved` tells whether the
+// service changed anything.
+grpc::Status save_account(sv::SalesService::Stub& sales, grpc::ClientContext& context, const Visit& v,
+                          const std::string& id, const std::vector<std::string>& changed, bool& saved) {
+    sv::UpdateAccountRequest request;
+    request.set_account_id(id);
+    auto* values = request.mutable_account();
+    values->set_name(v.field("account.name"));
+    values->set_phone(v.field("account.phone"));
+    values->set_website(v.field("account.website"));
+    values->set_tax_id(v.field("account.tax_id"));
+    auto* address = values->mutable_address();
+    address->set_street(v.field("account.address.street"));
+    address->set_postal_code(v.field("account.address.postal_code"));
+    address->set_city(v.field("account.address.city"));
+    address->set_region(v.field("account.address.region"));
+    address->set_country_code(v.field("account.address.country_code"));
+    for (const auto& field : changed) {
+        request.add_changed_fields(field);
+    }
+    sv::UpdateAccountResponse response;
+    auto status = sales.UpdateAccount(&context, request, &response);
+    saved = !response.changed_fields().empty();
+    return status;
+}
+
+grpc::Status save_contact(sv::SalesService::Stub& sales, grpc::ClientContext& context, const Visit& v,
+                          const std::string& id, const std::vector<std::string>& changed, bool& saved) {
+    sv::UpdateContactRequest request;
+    request.set_contact_id(id);
+    auto* values = request.mutable_contact();
+    values->set_first_name(v.field("contact.first_name"));
+    values->set_last_name(v.field("contact.last_name"));
+    values->set_email(v.field("contact.email"));
+    values->set_phone(v.field("contact.phone"));
+    values->set_job_title(v.field("contact.job_title"));
+    for (const auto& field : changed) {
+        request.add_changed_fields(field);
+    }
+    sv::UpdateContactResponse response;
+    auto status = sales.UpdateContact(&context, request, &response);
+    saved = !response.changed_fields().empty();
+    return status;
+}
+
+// What differs between the account's pages and the contact's (view, edit form, save): the names,
+// the replicated fields and the calls, whose messages are of different types.
+struct RecordKind final {
+    const char* name;       // "account": the edit form's name and its inputs' prefix, the ?account= parameter
+    const char* title_key;  // the view's title
+    const char* edit_path;
+    std::string (*href)(const std::string& id);  // the view
+    const std::vector<Field>& (*fields)();
+    grpc::Status (*load)(sv::SalesService::Stub& sales, grpc::ClientContext& context, const std::string& id,
+                         Record& record);
+    grpc::Status (*save)(sv::SalesService::Stub& sales, grpc::ClientContext& context, const Visit& v,
+                         const std::string& id, const std::vector<std::string>& changed, bool& saved);
+};
+constexpr RecordKind kAccount{"account",    "sales_account", "/office/accounts/edit", account_href, account_fields,
+                              load_account, save_account};
+constexpr RecordKind kContact{"contact",    "sales_contact_title", "/office/contacts/edit",
+                              contact_href, contact_fields,        load_contact,
+                              save_contact};
+
+// The API names of the replicated fields the form changed; an address is sent whole ("address").
+std::vector<std::string> changed_fields(const Visit& v, const RecordKind& kind,
+                                        const std::map<std::string, std::string>& before) {
+    const std::string prefix = std::string(kind.name) + ".";
+    std::vector<std::string> changed;
+    bool address_changed = false;
+    for (const auto& [name, old_value] : before) {
+        if (v.field(name) == old_value) {
+            continue;
+        }
+        const std::string field = name.substr(prefix.size());
+        if (field.starts_with("address.")) {
+            address_changed = true;
+        } else {
+            changed.push_back(field);
+        }
+    }
+    if (address_changed) {
+        changed.emplace_back("address");
+    }
+    return changed;
+}
+
 // A form that failed on its input: which one, and its errors (the page shows it again, 422).
 struct Failed final {
     std::string form;
@@ -394,26 +555,12 @@ struct SalesDesk final {
         site.render(v, page, data, status);
     }
 
-    // The answer to a form's POST that the service refused: its INVALID_ARGUMENT on the form
-    // again (show(v, failed) renders the page), anything else through Site::failed.
+    // The answer to a form's POST that the service refused (Site::form_failed): the page again
+    // with the form's errors (show(v, failed) renders it), as one page holds several forms.
     template <class Show>
     void refused(Visit& v, const grpc::Status& status, const std::string& form_name, const std::vector<Field>& fields,
                  Show show) {
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            show(v, Failed{form_name, Site::errors_of(status, fields)});
-            return;
-        }
-        site.failed(v, status);
-    }
-
-    // The answer to a call that is not a form's: an INVALID_ARGUMENT can only be an id or a page
-    // token in the address that is not one (404); anything else through Site::failed.
-    void answer(Visit& v, const grpc::Status& status) {
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.message(v, "not_found_title", "not_found_text", 404);
-            return;
-        }
-        site.failed(v, status);
+        site.form_failed(v, status, fields, [&](const FormErrors& errors, int) { show(v, Failed{form_name, errors}); });
     }
 
     // ---- the lead views ----
@@ -435,7 +582,7 @@ struct SalesDesk final {
         sv::ListLeadsResponse response;
         const auto status = sales->ListLeads(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         mustache::data data = mustache::data::type::object;
@@ -469,19 +616,17 @@ struct SalesDesk final {
         data.set("leads", rows);
         data.set("empty", response.leads().empty());
         data.set("total", std::to_string(response.total()));
-        std::string query = mine ? "mine=1&" : "";
+        QueryParams filter;
+        if (mine) {
+            filter.emplace_back("mine", "1");
+        }
         if (!mine && !text_filter.empty()) {
-            query += "text=" + url_encode(text_filter) + "&";
+            filter.emplace_back("text", text_filter);
         }
         if (!mine && !status_filter.empty()) {
-            query += "status=" + url_encode(status_filter) + "&";
+            filter.emplace_back("status", status_filter);
         }
-        if (!response.next_page_token().empty()) {
-            data.set("next_href", "/office/leads?" + query + "page=" + url_encode(response.next_page_token()));
-        }
-        if (!v.param("page").empty()) {
-            data.set("first_href", "/office/leads" + (query.empty() ? "" : "?" + query.substr(0, query.size() - 1)));
-        }
+        set_pager(data, "/office/leads", filter, "page", response.next_page_token(), v.param("page").empty());
         render(v, "sales_leads", data);
     }
 
@@ -495,7 +640,7 @@ struct SalesDesk final {
         sv::GetLeadResponse response;
         const auto status = sales->GetLead(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         const auto& summary = response.summary();
@@ -768,7 +913,7 @@ struct SalesDesk final {
         sv::ListOpportunitiesResponse response;
         const auto status = sales->ListOpportunities(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         mustache::data data = mustache::data::type::object;
@@ -791,13 +936,8 @@ struct SalesDesk final {
         data.set("opportunities", rows);
         data.set("empty", response.opportunities().empty());
         data.set("total", std::to_string(response.total()));
-        const std::string query = mine ? "mine=1&" : "";
-        if (!response.next_page_token().empty()) {
-            data.set("next_href", "/office/opportunities?" + query + "page=" + url_encode(response.next_page_token()));
-        }
-        if (!v.param("page").empty()) {
-            data.set("first_href", mine ? "/office/opportunities?mine=1" : "/office/opportunities");
-        }
+        set_pager(data, "/office/opportunities", mine ? QueryParams{{"mine", "1"}} : QueryParams{}, "page",
+                  response.next_page_token(), v.param("page").empty());
         render(v, "sales_opportunities", data);
     }
 
@@ -809,7 +949,7 @@ struct SalesDesk final {
         sv::GetOpportunityResponse response;
         const auto status = sales->GetOpportunity(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         const auto& o = response.summary();
@@ -911,7 +1051,7 @@ struct SalesDesk final {
         sv::GetOpportunityResponse response;
         const auto status = sales->GetOpportunity(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         const auto& o = response.summary();
@@ -932,7 +1072,7 @@ struct SalesDesk final {
         sv::WinOpportunityResponse response;
         const auto status = sales->WinOpportunity(site.context(v, Caller::staff).get(), request, &response);
         if (!status.ok()) {
-            answer(v, status);
+            site.lookup_failed(v, status);
             return;
         }
         Site::redirect(v, opportunity_page(request.opportunity_id(), "won"));
@@ -955,207 +1095,72 @@ struct SalesDesk final {
 
     // ---- accounts and contacts: the replicated fields, edited here, reach commerce ----
 
-    void account(Visit& v) {
-        sv::GetAccountRequest request;
-        request.set_account_id(v.param("account"));
-        sv::GetAccountResponse response;
-        const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), request, &response);
-        if (!status.ok()) {
-            answer(v, status);
+    // A record's page: what load() found, under its name.
+    void record_page(Visit& v, const RecordKind& kind) {
+        Record record;
+        if (const auto status = kind.load(*sales, *site.context(v, Caller::staff), v.param(kind.name), record);
+            !status.ok()) {
+            site.lookup_failed(v, status);
             return;
         }
-        const auto& a = response.account();
-        mustache::data data = mustache::data::type::object;
-        data.set("title", site.text(v, "sales_account") + " " + a.name());
-        data.set("account_id", a.account_id());
-        data.set("name", a.name());
-        data.set("street", a.address().street());
-        data.set("postal_code", a.address().postal_code());
-        data.set("city", a.address().city());
-        set_if(data, "region", a.address().region());
-        data.set("country_code", a.address().country_code());
-        set_if(data, "phone", a.phone());
-        set_if(data, "website", a.website());
-        set_if(data, "tax_id", a.tax_id());
-        set_if(data, "request_number", a.prospect_request_number());
-        set_if(data, "customer_id", a.customer_id());
-        if (!a.opportunity_id().empty()) {
-            data.set("opportunity_id", a.opportunity_id());
-            data.set("opportunity_href", "/office/opportunities/view?opportunity=" + url_encode(a.opportunity_id()));
-        }
-        if (!a.primary_contact_id().empty()) {
-            data.set("contact_id", a.primary_contact_id());
-            data.set("contact_href", contact_href(a.primary_contact_id()));
-        }
-        data.set("edit_href", "/office/accounts/edit?account=" + url_encode(a.account_id()));
-        render(v, "sales_account", data);
+        record.view.set("title", site.text(v, kind.title_key) + " " + record.name);
+        record.view.set("edit_href", std::string(kind.edit_path) + "?" + kind.name + "=" + url_encode(record.id));
+        render(v, std::string("sales_") + kind.name, record.view);
     }
 
-    void account_edit_page(Visit& v) { show_account_edit(v, v.param("account"), std::nullopt); }
-
-    void show_account_edit(Visit& v, const std::string& account_id, const std::optional<Failed>& failed) {
-        sv::GetAccountRequest request;
-        request.set_account_id(account_id);
-        sv::GetAccountResponse response;
-        const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), request, &response);
-        if (!status.ok()) {
-            answer(v, status);
+    // A record's edit form: its replicated fields with their values, or the refused form's.
+    void show_edit(Visit& v, const RecordKind& kind, const std::string& id, const std::optional<Failed>& failed) {
+        Record record;
+        if (const auto status = kind.load(*sales, *site.context(v, Caller::staff), id, record); !status.ok()) {
+            site.lookup_failed(v, status);
             return;
         }
-        const auto& a = response.account();
+        const std::string name = kind.name;
         mustache::data data = mustache::data::type::object;
-        data.set("title", site.text(v, "sales_edit_account_title") + " " + a.name());
-        data.set("kind", "account");
-        data.set("action", "/office/accounts/edit");
-        data.set("id_name", "account_id");
-        data.set("id_value", a.account_id());
-        data.set("back_href", account_href(a.account_id()));
-        data.set("edit", form(v, "account", account_fields(), failed, account_values(a)));
+        data.set("title", site.text(v, "sales_edit_" + name + "_title") + " " + record.name);
+        data.set("kind", name);
+        data.set("action", std::string(kind.edit_path));
+        data.set("id_name", name + "_id");
+        data.set("id_value", record.id);
+        data.set("back_href", kind.href(record.id));
+        data.set("edit", form(v, name, kind.fields(), failed, record.values));
         render(v, "sales_edit", data, failed ? 422 : 200);
     }
 
-    void account_edit(Visit& v) {
-        const std::string account_id = v.field("account_id");
-        sv::GetAccountRequest get;
-        get.set_account_id(account_id);
-        sv::GetAccountResponse current;
-        if (const auto status = sales->GetAccount(site.context(v, Caller::staff).get(), get, &current); !status.ok()) {
-            answer(v, status);
+    // The edit form's POST. Only what the user changed is sent (the service stamps it now:
+    // changed_at): a field left as it was keeps its stamp, so a newer change from commerce to it
+    // is not overwritten.
+    void save_record(Visit& v, const RecordKind& kind) {
+        const std::string id_name = std::string(kind.name) + "_id";
+        const std::string id = v.field(id_name);
+        Record current;
+        if (const auto status = kind.load(*sales, *site.context(v, Caller::staff), id, current); !status.ok()) {
+            site.lookup_failed(v, status);
             return;
         }
-        // Only what the user changed is sent (the service stamps it now: changed_at): a field left
-        // as it was keeps its stamp, so a newer change from commerce to it is not overwritten.
-        const auto before = account_values(current.account());
-        sv::UpdateAccountRequest request;
-        request.set_account_id(account_id);
-        auto* values = request.mutable_account();
-        values->set_name(v.field("account.name"));
-        values->set_phone(v.field("account.phone"));
-        values->set_website(v.field("account.website"));
-        values->set_tax_id(v.field("account.tax_id"));
-        auto* address = values->mutable_address();
-        address->set_street(v.field("account.address.street"));
-        address->set_postal_code(v.field("account.address.postal_code"));
-        address->set_city(v.field("account.address.city"));
-        address->set_region(v.field("account.address.region"));
-        address->set_country_code(v.field("account.address.country_code"));
-        bool address_changed = false;
-        for (const auto& [name, old_value] : before) {
-            if (v.field(name) == old_value) {
-                continue;
-            }
-            if (name.starts_with("account.address.")) {
-                address_changed = true;
-            } else {
-                request.add_changed_fields(name.substr(std::string("account.").size()));
-            }
-        }
-        if (address_changed) {
-            request.add_changed_fields("address");
-        }
-        if (request.changed_fields().empty()) {
-            Site::redirect(v, account_href(account_id) + "&done=record_unchanged");
+        const auto changed = changed_fields(v, kind, current.values);
+        if (changed.empty()) {
+            Site::redirect(v, kind.href(id) + "&done=record_unchanged");
             return;
         }
-        sv::UpdateAccountResponse response;
-        const auto status = sales->UpdateAccount(site.context(v, Caller::staff).get(), request, &response);
+        bool saved = false;
+        const auto status = kind.save(*sales, *site.context(v, Caller::staff), v, id, changed, saved);
         if (!status.ok()) {
-            refused(v, status, "account", account_fields(), [this](Visit& visit, const Failed& failed) {
-                show_account_edit(visit, visit.field("account_id"), failed);
+            refused(v, status, kind.name, kind.fields(), [this, &kind, id_name](Visit& visit, const Failed& failed) {
+                show_edit(visit, kind, visit.field(id_name), failed);
             });
             return;
         }
-        Site::redirect(v, account_href(account_id) +
-                              (response.changed_fields().empty() ? "&done=record_unchanged" : "&done=account_updated"));
+        Site::redirect(v,
+                       kind.href(id) + "&done=" + (saved ? std::string(kind.name) + "_updated" : "record_unchanged"));
     }
 
-    void contact(Visit& v) {
-        sv::GetContactRequest request;
-        request.set_contact_id(v.param("contact"));
-        sv::GetContactResponse response;
-        const auto status = sales->GetContact(site.context(v, Caller::staff).get(), request, &response);
-        if (!status.ok()) {
-            answer(v, status);
-            return;
-        }
-        const auto& c = response.contact();
-        mustache::data data = mustache::data::type::object;
-        data.set("title", site.text(v, "sales_contact_title") + " " + c.first_name() + " " + c.last_name());
-        data.set("contact_id", c.contact_id());
-        data.set("name", c.first_name() + " " + c.last_name());
-        data.set("email", c.email());
-        set_if(data, "phone", c.phone());
-        set_if(data, "job_title", c.job_title());
-        set_if(data, "request_number", c.prospect_request_number());
-        set_if(data, "customer_id", c.customer_id());
-        if (!c.account_id().empty()) {
-            data.set("account_id", c.account_id());
-            data.set("account_href", account_href(c.account_id()));
-        }
-        data.set("edit_href", "/office/contacts/edit?contact=" + url_encode(c.contact_id()));
-        render(v, "sales_contact", data);
-    }
-
-    void contact_edit_page(Visit& v) { show_contact_edit(v, v.param("contact"), std::nullopt); }
-
-    void show_contact_edit(Visit& v, const std::string& contact_id, const std::optional<Failed>& failed) {
-        sv::GetContactRequest request;
-        request.set_contact_id(contact_id);
-        sv::GetContactResponse response;
-        const auto status = sales->GetContact(site.context(v, Caller::staff).get(), request, &response);
-        if (!status.ok()) {
-            answer(v, status);
-            return;
-        }
-        const auto& c = response.contact();
-        mustache::data data = mustache::data::type::object;
-        data.set("title", site.text(v, "sales_edit_contact_title") + " " + c.first_name() + " " + c.last_name());
-        data.set("kind", "contact");
-        data.set("action", "/office/contacts/edit");
-        data.set("id_name", "contact_id");
-        data.set("id_value", c.contact_id());
-        data.set("back_href", contact_href(c.contact_id()));
-        data.set("edit", form(v, "contact", contact_fields(), failed, contact_values(c)));
-        render(v, "sales_edit", data, failed ? 422 : 200);
-    }
-
-    void contact_edit(Visit& v) {
-        const std::string contact_id = v.field("contact_id");
-        sv::GetContactRequest get;
-        get.set_contact_id(contact_id);
-        sv::GetContactResponse current;
-        if (const auto status = sales->GetContact(site.context(v, Caller::staff).get(), get, &current); !status.ok()) {
-            answer(v, status);
-            return;
-        }
-        sv::UpdateContactRequest request;
-        request.set_contact_id(contact_id);
-        auto* values = request.mutable_contact();
-        values->set_first_name(v.field("contact.first_name"));
-        values->set_last_name(v.field("contact.last_name"));
-        values->set_email(v.field("contact.email"));
-        values->set_phone(v.field("contact.phone"));
-        values->set_job_title(v.field("contact.job_title"));
-        for (const auto& [name, old_value] : contact_values(current.contact())) {
-            if (v.field(name) != old_value) {
-                request.add_changed_fields(name.substr(std::string("contact.").size()));
-            }
-        }
-        if (request.changed_fields().empty()) {
-            Site::redirect(v, contact_href(contact_id) + "&done=record_unchanged");
-            return;
-        }
-        sv::UpdateContactResponse response;
-        const auto status = sales->UpdateContact(site.context(v, Caller::staff).get(), request, &response);
-        if (!status.ok()) {
-            refused(v, status, "contact", contact_fields(), [this](Visit& visit, const Failed& failed) {
-                show_contact_edit(visit, visit.field("contact_id"), failed);
-            });
-            return;
-        }
-        Site::redirect(v, contact_href(contact_id) +
-                              (response.changed_fields().empty() ? "&done=record_unchanged" : "&done=contact_updated"));
-    }
+    void account(Visit& v) { record_page(v, kAccount); }
+    void account_edit_page(Visit& v) { show_edit(v, kAccount, v.param("account"), std::nullopt); }
+    void account_edit(Visit& v) { save_record(v, kAccount); }
+    void contact(Visit& v) { record_page(v, kContact); }
+    void contact_edit_page(Visit& v) { show_edit(v, kContact, v.param("contact"), std::nullopt); }
+    void contact_edit(Visit& v) { save_record(v, kContact); }
 };
 
 }  // namespace

@@ -3,11 +3,28 @@
 #include <array>
 #include <ctime>
 
+#include "web_security.h"
+
 namespace gatehouse::web {
 
 void set_if(kainjow::mustache::data& data, const std::string& key, const std::string& value) {
     if (!value.empty()) {
         data.set(key, value);
+    }
+}
+
+void set_pager(kainjow::mustache::data& data, const std::string& path, const QueryParams& filter,
+               const std::string& token_param, const std::string& next_page_token, bool first_page) {
+    std::string query;
+    for (const auto& [name, value] : filter) {
+        query += (query.empty() ? "?" : "&") + name + "=" + url_encode(value);
+    }
+    if (!next_page_token.empty()) {
+        data.set("next_href",
+                 path + query + (query.empty() ? "?" : "&") + token_param + "=" + url_encode(next_page_token));
+    }
+    if (!first_page) {
+        data.set("first_href", path + query);
     }
 }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gatehouse/common/v1/common.pb.h"
 
@@ -16,6 +18,13 @@ namespace gatehouse::web {
 
 // Sets `key` only when `value` is not empty: a mustache section over "" would still render.
 void set_if(kainjow::mustache::data& data, const std::string& key, const std::string& value);
+// An address's query parameters, name and value (the value is encoded when written out).
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+// A paged list's pager: first_href when this page is not the first, and next_href when the
+// service gave a next page's token, each the list's `path` with its `filter` so the pages keep it;
+// next_href adds `token_param`=the token.
+void set_pager(kainjow::mustache::data& data, const std::string& path, const QueryParams& filter,
+               const std::string& token_param, const std::string& next_page_token, bool first_page);
 // "2026-12-01 09:30 UTC"; "" for an unset time.
 [[nodiscard]] std::string format_time(const google::protobuf::Timestamp& at);
 // The amount of minor units as a form input shows it: "25000.50", "-0.50".

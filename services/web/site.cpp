@@ -82,13 +82,35 @@ std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-std::vector<std::string> names_of(const std::vector<Field>& fields) {
-    std::vector<std::string> names;
-    names.reserve(fields.size());
-    for (const auto& field : fields) {
-        names.push_back(field.name);
+// An INVALID_ARGUMENT on the input `names` names, or the summary's line.
+FormErrors errors_on(const grpc::Status& status, const std::vector<std::string>& names) {
+    FormErrors errors;
+    if (auto found = field_error(status.error_message(), names)) {
+        errors.fields[found->field] = found->rule;
+    } else {
+        errors.general.push_back(status.error_message());
     }
-    return names;
+    return errors;
+}
+
+// A line of a form's error summary: an input's label and rule, linking to the input (`href`, its
+// id), or a line about the whole form (no link).
+mustache::data summary_line(const std::string& text, const std::string& href = {}) {
+    mustache::data item = mustache::data::type::object;
+    item.set("text", text);
+    if (!href.empty()) {
+        item.set("href", href);
+    }
+    return item;
+}
+
+// The summary's lines about the whole form; the inputs' lines follow.
+mustache::data general_summary(const FormErrors& errors) {
+    mustache::data summary = mustache::data::type::list;
+    for (const auto& line : errors.general) {
+        summary.push_back(summary_line(line));
+    }
+    return summary;
 }
 
 std::string cookie(const Visit& v, const char* name) {
@@ -307,6 +329,47 @@ void Site::failed(Visit& v, const grpc::Status& status) {
     }
 }
 
+void Site::lookup_failed(Visit& v, const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        message(v, "not_found_title", "not_found_text", 404);
+        return;
+    }
+    failed(v, status);
+}
+
+std::optional<int> Site::shown_on_form(const grpc::Status& status, Refusals shown) {
+    switch (status.error_code()) {
+        case grpc::StatusCode::INVALID_ARGUMENT:
+            return 422;
+        case grpc::StatusCode::FAILED_PRECONDITION:
+        case grpc::StatusCode::ALREADY_EXISTS:
+            if (shown == Refusals::input_and_state) {
+                return 409;
+            }
+            return std::nullopt;
+        default:
+            return std::nullopt;
+    }
+}
+
+void Site::form_failed(Visit& v, const grpc::Status& status, const std::vector<Field>& fields, const ShowForm& show,
+                       Refusals shown) {
+    if (const auto http_status = shown_on_form(status, shown)) {
+        show(errors_of(status, fields), *http_status);
+        return;
+    }
+    failed(v, status);
+}
+
+void Site::form_failed(Visit& v, const grpc::Status& status, std::initializer_list<FormInput> inputs,
+                       const ShowForm& show, Refusals shown) {
+    if (const auto http_status = shown_on_form(status, shown)) {
+        show(errors_of(status, inputs), *http_status);
+        return;
+    }
+    failed(v, status);
+}
+
 void Site::end_session(Visit& v) {
     v.response->headers.emplace("Set-Cookie", set_cookie(kSessionCookie, "", cookie_options(0L)));
     v.response->headers.emplace("Set-Cookie", set_cookie(kOrganizationCookie, "", cookie_options(0L)));
@@ -329,12 +392,7 @@ mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields,
                                const std::map<std::string, std::string>& values, const FormLayout& layout) const {
     mustache::data data = mustache::data::type::object;
     mustache::data inputs = mustache::data::type::list;
-    mustache::data summary = mustache::data::type::list;
-    for (const auto& message_text : errors.general) {
-        mustache::data item = mustache::data::type::object;
-        item.set("text", message_text);
-        summary.push_back(item);
-    }
+    mustache::data summary = general_summary(errors);
     for (const auto& f : fields) {
         mustache::data input = mustache::data::type::object;
         const std::string id = layout.id_prefix.empty() ? input_id(f.name) : layout.id_prefix + "-" + input_id(f.name);
@@ -347,10 +405,7 @@ mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields,
             data.set("select_id", id);
             if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
                 data.set("select_error", error->second);
-                mustache::data item = mustache::data::type::object;
-                item.set("text", label + ": " + error->second);
-                item.set("href", id);
-                summary.push_back(item);
+                summary.push_back(summary_line(label + ": " + error->second, id));
             }
             continue;
         }
@@ -365,10 +420,7 @@ mustache::data Site::form_data(const Visit& v, const std::vector<Field>& fields,
         input.set("value", value == values.end() || f.type == "password" ? std::string{} : value->second);
         if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
             input.set("error", error->second);
-            mustache::data item = mustache::data::type::object;
-            item.set("text", label + ": " + error->second);
-            item.set("href", id);
-            summary.push_back(item);
+            summary.push_back(summary_line(label + ": " + error->second, id));
         }
         inputs.push_back(input);
     }
@@ -401,14 +453,35 @@ mustache::data Site::hidden_inputs(const std::map<std::string, std::string>& hid
     return list;
 }
 
-FormErrors Site::errors_of(const grpc::Status& status, const std::vector<Field>& fields) {
-    FormErrors errors;
-    if (auto found = field_error(status.error_message(), names_of(fields))) {
-        errors.fields[found->field] = found->rule;
-    } else {
-        errors.general.push_back(status.error_message());
+void Site::set_errors(const Visit& v, mustache::data& data, const FormErrors& errors,
+                      std::initializer_list<FormInput> inputs) const {
+    mustache::data summary = general_summary(errors);
+    for (const auto& input : inputs) {
+        if (const auto found = errors.fields.find(input.name); found != errors.fields.end()) {
+            data.set(std::string(input.name) + "_error", found->second);
+            summary.push_back(summary_line(text(v, input.label) + ": " + found->second, input.id));
+        }
     }
-    return errors;
+    data.set("has_errors", !errors.empty());
+    data.set("summary", summary);
+}
+
+FormErrors Site::errors_of(const grpc::Status& status, const std::vector<Field>& fields) {
+    std::vector<std::string> names;
+    names.reserve(fields.size());
+    for (const auto& field : fields) {
+        names.push_back(field.name);
+    }
+    return errors_on(status, names);
+}
+
+FormErrors Site::errors_of(const grpc::Status& status, std::initializer_list<FormInput> inputs) {
+    std::vector<std::string> names;
+    names.reserve(inputs.size());
+    for (const auto& input : inputs) {
+        names.emplace_back(input.name);
+    }
+    return errors_on(status, names);
 }
 
 void Site::install(httplib::Server& server) {

@@ -97,6 +97,21 @@ struct FormErrors final {
     [[nodiscard]] bool empty() const { return fields.empty() && general.empty(); }
 };
 
+// An input a page's template writes out itself (a confirmation page's reason, a select of the
+// page's options): the API's field name, the element's id (the summary links to it) and its label's
+// text key.
+struct FormInput final {
+    const char* name;
+    const char* id;
+    const char* label;
+};
+
+// Which refusals of a form's call the form shows again, with the service's reason on it. Every
+// form shows its input's (INVALID_ARGUMENT); a form that decides on a record's state (approve,
+// reject, change the administrator) also the state's (FAILED_PRECONDITION, ALREADY_EXISTS: "the
+// request is already approved"), which otherwise get failed()'s page.
+enum class Refusals { input, input_and_state };
+
 // One request: its language, cookies, CSRF token, sessions and (for a POST) form.
 struct Visit final {
     const httplib::Request* request = nullptr;
@@ -187,6 +202,20 @@ class Site final {
     // INVALID_ARGUMENT 400 (an id or page token in the address that does not parse), RESOURCE_EXHAUSTED
     // 429, FAILED_PRECONDITION / ALREADY_EXISTS 409 with the service's reason, else 503.
     void failed(Visit& v, const grpc::Status& status);
+    // The answer to a failed call that is not a form's: its INVALID_ARGUMENT can only be an id or
+    // a page token in the address (or a form's hidden input) that is not one, so 404 as for
+    // NOT_FOUND; the rest as failed().
+    void lookup_failed(Visit& v, const grpc::Status& status);
+    // The HTTP status the form answers a refusal it shows with (422 for the input, 409 for the
+    // state), or nothing: the refusal goes to failed().
+    [[nodiscard]] static std::optional<int> shown_on_form(const grpc::Status& status, Refusals shown = Refusals::input);
+    // The answer to a form's call that failed: a refusal the form shows calls show(errors, status),
+    // the errors (errors_of) on the page again with that HTTP status; the rest go to failed().
+    using ShowForm = std::function<void(const FormErrors& errors, int http_status)>;
+    void form_failed(Visit& v, const grpc::Status& status, const std::vector<Field>& fields, const ShowForm& show,
+                     Refusals shown = Refusals::input);
+    void form_failed(Visit& v, const grpc::Status& status, std::initializer_list<FormInput> inputs,
+                     const ShowForm& show, Refusals shown = Refusals::input);
     // The form's fields with their values and errors, and the error summary (has_errors, summary,
     // fields: id, name, label, type, required, autocomplete, value, error). A select is written out
     // by the page's template (its options are the page's): the data names its id (select_id) and
@@ -200,8 +229,13 @@ class Site final {
                      const std::map<std::string, std::string>& hidden = {});
     // A form's hidden inputs ({{#hidden}}name, value{{/hidden}}) from name -> value.
     [[nodiscard]] static mustache::data hidden_inputs(const std::map<std::string, std::string>& hidden);
+    // The error summary (has_errors, summary) and each input's rule (<name>_error) of a form whose
+    // template writes its inputs itself; with no inputs, the summary of a page's general errors.
+    void set_errors(const Visit& v, mustache::data& data, const FormErrors& errors,
+                    std::initializer_list<FormInput> inputs) const;
     // An INVALID_ARGUMENT on one of the form's fields, or the summary's line.
     [[nodiscard]] static FormErrors errors_of(const grpc::Status& status, const std::vector<Field>& fields);
+    [[nodiscard]] static FormErrors errors_of(const grpc::Status& status, std::initializer_list<FormInput> inputs);
     // A client context: deadline, the browser's address in x-forwarded-for (per-person limits),
     // and the caller's credential: the partner's session, or the gateway token on behalf of the
     // signed-in staff member.

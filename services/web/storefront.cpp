@@ -157,14 +157,11 @@ struct Storefront final {
         request.set_idempotency_key(v.field("idempotency_key"));
         onboarding_v1::SubmitRequestResponse response;
         const auto status = onboarding->SubmitRequest(site.context(v, Caller::anonymous).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.render_form(v, "nav_partner", "", "/partner", partner_fields(),
-                             Site::errors_of(status, partner_fields()), "partner_submit",
-                             {{"idempotency_key", v.field("idempotency_key")}});
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, partner_fields(), [&](const FormErrors& errors, int) {
+                site.render_form(v, "nav_partner", "", "/partner", partner_fields(), errors, "partner_submit",
+                                 {{"idempotency_key", v.field("idempotency_key")}});
+            });
             return;
         }
         Site::redirect(v, "/partner/received?request=" + url_encode(response.request_number()));
@@ -220,14 +217,11 @@ struct Storefront final {
         onboarding_v1::ResendVerificationResponse response;
         const auto status =
             onboarding->ResendVerification(site.context(v, Caller::anonymous).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.render_form(v, "verify_failed_title", "verify_failed_text", "/verify/resend", resend_fields(),
-                             Site::errors_of(status, resend_fields()), "resend_submit",
-                             {{"request", v.field("request")}});
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, resend_fields(), [&](const FormErrors& errors, int) {
+                site.render_form(v, "verify_failed_title", "verify_failed_text", "/verify/resend", resend_fields(),
+                                 errors, "resend_submit", {{"request", v.field("request")}});
+            });
             return;
         }
         site.message(v, "resent_title", "resent_text", 200);
@@ -252,17 +246,14 @@ struct Storefront final {
         request.set_password(v.field("password"));
         customers_v1::SetPasswordResponse response;
         const auto status = customers->SetPassword(site.context(v, Caller::anonymous).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            FormErrors errors = Site::errors_of(status, set_password_fields());
-            if (status.error_message().rfind("token:", 0) == 0) {
-                errors = FormErrors{{}, {site.text(v, "link_failed")}};
-            }
-            site.render_form(v, "set_password_title", "password_rules", "/set-password", set_password_fields(), errors,
-                             "set_password_submit", hidden);
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, set_password_fields(), [&](const FormErrors& errors, int) {
+                // A token that does not work is the link's fault, not an input's.
+                const bool link_failed = status.error_message().rfind("token:", 0) == 0;
+                site.render_form(v, "set_password_title", "password_rules", "/set-password", set_password_fields(),
+                                 link_failed ? FormErrors{{}, {site.text(v, "link_failed")}} : errors,
+                                 "set_password_submit", hidden);
+            });
             return;
         }
         mustache::data data = mustache::data::type::object;

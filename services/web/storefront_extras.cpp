@@ -26,8 +26,8 @@ constexpr Text kTexts[] = {
      "submitted it with.",
      "Geben Sie die Nummer Ihrer Partneranfrage (von der Bestätigungsseite und aus der E-Mail) und die "
      "E-Mail-Adresse ein, mit der Sie sie gestellt haben."},
-    {"sx_request_number", "Request number", "Anfragenummer"},
-    {"sx_status_email", "Email address of the request", "E-Mail-Adresse der Anfrage"},
+    {"sx_f_request_number", "Request number", "Anfragenummer"},
+    {"sx_f_email", "Email address of the request", "E-Mail-Adresse der Anfrage"},
     {"sx_status_submit", "Look up the status", "Status abfragen"},
     {"sx_status_result", "The status of request", "Der Status der Anfrage"},
     {"sx_status_not_found", "We found no request with this number and email address. Check both and try again.",
@@ -49,17 +49,12 @@ constexpr Text kTexts[] = {
      "einmal und nur für begrenzte Zeit."},
 };
 
-// The status form's inputs (named as GetRequestStatusRequest's fields) with their label keys.
-struct StatusField final {
-    const char* name;
-    const char* label_key;
-    const char* type;
-    const char* autocomplete;
-};
-constexpr StatusField kStatusFields[] = {
-    {"request_number", "sx_request_number", "text", "off"},
-    {"email", "sx_status_email", "email", "email"},
-};
+// The status form's inputs, named as GetRequestStatusRequest's fields (labels sx_f_<name>).
+const std::vector<Field>& status_fields() {
+    static const std::vector<Field> fields = {{"request_number", "text", true, "off"},
+                                              {"email", "email", true, "email"}};
+    return fields;
+}
 
 const std::vector<Field>& forgot_fields() {
     static const std::vector<Field> fields = {{"email", "email", true, "username"}};
@@ -75,37 +70,8 @@ struct StorefrontExtras final {
     // answer.
     mustache::data status_form(const Visit& v, const FormErrors& errors,
                                const std::map<std::string, std::string>& values) const {
-        mustache::data data = mustache::data::type::object;
-        mustache::data inputs = mustache::data::type::list;
-        mustache::data summary = mustache::data::type::list;
-        for (const auto& line : errors.general) {
-            mustache::data item = mustache::data::type::object;
-            item.set("text", line);
-            summary.push_back(item);
-        }
-        for (const auto& f : kStatusFields) {
-            mustache::data input = mustache::data::type::object;
-            const std::string id = input_id(f.name);
-            input.set("id", id);
-            input.set("name", std::string(f.name));
-            input.set("label", site.text(v, f.label_key));
-            input.set("type", std::string(f.type));
-            input.set("autocomplete", std::string(f.autocomplete));
-            const auto value = values.find(f.name);
-            input.set("value", value == values.end() ? std::string{} : value->second);
-            if (const auto error = errors.fields.find(f.name); error != errors.fields.end()) {
-                input.set("error", error->second);
-                mustache::data item = mustache::data::type::object;
-                item.set("text", site.text(v, f.label_key) + ": " + error->second);
-                item.set("href", id);
-                summary.push_back(item);
-            }
-            inputs.push_back(input);
-        }
+        mustache::data data = site.form_data(v, status_fields(), errors, values, FormLayout{"", "sx_f_"});
         data.set("title", site.text(v, "sx_status_title"));
-        data.set("fields", inputs);
-        data.set("has_errors", mustache::data(!errors.empty()));
-        data.set("summary", summary);
         data.set("answered", mustache::data(false));
         data.set("not_found", mustache::data(false));
         return data;
@@ -131,14 +97,6 @@ struct StorefrontExtras final {
         request.set_email(v.field("email"));
         onboarding_v1::GetRequestStatusResponse response;
         const auto status = onboarding->GetRequestStatus(site.context(v, Caller::anonymous).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            std::vector<Field> fields;
-            for (const auto& f : kStatusFields) {
-                fields.push_back(Field{f.name, "text", true, "off"});
-            }
-            site.render(v, "storefront_extras_status", status_form(v, Site::errors_of(status, fields), v.form), 422);
-            return;
-        }
         // NOT_FOUND is the answer for an unknown number and for a number with another email alike:
         // the page says the same for both.
         if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -148,7 +106,9 @@ struct StorefrontExtras final {
             return;
         }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, status_fields(), [&](const FormErrors& errors, int http_status) {
+                site.render(v, "storefront_extras_status", status_form(v, errors, v.form), http_status);
+            });
             return;
         }
         mustache::data data = status_form(v, {}, v.form);
@@ -171,13 +131,11 @@ struct StorefrontExtras final {
         customers_v1::RequestPasswordResetResponse response;
         const auto status =
             customers->RequestPasswordReset(site.context(v, Caller::anonymous).get(), request, &response);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-            site.render_form(v, "sx_forgot_title", "sx_forgot_intro", "/forgot-password", forgot_fields(),
-                             Site::errors_of(status, forgot_fields()), "sx_forgot_submit");
-            return;
-        }
         if (!status.ok()) {
-            site.failed(v, status);
+            site.form_failed(v, status, forgot_fields(), [&](const FormErrors& errors, int) {
+                site.render_form(v, "sx_forgot_title", "sx_forgot_intro", "/forgot-password", forgot_fields(), errors,
+                                 "sx_forgot_submit");
+            });
             return;
         }
         mustache::data data = mustache::data::type::object;

@@ -18,7 +18,7 @@
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "wait_until.h"
+#include "gatehouse/testing/wait_until.h"
 
 namespace gatehouse::chaos {
 namespace {

@@ -46,8 +46,8 @@
 #include "chaos_checker.h"
 #include "chaos_clients.h"
 #include "chaos_world.h"
-#include "kafka_test_cluster.h"
-#include "wait_until.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/wait_until.h"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "wait_until.h"
+#include "gatehouse/testing/wait_until.h"
 
 namespace gatehouse::chaos {
 namespace {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
+#include "gatehouse/testing/child_process.h"
 
 namespace gatehouse::chaos {
 

@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "child_process.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/platform/topics.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/child_process.h"
 #include "onboarding_process.h"  // valid_request()
 
 using namespace gatehouse;

@@ -16,10 +16,10 @@
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "kafka_test_cluster.h"
-#include "service_process.h"
-#include "sinks.h"
-#include "wait_until.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/service_process.h"
+#include "gatehouse/testing/sinks.h"
+#include "gatehouse/testing/wait_until.h"
 
 namespace gatehouse::testing {
 

@@ -13,9 +13,9 @@
 #include "gatehouse/kernel/v1/operator_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/test_certificates.h"
+#include "gatehouse/testing/wait_until.h"
 #include "onboarding_process.h"
-#include "test_certificates.h"
-#include "wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

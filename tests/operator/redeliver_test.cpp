@@ -6,8 +6,8 @@
 
 #include "gatehouse/kernel/dead_letters.h"
 #include "gatehouse/kernel/inbox_consumer.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

@@ -115,7 +115,7 @@ void add_customers_commands(CLI::App& app, Cli& cli) {
     list_cmd->add_option("--status", args.status, "active, blocked or closed (a lost deal)")
         ->check(CLI::IsMember({"active", "blocked", "closed"}));
     list_cmd->add_option_function<int>(
-        "--page-size", [](int v) { args.list.set_page_size(v); }, "1..200");
+        "--page-size", [](int v) { args.list.set_page_size(v); }, "1..500 (default 50)");
     list_cmd->add_option_function<std::string>("--page-token",
                                                [](const std::string& v) { args.list.set_page_token(v); });
     list_cmd->callback([=, &cli] {

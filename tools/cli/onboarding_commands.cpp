@@ -202,7 +202,7 @@ void add_onboarding_commands(CLI::App& app, Cli& cli) {
     list_cmd->add_option("--from", from, "submitted at or after, e.g. 2026-11-01T00:00:00Z");
     list_cmd->add_option("--to", to, "submitted before");
     list_cmd->add_option_function<int>(
-        "--page-size", [=, &cli](int v) { list.set_page_size(v); }, "1..200 (default 50)");
+        "--page-size", [=, &cli](int v) { list.set_page_size(v); }, "1..500 (default 50)");
     list_cmd->add_option_function<std::string>("--page-token",
                                                [=, &cli](const std::string& v) { list.set_page_token(v); });
     list_cmd->callback([=, &cli] {

@@ -143,7 +143,7 @@ void add_sales_commands(CLI::App& app, Cli& cli) {
     list_cmd->add_option_function<std::string>(
         "--text", [](const std::string& v) { args.list.set_text(v); }, "in company name or contact email");
     list_cmd->add_option_function<int>(
-        "--page-size", [](int v) { args.list.set_page_size(v); }, "1..200 (default 50)");
+        "--page-size", [](int v) { args.list.set_page_size(v); }, "1..500 (default 50)");
     list_cmd->add_option_function<std::string>("--page-token",
                                                [](const std::string& v) { args.list.set_page_token(v); });
     list_cmd->callback([=, &cli] {

@@ -6,7 +6,7 @@
 #include "gatehouse/kernel/config.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/metrics.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::TempDir;

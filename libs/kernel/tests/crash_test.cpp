@@ -9,13 +9,13 @@
 #include <set>
 #include <sstream>
 
-#include "child_process.h"
 #include "counter_domain.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/outbox_relay.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using namespace gatehouse::testing;

@@ -28,7 +28,7 @@
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/outbox_relay.h"
-#include "kafka_test_cluster.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
 
 using namespace gatehouse::kernel;
 

@@ -9,7 +9,7 @@
 #include "counter_domain.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/event_store.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::TempDir;

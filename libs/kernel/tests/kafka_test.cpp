@@ -13,9 +13,9 @@
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/kernel/kafka_settings.h"
 #include "gatehouse/kernel/outbox_relay.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse::kernel;
 using namespace gatehouse::testing;

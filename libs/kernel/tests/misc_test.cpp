@@ -11,7 +11,7 @@
 #include "gatehouse/kernel/number_sequence.h"
 #include "gatehouse/kernel/partitioner.h"
 #include "gatehouse/kernel/proto_codec.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::TempDir;

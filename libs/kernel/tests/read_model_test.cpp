@@ -7,7 +7,7 @@
 
 #include "counter_domain.h"
 #include "gatehouse/kernel/decider.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::Counter;

@@ -9,14 +9,14 @@
 #include <sstream>
 #include <thread>
 
-#include "child_process.h"
 #include "gatehouse/kernel/event_store.h"
 #include "gatehouse/kernel/v1/operator_service.grpc.pb.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
+#include "gatehouse/testing/test_certificates.h"
+#include "gatehouse/testing/wait_until.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
-#include "test_certificates.h"
-#include "wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace std::chrono_literals;

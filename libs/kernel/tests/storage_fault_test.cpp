@@ -12,8 +12,8 @@
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/event_store.h"
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "gatehouse/testing/temp_dir.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse::kernel;
 using gatehouse::testing::Counter;

@@ -35,8 +35,8 @@ TEST_CASE("a next page token reads back as the cursor it was made from", "[pagin
 }
 
 TEST_CASE("a token that no page made is refused with the field named", "[paging]") {
-    for (const std::string& token :
-         {std::string("xyz"), std::string("abc"), std::string("ABCD"), std::string(5000, 'a'), std::string("C-000001")}) {
+    for (const std::string& token : {std::string("xyz"), std::string("abc"), std::string("ABCD"),
+                                     std::string(5000, 'a'), std::string("C-000001")}) {
         const auto read = read_page_request(10, token);
         REQUIRE(std::holds_alternative<std::string>(read));
         CHECK(std::get<std::string>(read) == "page_token: is not a token from a previous page");

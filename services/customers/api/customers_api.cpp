@@ -13,6 +13,7 @@
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/proto_codec.h"
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/platform/paging.h"
 #include "gatehouse/platform/validation.h"
 
 namespace gatehouse::customers {
@@ -83,12 +84,12 @@ v1::PartnerUserStatus to_api_status(UserStatus status) {
     return v1::PARTNER_USER_STATUS_UNSPECIFIED;
 }
 
-v1::Hierarchy hierarchy_of(const std::string& id, const HierarchyState& hierarchy, const std::string& organization) {
+v1::Hierarchy hierarchy_of(const HierarchyRef& found) {
     v1::Hierarchy out;
-    out.set_hierarchy_id(id);
-    out.set_name(hierarchy.name);
-    out.set_organization_customer_id(organization);
-    for (const auto& member : hierarchy.members) {
+    out.set_hierarchy_id(found.hierarchy_id);
+    out.set_name(found.hierarchy.name);
+    out.set_organization_customer_id(found.organization_id);
+    for (const auto& member : found.hierarchy.members) {
         out.add_member_customer_ids(member);
     }
     return out;
@@ -116,11 +117,15 @@ v1::PartnerUser to_api(const PartnerUserState& user, const std::string& organiza
     return out;
 }
 
-CustomersApi::CustomersApi(CustomersApp& app, kernel::EventStore& store,
+CustomersApi::CustomersApi(const CustomerLookups& lookups, MasterData& master_data, Hierarchies& hierarchies,
+                           PartnerUsers& users, Credentials& credentials,
                            const kernel::BearerAuthenticator& authenticator, kernel::RateLimiter& anonymous_limiter,
                            const kernel::ClientAddressResolver& client_addresses)
-    : app_(app),
-      store_(store),
+    : lookups_(lookups),
+      master_data_(master_data),
+      hierarchies_(hierarchies),
+      users_(users),
+      credentials_(credentials),
       authenticator_(authenticator),
       anonymous_limiter_(anonymous_limiter),
       client_addresses_(client_addresses) {}
@@ -152,9 +157,9 @@ v1::Customer CustomersApi::to_api(const CustomerState& state) {
         out.set_payment_terms(state.payment_terms);
     } else {
         *out.mutable_spending_limit() = state.spending_limit;
-        out.set_organization_customer_id(app_.organization_of_person(state));
+        out.set_organization_customer_id(lookups_.organization_of_person(state));
         // The B2B administrator flag follows the organisation's administrator.
-        if (const auto organization = app_.customer(out.organization_customer_id())) {
+        if (const auto organization = lookups_.customer(out.organization_customer_id())) {
             const PartnerUserState* admin = organization->user(organization->admin_user_id);
             out.set_b2b_admin(admin != nullptr && admin->user.customer_id() == created.customer_id());
         }
@@ -181,7 +186,7 @@ grpc::Status CustomersApi::identify(grpc::ServerContext* context, Caller& caller
         return grpc::Status::OK;
     }
     if (value.rfind("Bearer ", 0) == 0) {
-        if (auto session = app_.session(std::string(value.substr(7)))) {
+        if (auto session = credentials_.session(std::string(value.substr(7)))) {
             caller.partner = *session;
             return grpc::Status::OK;
         }
@@ -206,7 +211,7 @@ grpc::Status CustomersApi::user_manager(grpc::ServerContext* context, const std:
             return invalid("organization_customer_id: is required");
         }
         organization_id = requested_organization;
-        const auto organization = app_.customer(organization_id);
+        const auto organization = lookups_.customer(organization_id);
         if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
             return no_such("organization_customer_id: no such organization");
         }
@@ -233,7 +238,7 @@ grpc::Status CustomersApi::managed_user(grpc::ServerContext* context, const std:
     if (!valid_id(user_id)) {
         return invalid("user_id: is required");
     }
-    auto found = app_.user(user_id);
+    auto found = lookups_.user(user_id);
     if (!found || found->user.status == UserStatus::removed ||
         (!caller.hq() && found->organization_id != caller.partner->organization_id)) {
         return no_such("user_id: no such user");
@@ -246,7 +251,6 @@ grpc::Status CustomersApi::managed_user(grpc::ServerContext* context, const std:
 
 grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1::CreateCustomerRequest* request,
                                           v1::CreateCustomerResponse* response) {
-    std::string organization_crm_account;
     Caller caller;
     if (auto status = require_hq(context, caller); !status.ok()) {
         return status;
@@ -270,45 +274,18 @@ grpc::Status CustomersApi::CreateCustomer(grpc::ServerContext* context, const v1
         if (auto problem = platform::check_email("details.email", details.email())) {
             return invalid(*problem);
         }
-        details.set_name(details.first_name() + " " + details.last_name());
-        if (!request->organization_customer_id().empty()) {
-            const auto organization = app_.customer(request->organization_customer_id());
-            if (!organization || organization->created.type() != v1::CUSTOMER_TYPE_ORGANIZATION) {
-                return no_such("organization_customer_id: no such organization");
-            }
-            // A Person's crm_account_id is its organisation's account: where the CRM puts its contact.
-            organization_crm_account = organization->created.crm_account_id();
-        }
     } else if (!request->organization_customer_id().empty()) {
         return invalid("organization_customer_id: only a Person belongs to an organization");
     }
     if (request->b2b_admin() && (type != v1::CUSTOMER_TYPE_PERSON || request->organization_customer_id().empty())) {
         return invalid("b2b_admin: is for a Person with organization_customer_id");
     }
-    customers::CreateCustomer create;
-    auto& created = create.created;
-    created.set_crm_account_id(organization_crm_account);
-    created.set_customer_id(app_.next_customer_id());
-    created.set_type(type);
-    *created.mutable_details() = details;
-    created.set_source(v1::CUSTOMER_SOURCE_HQ);
-    created.set_origin(common::v1::CHANGE_ORIGIN_LOCAL);
-    *created.mutable_changed_at() = kernel::to_timestamp(Clock::now());
-    created.set_organization_customer_id(request->organization_customer_id());
-    created.set_b2b_admin(request->b2b_admin());
-    auto result = app_.create_customer(create, caller.actor());
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+    const auto created = master_data_.create_by_hq(
+        NewCustomer{type, details, request->organization_customer_id(), request->b2b_admin()}, caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&created)) {
         return kernel::to_grpc_status(*rejection);
     }
-    if (request->b2b_admin()) {
-        // "B2B administrator = Yes": the person's web account, invited, as the administrator.
-        auto admin =
-            app_.make_administrator(request->organization_customer_id(), created.customer_id(), caller.actor());
-        if (const auto* rejection = std::get_if<kernel::Rejection>(&admin)) {
-            return kernel::to_grpc_status(*rejection);
-        }
-    }
-    *response->mutable_customer() = to_api(*app_.customer(created.customer_id()));
+    *response->mutable_customer() = to_api(*lookups_.customer(std::get<std::string>(created)));
     return grpc::Status::OK;
 }
 
@@ -318,7 +295,7 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     if (auto status = require_hq(context, caller); !status.ok()) {
         return status;
     }
-    const auto found = valid_id(request->customer_id()) ? app_.customer(request->customer_id()) : std::nullopt;
+    const auto found = valid_id(request->customer_id()) ? lookups_.customer(request->customer_id()) : std::nullopt;
     if (!found) {
         return no_such("customer_id: no such customer");
     }
@@ -327,7 +304,8 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     }
     std::string organization_id;
     if (request->has_b2b_admin()) {
-        organization_id = found->created.type() == v1::CUSTOMER_TYPE_PERSON ? app_.organization_of_person(*found) : "";
+        organization_id =
+            found->created.type() == v1::CUSTOMER_TYPE_PERSON ? lookups_.organization_of_person(*found) : "";
         if (organization_id.empty()) {
             return {grpc::StatusCode::FAILED_PRECONDITION,
                     "b2b_admin: customer " + request->customer_id() +
@@ -347,27 +325,20 @@ grpc::Status CustomersApi::UpdateCustomer(grpc::ServerContext* context, const v1
     update.changed_by = caller.actor();
     if (!update.fields.empty()) {
         // The person's web accounts follow (names, sign-in email).
-        auto result = app_.update_customer(request->customer_id(), update,
-                                           {.correlation_id = kernel::new_uuid_v7(), .actor = caller.actor()});
+        auto result = master_data_.update_customer(request->customer_id(), update,
+                                                   {.correlation_id = kernel::new_uuid_v7(), .actor = caller.actor()});
         if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
             return kernel::to_grpc_status(*rejection);
         }
     }
     if (request->has_b2b_admin()) {
-        const auto organization = app_.customer(organization_id);
-        const PartnerUserState* admin = organization ? organization->user(organization->admin_user_id) : nullptr;
-        const bool is_admin = admin != nullptr && admin->user.customer_id() == request->customer_id();
-        if (request->b2b_admin() && !is_admin) {
-            auto result = app_.make_administrator(organization_id, request->customer_id(), caller.actor());
-            if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
-                return kernel::to_grpc_status(*rejection);
-            }
-        } else if (!request->b2b_admin() && is_admin) {
-            return {grpc::StatusCode::FAILED_PRECONDITION,
-                    "b2b_admin: the organization keeps one administrator; set b2b_admin on another person instead"};
+        auto result =
+            users_.set_administrator(organization_id, request->customer_id(), request->b2b_admin(), caller.actor());
+        if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+            return kernel::to_grpc_status(*rejection);
         }
     }
-    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    *response->mutable_customer() = to_api(*lookups_.customer(request->customer_id()));
     return grpc::Status::OK;
 }
 
@@ -383,13 +354,13 @@ grpc::Status CustomersApi::BlockCustomer(grpc::ServerContext* context, const v1:
     if (auto problem = platform::check_text("reason", request->reason(), 0, 1000)) {
         return invalid(*problem);
     }
-    auto result =
-        app_.execute(request->customer_id(),
-                     customers::BlockCustomer{request->blocked(), request->reason(), caller.actor()}, caller.actor());
+    auto result = master_data_.execute(request->customer_id(),
+                                       customers::BlockCustomer{request->blocked(), request->reason(), caller.actor()},
+                                       caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    *response->mutable_customer() = to_api(*lookups_.customer(request->customer_id()));
     return grpc::Status::OK;
 }
 
@@ -422,11 +393,11 @@ grpc::Status CustomersApi::SetLimits(grpc::ServerContext* context, const v1::Set
         limits.spending_limit = request->spending_limit();
     }
     limits.by = caller.actor();
-    auto result = app_.execute(request->customer_id(), limits, caller.actor());
+    auto result = master_data_.execute(request->customer_id(), limits, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    *response->mutable_customer() = to_api(*app_.customer(request->customer_id()));
+    *response->mutable_customer() = to_api(*lookups_.customer(request->customer_id()));
     return grpc::Status::OK;
 }
 
@@ -439,7 +410,7 @@ grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::G
     if (!caller.reader() && !caller.partner) {
         return denied("this call needs the hq or operator role, or a partner session");
     }
-    const auto found = valid_id(request->customer_id()) ? app_.customer(request->customer_id()) : std::nullopt;
+    const auto found = valid_id(request->customer_id()) ? lookups_.customer(request->customer_id()) : std::nullopt;
     if (!found) {
         return no_such("customer_id: no such customer");
     }
@@ -447,11 +418,11 @@ grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::G
         // A partner user sees their organisation and themselves; the administrator also its people.
         const std::string& own = caller.partner->organization_id;
         const bool organization = found->created.customer_id() == own;
-        const auto me = app_.customer(own);
+        const auto me = lookups_.customer(own);
         const PartnerUserState* user = me ? me->user(caller.partner->user_id) : nullptr;
         const bool self = user != nullptr && user->user.customer_id() == found->created.customer_id();
         const bool member = caller.partner_admin() && found->created.type() == v1::CUSTOMER_TYPE_PERSON &&
-                            app_.organization_of_person(*found) == own;
+                            lookups_.organization_of_person(*found) == own;
         if (!organization && !self && !member) {
             return no_such("customer_id: no such customer");
         }
@@ -459,7 +430,7 @@ grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::G
     *response->mutable_customer() = to_api(*found);
     if (caller.partner && !caller.partner_admin()) {
         // "View Financials" is a permission: without it, no credit limit or payment terms.
-        const auto me = app_.customer(caller.partner->organization_id);
+        const auto me = lookups_.customer(caller.partner->organization_id);
         const PartnerUserState* user = me ? me->user(caller.partner->user_id) : nullptr;
         if (user == nullptr || !user->user.permissions().view_financials()) {
             response->mutable_customer()->clear_credit_limit();
@@ -467,12 +438,11 @@ grpc::Status CustomersApi::GetCustomer(grpc::ServerContext* context, const v1::G
         }
     }
     if (caller.reader()) {
-        for (const auto& recorded :
-             store_.read_stream(kernel::StreamId{std::string(Customer::kAggregateType), request->customer_id()})) {
+        for (const HistoryEntry& recorded : lookups_.history(request->customer_id())) {
             v1::HistoryEntry& entry = *response->add_history();
-            *entry.mutable_at() = recorded.envelope.occurred_at();
-            entry.set_event_type(recorded.envelope.event_type());
-            entry.set_actor(recorded.envelope.actor());
+            *entry.mutable_at() = recorded.at;
+            entry.set_event_type(recorded.event_type);
+            entry.set_actor(recorded.actor);
         }
     }
     return grpc::Status::OK;
@@ -487,17 +457,12 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
     if (!caller.reader()) {
         return denied("this call needs the hq or operator role");
     }
-    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
-    if (page_size < 1 || page_size > 200) {
-        return invalid("page_size: must be between 1 and 200");
+    auto paging = platform::read_page_request(request->page_size(), request->page_token());
+    if (const auto* problem = std::get_if<std::string>(&paging)) {
+        return invalid(*problem);
     }
     if (auto problem = platform::check_text("text", request->text(), 0, 200)) {
         return invalid(*problem);
-    }
-    // The page token is the last customer id of the previous page (ids are zero-padded numbers:
-    // their order is creation order, and the list's order).
-    if (!request->page_token().empty() && !valid_id(request->page_token())) {
-        return invalid("page_token: is not a token from a previous page");
     }
     CustomerQuery query;
     query.type = request->type();
@@ -519,14 +484,17 @@ grpc::Status CustomersApi::ListCustomers(grpc::ServerContext* context, const v1:
             return grpc::Status::OK;
     }
     query.text = platform::to_lower(request->text());
-    query.after_customer_id = request->page_token();
-    query.page_size = static_cast<std::size_t>(page_size);
-    const CustomerPage page = app_.list_customers(query);
+    auto& page_request = std::get<platform::PageRequest>(paging);
+    query.after = std::move(page_request.after);
+    query.page_size = page_request.size;
+    const CustomerPage page = lookups_.list_customers(query);
     response->set_total(static_cast<int>(page.total));
     for (const CustomerState& state : page.customers) {
         *response->add_customers() = to_api(state);
     }
-    response->set_next_page_token(page.last_customer_id);
+    if (!page.last_cursor.empty()) {
+        response->set_next_page_token(platform::next_page_token(page.last_cursor));
+    }
     return grpc::Status::OK;
 }
 
@@ -544,15 +512,11 @@ grpc::Status CustomersApi::CreateHierarchy(grpc::ServerContext* context, const v
     if (auto problem = platform::check_text("name", request->name(), 1, 200)) {
         return invalid(*problem);
     }
-    const std::string id = app_.next_hierarchy_id();
-    auto result = app_.execute(request->organization_customer_id(),
-                               customers::CreateHierarchy{id, request->name(), caller.actor()}, caller.actor());
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+    const auto created = hierarchies_.create(request->organization_customer_id(), request->name(), caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&created)) {
         return kernel::to_grpc_status(*rejection);
     }
-    const auto organization = app_.customer(request->organization_customer_id());
-    *response->mutable_hierarchy() =
-        hierarchy_of(id, organization->hierarchies.at(id), request->organization_customer_id());
+    *response->mutable_hierarchy() = hierarchy_of(std::get<HierarchyRef>(created));
     return grpc::Status::OK;
 }
 
@@ -566,22 +530,12 @@ grpc::Status CustomersApi::ChangeHierarchyMember(grpc::ServerContext* context,
     if (!valid_id(request->hierarchy_id()) || !valid_id(request->customer_id())) {
         return invalid("hierarchy_id, customer_id: are required");
     }
-    const std::string hierarchy_id = request->hierarchy_id();
-    const auto organization = app_.organization_of_hierarchy(hierarchy_id);
-    if (!organization) {
-        return no_such("hierarchy_id: no such hierarchy");
-    }
-    if (request->add() && !app_.customer(request->customer_id())) {
-        return no_such("customer_id: no such customer");
-    }
-    const std::string& organization_id = organization->created.customer_id();
-    auto result = app_.execute(
-        organization_id, customers::ChangeMember{hierarchy_id, request->customer_id(), request->add()}, caller.actor());
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
+    const auto changed =
+        hierarchies_.change_member(request->hierarchy_id(), request->customer_id(), request->add(), caller.actor());
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&changed)) {
         return kernel::to_grpc_status(*rejection);
     }
-    *response->mutable_hierarchy() =
-        hierarchy_of(hierarchy_id, app_.customer(organization_id)->hierarchies.at(hierarchy_id), organization_id);
+    *response->mutable_hierarchy() = hierarchy_of(std::get<HierarchyRef>(changed));
     return grpc::Status::OK;
 }
 
@@ -603,8 +557,8 @@ grpc::Status CustomersApi::ListHierarchies(grpc::ServerContext* context, const v
     } else if (!caller.reader()) {
         return denied("this call needs the hq or operator role");
     }
-    for (const HierarchyRef& found : app_.hierarchies(organization_id)) {
-        *response->add_hierarchies() = hierarchy_of(found.hierarchy_id, found.hierarchy, found.organization_id);
+    for (const HierarchyRef& found : hierarchies_.list(organization_id)) {
+        *response->add_hierarchies() = hierarchy_of(found);
     }
     return grpc::Status::OK;
 }
@@ -619,7 +573,7 @@ grpc::Status CustomersApi::ListPartnerUsers(grpc::ServerContext* context, const 
         !status.ok()) {
         return status;
     }
-    const auto organization = app_.customer(organization_id);
+    const auto organization = lookups_.customer(organization_id);
     if (!organization) {
         return no_such("organization_customer_id: no such organization");
     }
@@ -665,11 +619,11 @@ grpc::Status CustomersApi::AddPartnerUser(grpc::ServerContext* context, const v1
             }
         }
     }
-    auto result = app_.add_partner_user(organization_id, user, caller.actor());
+    auto result = users_.add_partner_user(organization_id, user, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    const auto organization = app_.customer(organization_id);
+    const auto organization = lookups_.customer(organization_id);
     const PartnerUserState* added = nullptr;
     if (const auto* accepted = std::get_if<kernel::Accepted<v1::CustomerEvent>>(&result)) {
         for (const auto& event : accepted->events) {
@@ -704,34 +658,14 @@ grpc::Status CustomersApi::UpdatePartnerUser(grpc::ServerContext* context, const
             return invalid(*problem);
         }
     }
-    customers::UpdatePartnerUser update;
-    update.update.set_user_id(request->user_id());
-    update.update.set_first_name(request->first_name());
-    update.update.set_last_name(request->last_name());
-    update.update.set_job_title(request->job_title());
-    *update.update.mutable_spending_limit() = request->spending_limit();
-    *update.update.mutable_permissions() = request->permissions();
-    update.update.set_updated_by(caller.actor());
-    auto result = app_.execute(user.organization_id, update, caller.actor());
+    const PartnerUserChange change{request->first_name(), request->last_name(), request->job_title(),
+                                   request->spending_limit(), request->permissions()};
+    auto result = users_.update_partner_user(user, change, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
-    // The user's Person customer follows (and the change goes to the CRM contact like an HQ edit).
-    customers::UpdateCustomer person;
-    person.details.set_first_name(request->first_name());
-    person.details.set_last_name(request->last_name());
-    person.details.set_job_title(request->job_title());
-    person.fields = {"first_name", "last_name", "job_title"};
-    person.changed_at = Clock::now();
-    person.side = Side::customers;
-    person.changed_by = caller.actor();
-    (void)app_.execute(user.user.user.customer_id(), person, caller.actor());
-    customers::SetLimits spending;
-    spending.spending_limit = request->spending_limit();
-    spending.by = caller.actor();
-    (void)app_.execute(user.user.user.customer_id(), spending, caller.actor());
     *response->mutable_user() =
-        customers::to_api(*app_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
+        customers::to_api(*lookups_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
     return grpc::Status::OK;
 }
 
@@ -742,8 +676,8 @@ grpc::Status CustomersApi::RemovePartnerUser(grpc::ServerContext* context, const
     if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {
         return status;
     }
-    auto result = app_.execute(user.organization_id, customers::RemovePartnerUser{request->user_id(), caller.actor()},
-                               caller.actor());
+    auto result = master_data_.execute(
+        user.organization_id, customers::RemovePartnerUser{request->user_id(), caller.actor()}, caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
@@ -757,16 +691,17 @@ grpc::Status CustomersApi::ChangeInvitation(grpc::ServerContext* context, const 
     if (auto status = managed_user(context, request->user_id(), caller, user); !status.ok()) {
         return status;
     }
-    auto result = request->revoke()
-                      ? app_.execute(user.organization_id,
-                                     customers::ChangeInvitation{request->user_id(), std::nullopt, caller.actor()},
-                                     caller.actor())
-                      : app_.resend_invitation(user.organization_id, request->user_id(), caller.actor());
+    auto result =
+        request->revoke()
+            ? master_data_.execute(user.organization_id,
+                                   customers::ChangeInvitation{request->user_id(), std::nullopt, caller.actor()},
+                                   caller.actor())
+            : users_.resend_invitation(user.organization_id, request->user_id(), caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
     *response->mutable_user() =
-        customers::to_api(*app_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
+        customers::to_api(*lookups_.customer(user.organization_id)->user(request->user_id()), user.organization_id);
     return grpc::Status::OK;
 }
 
@@ -783,11 +718,12 @@ grpc::Status CustomersApi::ChangeAdministrator(grpc::ServerContext* context,
                    : !valid_id(request->new_admin_user_id()))) {
         return invalid("organization_customer_id and one of new_admin_user_id, new_admin_customer_id: are required");
     }
-    auto result = by_person ? app_.make_administrator(request->organization_customer_id(),
-                                                      request->new_admin_customer_id(), caller.actor())
-                            : app_.execute(request->organization_customer_id(),
-                                           customers::ChangeAdministrator{request->new_admin_user_id(), caller.actor()},
-                                           caller.actor());
+    auto result =
+        by_person ? users_.make_administrator(request->organization_customer_id(), request->new_admin_customer_id(),
+                                              caller.actor())
+                  : master_data_.execute(request->organization_customer_id(),
+                                         customers::ChangeAdministrator{request->new_admin_user_id(), caller.actor()},
+                                         caller.actor());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
@@ -804,7 +740,7 @@ grpc::Status CustomersApi::SetPassword(grpc::ServerContext* context, const v1::S
     if (request->token().empty() || request->token().size() > 128) {
         return invalid("token: is required (the code from the invitation link)");
     }
-    const auto result = app_.set_password(request->token(), request->password());
+    const auto result = credentials_.set_password(request->token(), request->password());
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::to_grpc_status(*rejection);
     }
@@ -827,7 +763,7 @@ grpc::Status CustomersApi::SignIn(grpc::ServerContext* context, const v1::SignIn
         return {grpc::StatusCode::UNAUTHENTICATED, kSignInFailed};
     }
     const auto result =
-        app_.sign_in(request->email(), request->password(), kernel::client_key(*context, client_addresses_));
+        credentials_.sign_in(request->email(), request->password(), kernel::client_key(*context, client_addresses_));
     if (std::holds_alternative<HashingBusy>(result)) {
         return hashing_busy();
     }
@@ -857,7 +793,7 @@ grpc::Status CustomersApi::RequestPasswordReset(grpc::ServerContext* context,
     if (auto problem = platform::check_email("email", platform::to_lower(request->email()))) {
         return invalid(*problem);
     }
-    app_.request_password_reset(request->email());
+    credentials_.request_password_reset(request->email());
     return grpc::Status::OK;
 }
 
@@ -870,7 +806,7 @@ grpc::Status CustomersApi::SignOut(grpc::ServerContext* context, const v1::SignO
     if (!caller.partner) {
         return invalid("only a partner session can be signed out");
     }
-    app_.sign_out(*caller.partner);
+    credentials_.sign_out(*caller.partner);
     return grpc::Status::OK;
 }
 

@@ -1,12 +1,18 @@
 // The customers gRPC API: authentication (staff bearer tokens or partner sessions), the
-// authorization matrix of docs/api.md, validation, and mapping of rejections to gRPC statuses.
-// State lives in the Customer runtime behind CustomersApp.
+// authorization matrix of docs/api.md, validation of the requests' shape, mapping between proto
+// messages and the app's values, and the kernel's mapping of rejections to gRPC statuses. What
+// happens is the use cases' of app/ (lookups, master data, hierarchies, partner users,
+// credentials). gRPC calls it on its server threads, concurrently; it keeps no state of its own.
 #pragma once
 
 #include <optional>
 #include <string>
 
-#include "app/customers_app.h"
+#include "app/credentials.h"
+#include "app/customer_lookups.h"
+#include "app/hierarchies.h"
+#include "app/master_data.h"
+#include "app/partner_users.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/kernel/auth.h"
 #include "gatehouse/kernel/client_address.h"
@@ -26,7 +32,8 @@ struct Caller final {
 
 class CustomersApi final : public v1::CustomersService::Service {
   public:
-    CustomersApi(CustomersApp& app, kernel::EventStore& store, const kernel::BearerAuthenticator& authenticator,
+    CustomersApi(const CustomerLookups& lookups, MasterData& master_data, Hierarchies& hierarchies, PartnerUsers& users,
+                 Credentials& credentials, const kernel::BearerAuthenticator& authenticator,
                  kernel::RateLimiter& anonymous_limiter, const kernel::ClientAddressResolver& client_addresses);
 
     grpc::Status CreateCustomer(grpc::ServerContext* context, const v1::CreateCustomerRequest* request,
@@ -81,8 +88,11 @@ class CustomersApi final : public v1::CustomersService::Service {
     grpc::Status throttle(grpc::ServerContext* context, const std::string& what);
     v1::Customer to_api(const CustomerState& state);
 
-    CustomersApp& app_;
-    kernel::EventStore& store_;
+    const CustomerLookups& lookups_;
+    MasterData& master_data_;
+    Hierarchies& hierarchies_;
+    PartnerUsers& users_;
+    Credentials& credentials_;
     const kernel::BearerAuthenticator& authenticator_;
     kernel::RateLimiter& anonymous_limiter_;
     const kernel::ClientAddressResolver& client_addresses_;

@@ -14,8 +14,8 @@
 #include "gatehouse/kernel/v1/operator_service.grpc.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
-#include "settings_docs.h"
-#include "wait_until.h"
+#include "gatehouse/testing/settings_docs.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;
@@ -846,6 +846,27 @@ TEST_CASE("hq: create, search, block, hierarchies with members, history per cust
     REQUIRE(found.customers_size() == 1);
     page.set_page_token(found.next_page_token());
     REQUIRE(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
+    REQUIRE(found.customers_size() == 1);
+    CHECK(found.customers(0).customer_id() == person.customer().customer_id());
+    // The platform's paging rule: a token is what a previous page said (a customer id is not one),
+    // and a page holds at most 500.
+    page.set_page_token(person.customer().customer_id());
+    CHECK(service.api().ListCustomers(as(kHqToken).get(), page, &found).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    page.clear_page_token();
+    page.set_page_size(500);
+    CHECK(service.api().ListCustomers(as(kHqToken).get(), page, &found).ok());
+    page.set_page_size(501);
+    CHECK(service.api().ListCustomers(as(kHqToken).get(), page, &found).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    // The same pages through a text filter (the scan path): the token continues where the page ended.
+    cv1::ListCustomersRequest text_page;
+    text_page.set_text("cu-");
+    text_page.set_page_size(1);
+    REQUIRE(service.api().ListCustomers(as(kHqToken).get(), text_page, &found).ok());
+    CHECK(found.total() == 3);
+    text_page.set_page_token(found.next_page_token());
+    REQUIRE(service.api().ListCustomers(as(kHqToken).get(), text_page, &found).ok());
     REQUIRE(found.customers_size() == 1);
     CHECK(found.customers(0).customer_id() == person.customer().customer_id());
 

@@ -11,7 +11,7 @@
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "wait_until.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

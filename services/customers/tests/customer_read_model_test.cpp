@@ -10,7 +10,7 @@
 #include "domain/customer_read_model.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/time.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::customers;

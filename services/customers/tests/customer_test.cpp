@@ -8,6 +8,7 @@
 
 #include "domain/customer.h"
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse;
 using namespace gatehouse::customers;
@@ -34,33 +35,18 @@ v1::CustomerEvent organization_created(const std::string& id = "CU-000001",
     return event;
 }
 
-CustomerState given(const std::vector<v1::CustomerEvent>& history) {
-    CustomerState state = Customer::initial();
-    for (const auto& event : history) {
-        state = Customer::evolve(std::move(state), event);
-    }
-    return state;
-}
+CustomerState given(const std::vector<v1::CustomerEvent>& history) { return testing::given<Customer>(history); }
 
 std::vector<v1::CustomerEvent> accepted(const Customer::Command& command, const CustomerState& state) {
-    auto decision = Customer::decide(command, state);
-    if (const auto* rejection = std::get_if<Rejection>(&decision)) {
-        FAIL("rejected: " << rejection->message);
-    }
-    return std::get<std::vector<v1::CustomerEvent>>(decision);
+    return testing::then_events(Customer::decide(command, state));
 }
 
 Rejection rejected(const Customer::Command& command, const CustomerState& state) {
-    auto decision = Customer::decide(command, state);
-    REQUIRE(std::holds_alternative<Rejection>(decision));
-    return std::get<Rejection>(decision);
+    return testing::then_rejected(Customer::decide(command, state));
 }
 
 CustomerState after(CustomerState state, const std::vector<v1::CustomerEvent>& events) {
-    for (const auto& event : events) {
-        state = Customer::evolve(std::move(state), event);
-    }
-    return state;
+    return testing::evolved<Customer>(std::move(state), events);
 }
 
 UpdateCustomer rename(const std::string& name, Clock::time_point at, Side side) {

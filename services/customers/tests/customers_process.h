@@ -14,8 +14,8 @@
 
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
-#include "kafka_test_cluster.h"
-#include "service_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/service_process.h"
 
 namespace gatehouse::testing {
 

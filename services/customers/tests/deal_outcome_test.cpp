@@ -10,7 +10,8 @@
 #include "domain/customer_read_model.h"
 #include "gatehouse/kernel/decider.h"
 #include "gatehouse/kernel/time.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/given_when_then.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::customers;
@@ -46,21 +47,11 @@ v1::CustomerEvent created_event(v1::PartnerStatus status) {
     return event;
 }
 
-CustomerState given(const std::vector<v1::CustomerEvent>& history) {
-    CustomerState state = Customer::initial();
-    for (const auto& event : history) {
-        state = Customer::evolve(std::move(state), event);
-    }
-    return state;
-}
+CustomerState given(const std::vector<v1::CustomerEvent>& history) { return testing::given<Customer>(history); }
 
 std::vector<v1::CustomerEvent> then_events(const std::vector<v1::CustomerEvent>& history,
                                            const Customer::Command& command) {
-    auto decision = Customer::decide(command, given(history));
-    if (const auto* rejection = std::get_if<Rejection>(&decision)) {
-        FAIL("rejected: " << rejection->message);
-    }
-    return std::get<std::vector<v1::CustomerEvent>>(decision);
+    return testing::then_events<Customer>(history, command);
 }
 
 RecordDealOutcome won() { return {true, "PR-000001", "OPP-PR-000001", "", "bob", kT0 + 1h}; }

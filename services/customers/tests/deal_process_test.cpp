@@ -7,7 +7,7 @@
 #include "customers_process.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/sales/v1/events.pb.h"
-#include "wait_until.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

@@ -2,11 +2,8 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 
-#include "domain/notification_index.h"
 #include "gatehouse/kernel/grpc_auth.h"
-#include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/kernel/time.h"
 
 namespace gatehouse::notifier {
@@ -44,8 +41,12 @@ void summarise(const std::string& id, const NotificationState& state, v1::Notifi
     }
 }
 
+// The list's status filter: UNSPECIFIED is every status; one this version does not know is
+// NotificationStatus::none.
 std::optional<NotificationStatus> from_api(v1::NotificationStatus status) {
     switch (status) {
+        case v1::NOTIFICATION_STATUS_UNSPECIFIED:
+            return std::nullopt;
         case v1::NOTIFICATION_STATUS_QUEUED:
             return NotificationStatus::queued;
         case v1::NOTIFICATION_STATUS_SENT:
@@ -55,19 +56,13 @@ std::optional<NotificationStatus> from_api(v1::NotificationStatus status) {
         default:
             break;
     }
-    return std::nullopt;
+    return NotificationStatus::none;
 }
-
-// Every status a notification can be listed with.
-constexpr NotificationStatus kListedStatuses[] = {NotificationStatus::queued, NotificationStatus::sent,
-                                                  NotificationStatus::dead_lettered};
-
-grpc::Status invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
 
 }  // namespace
 
-NotifierApi::NotifierApi(NotificationRuntime& notifications, const kernel::BearerAuthenticator& authenticator,
-                         const WebhookApiParts* webhooks)
+NotifierApi::NotifierApi(NotificationsApp& notifications, const kernel::BearerAuthenticator& authenticator,
+                         WebhookEndpointsApp* webhooks)
     : notifications_(notifications), authenticator_(authenticator), webhooks_(webhooks) {}
 
 grpc::Status NotifierApi::ListNotifications(grpc::ServerContext* context, const v1::ListNotificationsRequest* request,
@@ -77,54 +72,14 @@ grpc::Status NotifierApi::ListNotifications(grpc::ServerContext* context, const 
         !status.ok()) {
         return status;
     }
-    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
-    if (page_size < 1 || page_size > 500) {
-        return invalid("page_size: must be between 1 and 500");
-    }
-    // Newest first: ordered by (queued_at, id) descending, a keyset page of the "newest" index (or
-    // of one status's range of the "status" index). The page token is the last row's list position,
-    // the same in both indexes: O(log n + page), whatever the number of notifications.
-    std::string position;
-    if (!request->page_token().empty()) {
-        auto cursor = kernel::index_layout::token_to_cursor(request->page_token());
-        if (!cursor || !notification_index::is_list_position(*cursor)) {
-            return invalid("page_token: is not a token from a previous page");
+    const auto page = notifications_.list({from_api(request->status()), request->page_size(), request->page_token()});
+    return answer(page, [&](const NotificationPage& value) {
+        for (const auto& row : value.notifications) {
+            summarise(row.id, row.state, *response->add_notifications());
         }
-        position = std::move(*cursor);
-    }
-    std::optional<NotificationStatus> filter;
-    if (request->status() != v1::NOTIFICATION_STATUS_UNSPECIFIED) {
-        filter = from_api(request->status());
-        if (!filter) {
-            return grpc::Status::OK;  // no notification has a status unknown to this version
-        }
-    }
-    const std::string_view index = filter ? notification_index::kByStatus : notification_index::kNewest;
-    const kernel::IndexKey prefix = filter ? notification_index::status_prefix(*filter) : kernel::IndexKey();
-    const kernel::IndexPage page =
-        notifications_.page(index, prefix, position.empty() ? std::string() : prefix.bytes() + position,
-                            static_cast<std::size_t>(page_size));
-    for (const kernel::IndexHit& hit : page.hits) {
-        const auto found = notifications_.find(hit.aggregate_id);
-        // The state is read after the index: one that changed status in between is left to the
-        // list of its new status.
-        if (!found || (filter && found->state.status != *filter)) {
-            continue;
-        }
-        summarise(hit.aggregate_id, found->state, *response->add_notifications());
-    }
-    std::int64_t total = 0;
-    for (const NotificationStatus status : kListedStatuses) {
-        if (!filter || status == *filter) {
-            total += notifications_.count(notification_index::status_counter(status));
-        }
-    }
-    response->set_total(static_cast<int>(total));
-    if (!page.next_cursor.empty()) {
-        response->set_next_page_token(
-            kernel::index_layout::cursor_to_token(std::string_view(page.next_cursor).substr(prefix.bytes().size())));
-    }
-    return grpc::Status::OK;
+        response->set_total(static_cast<int>(value.total));
+        response->set_next_page_token(value.next_page_token);
+    });
 }
 
 grpc::Status NotifierApi::GetNotification(grpc::ServerContext* context, const v1::GetNotificationRequest* request,
@@ -134,25 +89,19 @@ grpc::Status NotifierApi::GetNotification(grpc::ServerContext* context, const v1
         !status.ok()) {
         return status;
     }
-    if (request->notification_id().empty()) {
-        return invalid("notification_id: is required");
-    }
-    const auto found = notifications_.find(request->notification_id());
-    if (!found) {
-        return {grpc::StatusCode::NOT_FOUND, "notification_id: no such notification"};
-    }
-    const NotificationState& state = found->state;
-    summarise(request->notification_id(), state, *response->mutable_summary());
-    response->set_cause_event_id(state.queued.cause_event_id());
-    response->set_cause_topic(state.queued.cause_topic());
-    response->set_message_id(state.message_id);
-    for (const auto& failure : state.failures) {
-        auto& attempt = *response->add_attempts();
-        attempt.set_attempt(failure.attempt());
-        *attempt.mutable_at() = failure.failed_at();
-        attempt.set_error(failure.error());
-    }
-    return grpc::Status::OK;
+    const auto found = notifications_.notification(request->notification_id());
+    return answer(found, [&](const NotificationState& state) {
+        summarise(request->notification_id(), state, *response->mutable_summary());
+        response->set_cause_event_id(state.queued.cause_event_id());
+        response->set_cause_topic(state.queued.cause_topic());
+        response->set_message_id(state.message_id);
+        for (const auto& failure : state.failures) {
+            auto& attempt = *response->add_attempts();
+            attempt.set_attempt(failure.attempt());
+            *attempt.mutable_at() = failure.failed_at();
+            attempt.set_error(failure.error());
+        }
+    });
 }
 
 grpc::Status NotifierApi::RedriveNotification(grpc::ServerContext* context,
@@ -162,17 +111,11 @@ grpc::Status NotifierApi::RedriveNotification(grpc::ServerContext* context,
     if (auto status = kernel::authenticate_call(*context, authenticator_, {"operator"}, principal); !status.ok()) {
         return status;
     }
-    if (request->notification_id().empty()) {
-        return invalid("notification_id: is required");
+    auto status = answer(notifications_.redrive(request->notification_id(), principal.user_id, request->reason()));
+    if (status.ok()) {
+        response->set_status(v1::NOTIFICATION_STATUS_QUEUED);
     }
-    const auto result =
-        notifications_.execute(request->notification_id(), Redrive{principal.user_id, request->reason(), Clock::now()},
-                               {.actor = principal.user_id});
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
-        return kernel::to_grpc_status(*rejection);
-    }
-    response->set_status(v1::NOTIFICATION_STATUS_QUEUED);
-    return grpc::Status::OK;
+    return status;
 }
 
 grpc::Status NotifierApi::RedriveAllDeadLettered(grpc::ServerContext* context,
@@ -182,29 +125,8 @@ grpc::Status NotifierApi::RedriveAllDeadLettered(grpc::ServerContext* context,
     if (auto status = kernel::authenticate_call(*context, authenticator_, {"operator"}, principal); !status.ok()) {
         return status;
     }
-    if (request->reason().empty()) {
-        return invalid("reason: is required");
-    }
-    // The "dead-lettered" range of the "status" index, a page at a time: each re-drive moves its
-    // entry out of the range, and the next page continues after the last one seen.
-    constexpr std::size_t kRedrivePage = 500;
-    const kernel::IndexKey dead = notification_index::status_prefix(NotificationStatus::dead_lettered);
-    int redriven = 0;
-    std::string after;
-    do {
-        const kernel::IndexPage page = notifications_.page(notification_index::kByStatus, dead, after, kRedrivePage);
-        for (const kernel::IndexHit& hit : page.hits) {
-            const auto result =
-                notifications_.execute(hit.aggregate_id, Redrive{principal.user_id, request->reason(), Clock::now()},
-                                       {.actor = principal.user_id});
-            if (std::holds_alternative<kernel::Accepted<v1::NotificationEvent>>(result)) {
-                ++redriven;
-            }
-        }
-        after = page.next_cursor;
-    } while (!after.empty());
-    response->set_redriven(redriven);
-    return grpc::Status::OK;
+    const auto redriven = notifications_.redrive_all_dead_lettered(principal.user_id, request->reason());
+    return answer(redriven, [&](int count) { response->set_redriven(count); });
 }
 
 }  // namespace gatehouse::notifier

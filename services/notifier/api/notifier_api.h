@@ -1,37 +1,26 @@
 // The notifier's operator API (gRPC): list and inspect notifications, re-drive dead letters;
-// register and manage webhook endpoints and their deliveries (api/webhook_rpcs.cpp).
-// Roles: operator (everything), hq (notifications, read only).
+// register and manage webhook endpoints and their deliveries (api/webhook_rpcs.cpp). Roles:
+// operator (everything), hq (notifications, read only). It authenticates, maps the messages to the
+// use cases' values (app/notifications_app.h, app/webhook_endpoints_app.h) and their answers back,
+// a rejection by the kernel's one mapping (kernel::to_grpc_status); the rules are the app's.
+// Called on gRPC's worker threads at once; holds no state.
 #pragma once
 
-#include <chrono>
-#include <functional>
 #include <string>
 
-#include "domain/notification.h"
-#include "domain/webhook_delivery.h"
-#include "domain/webhook_endpoint.h"
+#include "app/notifications_app.h"
+#include "app/webhook_endpoints_app.h"
 #include "gatehouse/kernel/auth.h"
-#include "gatehouse/kernel/sealed_token.h"
+#include "gatehouse/kernel/grpc_status.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 
 namespace gatehouse::notifier {
 
-// What the webhook RPCs work on. The secrets are sealed to the notifier's own public key before
-// they are recorded (events reach the notifier's topic) and opened with its key pair.
-struct WebhookApiParts {
-    WebhookEndpointRuntime& endpoints;
-    WebhookDeliveryRuntime& deliveries;
-    std::string public_key;  // base64url, as gatehouse-keygen prints it
-    const kernel::TokenOpener& secrets;
-    bool allow_plain_http = false;
-    std::chrono::milliseconds rotation_grace{std::chrono::hours(24)};
-};
-
 class NotifierApi final : public v1::NotifierService::Service {
   public:
     // Without `webhooks`, the webhook RPCs answer UNIMPLEMENTED.
-    NotifierApi(NotificationRuntime& notifications, const kernel::BearerAuthenticator& authenticator,
-                const WebhookApiParts* webhooks = nullptr);
+    NotifierApi(NotificationsApp& notifications, const kernel::BearerAuthenticator& authenticator,
+                WebhookEndpointsApp* webhooks = nullptr);
 
     grpc::Status ListNotifications(grpc::ServerContext* context, const v1::ListNotificationsRequest* request,
                                    v1::ListNotificationsResponse* response) override;
@@ -60,14 +49,25 @@ class NotifierApi final : public v1::NotifierService::Service {
   private:
     // The operator check and that webhooks are wired; OK or the status to answer.
     grpc::Status webhook_call(grpc::ServerContext& context, kernel::Principal& principal) const;
-    // An operator's command on one endpoint (remove, rotate, enable): the checks, the command, the
-    // rejection mapped to a status.
-    grpc::Status change_endpoint(grpc::ServerContext& context, const std::string& endpoint_id,
-                                 const std::function<WebhookEndpoint::Command(const kernel::Principal&)>& command);
 
-    NotificationRuntime& notifications_;
+    NotificationsApp& notifications_;
     const kernel::BearerAuthenticator& authenticator_;
-    const WebhookApiParts* webhooks_;
+    WebhookEndpointsApp* webhooks_;
 };
+
+// OK after `fill` wrote the use case's value into the response, or the rejection's status.
+template <class Value, class Fill>
+grpc::Status answer(const Outcome<Value>& outcome, Fill fill) {
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&outcome)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    fill(std::get<Value>(outcome));
+    return grpc::Status::OK;
+}
+
+// OK, or the rejection's status.
+inline grpc::Status answer(const std::optional<kernel::Rejection>& refused) {
+    return refused ? kernel::to_grpc_status(*refused) : grpc::Status::OK;
+}
 
 }  // namespace gatehouse::notifier

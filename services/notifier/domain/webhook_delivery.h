@@ -10,7 +10,7 @@
 //
 // Order per endpoint and aggregate: a delivery queued while an earlier one of the same
 // (endpoint, aggregate) is pending starts `waiting`; it is released when the earlier one is done
-// (see dispatch/webhook_lanes.h). Pure decider: the dispatcher passes `now` and the next try.
+// (see app/webhook_lanes.h). Pure decider: the dispatcher passes `now` and the next try.
 #pragma once
 
 #include <chrono>

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "dispatch/webhook_lanes.h"
+#include "app/webhook_lanes.h"
 #include "domain/webhook_payload.h"
 
 namespace gatehouse::notifier {

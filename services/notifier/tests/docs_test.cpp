@@ -3,9 +3,9 @@
 
 #include <fstream>
 
-#include "child_process.h"
-#include "settings_docs.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/settings_docs.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::testing;
 using namespace std::chrono_literals;

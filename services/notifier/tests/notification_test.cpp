@@ -3,10 +3,13 @@
 
 #include "domain/notification.h"
 #include "gatehouse/kernel/time.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse;
 using namespace gatehouse::notifier;
 using namespace std::chrono_literals;
+
+using namespace gatehouse::testing;
 
 namespace {
 
@@ -24,21 +27,7 @@ v1::NotificationQueued queued_record() {
 }
 
 NotificationState given(const std::vector<v1::NotificationEvent>& events) {
-    auto state = Notification::initial();
-    for (const auto& event : events) {
-        state = Notification::evolve(std::move(state), event);
-    }
-    return state;
-}
-
-std::vector<v1::NotificationEvent> then_events(const kernel::Decision<v1::NotificationEvent>& decision) {
-    REQUIRE(std::holds_alternative<std::vector<v1::NotificationEvent>>(decision));
-    return std::get<std::vector<v1::NotificationEvent>>(decision);
-}
-
-kernel::Rejection then_rejected(const kernel::Decision<v1::NotificationEvent>& decision) {
-    REQUIRE(std::holds_alternative<kernel::Rejection>(decision));
-    return std::get<kernel::Rejection>(decision);
+    return testing::given<Notification>(events);
 }
 
 RecordFailure failure(bool permanent, unsigned max_attempts, Clock::time_point now) {

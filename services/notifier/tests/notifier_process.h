@@ -21,9 +21,9 @@
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/notifier/v1/notifier_service.grpc.pb.h"
 #include "gatehouse/platform/topics.h"
-#include "kafka_test_cluster.h"
-#include "service_process.h"
-#include "sinks.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/service_process.h"
+#include "gatehouse/testing/sinks.h"
 
 namespace gatehouse::testing {
 

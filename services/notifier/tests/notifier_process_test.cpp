@@ -10,8 +10,8 @@
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/wait_until.h"
 #include "notifier_process.h"
-#include "wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "api/notifier_api.h"
-#include "dispatch/dispatcher.h"
+#include "app/dispatcher.h"
 #include "domain/notification_index.h"
 #include "gatehouse/kernel/metrics.h"
 #include "gatehouse/kernel/time.h"
-#include "service_process.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/service_process.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::notifier;
@@ -29,7 +29,7 @@ using gatehouse::testing::TempDir;
 
 namespace {
 
-const std::filesystem::path kTemplates = GATEHOUSE_NOTIFIER_TEMPLATES_DIR;
+constexpr const char* kTemplates = GATEHOUSE_NOTIFIER_TEMPLATES_DIR;  // a constant that cannot throw (cert-err58)
 constexpr const char* kOperatorToken = "operator-token-0123456789abcdef";
 constexpr const char* kHqToken = "hq-token-0123456789abcdef";
 
@@ -148,7 +148,8 @@ class ApiServer final {
     explicit ApiServer(NotificationRuntime& notifications)
         : authenticator_({{kOperatorToken, "operator:olga:olga@ops.example"}, {kHqToken, "hq:hanna:hanna@hq.example"}},
                          "auth.tokens"),
-          api_(notifications, authenticator_) {
+          app_(notifications),
+          api_(app_, authenticator_) {
         grpc::ServerBuilder builder;
         int port = 0;
         builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -199,6 +200,7 @@ class ApiServer final {
 
   private:
     kernel::BearerAuthenticator authenticator_;
+    NotificationsApp app_;
     NotifierApi api_;
     std::unique_ptr<grpc::Server> server_;
     std::unique_ptr<v1::NotifierService::Stub> stub_;

@@ -5,7 +5,7 @@
 
 #include "domain/templates.h"
 #include "gatehouse/kernel/errors.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 #include "transport/transport.h"
 
 using namespace gatehouse;

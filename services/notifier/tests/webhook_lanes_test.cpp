@@ -1,4 +1,4 @@
-// Order per endpoint and aggregate (dispatch/webhook_lanes.h) on a real event store: which
+// Order per endpoint and aggregate (app/webhook_lanes.h) on a real event store: which
 // deliveries the dispatcher may take (the read model's "due" index) as deliveries are queued,
 // delivered and failed, and the start-up repair of a lane stalled by a crash. Also which secrets
 // sign for an endpoint around a rotation.
@@ -8,11 +8,11 @@
 #include <memory>
 #include <set>
 
-#include "dispatch/webhook_dispatcher.h"
-#include "dispatch/webhook_lanes.h"
+#include "app/webhook_dispatcher.h"
+#include "app/webhook_lanes.h"
 #include "gatehouse/kernel/time.h"
-#include "service_process.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/service_process.h"
+#include "gatehouse/testing/temp_dir.h"
 #include "transport/webhook_signing.h"
 
 using namespace gatehouse;

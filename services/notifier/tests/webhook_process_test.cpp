@@ -13,8 +13,8 @@
 
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/wait_until.h"
 #include "notifier_process.h"
-#include "wait_until.h"
 #include "webhook_receiver.h"
 
 using namespace gatehouse;

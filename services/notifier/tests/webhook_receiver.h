@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "sinks.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/sinks.h"
+#include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::testing {
 

@@ -6,12 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dispatch/backoff.h"
+#include "app/backoff.h"
 #include "domain/webhook_delivery.h"
 #include "domain/webhook_endpoint.h"
 #include "domain/webhook_payload.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/given_when_then.h"
 #include "transport/webhook_signing.h"
 
 using namespace gatehouse;
@@ -19,32 +20,11 @@ using namespace gatehouse::notifier;
 using namespace std::chrono_literals;
 using Clock = std::chrono::system_clock;
 
+using namespace gatehouse::testing;
+
 namespace {
 
 constexpr Clock::time_point kT0{std::chrono::hours(24 * 365 * 56)};
-
-template <class D>
-typename D::State given(const std::vector<typename D::Event>& events) {
-    auto state = D::initial();
-    for (const auto& event : events) {
-        state = D::evolve(std::move(state), event);
-    }
-    return state;
-}
-
-template <class Event>
-std::vector<Event> then_events(const kernel::Decision<Event>& decision) {
-    if (const auto* rejection = std::get_if<kernel::Rejection>(&decision)) {
-        FAIL("rejected: " << rejection->message);
-    }
-    return std::get<std::vector<Event>>(decision);
-}
-
-template <class Event>
-kernel::Rejection then_rejected(const kernel::Decision<Event>& decision) {
-    REQUIRE(std::holds_alternative<kernel::Rejection>(decision));
-    return std::get<kernel::Rejection>(decision);
-}
 
 v1::WebhookEndpointEvent registered_event() {
     v1::WebhookEndpointEvent event;

@@ -96,4 +96,7 @@ struct Prospect final {
 
 static_assert(kernel::Decider<Prospect>);
 
+// The prospects' runtime: loads prospects on demand, executes commands, keeps the read model.
+using ProspectRuntime = kernel::AggregateRuntime<Prospect>;
+
 }  // namespace gatehouse::onboarding

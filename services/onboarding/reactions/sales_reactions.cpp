@@ -6,7 +6,7 @@
 namespace gatehouse::onboarding {
 namespace {
 
-kernel::HandlerVerdict run(kernel::AggregateRuntime<Prospect>& prospects, const kernel::InboundEvent& event,
+kernel::HandlerVerdict run(ProspectRuntime& prospects, const kernel::InboundEvent& event,
                            const std::string& request_number, Prospect::Command command) {
     if (request_number.empty()) {
         return kernel::HandlerVerdict::poison("prospect_request_number is empty");
@@ -51,8 +51,7 @@ kernel::HandlerVerdict echo_of_hq_decision(const kernel::InboundEvent& event, co
 
 }  // namespace
 
-kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
-                                            kernel::AggregateRuntime<Prospect>& prospects) {
+kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event, ProspectRuntime& prospects) {
     const std::string& type = event.envelope.event_type();
     const auto now = Clock::now();
     if (type == sales::v1::OpportunityWon::descriptor()->full_name()) {

@@ -13,7 +13,6 @@
 
 namespace gatehouse::onboarding {
 
-kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event,
-                                            kernel::AggregateRuntime<Prospect>& prospects);
+kernel::HandlerVerdict react_to_sales_event(const kernel::InboundEvent& event, ProspectRuntime& prospects);
 
 }  // namespace gatehouse::onboarding

@@ -10,9 +10,9 @@
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/settings_docs.h"
+#include "gatehouse/testing/wait_until.h"
 #include "onboarding_process.h"
-#include "settings_docs.h"
-#include "wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace gatehouse::onboarding;
@@ -187,7 +187,7 @@ TEST_CASE("bad input is INVALID_ARGUMENT naming the field and rule", "[api][kafk
         CHECK_THAT(status.error_message(), Catch::StartsWith(expected));
     }
     v1::ListProspectsRequest list;
-    list.set_page_size(500);
+    list.set_page_size(501);  // above the platform's most (platform::kMaxPageSize)
     v1::ListProspectsResponse listed;
     const auto page = service.api().ListProspects(as(kHqToken).get(), list, &listed);
     CHECK(page.error_code() == grpc::StatusCode::INVALID_ARGUMENT);

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
-#include "kafka_test_cluster.h"
-#include "service_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/service_process.h"
 
 namespace gatehouse::testing {
 

@@ -3,12 +3,16 @@
 #include <catch2/catch.hpp>
 
 #include "domain/prospect.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse::onboarding;
 using gatehouse::kernel::Rejection;
 using gatehouse::kernel::RejectionCode;
 using google::protobuf::util::TimeUtil;
 using namespace std::chrono_literals;
+
+using gatehouse::testing::then_events;
+using gatehouse::testing::then_rejected;
 
 namespace {
 
@@ -52,23 +56,7 @@ v1::ProspectEvent verified_event() {
 }
 
 ProspectState given(const std::vector<v1::ProspectEvent>& history) {
-    ProspectState state = Prospect::initial();
-    for (const auto& event : history) {
-        state = Prospect::evolve(std::move(state), event);
-    }
-    return state;
-}
-
-std::vector<v1::ProspectEvent> then_events(const gatehouse::kernel::Decision<v1::ProspectEvent>& decision) {
-    if (const auto* rejection = std::get_if<Rejection>(&decision)) {
-        FAIL("rejected: " << rejection->message);
-    }
-    return std::get<std::vector<v1::ProspectEvent>>(decision);
-}
-
-Rejection then_rejected(const gatehouse::kernel::Decision<v1::ProspectEvent>& decision) {
-    REQUIRE(std::holds_alternative<Rejection>(decision));
-    return std::get<Rejection>(decision);
+    return gatehouse::testing::given<Prospect>(history);
 }
 
 Approve hq_approve(Clock::time_point now = kSubmittedAt + 2h) {

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "gatehouse/onboarding/v1/events.pb.h"
+#include "gatehouse/testing/wait_until.h"
 #include "onboarding_process.h"
-#include "wait_until.h"
 
 using namespace gatehouse;
 using namespace gatehouse::testing;

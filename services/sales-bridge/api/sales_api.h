@@ -1,27 +1,28 @@
 // The sales-bridge gRPC API: authentication (bearer credentials, roles sales / sales-manager),
-// input validation, views over the leads and opportunities, and mapping of domain rejections to
-// gRPC statuses. State lives in the aggregate runtimes; this class keeps none of its own.
+// input validation (naming the request's field and rule), the mapping of requests to the use cases
+// (app/sales_app.h) and of their answers back, and of their rejections to gRPC statuses (the
+// kernel's one mapping). It decides nothing itself and keeps no state. The RPCs are defined per
+// resource: api/lead_rpcs.cpp, api/opportunity_rpcs.cpp, api/timeline_rpcs.cpp (appointments and
+// notes of either), api/account_rpcs.cpp (accounts and contacts).
 #pragma once
 
-#include <map>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
+#include "app/sales_app.h"
 #include "gatehouse/kernel/auth.h"
-#include "gatehouse/kernel/event_store.h"
+#include "gatehouse/kernel/grpc_status.h"
+#include "gatehouse/platform/paging.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "reactions/sales_aggregates.h"
 
 namespace gatehouse::sales {
 
-struct SalesApiSettings final {
-    // The sales team: user id -> email (sales.users). Leads can be assigned to these users.
-    std::map<std::string, std::string> sales_users;
-};
-
 class SalesApi final : public v1::SalesService::Service {
   public:
-    SalesApi(SalesAggregates aggregates, kernel::EventStore& store, const kernel::BearerAuthenticator& authenticator,
-             SalesApiSettings settings);
+    SalesApi(SalesApp& app, const kernel::BearerAuthenticator& authenticator);
 
     grpc::Status ListLeads(grpc::ServerContext* context, const v1::ListLeadsRequest* request,
                            v1::ListLeadsResponse* response) override;
@@ -61,13 +62,50 @@ class SalesApi final : public v1::SalesService::Service {
                                v1::UpdateContactResponse* response) override;
 
   private:
-    grpc::Status authenticate(grpc::ServerContext* context, Actor& actor) const;
-    std::string owner_of_account(const AccountState& account);
+    // Authenticates the caller (role sales or sales-manager) into `principal`, then answers the
+    // first of `problems` (the request's checks, in the order its fields are checked) as
+    // INVALID_ARGUMENT. OK: the call may go on.
+    grpc::Status admit(grpc::ServerContext* context, kernel::Principal& principal,
+                       std::initializer_list<Problem> problems) const;
 
-    SalesAggregates aggregates_;
-    kernel::EventStore& store_;
+    SalesApp& app_;
     const kernel::BearerAuthenticator& authenticator_;
-    SalesApiSettings settings_;
 };
+
+// What the RPC files share.
+namespace rpc {
+
+grpc::Status invalid(const std::string& message);
+
+// Ids are ours (LEAD-PR-000001, ...) or UUIDs: letters, digits, - _ /, at most 64.
+Problem check_id(std::string_view field, std::string_view id);
+
+// The problem of a list request's page_size / page_token, read by the platform's one rule.
+Problem page_problem(const std::variant<platform::PageRequest, std::string>& page);
+
+void add_timeline(const std::vector<HistoryEntry>& history,
+                  google::protobuf::RepeatedPtrField<v1::TimelineEntry>& timeline);
+
+// A use case's answer: `fill` writes its value into the response; a rejection becomes its status.
+template <class T, class Fill>
+grpc::Status answer(const Outcome<T>& outcome, const Fill& fill) {
+    if (const auto* rejection = std::get_if<kernel::Rejection>(&outcome)) {
+        return kernel::to_grpc_status(*rejection);
+    }
+    fill(std::get<T>(outcome));
+    return grpc::Status::OK;
+}
+
+// The same for a use case with nothing to answer: `fill` writes the response.
+template <class Fill>
+grpc::Status answer(const Refusal& refusal, const Fill& fill) {
+    if (refusal) {
+        return kernel::to_grpc_status(*refusal);
+    }
+    fill();
+    return grpc::Status::OK;
+}
+
+}  // namespace rpc
 
 }  // namespace gatehouse::sales

@@ -2,7 +2,7 @@
 // the records that exist. Nothing looks accounts or contacts up by anything but their id (the
 // customers service names them by CRM id, an opportunity by account id), so they need no index;
 // the counters let the qualification check see in O(1) that no qualified lead lacks its account
-// or contact (reactions/qualification.h).
+// or contact (app/qualification.h).
 #pragma once
 
 #include <cstdint>

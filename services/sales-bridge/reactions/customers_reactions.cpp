@@ -18,8 +18,8 @@ kernel::HandlerVerdict verdict_of(const Result& result, const kernel::InboundEve
         }
         return kernel::HandlerVerdict::poison(rejection->message);
     }
-    kernel::logger("sales")->debug("{} from {} applied to {}", event.envelope.event_type(), event.envelope.event_id(),
-                                   id);
+    kernel::logger("sales-bridge")
+        ->debug("{} from {} applied to {}", event.envelope.event_type(), event.envelope.event_id(), id);
     return kernel::HandlerVerdict::applied();
 }
 

@@ -14,9 +14,9 @@
 
 #include <optional>
 
+#include "domain/sales_runtimes.h"
 #include "gatehouse/customers/v1/events.pb.h"
 #include "gatehouse/kernel/inbox_consumer.h"
-#include "reactions/sales_aggregates.h"
 
 namespace gatehouse::sales {
 

@@ -1,9 +1,9 @@
 #include "reactions/onboarding_reactions.h"
 
+#include "app/qualification.h"
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/time.h"
-#include "reactions/qualification.h"
 
 namespace gatehouse::sales {
 namespace {
@@ -70,7 +70,7 @@ kernel::HandlerVerdict close_after_hq_decision(const kernel::InboundEvent& event
     if (!aggregates.leads.find(lead_id)) {
         // The lead comes from the request's EmailVerified, earlier on the same partition: without
         // it (its creation was dead-lettered) there is nothing in the CRM to close.
-        kernel::logger("sales")->warn("{} for {}: no lead {} to close", type, request, lead_id);
+        kernel::logger("sales-bridge")->warn("{} for {}: no lead {} to close", type, request, lead_id);
         return kernel::HandlerVerdict::ignored();
     }
     // Each step is idempotent (a closed record changes nothing again), so a redelivery after a crash
@@ -95,9 +95,9 @@ kernel::HandlerVerdict close_after_hq_decision(const kernel::InboundEvent& event
             return *failed;
         }
     }
-    kernel::logger("sales")->info("{} {} by HQ ({}): the CRM records of {} agree", request,
-                                  decision->command.approved ? "approved" : "rejected", decision->command.decided_by,
-                                  lead_id);
+    kernel::logger("sales-bridge")
+        ->info("{} {} by HQ ({}): the CRM records of {} agree", request,
+               decision->command.approved ? "approved" : "rejected", decision->command.decided_by, lead_id);
     return kernel::HandlerVerdict::applied();
 }
 
@@ -166,8 +166,9 @@ kernel::HandlerVerdict react_to_onboarding_event(const kernel::InboundEvent& eve
     if (const auto* rejection = std::get_if<kernel::Rejection>(&result)) {
         return kernel::HandlerVerdict::poison(rejection->message);
     }
-    kernel::logger("sales")->info("lead {} created from {}{}", lead_id, request_number,
-                                  owner.user_id.empty() ? "" : " for " + owner.user_id);
+    kernel::logger("sales-bridge")
+        ->info("lead {} created from {}{}", lead_id, request_number,
+               owner.user_id.empty() ? "" : " for " + owner.user_id);
     return kernel::HandlerVerdict::applied();
 }
 

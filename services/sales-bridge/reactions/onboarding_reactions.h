@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "domain/sales_runtimes.h"
 #include "gatehouse/kernel/inbox_consumer.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
-#include "reactions/sales_aggregates.h"
 
 namespace gatehouse::sales {
 

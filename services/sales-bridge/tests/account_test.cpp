@@ -5,10 +5,10 @@
 #include <random>
 
 #include "domain/account.h"
-#include "given_when_then.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse::sales;
-using namespace gatehouse::sales::testing;
+using namespace gatehouse::testing;
 using gatehouse::common::v1::CHANGE_ORIGIN_LOCAL;
 using gatehouse::common::v1::CHANGE_ORIGIN_REPLICATED;
 using gatehouse::kernel::RejectionCode;

@@ -11,9 +11,9 @@
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/onboarding/v1/events.pb.h"
 #include "gatehouse/sales/v1/events.pb.h"
+#include "gatehouse/testing/settings_docs.h"
+#include "gatehouse/testing/wait_until.h"
 #include "sales_process.h"
-#include "settings_docs.h"
-#include "wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace gatehouse::sales;
@@ -525,7 +525,7 @@ TEST_CASE("bad input is INVALID_ARGUMENT naming the field", "[api][kafka]") {
     expect_invalid(service.api().ListLeads(as(kBobToken).get(), no_view, &leads), "view");
     v1::ListLeadsRequest big_page;
     big_page.set_view(v1::LEAD_VIEW_ALL_COMMERCE_B2B);
-    big_page.set_page_size(500);
+    big_page.set_page_size(501);  // over the platform's maximum (gatehouse/platform/paging.h)
     expect_invalid(service.api().ListLeads(as(kBobToken).get(), big_page, &leads), "page_size");
     big_page.set_page_size(10);
     big_page.set_page_token("garbage");

@@ -12,14 +12,14 @@
 #include <map>
 #include <memory>
 
-#include "child_process.h"
 #include "gatehouse/customers/v1/customers_service.grpc.pb.h"
 #include "gatehouse/kernel/v1/envelope.pb.h"
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
+#include "gatehouse/testing/wait_until.h"
 
 using namespace gatehouse::testing;
 using namespace std::chrono_literals;

@@ -3,10 +3,10 @@
 // to agree, once, and refuse later CRM actions naming HQ's decision.
 #include "domain/lead.h"
 #include "domain/opportunity.h"
-#include "given_when_then.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse::sales;
-using namespace gatehouse::sales::testing;
+using namespace gatehouse::testing;
 using gatehouse::kernel::RejectionCode;
 using namespace std::chrono_literals;
 

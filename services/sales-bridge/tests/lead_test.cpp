@@ -1,9 +1,9 @@
 // Given events / when command / then events (or rejection), for every transition of a Lead.
 #include "domain/lead.h"
-#include "given_when_then.h"
+#include "gatehouse/testing/given_when_then.h"
 
 using namespace gatehouse::sales;
-using namespace gatehouse::sales::testing;
+using namespace gatehouse::testing;
 using gatehouse::kernel::RejectionCode;
 using namespace std::chrono_literals;
 

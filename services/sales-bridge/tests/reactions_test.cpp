@@ -5,12 +5,12 @@
 #include <google/protobuf/util/time_util.h>
 #include <catch2/catch.hpp>
 
+#include "app/qualification.h"
 #include "gatehouse/kernel/inbox_consumer.h"
+#include "gatehouse/testing/temp_dir.h"
 #include "reactions/customers_reactions.h"
 #include "reactions/onboarding_reactions.h"
-#include "reactions/qualification.h"
 #include "sales_store.h"
-#include "temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::sales;

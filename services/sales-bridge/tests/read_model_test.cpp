@@ -5,9 +5,9 @@
 #include <google/protobuf/util/time_util.h>
 #include <catch2/catch.hpp>
 
-#include "reactions/qualification.h"
+#include "app/qualification.h"
+#include "gatehouse/testing/temp_dir.h"
 #include "sales_store.h"
-#include "temp_dir.h"
 
 using namespace gatehouse;
 using namespace gatehouse::sales;

@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "child_process.h"
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
-#include "kafka_test_cluster.h"
-#include "temp_dir.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::testing {
 

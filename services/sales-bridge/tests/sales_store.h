@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "reactions/sales_aggregates.h"
-#include "temp_dir.h"
+#include "domain/sales_runtimes.h"
+#include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::sales::testing {
 

@@ -32,3 +32,23 @@ TEST_CASE("a typed amount becomes minor units, or nothing when it is not an amou
     CHECK_FALSE(parse_amount("1234567890123456"));
     CHECK_FALSE(parse_amount(".50"));
 }
+
+TEST_CASE("a paged list's pager keeps the list's filter on its first and next pages", "[values]") {
+    kainjow::mustache::data first_page = kainjow::mustache::data::type::object;
+    set_pager(first_page, "/office/leads", {{"text", "a&b c"}, {"status", "LEAD_STATUS_OPEN"}}, "page", "t/1", true);
+    REQUIRE(first_page.get("next_href") != nullptr);
+    CHECK(first_page.get("next_href")->string_value() ==
+          "/office/leads?text=a%26b%20c&status=LEAD_STATUS_OPEN&page=t%2F1");
+    CHECK(first_page.get("first_href") == nullptr);
+
+    kainjow::mustache::data last_page = kainjow::mustache::data::type::object;
+    set_pager(last_page, "/office/notifications", {}, "page_token", "", false);
+    CHECK(last_page.get("next_href") == nullptr);
+    REQUIRE(last_page.get("first_href") != nullptr);
+    CHECK(last_page.get("first_href")->string_value() == "/office/notifications");
+
+    kainjow::mustache::data middle = kainjow::mustache::data::type::object;
+    set_pager(middle, "/office/opportunities", {{"mine", "1"}}, "page", "x", false);
+    CHECK(middle.get("next_href")->string_value() == "/office/opportunities?mine=1&page=x");
+    CHECK(middle.get("first_href")->string_value() == "/office/opportunities?mine=1");
+}

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "temp_dir.h"
+#include "gatehouse/testing/temp_dir.h"
 
 using namespace gatehouse::web;
 

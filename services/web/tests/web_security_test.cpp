@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "child_process.h"
-#include "settings_docs.h"
+#include "gatehouse/testing/child_process.h"
+#include "gatehouse/testing/settings_docs.h"
 #include "web_security.h"
 
 using namespace gatehouse::web;

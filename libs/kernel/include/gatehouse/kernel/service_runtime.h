@@ -32,7 +32,8 @@
 
 namespace grpc {
 class Service;
-}
+class ServerCredentials;
+}  // namespace grpc
 
 namespace gatehouse::kernel {
 
@@ -94,6 +95,17 @@ class ServiceRuntime final {
 
   private:
     struct Parts;
+    // The phases of run(), in order; each throws ConfigError when its settings do not work.
+    void collect_metrics();
+    void serve_http();
+    void bring_read_models_up();
+    void start_messaging();
+    void serve_grpc(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+    void start_periodic_tasks();
+    void announce_ready();
+    int wait_for_stop();
+    void shut_down();
+
     std::string name_;
     Config config_;
     ClientAddressResolver client_addresses_;

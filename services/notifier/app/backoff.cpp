@@ -1,4 +1,4 @@
-#include "dispatch/backoff.h"
+#include "app/backoff.h"
 
 #include <algorithm>
 

@@ -24,7 +24,7 @@
 #include <map>
 #include <string>
 
-#include "dispatch/backoff.h"
+#include "app/backoff.h"
 #include "domain/notification.h"
 #include "domain/templates.h"
 #include "gatehouse/kernel/metrics.h"

@@ -1,4 +1,4 @@
-#include "dispatch/parallel_sends.h"
+#include "app/parallel_sends.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,11 +1,11 @@
-#include "dispatch/dispatcher.h"
+#include "app/dispatcher.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <vector>
 
-#include "dispatch/parallel_sends.h"
+#include "app/parallel_sends.h"
 #include "domain/icalendar.h"
 #include "domain/notification_index.h"
 #include "gatehouse/kernel/logging.h"

@@ -1,5 +1,6 @@
-// The four aggregate runtimes of the sales bridge, as the API and the reactions use them. Each is
-// constructed with its read model (lead_read_model() etc.): the lists, counts and checks read them.
+// The four aggregate runtimes of the sales bridge, as the use cases (app/) and the reactions use
+// them. Each is constructed with its read model (lead_read_model() etc.): the lists, counts and
+// checks read them.
 #pragma once
 
 #include "domain/account.h"

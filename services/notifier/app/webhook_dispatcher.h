@@ -1,7 +1,7 @@
 // The webhook dispatcher: POSTs the pending webhook deliveries that are due, signed the Standard
 // Webhooks way, up to `parallelism` at a time, and records each outcome (delivered; attempt
 // failed with the next try; failed). Built from the same parts as the notification dispatcher
-// (dispatch/backoff.h, dispatch/parallel_sends.h, transport/transport.h's post_http).
+// (app/backoff.h, app/parallel_sends.h, transport/transport.h's post_http).
 //
 // Per delivery: load -> check the endpoint is active -> open its secret(s) in memory -> sign with
 // the current time -> POST -> record -> release the next delivery of its lane. As for
@@ -20,7 +20,7 @@
 #include <functional>
 #include <string>
 
-#include "dispatch/backoff.h"
+#include "app/backoff.h"
 #include "domain/notification.h"
 #include "domain/webhook_delivery.h"
 #include "domain/webhook_endpoint.h"

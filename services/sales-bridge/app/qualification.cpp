@@ -1,4 +1,4 @@
-#include "reactions/qualification.h"
+#include "app/qualification.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -112,13 +112,19 @@ std::size_t complete_pending_qualifications(SalesAggregates& aggregates) {
     std::size_t completed = 0;
     for (const LeadState& lead : pending) {
         if (auto failed = complete_qualification(aggregates, lead, "")) {
-            kernel::logger("sales")->error("completing the qualification of {} failed: {}", lead.lead.lead_id(),
-                                           failed->message);
+            kernel::logger("sales-bridge")
+                ->error("completing the qualification of {} failed: {}", lead.lead.lead_id(), failed->message);
             continue;
         }
         ++completed;
     }
     return completed;
+}
+
+void check_qualifications(SalesAggregates& aggregates) {
+    if (const auto completed = complete_pending_qualifications(aggregates); completed > 0) {
+        kernel::logger("sales-bridge")->warn("completed {} interrupted lead qualifications", completed);
+    }
 }
 
 }  // namespace gatehouse::sales

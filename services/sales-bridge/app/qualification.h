@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "domain/sales_runtimes.h"
 #include "gatehouse/kernel/errors.h"
-#include "reactions/sales_aggregates.h"
 
 namespace gatehouse::sales {
 
@@ -22,5 +22,10 @@ std::optional<kernel::Rejection> complete_qualification(SalesAggregates& aggrega
 // O(1) when none is missing (counters); otherwise it looks at qualified leads from the newest back
 // until it has found every missing record.
 std::size_t complete_pending_qualifications(SalesAggregates& aggregates);
+
+// The periodic work of the service (once it is ready, then every sales.qualification_check_interval):
+// complete_pending_qualifications(), with a warning in the log when it completed any, since each
+// is a qualification a crash or a store error interrupted.
+void check_qualifications(SalesAggregates& aggregates);
 
 }  // namespace gatehouse::sales

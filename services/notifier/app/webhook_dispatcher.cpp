@@ -1,10 +1,10 @@
-#include "dispatch/webhook_dispatcher.h"
+#include "app/webhook_dispatcher.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "dispatch/parallel_sends.h"
-#include "dispatch/webhook_lanes.h"
+#include "app/parallel_sends.h"
+#include "app/webhook_lanes.h"
 #include "gatehouse/kernel/logging.h"
 #include "gatehouse/kernel/time.h"
 #include "gatehouse/platform/topics.h"

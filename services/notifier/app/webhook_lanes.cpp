@@ -1,4 +1,4 @@
-#include "dispatch/webhook_lanes.h"
+#include "app/webhook_lanes.h"
 
 #include <vector>
 
