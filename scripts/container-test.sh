@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The container test (issue 8): builds the images with podman, starts deploy/compose with
-# podman-compose, plays one onboarding story through the `gatehouse` CLI against it, stops a
-# service with SIGTERM and starts it again on its volume, and tears everything down.
+# podman-compose, plays one onboarding story through the `gatehouse` CLI against it, checks the
+# web front door over its published port (the home page; a staff member added with
+# `gatehouse staff add` in the web container signs in at /office/sign-in and finds the story's
+# request on /office/prospects), stops a service with SIGTERM and starts it again on its volume,
+# and tears everything down.
 #
 #   scripts/container-test.sh [--from-head] [--no-build] [--keep]
 #
@@ -41,7 +44,7 @@ while (($#)); do
         exit 77
       fi
       ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "${PROG}: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -84,7 +87,7 @@ teardown() {
   fi
   if ((status != 0)) && [[ -f ${WORK}/compose/compose.yaml ]]; then
     local service
-    for service in kafka kafka-init onboarding customers sales-bridge notifier; do
+    for service in kafka kafka-init onboarding customers sales-bridge notifier web; do
       local name
       name="$(container_of "${service}" 2>/dev/null)" || continue
       [[ -n ${name} ]] || continue
@@ -184,12 +187,15 @@ PY
 
 mkdir -p "${WORK}/compose"
 cp "${REPO}/deploy/compose/compose.yaml" "${WORK}/compose/compose.yaml"
-read -r port_onboarding port_customers port_sales port_notifier <<<"$(free_ports 4)"
+read -r port_onboarding port_customers port_sales port_notifier port_web <<<"$(free_ports 5)"
+web_url="http://127.0.0.1:${port_web}"
 {
   "${REPO}/deploy/compose/make-env.sh" "${IMAGE}"
   printf 'GATEHOUSE_KAFKA_IMAGE=%s\nGATEHOUSE_SMTP_SINK_IMAGE=%s\n' "${KAFKA_IMAGE}" "${SINK_IMAGE}"
   printf 'GATEHOUSE_ONBOARDING_PORT=%s\nGATEHOUSE_CUSTOMERS_PORT=%s\n' "${port_onboarding}" "${port_customers}"
   printf 'GATEHOUSE_SALES_PORT=%s\nGATEHOUSE_NOTIFIER_PORT=%s\n' "${port_sales}" "${port_notifier}"
+  # The emails' links open the web service at its published address.
+  printf 'GATEHOUSE_WEB_PORT=%s\nGATEHOUSE_LINKS_BASE_URL=%s\n' "${port_web}" "${web_url}"
 } >"${WORK}/compose/.env"
 # shellcheck disable=SC1091 # made just above
 source "${WORK}/compose/.env"
@@ -206,7 +212,7 @@ init_status="$(timeout "${TIMEOUT}" podman wait "${init}")" || die "kafka-init d
 [[ ${init_status} == 0 ]] || die "kafka-init exited ${init_status}"
 log "kafka-init made the topics"
 
-wait_healthy() { # SERVICE: the image's HEALTHCHECK (GET /readyz) passes
+wait_healthy() { # SERVICE: the image's HEALTHCHECK (GET /readyz; the web: GET /) passes
   local name
   name="$(container_of "$1")"
   [[ -n ${name} ]] || die "no container for $1"
@@ -216,7 +222,7 @@ wait_healthy() { # SERVICE: the image's HEALTHCHECK (GET /readyz) passes
   done
   log "$1 is ready"
 }
-for service in onboarding customers sales-bridge notifier; do
+for service in onboarding customers sales-bridge notifier web; do
   wait_healthy "${service}"
 done
 
@@ -284,6 +290,7 @@ log "submitted ${number}"
 
 link="$(wait_mail_link "${requester}" /verify?)"
 [[ $(query_value "${link}" request) == "${number}" ]] || die "the verification link names another request: ${link}"
+[[ ${link} == "${web_url}/verify?"* ]] || die "the verification link does not open the web service at ${web_url}: ${link}"
 log "verification email at the SMTP sink: ${link%%token=*}token=..."
 # "--": a token may start with '-' (base64url), which would read as an option.
 cli request verify -- "${number}" "$(query_value "${link}" token)" >/dev/null || die "request verify failed"
@@ -315,6 +322,27 @@ log "the sales bridge answers sales users (and refuses others)"
 notifications="$(cli --token "${GATEHOUSE_OPERATOR_TOKEN}" notifications list)" || die "notifications list failed"
 log "the notifier lists $(grep -c . <<<"${notifications}") lines of notifications"
 
+# -------------------------------------------------------------------------------- the web
+
+# The web over its published port, from the host: scripts/web-check.py (a plain HTTP client).
+web_client() { python3 "${REPO}/scripts/web-check.py" "${web_url}" "$@"; }
+
+home="$(web_client home 2>&1)" || die "the web's home page over ${web_url}: ${home}"
+log "web: ${home}"
+
+# The first back-office member, as docs/deployment.md says: `gatehouse staff add` in the web
+# container, writing the staff directory on its volume (the web re-reads it within a second).
+staff_email="hq-ct-$$@gatehouse.localhost"
+staff_password="Staff-Container-$$-Passw0rd"
+printf '%s\n' "${staff_password}" | podman exec -i "$(container_of web)" gatehouse staff \
+  --file /var/lib/gatehouse/staff add --email "${staff_email}" --role hq --user "hq-ct-$$" >/dev/null ||
+  die "gatehouse staff add in the web container failed"
+log "web: staff member ${staff_email} (hq) added with gatehouse staff add in the web container"
+sleep 2
+office="$(printf '%s\n' "${staff_password}" | web_client office "${staff_email}" "${number}" 2>&1)" ||
+  die "the back office over ${web_url}: ${office}"
+log "web: ${staff_email} ${office}"
+
 # -------------------------------------------------------------------------------- stop / start
 
 name="$(container_of onboarding)"
@@ -328,4 +356,10 @@ wait_healthy onboarding
 status="$(cli request status "${number}" "${requester}")" || die "request status after the restart failed: ${status}"
 log "after the restart on its volume, ${number} is still there: $(tr '\n' ' ' <<<"${status}" | cut -c1-120)"
 
-log "PASSED: stack up, onboarding story played, graceful stop and restart"
+name="$(container_of web)"
+podman stop -t 30 "${name}" >/dev/null
+code="$(podman inspect --format '{{.State.ExitCode}}' "${name}")"
+[[ ${code} == 0 ]] || die "web exited ${code} on SIGTERM (want 0)"
+log "web stopped on SIGTERM with exit code 0"
+
+log "PASSED: stack up, onboarding story played, web front door and back office checked, graceful stop and restart"

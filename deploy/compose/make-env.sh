@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints a .env for deploy/compose/compose.yaml: a new notifier key pair (gatehouse-keygen, run
-# from the image), random bearer tokens for HQ, operator, sales and sales manager, and a random
+# from the image), random bearer tokens for HQ, operator, sales and sales manager, the web front
+# door's gateway token (every service lists it with role gateway), and a random
 # Kafka password per SASL principal (admin and one per service: `deploy/kafka/kafka.sh principals`).
 #
 #   deploy/compose/make-env.sh [IMAGE] > deploy/compose/.env      (IMAGE: localhost/gatehouse:latest)
@@ -50,5 +51,6 @@ GATEHOUSE_HQ_TOKEN=hq-$(token)
 GATEHOUSE_OPERATOR_TOKEN=op-$(token)
 GATEHOUSE_SALES_TOKEN=sales-$(token)
 GATEHOUSE_SALES_MANAGER_TOKEN=salesmgr-$(token)
+GATEHOUSE_GATEWAY_TOKEN=gateway-$(token)
 ENV
 kafka_passwords

@@ -3,10 +3,13 @@
 # (StatefulSets as pods, the Job as a pod, secrets inlined; Kafka authenticated with a generated
 # password per principal) run on a private podman network; the test waits for the topic job
 # (topics and ACLs) and for every service's readiness (/readyz, the image's
-# HEALTHCHECK), submits a request through the CLI and reads it back as HQ, then removes the pods,
-# their volumes and the network.
+# HEALTHCHECK) and the web's (its home page), submits a request through the CLI and reads it back
+# as HQ, then a staff member of the staff Secret (made with `gatehouse staff add`) signs in at the
+# web pod's /office/sign-in and finds the request on /office/prospects (scripts/web-check.py, from
+# the host: the pod's address on the network); then removes the pods, their volumes and the network.
 #
-#   deploy/k8s/podman-smoke.sh        (images: localhost/gatehouse:latest, localhost/gatehouse-kafka:latest)
+#   deploy/k8s/podman-smoke.sh        (images: localhost/gatehouse:latest, localhost/gatehouse-kafka:latest,
+#                                     or GATEHOUSE_IMAGE / GATEHOUSE_KAFKA_IMAGE in their place)
 #   deploy/k8s/podman-smoke.sh --kafka-only
 #                                     only kafka-0 and the topic job (authenticated as admin: topics
 #                                     and ACLs), then a client without credentials refused and one
@@ -19,15 +22,15 @@ kafka_only=0
 case "${1:-}" in
   --kafka-only) kafka_only=1 ;;
   "") ;;
-  -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "kube-smoke: unknown option $1 (see --help)" >&2; exit 2 ;;
 esac
 
 HERE="$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")"
 readonly HERE
 readonly NETWORK="gatehouse-kube-$$"
-readonly IMAGE=localhost/gatehouse:latest
-readonly KAFKA_IMAGE=localhost/gatehouse-kafka:latest
+readonly IMAGE="${GATEHOUSE_IMAGE:-localhost/gatehouse:latest}"
+readonly KAFKA_IMAGE="${GATEHOUSE_KAFKA_IMAGE:-localhost/gatehouse-kafka:latest}"
 TIMEOUT="${GATEHOUSE_CONTAINER_TIMEOUT:-300}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-kube-smoke.XXXXXX")"
 STARTED_AT=${SECONDS}
@@ -43,7 +46,7 @@ teardown() {
   if ((status != 0)); then
     local name
     for name in kafka-0-kafka gatehouse-topics-create-topics onboarding-0-onboarding customers-0-customers \
-      sales-bridge-0-sales-bridge notifier-0-notifier; do
+      sales-bridge-0-sales-bridge notifier-0-notifier web-web; do
       printf -- '---- last log lines of %s\n' "${name}" >&2
       podman logs --tail 15 "${name}" >&2 2>&1 || true
     done
@@ -52,11 +55,15 @@ teardown() {
   if [[ -f ${WORK}/play.yaml ]]; then
     log "removing the pods, their volumes and the network"
     podman kube down "${WORK}/play.yaml" >/dev/null 2>&1 || true
-    local claim
-    for claim in $(python3 -c 'import sys, yaml
+    # The PVCs' volumes, and those podman made for ConfigMap volumes (the staff Secret's).
+    local volume
+    for volume in $(python3 -c 'import sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] == "PersistentVolumeClaim": print(d["metadata"]["name"])' "${WORK}/play.yaml"); do
-      podman volume rm -f "${claim}" >/dev/null 2>&1 || true
+    if d and d["kind"] == "PersistentVolumeClaim": print(d["metadata"]["name"])
+    if d and d["kind"] == "Pod":
+        for v in d["spec"].get("volumes", []):
+            if "configMap" in v: print(v["configMap"]["name"])' "${WORK}/play.yaml"); do
+      podman volume rm -f "${volume}" >/dev/null 2>&1 || true
     done
     podman network rm -f "${NETWORK}" >/dev/null 2>&1 || true
   fi
@@ -72,6 +79,17 @@ if ((!kafka_only)); then
   secret_key="$(sed -n 's/^GATEHOUSE_NOTIFIER_SECRET_KEY=//p' <<<"${keys}")"
 fi
 hq_token="hq-$(token)"
+# The web front door's gateway token: every service lists it with role gateway.
+gateway="gateway-$(token)=gateway:web:web@example.com"
+# The staff Secret gatehouse-web-staff (key staff): one HQ member, made with the image's CLI.
+staff_email="hq-smoke-$$@example.com"
+staff_password="Kube-Smoke-$$-Passw0rd"
+staff=""
+if ((!kafka_only)); then
+  staff="$(printf '%s\n' "${staff_password}" | podman run --rm -i --network=none --no-healthcheck "${IMAGE}" \
+    bash -c 'gatehouse staff --file /tmp/staff add --email "$1" --role hq --user hq-smoke >/dev/null && cat /tmp/staff' \
+    _ "${staff_email}")" || die "gatehouse staff add failed"
+fi
 # One Kafka password per principal (the Secrets gatehouse-kafka-<principal>, key password).
 kafka_secrets=()
 admin_password=""
@@ -88,10 +106,12 @@ only=()
 ((!kafka_only)) || only=(--only kafka --only gatehouse-topics)
 python3 "${HERE}/podman-play.py" \
   --secret "notifier-public-key=${public_key}" --secret "notifier-secret-key=${secret_key}" \
-  --secret "onboarding-auth-tokens=${hq_token}=hq:hq-1:hq@example.com" \
-  --secret "customers-auth-tokens=${hq_token}=hq:hq-1:hq@example.com" \
-  --secret "sales-bridge-auth-tokens=sales-$(token)=sales:s-1:sales@example.com" \
-  --secret "notifier-auth-tokens=op-$(token)=operator:op-1:ops@example.com" \
+  --secret "onboarding-auth-tokens=${hq_token}=hq:hq-1:hq@example.com,${gateway}" \
+  --secret "customers-auth-tokens=${hq_token}=hq:hq-1:hq@example.com,${gateway}" \
+  --secret "sales-bridge-auth-tokens=sales-$(token)=sales:s-1:sales@example.com,${gateway}" \
+  --secret "notifier-auth-tokens=op-$(token)=operator:op-1:ops@example.com,${gateway}" \
+  --secret "web-gateway-token=${gateway%%=*}" --secret "gatehouse-web-staff/staff=${staff}" \
+  --image "localhost/gatehouse:latest=${IMAGE}" --image "localhost/gatehouse-kafka:latest=${KAFKA_IMAGE}" \
   "${kafka_secrets[@]}" "${only[@]}" >"${WORK}/play.yaml"
 
 podman network create "${NETWORK}" >/dev/null
@@ -138,6 +158,12 @@ for service in onboarding customers sales-bridge notifier; do
   done
   log "${service} is ready"
 done
+# The web (a Deployment: the pod "web"): the image's HEALTHCHECK, GET / .
+until podman exec web-web gatehouse-healthcheck >/dev/null 2>&1; do
+  ((SECONDS < deadline)) || die "web is not ready after ${TIMEOUT} s"
+  sleep 1
+done
+log "web is ready"
 
 cli() { podman run --rm -i --no-healthcheck --network "${NETWORK}" "${IMAGE}" gatehouse --onboarding onboarding-0:50051 "$@"; }
 email="smoke-$$@kube-smoke.example"
@@ -148,4 +174,16 @@ number="$(cli --json request submit --company "Kube Smoke GmbH" --street "Weg 1"
 cli request status "${number}" "${email}" >/dev/null || die "request status failed"
 cli --token "${hq_token}" prospects list >/dev/null || die "prospects list as HQ failed"
 log "submitted ${number} through the onboarding pod, read it back, listed prospects as HQ"
+
+# The web pod's address on the network (rootful podman: the host reaches it), its page port.
+address="$(podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+  "$(podman pod inspect --format '{{.InfraContainerID}}' web)")"
+[[ -n ${address} ]] || die "no address of the web pod on ${NETWORK}"
+web_url="http://${address}:8080"
+home="$(python3 "${HERE}/../../scripts/web-check.py" "${web_url}" home 2>&1)" || die "the web's home page: ${home}"
+log "web: ${home}"
+office="$(printf '%s\n' "${staff_password}" |
+  python3 "${HERE}/../../scripts/web-check.py" "${web_url}" office "${staff_email}" "${number}" 2>&1)" ||
+  die "the web's back office: ${office}"
+log "web: ${staff_email} (from the staff Secret) ${office}"
 log "PASSED"

@@ -106,6 +106,15 @@ std::filesystem::path templates_dir(const std::string& configured) {
 }
 
 int run(const kernel::Config& config) {
+    // SIGTERM / SIGINT are blocked before any thread starts (gRPC's start with the channels below),
+    // so every thread inherits the mask and only the stopper's sigwait takes them. Otherwise a
+    // thread that does not block them may receive one: as PID 1 of a container, whose signals
+    // without a handler are discarded, `podman stop` / Kubernetes would wait for SIGKILL.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const std::string listen = config.string("web.listen");
     const auto colon = listen.rfind(':');
     int port = -1;
@@ -154,12 +163,7 @@ int run(const kernel::Config& config) {
         throw std::runtime_error("cannot listen on " + listen);
     }
 
-    // SIGTERM / SIGINT stop the server; in-flight requests finish.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // SIGTERM / SIGINT (blocked above) stop the server; in-flight requests finish.
     std::atomic<bool> stopping{false};
     std::thread stopper([&server, &stopping, signals] {
         int received = 0;
