@@ -13,61 +13,30 @@
 #include "gatehouse/onboarding/v1/onboarding_service.grpc.pb.h"
 #include "gatehouse/testing/kafka_test_cluster.h"
 #include "gatehouse/testing/service_process.h"
+#include "gatehouse/testing/service_under_test.h"
 
 namespace gatehouse::testing {
 
 inline constexpr const char* kHqToken = "hq-token-0123456789abcdef";
 inline constexpr const char* kSalesToken = "sales-token-0123456789abcdef";
 
-class OnboardingProcess final {
+class OnboardingProcess final : public ServiceUnderTest<onboarding::v1::OnboardingService> {
   public:
     explicit OnboardingProcess(KafkaTestCluster& kafka, std::map<std::string, std::string> settings = {})
-        : kafka_(kafka), prefix_(unique_topic("test") + ".") {
-        kafka_.create_topic(onboarding_topic(), 3);
-        kafka_.create_topic(sales_topic(), 3);
-        kafka_.create_topic(prefix_ + "gatehouse.onboarding.dead-letters.v1", 1);
-        settings.try_emplace("GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS", kafka_.bootstrap());
-        settings.try_emplace("GATEHOUSE_KAFKA_PROPERTIES", kafka_.client_properties());
-        settings.try_emplace("GATEHOUSE_LOG_LEVEL", "warn");
-        settings.try_emplace("GATEHOUSE_KAFKA_TOPIC_PREFIX", prefix_);
-        settings.try_emplace("GATEHOUSE_NOTIFIER_PUBLIC_KEY", keys_.public_text());
-        settings.try_emplace("GATEHOUSE_AUTH_TOKENS", std::string(kHqToken) + "=hq:alice:alice@hq.example," +
-                                                          kSalesToken + "=sales:bob:bob@hq.example");
-        process_ = std::make_unique<ServiceProcess>("onboarding", GATEHOUSE_ONBOARDING_BINARY, std::move(settings));
-        start();
-    }
+        : ServiceUnderTest(kafka, "onboarding", GATEHOUSE_ONBOARDING_BINARY,
+                           {"gatehouse.onboarding.events.v1", "gatehouse.sales.events.v1"},
+                           with_defaults(std::move(settings)), NotifierKey::public_half) {}
 
-    void start() {
-        process_->start();
-        stub_ = onboarding::v1::OnboardingService::NewStub(process_->channel());
-    }
-    // SIGTERM and wait; returns the exit code.
-    int stop() {
-        stub_.reset();
-        return process_->stop();
-    }
-    // Runs an operator command of the binary (e.g. "verify") while the service is stopped.
-    [[nodiscard]] std::pair<int, std::string> run_command(const std::vector<std::string>& arguments) const {
-        return process_->run_command(arguments);
-    }
-    [[nodiscard]] std::filesystem::path data_dir() const { return process_->data_dir(); }
-    [[nodiscard]] double metric(const std::string& name) const { return process_->metric(name); }
-
-    onboarding::v1::OnboardingService::Stub& api() { return *stub_; }
     // This process's topics (each test uses its own prefix, so tests never see each other's events).
-    [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
-    [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
-    [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.onboarding.dead-letters.v1"; }
-
-    // Opens a token sealed for the notifier, as the notifier will.
-    [[nodiscard]] std::string unseal(const std::string& sealed) const { return keys_.unseal(sealed); }
+    [[nodiscard]] std::string onboarding_topic() const { return topic("gatehouse.onboarding.events.v1"); }
+    [[nodiscard]] std::string sales_topic() const { return topic("gatehouse.sales.events.v1"); }
 
   private:
-    KafkaTestCluster& kafka_;
-    std::string prefix_;
-    NotifierKeys keys_;
-    std::unique_ptr<ServiceProcess> process_;
-    std::unique_ptr<onboarding::v1::OnboardingService::Stub> stub_;
+    static std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> settings) {
+        settings.try_emplace("GATEHOUSE_AUTH_TOKENS", std::string(kHqToken) + "=hq:alice:alice@hq.example," +
+                                                          kSalesToken + "=sales:bob:bob@hq.example");
+        return settings;
+    }
 };
 
 // A request that passes validation (German company, VAT id with valid check digits).

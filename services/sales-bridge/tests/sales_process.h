@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <csignal>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,8 @@
 #include "gatehouse/sales/v1/sales_service.grpc.pb.h"
 #include "gatehouse/testing/child_process.h"
 #include "gatehouse/testing/kafka_test_cluster.h"
+#include "gatehouse/testing/service_under_test.h"
+#include "gatehouse/testing/support_failure.h"
 #include "gatehouse/testing/temp_dir.h"
 
 namespace gatehouse::testing {
@@ -22,82 +25,44 @@ inline constexpr const char* kCarolToken = "sales-carol-token-0123456789";  // s
 inline constexpr const char* kMariaToken = "sales-maria-token-0123456789";  // sales-manager: maria
 inline constexpr const char* kHqToken = "hq-alice-token-0123456789";        // hq: alice
 
-class SalesProcess final {
+class SalesProcess final : public ServiceUnderTest<sales::v1::SalesService> {
   public:
     explicit SalesProcess(KafkaTestCluster& kafka, std::map<std::string, std::string> settings = {})
-        : kafka_(kafka), settings_(std::move(settings)), prefix_(unique_topic("sales") + ".") {
-        kafka_.create_topic(sales_topic(), 3);
-        kafka_.create_topic(onboarding_topic(), 3);
-        kafka_.create_topic(customers_topic(), 3);
-        kafka_.create_topic(dead_letter_topic(), 1);
-        start();
-    }
-    ~SalesProcess() { stop(); }
-
-    void start() {
-        std::vector<std::string> command = {
-            "/usr/bin/env",
-            "GATEHOUSE_DATA_DIR=" + data_.path().string(),
-            "GATEHOUSE_KAFKA_BOOTSTRAP_SERVERS=" + kafka_.bootstrap(),
-            "GATEHOUSE_KAFKA_PROPERTIES=" + kafka_.client_properties(),
-            "GATEHOUSE_LOG_LEVEL=warn",
-            "GATEHOUSE_KAFKA_TOPIC_PREFIX=" + prefix_,
-            "GATEHOUSE_SALES_USERS=bob=bob@sales.example,carol=carol@sales.example,maria=maria@sales.example",
-            std::string("GATEHOUSE_AUTH_TOKENS=") + kBobToken + "=sales:bob:bob@sales.example," + kCarolToken +
-                "=sales:carol:carol@sales.example," + kMariaToken + "=sales-manager:maria:maria@sales.example," +
-                kHqToken + "=hq:alice:alice@hq.example"};
-        for (const auto& [name, value] : settings_) {
-            command.push_back(name + "=" + value);
+        : ServiceUnderTest(
+              kafka, "sales-bridge", GATEHOUSE_SALES_BINARY,
+              {"gatehouse.sales.events.v1", "gatehouse.onboarding.events.v1", "gatehouse.customers.events.v1"},
+              with_defaults(std::move(settings)), NotifierKey::none, "sales") {}
+    // A graceful shutdown at the end of each test, as the service would see in production (the
+    // shared process would SIGKILL it).
+    ~SalesProcess() {
+        try {
+            stop();
+        } catch (const std::exception& error) {
+            report_support_failure(std::string("stopping gatehouse sales-bridge: ") + error.what());
         }
-        command.push_back(GATEHOUSE_SALES_BINARY);
-        process_ = std::make_unique<ChildProcess>(command);
-        const std::string ready = "sales-bridge ready grpc=";
-        while (auto line = process_->read_line(std::chrono::seconds(60))) {
-            if (line->rfind(ready, 0) == 0) {
-                port_ = std::stoi(line->substr(ready.size()));
-                stub_ = sales::v1::SalesService::NewStub(
-                    grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
-                return;
-            }
-        }
-        throw std::runtime_error("gatehouse-sales-bridge did not become ready");
     }
-
-    // SIGTERM and wait; returns the exit code.
-    int stop() {
-        if (!process_) {
-            return -1;
-        }
-        process_->kill(SIGTERM);
-        const int code = process_->wait();
-        process_.reset();
-        stub_.reset();
-        return code;
-    }
+    SalesProcess(const SalesProcess&) = delete;
+    SalesProcess& operator=(const SalesProcess&) = delete;
+    SalesProcess(SalesProcess&&) = delete;
+    SalesProcess& operator=(SalesProcess&&) = delete;
 
     // kill -9: no clean shutdown.
-    void crash() {
-        process_->kill(SIGKILL);
-        process_->wait();
-        process_.reset();
-        stub_.reset();
-    }
+    void crash() { stop(SIGKILL); }
 
-    sales::v1::SalesService::Stub& api() { return *stub_; }
-    [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-    [[nodiscard]] std::string sales_topic() const { return prefix_ + "gatehouse.sales.events.v1"; }
-    [[nodiscard]] std::string onboarding_topic() const { return prefix_ + "gatehouse.onboarding.events.v1"; }
-    [[nodiscard]] std::string customers_topic() const { return prefix_ + "gatehouse.customers.events.v1"; }
-    [[nodiscard]] std::string dead_letter_topic() const { return prefix_ + "gatehouse.sales-bridge.dead-letters.v1"; }
+    [[nodiscard]] std::string sales_topic() const { return topic("gatehouse.sales.events.v1"); }
+    [[nodiscard]] std::string onboarding_topic() const { return topic("gatehouse.onboarding.events.v1"); }
+    [[nodiscard]] std::string customers_topic() const { return topic("gatehouse.customers.events.v1"); }
 
   private:
-    KafkaTestCluster& kafka_;
-    std::map<std::string, std::string> settings_;
-    std::string prefix_;
-    TempDir data_;
-    std::unique_ptr<ChildProcess> process_;
-    std::unique_ptr<sales::v1::SalesService::Stub> stub_;
-    int port_ = 0;
+    static std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> settings) {
+        settings.try_emplace("GATEHOUSE_SALES_USERS",
+                             "bob=bob@sales.example,carol=carol@sales.example,maria=maria@sales.example");
+        settings.try_emplace("GATEHOUSE_AUTH_TOKENS", std::string(kBobToken) + "=sales:bob:bob@sales.example," +
+                                                          kCarolToken + "=sales:carol:carol@sales.example," +
+                                                          kMariaToken + "=sales-manager:maria:maria@sales.example," +
+                                                          kHqToken + "=hq:alice:alice@hq.example");
+        return settings;
+    }
 };
 
 // A client context with an optional bearer token and a deadline.
