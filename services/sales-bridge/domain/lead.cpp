@@ -167,16 +167,8 @@ Decision<v1::LeadEvent> decide_reschedule(const RescheduleAppointment& command, 
     if (auto denied = check_owner(command.actor, state.owner_user_id, name_of(state))) {
         return *denied;
     }
-    auto change = reschedule_appointment(state.appointment_records, command, name_of(state));
-    if (auto* rejection = std::get_if<Rejection>(&change)) {
-        return *rejection;
-    }
-    if (std::holds_alternative<std::monostate>(change)) {
-        return nothing();
-    }
-    v1::LeadEvent event;
-    *event.mutable_appointment_rescheduled() = std::move(std::get<v1::AppointmentRescheduled>(change));
-    return std::vector<v1::LeadEvent>{event};
+    return decision_of<v1::LeadEvent>(reschedule_appointment(state.appointment_records, command, name_of(state)),
+                                      [](v1::LeadEvent& event) { return event.mutable_appointment_rescheduled(); });
 }
 
 Decision<v1::LeadEvent> decide_cancel(const CancelAppointment& command, const LeadState& state) {
@@ -187,16 +179,8 @@ Decision<v1::LeadEvent> decide_cancel(const CancelAppointment& command, const Le
     if (auto denied = check_owner(command.actor, state.owner_user_id, name_of(state))) {
         return *denied;
     }
-    auto change = cancel_appointment(state.appointment_records, command, name_of(state));
-    if (auto* rejection = std::get_if<Rejection>(&change)) {
-        return *rejection;
-    }
-    if (std::holds_alternative<std::monostate>(change)) {
-        return nothing();
-    }
-    v1::LeadEvent event;
-    *event.mutable_appointment_cancelled() = std::move(std::get<v1::AppointmentCancelled>(change));
-    return std::vector<v1::LeadEvent>{event};
+    return decision_of<v1::LeadEvent>(cancel_appointment(state.appointment_records, command, name_of(state)),
+                                      [](v1::LeadEvent& event) { return event.mutable_appointment_cancelled(); });
 }
 
 Decision<v1::LeadEvent> decide_note(const AddNote& command, const LeadState& state) {

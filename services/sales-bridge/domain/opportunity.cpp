@@ -167,16 +167,9 @@ Decision<v1::OpportunityEvent> decide_reschedule(const RescheduleAppointment& co
     if (auto refused = require_changeable(state, command.actor, "given an appointment")) {
         return *refused;
     }
-    auto change = reschedule_appointment(state.appointment_records, command, name_of(state));
-    if (auto* rejection = std::get_if<Rejection>(&change)) {
-        return *rejection;
-    }
-    if (std::holds_alternative<std::monostate>(change)) {
-        return Events{};
-    }
-    Events events(1);
-    *events[0].mutable_appointment_rescheduled() = std::move(std::get<v1::AppointmentRescheduled>(change));
-    return events;
+    return decision_of<v1::OpportunityEvent>(
+        reschedule_appointment(state.appointment_records, command, name_of(state)),
+        [](v1::OpportunityEvent& event) { return event.mutable_appointment_rescheduled(); });
 }
 
 Decision<v1::OpportunityEvent> decide_cancel(const CancelAppointment& command, const OpportunityState& state) {
@@ -187,16 +180,9 @@ Decision<v1::OpportunityEvent> decide_cancel(const CancelAppointment& command, c
     if (auto denied = check_owner(command.actor, state.opportunity.owner_user_id(), name_of(state))) {
         return *denied;
     }
-    auto change = cancel_appointment(state.appointment_records, command, name_of(state));
-    if (auto* rejection = std::get_if<Rejection>(&change)) {
-        return *rejection;
-    }
-    if (std::holds_alternative<std::monostate>(change)) {
-        return Events{};
-    }
-    Events events(1);
-    *events[0].mutable_appointment_cancelled() = std::move(std::get<v1::AppointmentCancelled>(change));
-    return events;
+    return decision_of<v1::OpportunityEvent>(
+        cancel_appointment(state.appointment_records, command, name_of(state)),
+        [](v1::OpportunityEvent& event) { return event.mutable_appointment_cancelled(); });
 }
 
 Decision<v1::OpportunityEvent> decide_hq_decision(const ApplyHqDecision& command, const OpportunityState& state) {

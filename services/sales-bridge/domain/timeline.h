@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "gatehouse/kernel/errors.h"
 #include "gatehouse/platform/validation.h"
@@ -99,6 +100,22 @@ AppointmentChange<v1::AppointmentRescheduled> reschedule_appointment(const Appoi
                                                                      std::string_view what);
 AppointmentChange<v1::AppointmentCancelled> cancel_appointment(const Appointments& appointments,
                                                                const CancelAppointment& command, std::string_view what);
+
+// A change as the record's decider answers it: the rejection, no events (nothing changes), or one
+// `RecordEvent` (a LeadEvent, an OpportunityEvent) holding the change where `place` says, e.g.
+// `[](v1::LeadEvent& e) { return e.mutable_appointment_cancelled(); }`.
+template <class RecordEvent, class Event, class Place>
+std::variant<std::vector<RecordEvent>, kernel::Rejection> decision_of(AppointmentChange<Event> change, Place place) {
+    if (auto* rejection = std::get_if<kernel::Rejection>(&change)) {
+        return std::move(*rejection);
+    }
+    if (std::holds_alternative<std::monostate>(change)) {
+        return std::vector<RecordEvent>{};
+    }
+    std::vector<RecordEvent> events(1);
+    *place(events[0]) = std::move(std::get<Event>(change));
+    return events;
+}
 
 // The appointments after an event of the timeline.
 void apply_appointment(Appointments& appointments, const v1::AppointmentScheduled& scheduled);
