@@ -23,7 +23,14 @@ declare -A binary=(
   [notifier]=$bin/services/notifier/gatehouse-notifier
 )
 
-alive() { [[ -f $run_dir/$1.pid ]] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
+# Running, not a zombie: a killed process whose parent (a finished run.sh) left it to an init that
+# has not reaped it yet still answers kill -0.
+alive() {
+  [[ -f $run_dir/$1.pid ]] || return 1
+  local pid
+  pid=$(cat "$run_dir/$1.pid")
+  kill -0 "$pid" 2>/dev/null && [[ $(ps -o stat= -p "$pid" 2>/dev/null) != Z* ]]
+}
 
 stop_one() {
   local name=$1
@@ -38,8 +45,12 @@ stop_one() {
   rm -f "$run_dir/$name.pid"
 }
 
+stop_services() {
+  for name in web notifier sales-bridge customers onboarding; do stop_one "$name"; done
+}
 stop_all() {
-  for name in web notifier sales-bridge customers onboarding mock-broker; do stop_one "$name"; done
+  stop_services
+  stop_one mock-broker
 }
 
 case "${1:-start}" in
@@ -92,18 +103,24 @@ if [[ $running == 0 ]]; then
   cmake --build --preset release --target gatehouse-mock-broker gatehouse-onboarding gatehouse-customers \
     gatehouse-sales-bridge gatehouse-notifier gatehouse-web gatehouse gatehouse-keygen
   mkdir -p "$run_dir"
-  stop_all
-
-  step "start the embedded Kafka broker (in memory, no Java)"
-  rm -f "$run_dir/bootstrap"
-  topics=()
-  for topic in onboarding customers sales notifier; do topics+=(--topic "gatehouse.$topic.events.v1:3"); done
-  for service in "${services[@]}"; do topics+=(--topic "gatehouse.$service.dead-letters.v1:1"); done
-  nohup "$bin/tools/mock-broker/gatehouse-mock-broker" "${topics[@]}" --bootstrap-file "$run_dir/bootstrap" \
-    >"$run_dir/mock-broker.log" 2>&1 &
-  echo $! >"$run_dir/mock-broker.pid"
-  for _ in $(seq 1 100); do [[ -s $run_dir/bootstrap ]] && break; sleep 0.1; done
-  [[ -s $run_dir/bootstrap ]] || { echo "run: the broker did not start; see $run_dir/mock-broker.log" >&2; exit 1; }
+  # The embedded broker keeps its topics in memory: while it runs, only the services are restarted
+  # (each resumes from its own log and the broker's offsets), so that events published while a
+  # service was down still reach it. A new broker starts with empty topics.
+  if alive mock-broker; then
+    stop_services
+  else
+    stop_all
+    step "start the embedded Kafka broker (in memory, no Java)"
+    rm -f "$run_dir/bootstrap"
+    topics=()
+    for topic in onboarding customers sales notifier; do topics+=(--topic "gatehouse.$topic.events.v1:3"); done
+    for service in "${services[@]}"; do topics+=(--topic "gatehouse.$service.dead-letters.v1:1"); done
+    nohup "$bin/tools/mock-broker/gatehouse-mock-broker" "${topics[@]}" --bootstrap-file "$run_dir/bootstrap" \
+      >"$run_dir/mock-broker.log" 2>&1 &
+    echo $! >"$run_dir/mock-broker.pid"
+    for _ in $(seq 1 100); do [[ -s $run_dir/bootstrap ]] && break; sleep 0.1; done
+    [[ -s $run_dir/bootstrap ]] || { echo "run: the broker did not start; see $run_dir/mock-broker.log" >&2; exit 1; }
+  fi
   echo "broker on $(cat "$run_dir/bootstrap")"
 
   step "start the four services (approval mode crm: the sales bridge's opportunity decides)"
