@@ -10,10 +10,13 @@ services/web/tests/browser_support.py does it), for the container tests.
 
 Prints one line of what it saw; exits 1 with the reason on stderr when a step answers otherwise.
 """
-import http.client
+import os
 import re
 import sys
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from form_http import form_request  # noqa: E402
 
 
 if len(sys.argv) < 3 or sys.argv[2] not in ("home", "office"):
@@ -23,20 +26,7 @@ host = urllib.parse.urlsplit(base).netloc
 
 
 def request(method, path, fields=None, cookies=None):
-    connection = http.client.HTTPConnection(host, timeout=15)
-    headers = {}
-    if cookies:
-        headers["Cookie"] = "; ".join("%s=%s" % item for item in cookies.items())
-    body = None
-    if fields is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(fields)
-    try:
-        connection.request(method, path, body, headers)
-        response = connection.getresponse()
-        return response.status, response.msg, response.read().decode()
-    finally:
-        connection.close()
+    return form_request(host, method, path, fields, cookies)
 
 
 def cookie(headers, name):

@@ -7,7 +7,6 @@ a prospect's sign-up and email confirmation, a partner's password and sign-in, a
 (http_request, post, staff_cookies) as a script or a forger would send them."""
 import argparse
 import glob
-import http.client
 import json
 import os
 import re
@@ -17,13 +16,16 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.parse
+import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "support"))
+from form_http import form_request  # noqa: E402
 
 DEADLINE = 60  # seconds any one condition may take
 HQ_TOKEN = "web-test-hq-token-0123456789abcdef"
@@ -325,20 +327,7 @@ def http_request(platform, method, path, fields=None, cookies=None):
     """A plain HTTP request to the web service, as a forger or a script would send it (no redirects
     followed): (status, headers, body). fields are sent form-encoded; headers is the response's
     http.client.HTTPMessage (headers.get("Location"), headers.get_all("Set-Cookie"))."""
-    connection = http.client.HTTPConnection(platform.web[len("http://"):], timeout=DEADLINE)
-    headers = {}
-    if cookies:
-        headers["Cookie"] = "; ".join("%s=%s" % item for item in cookies.items())
-    body = None
-    if fields is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(fields)
-    try:
-        connection.request(method, path, body, headers)
-        response = connection.getresponse()
-        return response.status, response.msg, response.read().decode()
-    finally:
-        connection.close()
+    return form_request(platform.web[len("http://"):], method, path, fields, cookies, timeout=DEADLINE)
 
 
 def post(platform, path, fields, cookies):
